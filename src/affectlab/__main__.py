@@ -1,0 +1,3 @@
+from affectlab.cli import main
+
+main()

@@ -1,0 +1,12 @@
+"""Text → vectors: the shared sentence encoder loaded from its package."""
+
+from affectlab.encoders.minilm import (
+    BASE_MODEL,
+    EncoderNotInstalled,
+    base_model_dir,
+    load_encoder,
+    load_tokenizer,
+    mean_pool,
+)
+
+__all__ = ["BASE_MODEL", "EncoderNotInstalled", "base_model_dir", "load_encoder", "load_tokenizer", "mean_pool"]

@@ -1,0 +1,140 @@
+"""``affectlab bench``: texts/second and peak memory of the text model against a roberta-base baseline.
+
+Every configuration runs in its own fresh process (so its peak resident memory is its own) on the
+same texts, one after the other, in alternating order over ``rounds``; the reported rate is the
+median over rounds. The baseline is a ``RobertaForSequenceClassification`` with 28 outputs, the
+architecture of the most-used GoEmotions model, with random weights (the same compute as trained
+ones: no roberta weights can be downloaded here). It gets the same token ids (WordPiece, truncated
+to the same length; ids fit roberta's larger vocabulary), the same length-sorted batching and the
+same thread count, so the ratio compares the networks and runtimes, not the batching.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_goemotions
+
+BASELINE = "roberta-base-28 (torch fp32, random weights)"
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _run_affectlab(runtime: str, texts: list[str], batch_size: int, threads: int) -> dict:
+    from affectlab.text.analyzer import Analyzer
+
+    analyzer = Analyzer(runtime=runtime, batch_size=batch_size, threads=threads)
+    analyzer.analyze_batch(texts[:batch_size])  # warm-up: builds and loads the runtime
+    start = time.perf_counter()
+    analyzer.analyze_batch(texts)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "texts_per_second": len(texts) / seconds, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _run_baseline(texts: list[str], batch_size: int, threads: int) -> dict:
+    import torch
+    from transformers import RobertaConfig, RobertaForSequenceClassification
+
+    from affectlab.encoders import load_tokenizer
+    from affectlab.text.runtime import pad_batch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = RobertaForSequenceClassification(RobertaConfig(num_labels=28, problem_type="multi_label_classification"))
+    model.eval()
+    tokenizer = load_tokenizer(128)
+
+    def score(batch: list[str]) -> None:
+        ids = [e.ids for e in tokenizer.encode_batch(batch)]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                input_ids, mask = pad_batch([ids[i] for i in order[start : start + batch_size]])
+                torch.sigmoid(model(torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask)).logits)
+
+    score(texts[:batch_size])
+    start = time.perf_counter()
+    score(texts)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "texts_per_second": len(texts) / seconds, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _worker(name: str, texts: list[str], batch_size: int, threads: int, queue) -> None:
+    try:
+        result = _run_baseline(texts, batch_size, threads) if name == BASELINE else _run_affectlab(
+            name, texts, batch_size, threads
+        )
+        queue.put(result)
+    except Exception as exc:  # reported back to the parent, which names the configuration
+        queue.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def _in_fresh_process(name: str, texts: list[str], batch_size: int, threads: int) -> dict:
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_worker, args=(name, texts, batch_size, threads, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    if "error" in result:
+        raise RuntimeError(f"benchmark of {name} failed: {result['error']}")
+    return result
+
+
+def cold_start_seconds() -> float:
+    """Wall time of ``affectlab analyze "..."`` in a new process (runtime cache already built)."""
+    command = [sys.executable, "-m", "affectlab", "analyze", "I can't believe you remembered my birthday!"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def bench_text(
+    runtimes: tuple[str, ...] = ("onnx-int8", "onnx", "torch"),
+    data_dir: Path = DEFAULT_DATA_DIR,
+    limit: int | None = None,
+    rounds: int = 2,
+    batch_size: int = 64,
+    threads: int = 2,
+    with_baseline: bool = True,
+    on_step: Callable[[str], None] | None = None,
+) -> dict:
+    texts = load_goemotions("test", data_dir).texts[:limit]
+    names = list(runtimes) + ([BASELINE] if with_baseline else [])
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    for round_index in range(rounds):
+        for name in names if round_index % 2 == 0 else reversed(names):
+            if on_step is not None:
+                on_step(f"round {round_index + 1}/{rounds}: {name}")
+            runs[name].append(_in_fresh_process(name, texts, batch_size, threads))
+    summary = {
+        name: {
+            "texts_per_second": statistics.median(r["texts_per_second"] for r in results),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+            "rounds": results,
+        }
+        for name, results in runs.items()
+    }
+    if with_baseline:
+        base = summary[BASELINE]["texts_per_second"]
+        for name in runtimes:
+            summary[name]["ratio_to_baseline"] = summary[name]["texts_per_second"] / base
+    if on_step is not None:
+        on_step("cold start")
+    return {
+        "texts": len(texts),
+        "dataset": "goemotions/test",
+        "batch_size": batch_size,
+        "threads": threads,
+        "configurations": summary,
+        "cold_start_seconds": cold_start_seconds(),
+    }

@@ -1,0 +1,40 @@
+"""Reports: every figure lands as JSON under ``reports/`` with the command, date and machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from affectlab.io import atomic_write_text
+
+REPORTS_DIR = Path("reports")
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system()}
+
+
+def write_report(name: str, payload: dict, reports_dir: Path = REPORTS_DIR) -> Path:
+    """Write ``reports/<name>.json`` atomically, with provenance added."""
+    command = "affectlab " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    document = {
+        "report": name,
+        "command": command,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        **payload,
+    }
+    path = Path(reports_dir) / f"{name}.json"
+    atomic_write_text(path, json.dumps(document, indent=2) + "\n")
+    return path

@@ -1,0 +1,92 @@
+"""``affectlab eval goemotions`` and ``affectlab eval emobank``: the text model on held-out splits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
+from affectlab.evaluate.metrics import f1_per_label, micro_f1, multi_hot, pearson
+from affectlab.taxonomy import EKMAN, GOEMOTIONS, GOEMOTIONS_TO_EKMAN, GOEMOTIONS_TO_SENTIMENT, SENTIMENT, VAD, group_labels
+from affectlab.text.analyzer import Analyzer
+from affectlab.text.artifact import fingerprint
+
+# Published figures on GoEmotions test, for the README's comparison (macro-F1).
+PUBLISHED_GOEMOTIONS = {
+    "BERT-base (Demszky et al., 2020), 28 labels": 0.46,
+    "BERT-base (Demszky et al., 2020), Ekman": 0.64,
+    "roberta-base-go_emotions (model card), threshold 0.5": 0.450,
+    "roberta-base-go_emotions (model card), per-label thresholds": 0.541,
+}
+
+
+def _model_info(analyzer: Analyzer) -> dict:
+    return {"name": analyzer.model_name, "fingerprint": fingerprint(analyzer.folder), "runtime": analyzer.runtime_name}
+
+
+def expected_calibration_error(probs: np.ndarray, gold: np.ndarray, bins: int = 10) -> float:
+    """ECE over every (text, label) probability, equal-width bins."""
+    p, y = probs.ravel(), gold.ravel()
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            ece += inside.mean() * abs(p[inside].mean() - y[inside].mean())
+    return float(ece)
+
+
+def _block_metrics(probs: np.ndarray, gold: np.ndarray, thresholds: np.ndarray, names: tuple[str, ...]) -> dict:
+    tuned = f1_per_label(probs >= thresholds, gold)
+    return {
+        "macro_f1_tuned": float(tuned.mean()),
+        "macro_f1_at_0.5": float(f1_per_label(probs >= 0.5, gold).mean()),
+        "micro_f1_tuned": micro_f1(probs >= thresholds, gold),
+        "per_label_f1_tuned": {name: round(float(v), 4) for name, v in zip(names, tuned)},
+    }
+
+
+def eval_goemotions(
+    analyzer: Analyzer,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    split: str = "test",
+    on_progress: Callable[[int], None] | None = None,
+) -> dict:
+    data = load_goemotions(split, data_dir)
+    results = analyzer.analyze_batch(data.texts, on_progress=on_progress)
+    blocks = {
+        "goemotions": (GOEMOTIONS, "emotions", data.labels),
+        "ekman": (EKMAN, "ekman", [group_labels(ls, GOEMOTIONS_TO_EKMAN) for ls in data.labels]),
+        "sentiment": (SENTIMENT, "sentiment", [group_labels(ls, GOEMOTIONS_TO_SENTIMENT) for ls in data.labels]),
+    }
+    report: dict = {"model": _model_info(analyzer), "dataset": f"goemotions/{split}", "texts": len(data.texts)}
+    for block, (names, field, gold_labels) in blocks.items():
+        probs = np.array([[getattr(r, field)[n] for n in names] for r in results])
+        gold = multi_hot(gold_labels, names)
+        report[block] = _block_metrics(probs, gold, np.array(analyzer.config.thresholds[block]), names)
+        if block == "goemotions":
+            report[block]["expected_calibration_error"] = expected_calibration_error(probs, gold)
+    report["published"] = PUBLISHED_GOEMOTIONS
+    return report
+
+
+def eval_emobank(
+    analyzer: Analyzer,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    split: str = "test",
+    on_progress: Callable[[int], None] | None = None,
+) -> dict:
+    data = load_emobank(split, data_dir)
+    results = analyzer.analyze_batch(data.texts, on_progress=on_progress)
+    predicted = np.array([[r.vad[d] for d in VAD] for r in results])
+    gold = np.array(data.vad)
+    return {
+        "model": _model_info(analyzer),
+        "dataset": f"emobank/{split}",
+        "texts": len(data.texts),
+        "pearson": {d: pearson(predicted[:, i], gold[:, i]) for i, d in enumerate(VAD)},
+        "mae": {d: float(np.abs(predicted[:, i] - gold[:, i]).mean()) for i, d in enumerate(VAD)},
+    }

@@ -1,0 +1,30 @@
+"""Text analysis: one call to start (:func:`analyze`), an :class:`Analyzer` to hold a model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from affectlab.text.analyzer import DEFAULT_RUNTIME, RUNTIMES, Analyzer, InvalidText
+from affectlab.text.artifact import DEFAULT_MODEL, ModelNotFound
+from affectlab.text.result import TextAffect, WordAttribution
+
+_default: Analyzer | None = None
+
+
+def analyze(texts: str | Sequence[object], *, explain: bool = False) -> TextAffect | list[TextAffect]:
+    """Analyze one text or a list of texts with the default model (loaded once, then reused).
+
+    >>> from affectlab import analyze
+    >>> r = analyze("I can't believe you remembered my birthday!")
+    >>> r.labels, r.ekman["surprise"], r.vad["valence"]
+    """
+    global _default
+    if _default is None:
+        _default = Analyzer()
+    return _default.analyze(texts, explain=explain)
+
+
+__all__ = [
+    "DEFAULT_MODEL", "DEFAULT_RUNTIME", "RUNTIMES", "Analyzer", "InvalidText", "ModelNotFound",
+    "TextAffect", "WordAttribution", "analyze",
+]

@@ -1,0 +1,72 @@
+"""Analyze a table file row by row into an output file, recording per-row errors and going on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from affectlab.io.readers import InputFileError, read_rows
+from affectlab.io.writers import TableWriter, output_format
+from affectlab.text.analyzer import Analyzer
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    input: str
+    output: str
+    rows: int
+    errors: int
+    label_counts: dict[str, int] = field(default_factory=dict)
+    first_errors: list[str] = field(default_factory=list)  # up to 20, each naming its row
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def analyze_file(
+    analyzer: Analyzer,
+    source: Path,
+    target: Path,
+    *,
+    text_column: str = "text",
+    explain: bool = False,
+    block_size: int = 512,
+    on_rows: Callable[[int], None] | None = None,
+) -> FileSummary:
+    """Read ``source`` (csv/jsonl/parquet/txt), write every row with its affect columns to ``target``.
+
+    The output keeps all input columns; the affect columns (see :meth:`TextAffect.to_row`) follow.
+    ``target`` appears only once it is complete.
+    """
+    output_format(Path(target))
+    if Path(source).resolve() == Path(target).resolve():
+        raise InputFileError(f"{target}: the output would overwrite the input")
+    rows = errors = 0
+    label_counts: dict[str, int] = {}
+    first_errors: list[str] = []
+    with TableWriter(Path(target)) as writer:
+        for block in read_rows(Path(source), text_column, block_size):
+            results = analyzer.analyze_batch([row.text if row.error is None else None for row in block], explain=explain)
+            out = []
+            for row, result in zip(block, results):
+                affect = result.to_row()
+                if row.error is not None or result.error is not None:
+                    message = row.error or f"row {row.number}: {result.error}"
+                    affect["error"] = message
+                    errors += 1
+                    if len(first_errors) < 20:
+                        first_errors.append(message)
+                else:
+                    for label in result.labels:
+                        label_counts[label] = label_counts.get(label, 0) + 1
+                clash = set(affect) & set(row.record)
+                if clash:
+                    raise InputFileError(f"{source}: input columns {sorted(clash)} clash with affectlab's output columns")
+                out.append({**row.record, **affect})
+            writer.write(out)
+            rows += len(block)
+            if on_rows is not None:
+                on_rows(len(block))
+    ordered = dict(sorted(label_counts.items(), key=lambda kv: -kv[1]))
+    return FileSummary(str(source), str(target), rows, errors, ordered, first_errors)

@@ -1,0 +1,82 @@
+"""Build ONNX Runtime copies of a text artifact, once, in the user's cache folder.
+
+The shipped artifact holds only what training changed; the ONNX graph needs the whole network, so it
+is assembled here from the base encoder package and the artifact, and cached under a key that
+changes whenever the artifact does. ``int8`` applies ONNX Runtime's dynamic quantization to the
+matrix multiplications (weights int8, activations quantized on the fly).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+
+from affectlab.errors import OptionError
+from affectlab.text.artifact import fingerprint
+
+PRECISIONS = ("fp32", "int8")
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("AFFECTLAB_CACHE", user_cache_dir("affectlab")))
+
+
+def onnx_path(artifact: Path, precision: str) -> Path:
+    """The cached ONNX file for an artifact, built first if missing."""
+    if precision not in PRECISIONS:
+        raise OptionError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    folder = cache_root() / "onnx" / f"{artifact.name}-{fingerprint(artifact)}"
+    target = folder / f"model.{precision}.onnx"
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    fp32 = folder / "model.fp32.onnx"
+    if not fp32.exists():
+        _export(artifact, fp32)
+    if precision == "int8":
+        _quantize(fp32, target)
+    return target
+
+
+def _atomic_target(final: Path) -> Path:
+    handle, name = tempfile.mkstemp(dir=final.parent, suffix=".onnx.part")
+    os.close(handle)
+    return Path(name)
+
+
+def _export(artifact: Path, target: Path) -> None:
+    import torch
+
+    from affectlab.text.model import AffectModel
+
+    model = AffectModel.from_artifact(artifact)
+    ids = torch.ones((2, 8), dtype=torch.long)
+    tmp = _atomic_target(target)
+    try:
+        torch.onnx.export(
+            model,
+            (ids, torch.ones_like(ids)),
+            str(tmp),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["outputs"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}},
+            opset_version=17,
+            dynamo=False,
+        )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _quantize(fp32: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = _atomic_target(target)
+    try:
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

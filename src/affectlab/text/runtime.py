@@ -1,0 +1,87 @@
+"""Runtimes that turn token batches into the head's raw outputs, and length-sorted batching over them.
+
+``torch`` runs the artifact as trained; ``onnx`` runs the same network exported to ONNX Runtime,
+optionally with int8 dynamic quantization (see :mod:`affectlab.text.onnx_export`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class Runtime(Protocol):
+    name: str
+
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """int64 ``[batch, tokens]`` ids and mask → float32 ``[batch, outputs]`` raw head outputs."""
+        ...
+
+
+class TorchRuntime:
+    name = "torch"
+
+    def __init__(self, model) -> None:  # an AffectModel in eval mode
+        self.model = model
+
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
+        return out.float().numpy()
+
+
+class OnnxRuntime:
+    def __init__(self, onnx_path: Path, threads: int, name: str) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self.name = name
+
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        (out,) = self.session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
+        return out
+
+
+def pad_batch(sequences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    width = max(len(s) for s in sequences)
+    ids = np.zeros((len(sequences), width), dtype=np.int64)
+    mask = np.zeros((len(sequences), width), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = seq
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
+def run_sorted(
+    runtime: Runtime,
+    sequences: Sequence[Sequence[int]],
+    batch_size: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Run token id sequences in batches of similar length; rows come back in input order.
+
+    ``on_batch`` is called with the number of sequences finished after each batch.
+    """
+    order = np.argsort([len(s) for s in sequences], kind="stable")
+    outputs: np.ndarray | None = None
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        ids, mask = pad_batch([sequences[i] for i in rows])
+        result = runtime.run(ids, mask)
+        if outputs is None:
+            outputs = np.empty((len(sequences), result.shape[1]), dtype=np.float32)
+        outputs[rows] = result
+        if on_batch is not None:
+            on_batch(len(rows))
+    if outputs is None:
+        raise ValueError("run_sorted needs at least one sequence")
+    return outputs

@@ -1,5 +1,5 @@
-"""Vectors → affect."""
+"""Vectors → affect. The torch module lives in :mod:`affectlab.heads.affect` (imported on demand)."""
 
-from affectlab.heads.affect import HEAD_LAYOUT, AffectHead, head_slices
+from affectlab.heads.layout import HEAD_LAYOUT, HEAD_SIZE, head_slices
 
-__all__ = ["HEAD_LAYOUT", "AffectHead", "head_slices"]
+__all__ = ["HEAD_LAYOUT", "HEAD_SIZE", "head_slices"]

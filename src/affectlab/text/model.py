@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 from affectlab.encoders import BASE_MODEL, load_encoder, mean_pool
-from affectlab.heads import AffectHead
+from affectlab.heads.affect import AffectHead
 from affectlab.text.artifact import WEIGHTS_FILE
 
 FROZEN_PREFIX = "encoder.embeddings."

@@ -8,8 +8,11 @@ matrix multiplications (weights int8, activations quantized on the fly).
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from platformdirs import user_cache_dir
@@ -41,6 +44,18 @@ def onnx_path(artifact: Path, precision: str) -> Path:
     return target
 
 
+@contextmanager
+def _quiet():
+    """The exporter and quantizer warn on stderr about things that do not apply to this graph."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)
+        try:
+            yield
+        finally:
+            logging.disable(logging.NOTSET)
+
+
 def _atomic_target(final: Path) -> Path:
     handle, name = tempfile.mkstemp(dir=final.parent, suffix=".onnx.part")
     os.close(handle)
@@ -56,16 +71,17 @@ def _export(artifact: Path, target: Path) -> None:
     ids = torch.ones((2, 8), dtype=torch.long)
     tmp = _atomic_target(target)
     try:
-        torch.onnx.export(
-            model,
-            (ids, torch.ones_like(ids)),
-            str(tmp),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["outputs"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}},
-            opset_version=17,
-            dynamo=False,
-        )
+        with _quiet():
+            torch.onnx.export(
+                model,
+                (ids, torch.ones_like(ids)),
+                str(tmp),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["outputs"],
+                dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}},
+                opset_version=17,
+                dynamo=False,  # the torch.export path needs onnxscript; the TorchScript one handles BERT
+            )
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -76,7 +92,8 @@ def _quantize(fp32: Path, target: Path) -> None:
 
     tmp = _atomic_target(target)
     try:
-        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+        with _quiet():
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

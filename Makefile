@@ -1,0 +1,18 @@
+# The two commands of the README: `make run` (main job) and `make test`. Both set up .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check torch==2.13.0
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/affectlab analyze -i examples/posts.csv --text-column body -o examples/posts.out.parquet
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q --timeout 1800 tests

@@ -1,0 +1,141 @@
+"""The result contract and behaviour of the shipped text model."""
+
+import json
+
+import numpy as np
+import pytest
+
+from affectlab import Analyzer, InvalidText, TextAffect, analyze
+from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
+
+
+def test_single_text_contract(analyzer):
+    result = analyzer.analyze("I can't believe you remembered my birthday!")
+    assert isinstance(result, TextAffect)
+    assert list(result.emotions) == list(GOEMOTIONS)
+    assert list(result.ekman) == list(EKMAN)
+    assert list(result.sentiment) == list(SENTIMENT)
+    assert list(result.vad) == list(VAD)
+    assert all(0.0 <= p <= 1.0 for p in result.emotions.values())
+    assert all(1.0 <= v <= 5.0 for v in result.vad.values())
+    assert result.labels and set(result.labels) <= set(GOEMOTIONS)
+    assert result.chunks == 1 and result.evidence is None and result.error is None
+    json.dumps(result.to_dict())
+    with pytest.raises(Exception):
+        result.labels = []  # frozen
+
+
+def test_labels_are_the_emotions_over_their_thresholds(analyzer):
+    thresholds = dict(zip(GOEMOTIONS, analyzer.config.thresholds["goemotions"]))
+    for text in ["Thank you so much, this is wonderful!", "The meeting is at noon.", "I hate this, it's disgusting"]:
+        result = analyzer.analyze(text)
+        passing = {k for k, p in result.emotions.items() if p >= thresholds[k]}
+        assert set(result.labels) == (passing or {"neutral"})
+
+
+@pytest.mark.parametrize(
+    ("text", "ekman", "sentiment"),
+    [
+        ("Thank you so much, I love it! Best gift ever!", "joy", "positive"),
+        ("This is disgusting, absolutely revolting and vile.", "disgust", "negative"),
+        ("I am so scared, I think someone is following me.", "fear", "negative"),
+        ("My grandmother died last night and I can't stop crying.", "sadness", "negative"),
+        ("Get out of my face, you make me furious!", "anger", "negative"),
+        ("Wow, I did not expect that at all! Really?!", "surprise", None),
+    ],
+)
+def test_obvious_emotions_are_recognised(analyzer, text, ekman, sentiment):
+    result = analyzer.analyze(text)
+    assert max(result.ekman, key=result.ekman.get) == ekman, result.ekman
+    if sentiment:
+        assert max(result.sentiment, key=result.sentiment.get) == sentiment, result.sentiment
+
+
+def test_valence_orders_happy_above_sad(analyzer):
+    happy, sad = analyzer.analyze(["What a lovely, happy day!", "Everything is hopeless and I am miserable."])
+    assert happy.vad["valence"] > sad.vad["valence"] + 0.5
+
+
+@pytest.mark.parametrize(("runtime", "tolerance"), [("torch", 1e-5), ("onnx", 1e-5), ("onnx-int8", 0.05)])
+def test_batch_keeps_order_and_matches_single_calls(runtime, tolerance):
+    # int8 quantizes activations with one scale per batch, so a row's neighbours move it slightly
+    analyzer = Analyzer(runtime=runtime)
+    texts = ["Ok.", "I am thrilled about the news!", "This is taking forever and it's annoying " * 3, "Why?"]
+    batch = analyzer.analyze(texts)
+    for text, result in zip(texts, batch):
+        single = analyzer.analyze(text)
+        assert np.allclose(list(single.emotions.values()), list(result.emotions.values()), atol=tolerance)
+
+
+def test_module_level_analyze_uses_a_default_model():
+    assert analyze("Thanks a lot!").labels
+    assert len(analyze(["a", "b"])) == 2
+
+
+def test_runtimes_agree(analyzer, torch_analyzer):
+    texts = ["Thank you so much!", "I'm worried about tomorrow.", "lol that was hilarious", "The sky is grey."]
+    onnx_fp32 = Analyzer(runtime="onnx")
+    for a, b, c in zip(torch_analyzer.analyze(texts), onnx_fp32.analyze(texts), analyzer.analyze(texts)):
+        assert np.allclose(list(a.emotions.values()), list(b.emotions.values()), atol=1e-4)
+        assert np.allclose(list(a.emotions.values()), list(c.emotions.values()), atol=0.08)  # int8
+
+
+def test_bad_rows_get_an_error_and_the_batch_goes_on(analyzer):
+    results = analyzer.analyze(["fine text", None, float("nan"), "   ", 42, "", "also fine"])
+    assert [r.error for r in results] == [
+        None, "text is missing (None)", "text is missing (NaN)", "text is empty or whitespace only",
+        "text must be a string, got int", "text is empty or whitespace only", None,
+    ]
+    assert results[1].emotions == {} and results[1].labels == []
+    assert results[-1].labels
+
+
+def test_a_single_bad_text_raises(analyzer):
+    with pytest.raises(InvalidText, match="empty"):
+        analyzer.analyze("  ")
+    with pytest.raises(TypeError, match="not bytes"):
+        analyzer.analyze(b"bytes")
+
+
+def test_emoji_only_text(analyzer):
+    result = analyzer.analyze("😂😂😂")
+    assert result.error is None
+    assert result.ekman["joy"] > result.ekman["sadness"]
+
+
+def test_long_text_is_chunked_not_truncated(analyzer):
+    calm = "The committee reviewed the quarterly figures and filed the minutes. " * 40
+    angry = "I am furious, this is outrageous and I hate every part of it! " * 10
+    long_result = analyzer.analyze(calm + angry)
+    assert long_result.chunks > 3
+    assert analyzer.analyze(calm).ekman["anger"] < long_result.ekman["anger"]  # the end was read
+
+
+def test_one_megabyte_text(analyzer):
+    result = analyzer.analyze("It was a calm day at the lake. " * 34000)
+    assert result.error is None and result.chunks > 1000
+
+
+def test_evidence_points_at_the_emotional_words(torch_analyzer):
+    text = "The food was fine but the waiter was incredibly rude and disgusting."
+    result = torch_analyzer.analyze(text, explain=True)
+    assert result.evidence
+    for label, words in result.evidence.items():
+        assert label in result.labels
+        for w in words:
+            assert text[w.start : w.end] == w.word
+    all_words = {w.word.lower() for words in result.evidence.values() for w in words}
+    assert all_words & {"rude", "disgusting", "incredibly"}, result.evidence
+
+
+def test_evidence_maps_emoji_back(torch_analyzer):
+    result = torch_analyzer.analyze("so happy 😍", explain=True)
+    words = [w.word for ws in result.evidence.values() for w in ws]
+    assert all(w in "so happy 😍" for w in words)
+
+
+def test_bad_options_are_named():
+    with pytest.raises(ValueError, match="runtime must be one of"):
+        Analyzer(runtime="gpu")
+    with pytest.raises(FileNotFoundError, match="no text model 'nope'; shipped: text-minilm"):
+        Analyzer("nope")

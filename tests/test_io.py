@@ -1,0 +1,105 @@
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from affectlab.io import InputFileError, TableWriter, read_rows
+
+
+def _all(path, column="text"):
+    return [row for block in read_rows(path, column, block_size=2) for row in block]
+
+
+def test_csv_keeps_every_column(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("id,body\n1,hello\n2,\"with, comma\"\n")
+    rows = _all(path, "body")
+    assert [r.text for r in rows] == ["hello", "with, comma"]
+    assert rows[0].record == {"id": "1", "body": "hello"}
+
+
+def test_csv_ragged_rows_are_row_errors(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("id,body\n1,fine\n2\n3,too,many\n")
+    rows = _all(path, "body")
+    assert rows[0].error is None
+    assert rows[1].error == "row 2: 1 cells where the header has 2" and rows[1].text is None
+    assert "row 3: 3 cells" in rows[2].error and rows[2].record["_extra_cells"] == '["many"]'
+
+
+def test_non_utf8_bytes_are_row_errors_and_the_row_is_kept(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"id,body\n1,good\n2,bad \xff byte\n")
+    rows = _all(path, "body")
+    assert rows[0].error is None
+    assert rows[1].error == "row 2: not valid UTF-8"
+    assert rows[1].record["body"] == "bad \ufffd byte"
+    txt = tmp_path / "a.txt"
+    txt.write_bytes(b"fine\n\xfe\xffbad\n")
+    rows = _all(txt)
+    assert rows[1].error.startswith("line 2: not valid UTF-8 (byte 0xfe")
+
+
+def test_missing_column_is_a_file_error(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("id,body\n1,x\n")
+    with pytest.raises(InputFileError, match="no column 'text'; columns are: id, body"):
+        _all(path)
+
+
+def test_jsonl_bad_lines_are_named(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "ok"}\n{not json\n[1]\n{"other": 1}\n')
+    rows = _all(path)
+    assert [r.error for r in rows] == [
+        None, "line 2: not valid JSON (Expecting property name enclosed in double quotes)",
+        "line 3: expected a JSON object", "line 4: no field 'text'",
+    ]
+    assert rows[1].record["text"] == "{not json"  # the user's line is kept
+
+
+def test_parquet_and_corrupt_parquet(tmp_path):
+    good = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"text": ["a", None, "c"], "n": [1, 2, 3]}), good)
+    assert [r.text for r in _all(good)] == ["a", None, "c"]
+    bad = tmp_path / "b.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(InputFileError, match="not a readable Parquet file"):
+        _all(bad)
+
+
+def test_missing_unreadable_and_unknown_files(tmp_path):
+    with pytest.raises(InputFileError, match="no such file"):
+        _all(tmp_path / "missing.csv")
+    with pytest.raises(InputFileError, match="unknown format 'xlsx'"):
+        (tmp_path / "a.xlsx").write_text("x")
+        _all(tmp_path / "a.xlsx")
+    locked = tmp_path / "locked.csv"
+    locked.write_text("text\nx\n")
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):
+        pytest.skip("running as a user who can read any file")
+    with pytest.raises(InputFileError, match="cannot be read"):
+        _all(locked)
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "csv", "parquet"])
+def test_writer_is_atomic(tmp_path, suffix):
+    target = tmp_path / f"out.{suffix}"
+    target.write_text("previous")
+    with pytest.raises(RuntimeError):
+        with TableWriter(target) as writer:
+            writer.write([{"a": 1, "labels": ["x"]}])
+            raise RuntimeError("interrupted")
+    assert target.read_text() == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no partial file left behind
+    with TableWriter(target) as writer:
+        writer.write([{"a": 1, "labels": ["x"]}])
+        writer.write([{"a": None, "labels": []}])
+    assert writer.rows == 2
+    if suffix == "jsonl":
+        assert [json.loads(line)["a"] for line in target.read_text().splitlines()] == [1, None]
+    elif suffix == "parquet":
+        assert pq.read_table(target).column("a").to_pylist() == [1, None]

@@ -1,0 +1,40 @@
+import numpy as np
+
+from affectlab.evaluate.metrics import f1_per_label, micro_f1, multi_hot, pearson, tune_thresholds
+from affectlab.taxonomy import EKMAN, GOEMOTIONS, GOEMOTIONS_TO_EKMAN, GOEMOTIONS_TO_SENTIMENT, group_labels
+from conftest import DATA_DIR, needs_data
+
+
+@needs_data
+def test_label_names_match_the_dataset():
+    assert tuple((DATA_DIR / "goemotions" / "labels.txt").read_text().split()) == GOEMOTIONS
+
+
+def test_every_label_has_an_ekman_and_a_sentiment_group():
+    assert set(GOEMOTIONS_TO_EKMAN) == set(GOEMOTIONS) == set(GOEMOTIONS_TO_SENTIMENT)
+    assert set(GOEMOTIONS_TO_EKMAN.values()) == set(EKMAN)
+
+
+def test_group_labels_dedupes_in_order():
+    assert group_labels(["annoyance", "anger", "joy"], GOEMOTIONS_TO_EKMAN) == ["anger", "joy"]
+
+
+def test_f1_per_label():
+    predicted = np.array([[1, 0], [1, 1], [0, 0]])
+    gold = np.array([[1, 0], [0, 1], [1, 0]])
+    # label 0: tp 1, fp 1, fn 1 -> 0.5; label 1: tp 1 -> 1.0
+    assert np.allclose(f1_per_label(predicted, gold), [0.5, 1.0])
+    assert micro_f1(predicted, gold) == 2 * 2 / (2 * 2 + 1 + 1)
+
+
+def test_tuned_thresholds_separate_the_classes():
+    probs = np.array([[0.9], [0.35], [0.3], [0.1]])
+    gold = np.array([[1], [1], [0], [0]])
+    (threshold,) = tune_thresholds(probs, gold)
+    assert 0.3 < threshold <= 0.35
+    assert f1_per_label(probs >= threshold, gold)[0] == 1.0
+
+
+def test_pearson_and_multi_hot():
+    assert pearson(np.array([1, 2, 3]), np.array([2, 4, 7])) > 0.98
+    assert multi_hot([["b"], ["a", "b"]], ("a", "b")).tolist() == [[0, 1], [1, 1]]

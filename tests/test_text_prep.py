@@ -1,0 +1,42 @@
+from affectlab.encoders import load_tokenizer
+from affectlab.text.chunking import chunk_texts
+from affectlab.text.normalize import normalize
+
+
+def _tokenizer():
+    tokenizer = load_tokenizer(128)
+    tokenizer.no_truncation()
+    return tokenizer
+
+
+def test_short_text_is_one_window_with_special_tokens():
+    (chunk,) = chunk_texts(_tokenizer(), ["a quiet morning"], 128)
+    assert chunk.ids[0] == 101 and chunk.ids[-1] == 102
+    assert (chunk.start, chunk.end) == (0, len("a quiet morning"))
+
+
+def test_long_text_is_covered_by_overlapping_windows():
+    text = " ".join(f"word{i}" for i in range(400))
+    chunks = chunk_texts(_tokenizer(), [text], 64, overlap=16)
+    assert len(chunks) > 1
+    assert all(len(c.ids) <= 64 for c in chunks)
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+    for before, after in zip(chunks, chunks[1:]):
+        assert after.start < before.end  # windows overlap, nothing is skipped
+
+
+def test_text_without_known_tokens_still_gets_a_window():
+    (chunk,) = chunk_texts(_tokenizer(), ["\x00\x01"], 128)
+    assert chunk.ids == [101, 102]
+
+
+def test_emoji_are_spelled_out_and_map_back():
+    normalized = normalize("ok 😂!")
+    assert "face with tears of joy" in normalized.text
+    start = normalized.text.index("face")
+    assert normalized.span(start, start + 4) == (3, 4)
+    assert normalized.source[3:4] == "😂"
+
+
+def test_plain_text_is_unchanged():
+    assert normalize("Plain words, café.").text == "Plain words, café."

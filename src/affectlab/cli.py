@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,8 +39,20 @@ def user_errors():
     try:
         yield
     except AffectlabError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+def invoked_command(ctx: typer.Context) -> str:
+    """The running command with every option spelled out, so a report says how to re-run it."""
+    parts = ["affectlab", *ctx.command_path.split()[1:]]
+    for name, value in ctx.params.items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parts.append(flag if value else f"--no-{flag[2:]}")
+        elif value is not None:
+            parts += [flag, str(value)]
+    return shlex.join(parts)
 
 
 def progress_bar() -> Progress:
@@ -171,7 +184,7 @@ def train_text_command(
     out.print(f"artifact written to {out_dir} (epochs done: {config.trained['epochs_done']})")
 
 
-def _eval(name: str, runner, model: str, runtime: str, data: Path, split: str, reports_dir: Path) -> dict:
+def _eval(ctx: typer.Context, name: str, runner, model: str, runtime: str, data: Path, split: str, reports_dir: Path) -> dict:
     from affectlab.evaluate.report import write_report
 
     with user_errors():
@@ -179,20 +192,20 @@ def _eval(name: str, runner, model: str, runtime: str, data: Path, split: str, r
         with progress_bar() as progress:
             task = progress.add_task(f"{name} {split}", total=None)
             report = runner(analyzer, data, split, on_progress=lambda n: progress.advance(task, n))
-        path = write_report(f"eval-{name}-{split}-{runtime}", report, reports_dir)
+        path = write_report(f"eval-{name}-{split}-{runtime}", report, invoked_command(ctx), reports_dir)
     err.print(f"report: {path}")
     return report
 
 
 @eval_app.command("goemotions")
 def eval_goemotions_command(
-    data: DataOpt = DEFAULT_DATA_DIR, split: str = "test", model: ModelOpt = DEFAULT_MODEL,
+    ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, split: str = "test", model: ModelOpt = DEFAULT_MODEL,
     runtime: RuntimeOpt = DEFAULT_RUNTIME, reports_dir: ReportsOpt = Path("reports"),
 ) -> None:
     """Macro-F1 over the 28 labels (tuned and at 0.5), Ekman and sentiment, per-label F1."""
     from affectlab.evaluate.text import eval_goemotions
 
-    report = _eval("goemotions", eval_goemotions, model, runtime, data, split, reports_dir)
+    report = _eval(ctx, "goemotions", eval_goemotions, model, runtime, data, split, reports_dir)
     table = Table(title=f"GoEmotions {split} ({report['texts']} texts, {runtime})", title_justify="left")
     for column in ("labels", "macro-F1 tuned", "macro-F1 @0.5", "micro-F1 tuned"):
         table.add_column(column)
@@ -205,13 +218,13 @@ def eval_goemotions_command(
 
 @eval_app.command("emobank")
 def eval_emobank_command(
-    data: DataOpt = DEFAULT_DATA_DIR, split: str = "test", model: ModelOpt = DEFAULT_MODEL,
+    ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, split: str = "test", model: ModelOpt = DEFAULT_MODEL,
     runtime: RuntimeOpt = DEFAULT_RUNTIME, reports_dir: ReportsOpt = Path("reports"),
 ) -> None:
     """Pearson r and mean absolute error for valence, arousal, dominance."""
     from affectlab.evaluate.text import eval_emobank
 
-    report = _eval("emobank", eval_emobank, model, runtime, data, split, reports_dir)
+    report = _eval(ctx, "emobank", eval_emobank, model, runtime, data, split, reports_dir)
     table = Table(title=f"EmoBank {split} ({report['texts']} texts, {runtime})", title_justify="left")
     for column in ("dimension", "Pearson r", "MAE"):
         table.add_column(column)
@@ -222,10 +235,11 @@ def eval_emobank_command(
 
 @app.command()
 def bench(
+    ctx: typer.Context,
     data: DataOpt = DEFAULT_DATA_DIR,
     limit: Annotated[Optional[int], typer.Option(help="Use the first N test texts only.")] = None,
     rounds: int = 2,
-    runtimes: Annotated[str, typer.Option(help="Comma-separated runtimes to measure.")] = ",".join(RUNTIMES[::-1]),
+    runtimes: Annotated[str, typer.Option(help="Comma-separated runtimes to measure.")] = "onnx,onnx-int8,torch",
     baseline: Annotated[bool, typer.Option(help="Also run the roberta-base baseline.")] = True,
     reports_dir: ReportsOpt = Path("reports"),
 ) -> None:
@@ -242,16 +256,22 @@ def bench(
         with err.status("benchmarking") as status:
             report = bench_text(chosen, data, limit, rounds, with_baseline=baseline,
                                 on_step=lambda s: status.update(f"benchmarking: {s}"))
-        path = write_report("bench-text", report, reports_dir)
+        path = write_report("bench-text", report, invoked_command(ctx), reports_dir)
     table = Table(title=f"{report['texts']} GoEmotions test texts, {report['threads']} threads", title_justify="left")
-    for column in ("configuration", "texts/s", "× baseline", "peak RSS MB"):
+    for column in ("configuration", "texts/s", "× baseline", "peak RSS MB", "alone vs batched: max Δp, label sets changed"):
         table.add_column(column)
     for name, r in report["configurations"].items():
         ratio = r.get("ratio_to_baseline")
-        table.add_row(name, f"{r['texts_per_second']:.0f}", f"{ratio:.2f}" if ratio else "1.00" if name == BASELINE else "-",
-                      f"{r['peak_rss_mb']:.0f}")
+        shift = r.get("batch_sensitivity")
+        table.add_row(
+            name, f"{r['texts_per_second']:.0f}", f"{ratio:.2f}" if ratio else "1.00" if name == BASELINE else "-",
+            f"{r['peak_rss_mb']:.0f}",
+            f"{shift['max_probability_shift']:.4f}, {shift['label_sets_changed']}/{shift['texts']}" if shift else "-",
+        )
     out.print(table)
-    out.print(f"cold start of `affectlab analyze \"...\"`: {report['cold_start_seconds']:.2f} s")
+    cold = report["cold_start_seconds"]
+    out.print(f"cold start of `affectlab analyze \"...\"`: first run {cold['first_run']:.1f} s "
+              f"(builds the ONNX cache), later runs {cold['later_runs']:.2f} s")
     err.print(f"report: {path}")
 
 

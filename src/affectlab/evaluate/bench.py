@@ -7,15 +7,19 @@ architecture of the most-used GoEmotions model, with random weights (the same co
 ones: no roberta weights can be downloaded here). It gets the same token ids (WordPiece, truncated
 to the same length; ids fit roberta's larger vocabulary), the same length-sorted batching and the
 same thread count, so the ratio compares the networks and runtimes, not the batching.
+Each affectlab runtime also reports its batch sensitivity: the first 300 texts scored one at a time
+against the same texts scored in the batched run.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +27,7 @@ from pathlib import Path
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_goemotions
 
 BASELINE = "roberta-base-28 (torch fp32, random weights)"
+SENSITIVITY_TEXTS = 300
 
 
 def _peak_rss_mb() -> float:
@@ -35,9 +40,24 @@ def _run_affectlab(runtime: str, texts: list[str], batch_size: int, threads: int
     analyzer = Analyzer(runtime=runtime, batch_size=batch_size, threads=threads)
     analyzer.analyze_batch(texts[:batch_size])  # warm-up: builds and loads the runtime
     start = time.perf_counter()
-    analyzer.analyze_batch(texts)
+    batched = analyzer.analyze_batch(texts)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "texts_per_second": len(texts) / seconds, "peak_rss_mb": _peak_rss_mb()}
+    return {
+        "seconds": seconds,
+        "texts_per_second": len(texts) / seconds,
+        "peak_rss_mb": _peak_rss_mb(),
+        "batch_sensitivity": _batch_sensitivity(analyzer, texts[:SENSITIVITY_TEXTS], batched),
+    }
+
+
+def _batch_sensitivity(analyzer, texts: list[str], batched: list) -> dict:
+    """How much a text's scores change when it is scored alone instead of among the others."""
+    shifts, changed = [], 0
+    for text, in_batch in zip(texts, batched):
+        alone = analyzer.analyze(text)
+        shifts.append(max(abs(alone.emotions[k] - in_batch.emotions[k]) for k in alone.emotions))
+        changed += alone.labels != in_batch.labels
+    return {"texts": len(texts), "max_probability_shift": max(shifts), "label_sets_changed": changed}
 
 
 def _run_baseline(texts: list[str], batch_size: int, threads: int) -> dict:
@@ -90,16 +110,22 @@ def _in_fresh_process(name: str, texts: list[str], batch_size: int, threads: int
     return result
 
 
-def cold_start_seconds() -> float:
-    """Wall time of ``affectlab analyze "..."`` in a new process (runtime cache already built)."""
+def cold_start_seconds() -> dict:
+    """Wall time of ``affectlab analyze "..."`` in a new process: the very first run on a machine
+    (empty cache: the ONNX file is built) and a later one (cache built)."""
     command = [sys.executable, "-m", "affectlab", "analyze", "I can't believe you remembered my birthday!"]
-    start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - start
+    times = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "AFFECTLAB_CACHE": cache}
+        for run in ("first_run", "later_runs"):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, env=env)
+            times[run] = time.perf_counter() - start
+    return times
 
 
 def bench_text(
-    runtimes: tuple[str, ...] = ("onnx-int8", "onnx", "torch"),
+    runtimes: tuple[str, ...] = ("onnx", "onnx-int8", "torch"),
     data_dir: Path = DEFAULT_DATA_DIR,
     limit: int | None = None,
     rounds: int = 2,
@@ -120,6 +146,7 @@ def bench_text(
         name: {
             "texts_per_second": statistics.median(r["texts_per_second"] for r in results),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+            **({"batch_sensitivity": results[0]["batch_sensitivity"]} if name != BASELINE else {}),
             "rounds": results,
         }
         for name, results in runs.items()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shlex
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,9 +23,8 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system()}
 
 
-def write_report(name: str, payload: dict, reports_dir: Path = REPORTS_DIR) -> Path:
-    """Write ``reports/<name>.json`` atomically, with provenance added."""
-    command = "affectlab " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+def write_report(name: str, payload: dict, command: str, reports_dir: Path = REPORTS_DIR) -> Path:
+    """Write ``reports/<name>.json`` atomically, with the command that produced it and provenance."""
     document = {
         "report": name,
         "command": command,

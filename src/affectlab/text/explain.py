@@ -14,6 +14,8 @@ from affectlab.text.chunking import Chunk
 from affectlab.text.normalize import Normalized
 from affectlab.text.result import WordAttribution
 
+APOSTROPHES = ("'", "\u2019")
+
 
 def token_attributions(model, ids: list[int], target: int, steps: int = 24) -> np.ndarray:
     """Attribution of each token in ``ids`` (with [CLS]/[SEP]) to output ``target`` of the head."""
@@ -36,6 +38,15 @@ def token_attributions(model, ids: list[int], target: int, steps: int = 24) -> n
     return ((x - base)[0] * grads.mean(0)).sum(-1).detach().numpy()
 
 
+def _continues(token: str, previous: tuple[float, int, int], start: int, text: str) -> bool:
+    """Whether a token belongs to the word before it: a WordPiece continuation, or a contraction
+    ("can't" is tokenized as can / ' / t)."""
+    if token.startswith("##"):
+        return True
+    _, word_start, word_end = previous
+    return start == word_end and (token in APOSTROPHES or text[word_end - 1] in APOSTROPHES)
+
+
 def evidence_words(
     model, tokenizer: Tokenizer, chunk: Chunk, target: int, normalized: Normalized, top_k: int = 5
 ) -> list[WordAttribution]:
@@ -43,7 +54,7 @@ def evidence_words(
     scores = token_attributions(model, chunk.ids, target)[1:-1]
     words: list[tuple[float, int, int]] = []
     for token_id, score, (start, end) in zip(chunk.ids[1:-1], scores, chunk.offsets):
-        if tokenizer.id_to_token(token_id).startswith("##") and words:
+        if words and _continues(tokenizer.id_to_token(token_id), words[-1], start, normalized.text):
             total, word_start, _ = words[-1]
             words[-1] = (total + float(score), word_start, end)
         else:

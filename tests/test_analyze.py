@@ -67,6 +67,12 @@ def test_batch_keeps_order_and_matches_single_calls(runtime):
         assert np.allclose(list(single.emotions.values()), list(result.emotions.values()), atol=1e-5)
 
 
+def test_any_iterable_of_texts(analyzer):
+    from_array = analyzer.analyze(np.array(["What a happy day!", "Such a sad day."]))
+    from_generator = analyzer.analyze(t for t in ["What a happy day!", "Such a sad day."])
+    assert [r.labels for r in from_array] == [r.labels for r in from_generator]
+
+
 def test_module_level_analyze_uses_a_default_model():
     assert analyze("Thanks a lot!").labels
     assert len(analyze(["a", "b"])) == 2

@@ -31,6 +31,7 @@ def test_analyze_file_keeps_rows_and_records_errors(tmp_path, suffix):
     target = tmp_path / f"scored.{suffix}"
     result = runner.invoke(app, ["analyze", "-i", str(source), "--text-column", "body", "-o", str(target)])
     assert result.exit_code == 0, result.output
+    assert "first rows" in result.output and "5 rows" in result.output and "(3 with errors)" in result.output
     if suffix == "parquet":
         rows = pq.read_table(target).to_pylist()
     elif suffix == "jsonl":

@@ -124,8 +124,8 @@ def _analyze_file(analyzer: Analyzer, source: Path, target: Optional[Path], text
             analyzer, source, target, text_column=text_column, explain=explain,
             on_rows=lambda n: progress.advance(task, n),
         )
-    _render_preview(target)
-    out.print(f"{summary.rows} rows → {summary.output} ({summary.errors} with errors)", highlight=False)
+    _render_preview(summary.preview)
+    out.print(f"{summary.rows} rows → {summary.output} ({summary.errors} with errors)", highlight=False, soft_wrap=True)
     table = Table(title="rows per label", title_justify="left")
     table.add_column("label")
     table.add_column("rows", justify="right")
@@ -136,22 +136,15 @@ def _analyze_file(analyzer: Analyzer, source: Path, target: Optional[Path], text
         err.print(f"[yellow]row error:[/yellow] {message}", highlight=False)
 
 
-def _render_preview(target: Path, rows: int = 8) -> None:
-    from affectlab.io import read_rows
-
-    block = next(read_rows(target, "labels", block_size=rows), [])
+def _render_preview(preview: list[dict]) -> None:
     table = Table(title="first rows", title_justify="left")
-    for column in ("row", "labels", "ekman", "valence", "error"):
+    for column in ("row", "text", "labels", "ekman", "valence", "error"):
         table.add_column(column)
-    for row in block:
-        record = row.record
-        labels = record.get("labels")
-        labels = ", ".join(json.loads(labels) if isinstance(labels, str) else labels or [])
-        ekman = {k[6:]: v for k, v in record.items() if k.startswith("ekman_") and v not in (None, "")}
-        valence = record.get("valence")
+    for row in preview:
+        valence = row["valence"]
         table.add_row(
-            str(row.number), labels, _top({k: float(v) for k, v in ekman.items()}, 1) if ekman else "",
-            f"{float(valence):.2f}" if valence not in (None, "") else "", str(record.get("error") or ""),
+            str(row["row"]), row["text"], ", ".join(row["labels"]), row["ekman"] or "",
+            f"{valence:.2f}" if valence is not None else "", row["error"] or "",
         )
     out.print(table)
 

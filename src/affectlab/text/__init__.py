@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from affectlab.text.analyzer import DEFAULT_RUNTIME, RUNTIMES, Analyzer, InvalidText
 from affectlab.text.artifact import DEFAULT_MODEL, ModelNotFound
@@ -11,7 +11,7 @@ from affectlab.text.result import TextAffect, WordAttribution
 _default: Analyzer | None = None
 
 
-def analyze(texts: str | Sequence[object], *, explain: bool = False) -> TextAffect | list[TextAffect]:
+def analyze(texts: str | Iterable[object], *, explain: bool = False) -> TextAffect | list[TextAffect]:
     """Analyze one text or a list of texts with the default model (loaded once, then reused).
 
     >>> from affectlab import analyze

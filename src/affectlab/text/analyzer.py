@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -115,12 +116,13 @@ class Analyzer:
 
     def analyze(
         self,
-        texts: str | Sequence[object],
+        texts: str | Iterable[object],
         *,
         explain: bool = False,
         on_progress: Callable[[int], None] | None = None,
     ) -> TextAffect | list[TextAffect]:
-        """One text → :class:`TextAffect`; a sequence → a list in the same order.
+        """One text → :class:`TextAffect`; any other iterable (list, pandas Series, numpy array) → a
+        list in the same order.
 
         A single invalid text raises :class:`InvalidText`; in a sequence, an invalid row gets a
         result whose ``error`` says why, and the others are analyzed as usual. ``on_progress`` is
@@ -128,9 +130,9 @@ class Analyzer:
         """
         if isinstance(texts, str):
             return self.analyze_batch([check_text(texts)], explain=explain, on_progress=on_progress)[0]
-        if isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Sequence):
-            raise TypeError(f"analyze takes a string or a sequence of strings, not {type(texts).__name__}")
-        return self.analyze_batch(texts, explain=explain, on_progress=on_progress)
+        if isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
+            raise TypeError(f"analyze takes a string or an iterable of strings, not {type(texts).__name__}")
+        return self.analyze_batch(list(texts), explain=explain, on_progress=on_progress)
 
     __call__ = analyze
 
@@ -201,8 +203,6 @@ class Analyzer:
         self, affect: TextAffect, raw: np.ndarray, chunks: list[Chunk], text_index: int, normalized: Normalized
     ) -> TextAffect:
         """Evidence for up to three predicted labels, each read in the window that scores it highest."""
-        from dataclasses import replace
-
         from affectlab.text.explain import evidence_words
 
         mine = [i for i, c in enumerate(chunks) if c.text_index == text_index]

@@ -9,6 +9,9 @@ from pathlib import Path
 from affectlab.io.readers import InputFileError, read_rows
 from affectlab.io.writers import TableWriter, output_format
 from affectlab.text.analyzer import Analyzer
+from affectlab.text.result import TextAffect
+
+PREVIEW_ROWS = 8
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,7 @@ class FileSummary:
     errors: int
     label_counts: dict[str, int] = field(default_factory=dict)
     first_errors: list[str] = field(default_factory=list)  # up to 20, each naming its row
+    preview: list[dict] = field(default_factory=list)  # the first rows: number, text, labels, top Ekman, valence, error
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -45,6 +49,7 @@ def analyze_file(
     rows = errors = 0
     label_counts: dict[str, int] = {}
     first_errors: list[str] = []
+    preview: list[dict] = []
     with TableWriter(Path(target)) as writer:
         for block in read_rows(Path(source), text_column, block_size):
             results = analyzer.analyze_batch([row.text if row.error is None else None for row in block], explain=explain)
@@ -60,6 +65,8 @@ def analyze_file(
                 else:
                     for label in result.labels:
                         label_counts[label] = label_counts.get(label, 0) + 1
+                if len(preview) < PREVIEW_ROWS:
+                    preview.append(_preview(row.number, row.text, result, affect["error"]))
                 clash = set(affect) & set(row.record)
                 if clash:
                     raise InputFileError(f"{source}: input columns {sorted(clash)} clash with affectlab's output columns")
@@ -69,4 +76,16 @@ def analyze_file(
             if on_rows is not None:
                 on_rows(len(block))
     ordered = dict(sorted(label_counts.items(), key=lambda kv: -kv[1]))
-    return FileSummary(str(source), str(target), rows, errors, ordered, first_errors)
+    return FileSummary(str(source), str(target), rows, errors, ordered, first_errors, preview)
+
+
+def _preview(number: int, text: object, result: TextAffect, error: str | None) -> dict:
+    shown = text if isinstance(text, str) else ""
+    return {
+        "row": number,
+        "text": shown if len(shown) <= 60 else shown[:57] + "...",
+        "labels": result.labels,
+        "ekman": max(result.ekman, key=result.ekman.__getitem__) if result.ekman else None,
+        "valence": result.vad.get("valence"),
+        "error": error,
+    }

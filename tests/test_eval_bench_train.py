@@ -11,13 +11,18 @@ from conftest import DATA_DIR, needs_data
 runner = CliRunner()
 
 
-@needs_data
-def test_eval_goemotions_writes_a_report(tmp_path):
+def _eval_dev(dataset: str, reports_dir) -> dict:
+    """Run ``affectlab eval <dataset>`` on dev and return the report it wrote."""
     result = runner.invoke(
-        app, ["eval", "goemotions", "--data", str(DATA_DIR), "--split", "dev", "--reports-dir", str(tmp_path)]
+        app, ["eval", dataset, "--data", str(DATA_DIR), "--split", "dev", "--reports-dir", str(reports_dir)]
     )
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "eval-goemotions-dev-onnx.json").read_text())
+    return json.loads((reports_dir / f"eval-{dataset}-dev-onnx.json").read_text())
+
+
+@needs_data
+def test_eval_goemotions_writes_a_report(tmp_path):
+    report = _eval_dev("goemotions", tmp_path)
     assert report["texts"] == 5426
     command = report["command"]
     assert command.startswith("affectlab eval goemotions ")
@@ -31,11 +36,7 @@ def test_eval_goemotions_writes_a_report(tmp_path):
 
 @needs_data
 def test_eval_emobank_writes_a_report(tmp_path):
-    result = runner.invoke(
-        app, ["eval", "emobank", "--data", str(DATA_DIR), "--split", "dev", "--reports-dir", str(tmp_path)]
-    )
-    assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "eval-emobank-dev-onnx.json").read_text())
+    report = _eval_dev("emobank", tmp_path)
     assert report["pearson"]["valence"] > 0.6
 
 

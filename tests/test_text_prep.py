@@ -46,7 +46,7 @@ def test_contractions_and_word_pieces_stay_one_word():
     from affectlab.text.explain import _continues
 
     text = "I can't go"
-    assert _continues("'", (0.0, 2, 5), 5, text)  # can + '
-    assert _continues("t", (0.0, 2, 6), 6, text)  # can' + t
-    assert _continues("##ing", (0.0, 0, 4), 4, "going")
-    assert not _continues("go", (0.0, 2, 7), 8, text)  # a space between
+    assert _continues("'", 5, 5, text)  # can + '
+    assert _continues("t", 6, 6, text)  # can' + t
+    assert _continues("##ing", 4, 4, "going")
+    assert not _continues("go", 7, 8, text)  # a space between

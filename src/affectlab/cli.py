@@ -14,11 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL
 from affectlab.errors import AffectlabError
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 from affectlab.text import DEFAULT_MODEL, DEFAULT_RUNTIME, RUNTIMES, Analyzer, TextAffect
 
-app = typer.Typer(help="Emotion intelligence for text, offline.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="Emotion intelligence for text and conversations, offline.", no_args_is_help=True, add_completion=False)
 train_app = typer.Typer(help="Reproduce a shipped model from ../shared/data.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure a model on a held-out split; JSON lands under reports/.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
@@ -149,6 +150,63 @@ def _render_preview(preview: list[dict]) -> None:
     out.print(table)
 
 
+EMOTION_STYLE = {"anger": "red", "disgust": "green", "fear": "magenta", "joy": "yellow", "sadness": "blue",
+                 "surprise": "cyan", "neutral": "dim"}
+
+
+def render_conversation(result) -> None:
+    """Each turn with its emotion; the spans that cause a later turn's emotion are underlined in that
+    emotion's colour, and each emotional turn lists its causes."""
+    from rich.text import Text
+
+    table = Table(title=f"{len(result.turns)} turns ({result.windows} window{'s' if result.windows > 1 else ''})",
+                  title_justify="left", show_lines=False)
+    for column in ("#", "speaker", "turn", "emotion", "causes"):
+        table.add_column(column, overflow="fold")
+    marks: dict[int, list] = {}
+    for turn in result.turns:
+        for cause in turn.causes:
+            marks.setdefault(cause.turn, []).append((cause, turn.emotion))
+    for turn in result.turns:
+        text = Text(turn.text)
+        for cause, emotion in marks.get(turn.index, []):
+            text.stylize(f"underline {EMOTION_STYLE[emotion]}", cause.start, cause.end)
+        style = EMOTION_STYLE[turn.emotion]
+        causes = ", ".join(f"{c.turn} ({c.score:.2f})" for c in turn.causes) or ("-" if turn.emotion != "neutral" else "")
+        table.add_row(str(turn.index), turn.speaker, text, Text(f"{turn.emotion} {turn.emotions[turn.emotion]:.2f}", style=style),
+                      causes)
+    out.print(table)
+
+
+@app.command()
+def conversation(
+    path: Annotated[Path, typer.Argument(help="json (list of {speaker, text}), jsonl, or csv with speaker,text columns.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the result as JSON here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    causes: Annotated[bool, typer.Option(help="Find the causes of every non-neutral turn.")] = True,
+    turn_model: ModelOpt = TURN_MODEL,
+    cause_model: ModelOpt = CAUSE_MODEL,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads (default: all cores).")] = None,
+) -> None:
+    """Emotion of every turn in context, and the turns and spans that cause each emotion."""
+    from affectlab.dialogue import ConversationAnalyzer, read_conversation
+    from affectlab.io import atomic_write_text
+
+    with user_errors():
+        turns = read_conversation(path)
+        analyzer = ConversationAnalyzer(turn_model, cause_model, threads=threads)
+        with err.status(f"analyzing {len(turns)} turns"):
+            result = analyzer.analyze(turns, causes=causes)
+    document = json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
+    if output is not None:
+        atomic_write_text(output, document + "\n")
+        err.print(f"written: {output}")
+    if as_json:
+        out.print_json(document)
+    else:
+        render_conversation(result)
+
+
 @train_app.command("text")
 def train_text_command(
     data: DataOpt = DEFAULT_DATA_DIR,
@@ -175,6 +233,43 @@ def train_text_command(
 
         config = train_text(recipe, on_progress)
     out.print(f"artifact written to {out_dir} (epochs done: {config.trained['epochs_done']})")
+
+
+def _train_dialogue(task: str, data: Path, out_dir: Optional[Path], epochs: int, seed: int, threads: int,
+                    limit: Optional[int]) -> None:
+    from affectlab.train.dialogue import DialogueRecipe, train_dialogue
+
+    recipe = DialogueRecipe(task=task, data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed, threads=threads,
+                            limit=limit)
+    with user_errors(), progress_bar() as progress:
+        bar = progress.add_task("training", total=None)
+
+        def on_progress(record: dict) -> None:
+            progress.update(bar, completed=record["step"], total=record["total"],
+                            description=f"epoch {record['epoch']} loss {record.get('loss', 0):.3f}")
+            if record["task"] == "dev":
+                progress.console.print({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
+
+        config = train_dialogue(recipe, on_progress)
+    out.print(f"artifact written to {out_dir or Path('runs') / recipe.name} (epochs done: {config.trained['epochs_done']})")
+
+
+LimitOpt = Annotated[Optional[int], typer.Option(help="Use only the first N dialogues of each split (smoke runs).")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Where the artifact is written (default runs/<name>).")]
+
+
+@train_app.command("turns")
+def train_turns_command(data: DataOpt = DEFAULT_DATA_DIR, out_dir: OutOpt = None, epochs: int = 2, seed: int = 13,
+                        threads: int = 1, limit: LimitOpt = None) -> None:
+    """Fine-tune the turn-emotion model on DailyDialog train; neutral bias tuned on validation."""
+    _train_dialogue("turn-emotions", data, out_dir, epochs, seed, threads, limit)
+
+
+@train_app.command("causes")
+def train_causes_command(data: DataOpt = DEFAULT_DATA_DIR, out_dir: OutOpt = None, epochs: int = 3, seed: int = 13,
+                         threads: int = 1, limit: LimitOpt = None) -> None:
+    """Fine-tune the emotion-cause model (turns and spans) on RECCON-DD train; threshold tuned on valid."""
+    _train_dialogue("causes", data, out_dir, epochs, seed, threads, limit)
 
 
 def _eval(ctx: typer.Context, name: str, runner, model: str, runtime: str, data: Path, split: str, reports_dir: Path) -> dict:
@@ -224,6 +319,83 @@ def eval_emobank_command(
     for dim, r in report["pearson"].items():
         table.add_row(dim, f"{r:.3f}", f"{report['mae'][dim]:.3f}")
     out.print(table)
+
+
+def _conversation_eval(ctx: typer.Context, name: str, runner, data: Path, reports_dir: Path, threads: Optional[int],
+                       limit: Optional[int], models: dict):
+    from affectlab.dialogue import ConversationAnalyzer
+    from affectlab.evaluate.report import write_report
+
+    with user_errors():
+        analyzer = ConversationAnalyzer(**models, threads=threads)
+        with progress_bar() as progress:
+            bar = progress.add_task(name, total=None)
+            report = runner(analyzer, data, on_progress=lambda n: progress.advance(bar, n), limit=limit)
+        path = write_report(f"eval-{name}", report, invoked_command(ctx), reports_dir)
+    err.print(f"report: {path}")
+    return report
+
+
+@eval_app.command("dailydialog")
+def eval_dailydialog_command(ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR,
+                             reports_dir: ReportsOpt = Path("reports"),
+                             threads: Annotated[Optional[int], typer.Option(help="CPU threads.")] = None,
+                             limit: LimitOpt = None, model: ModelOpt = TURN_MODEL) -> None:
+    """Turn emotions in context: DailyDialog test and RECCON-IEMOCAP turns (F1 without neutral)."""
+    from affectlab.evaluate.dialogue import eval_dailydialog
+
+    report = _conversation_eval(ctx, "dailydialog", eval_dailydialog, data, reports_dir, threads, limit,
+                                {"turn_model": model})
+    table = Table(title="turn emotions (test)", title_justify="left")
+    for column in ("set", "turns", "micro-F1 w/o neutral", "weighted-F1 w/o neutral", "accuracy"):
+        table.add_column(column)
+    for name in ("dailydialog", "reccon_iemocap"):
+        m = report[name]
+        table.add_row(name, str(m["turns"]), f"{m['micro_f1_without_neutral']:.3f}",
+                      f"{m['weighted_f1_without_neutral']:.3f}", f"{m['accuracy']:.3f}")
+    out.print(table)
+
+
+@eval_app.command("reccon")
+def eval_reccon_command(ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR,
+                        reports_dir: ReportsOpt = Path("reports"),
+                        threads: Annotated[Optional[int], typer.Option(help="CPU threads.")] = None,
+                        limit: LimitOpt = None, model: ModelOpt = CAUSE_MODEL) -> None:
+    """Emotion causes: entailment (Pos/Neg/macro-F1) and spans (EM_pos, F1_pos, F1) on RECCON-DD and IEMOCAP test."""
+    from affectlab.evaluate.dialogue import eval_reccon
+
+    report = _conversation_eval(ctx, "reccon", eval_reccon, data, reports_dir, threads, limit,
+                                {"cause_model": model})
+    table = Table(title=f"RECCON test (pair threshold {report['threshold']:.2f}, tuned on DD valid)", title_justify="left")
+    for column in ("set", "pairs", "Pos.F1", "Neg.F1", "macro-F1", "EM_pos", "F1_pos", "span F1", "target-only macro-F1"):
+        table.add_column(column)
+    for name in ("dailydialog_test", "iemocap_test"):
+        m = report[name]
+        e, s = m["entailment"], m["spans"]
+        table.add_row(name, str(m["pairs"]), f"{e['pos_f1']:.3f}", f"{e['neg_f1']:.3f}", f"{e['macro_f1']:.3f}",
+                      f"{s['em_pos']:.3f}", f"{s['f1_pos']:.3f}", f"{s['f1']:.3f}",
+                      f"{m['baseline_target_is_its_own_cause']['macro_f1']:.3f}")
+    out.print(table)
+
+
+@app.command("bench-conversation")
+def bench_conversation_command(
+    ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, turns: int = 30, rounds: int = 5, threads: int = 2,
+    reports_dir: ReportsOpt = Path("reports"),
+) -> None:
+    """Seconds for one conversation end to end (emotions + causes), beside scoring its turns as plain texts."""
+    from affectlab.evaluate.bench_conversation import bench_conversation
+    from affectlab.evaluate.report import write_report
+
+    with user_errors():
+        with err.status("benchmarking") as status:
+            report = bench_conversation(data, turns, rounds, threads, on_step=lambda s: status.update(f"benchmarking: {s}"))
+        path = write_report("bench-conversation", report, invoked_command(ctx), reports_dir)
+    out.print(f"{report['turns']}-turn conversation ({report['non_neutral_turns']} emotional turns) on {threads} threads: "
+              f"{report['conversation_seconds']:.2f} s end to end; its turns as plain texts "
+              f"{report['baseline_seconds']:.2f} s (ratio {report['ratio_to_baseline']:.1f}); "
+              f"first call with model loading {report['first_call_seconds_including_model_load']:.1f} s")
+    err.print(f"report: {path}")
 
 
 @app.command()

@@ -58,3 +58,29 @@ def group_labels(labels: list[str] | tuple[str, ...], mapping: dict[str, str]) -
         if group not in groups:
             groups.append(group)
     return groups
+
+# DailyDialog's emotion ids 0-6 (Li et al., 2017), in affectlab's Ekman naming ("none" is neutral).
+DAILYDIALOG_IDS: tuple[str, ...] = ("neutral", "anger", "disgust", "fear", "joy", "sadness", "surprise")
+
+# Emotion names a conversation data set or a user may give for a turn, folded onto EKMAN. RECCON-DD uses
+# happiness/sadness/anger/surprise/disgust/fear (and a few misspellings); RECCON-IEMOCAP uses
+# happy/sad/angry/excited/frustrated, where excited goes with joy and frustrated with anger, as
+# GoEmotions' excitement and annoyance do in the authors' Ekman mapping.
+_EKMAN_ALIASES: dict[str, tuple[str, ...]] = {
+    "anger": ("angry", "frustrated", "frustration", "annoyed", "mad"),
+    "disgust": ("disgusted",),
+    "fear": ("afraid", "fearful", "scared"),
+    "joy": ("happiness", "happines", "happy", "excited", "joyful"),
+    "sadness": ("sad", "unhappy"),
+    "surprise": ("surprised",),
+    "neutral": ("none",),
+}
+EMOTION_ALIASES: dict[str, str] = {**GOEMOTIONS_TO_EKMAN, **_invert(_EKMAN_ALIASES)}
+
+
+def to_ekman(name: str) -> str:
+    """Fold an emotion name (Ekman, GoEmotions, RECCON or IEMOCAP naming, any case) onto EKMAN."""
+    key = name.strip().lower()
+    if key not in EMOTION_ALIASES:
+        raise KeyError(name)
+    return EMOTION_ALIASES[key]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from affectlab.errors import AffectlabError
-from affectlab.taxonomy import GOEMOTIONS, VAD
+from affectlab.taxonomy import DAILYDIALOG_IDS, GOEMOTIONS, VAD, to_ekman
 
 DEFAULT_DATA_DIR = Path("../shared/data")
 
@@ -60,3 +61,63 @@ def load_emobank(split: str, data_dir: Path = DEFAULT_DATA_DIR) -> EmoBankSplit:
     if not texts:
         raise DatasetNotFound(f"{path} has no rows for split {split!r}")
     return EmoBankSplit(texts, vad)
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """A gold conversation; turn indices are 0-based."""
+
+    id: str
+    speakers: list[str]
+    texts: list[str]
+    emotions: list[str]  # EKMAN names
+    causes: list[list[int]] = field(default_factory=list)  # per turn: the earlier-or-same turns that cause it
+    spans: list[list[str]] = field(default_factory=list)  # per turn: the cause span inside each of ``causes``
+
+
+DAILYDIALOG_SPLITS = ("train", "validation", "test")
+RECCON_SETS = ("dailydialog_train", "dailydialog_valid", "dailydialog_test", "iemocap_test")
+
+
+def load_dailydialog(split: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[Dialogue]:
+    """Read ``dailydialog/dialogues_{split}.txt`` and its emotion ids. DailyDialog has no speaker names;
+    turns alternate between two people. Dialogues whose turn and label counts differ (one in train)
+    are skipped."""
+    folder = Path(data_dir) / "dailydialog"
+    texts_path = _require(folder / f"dialogues_{split}.txt")
+    labels_path = _require(folder / f"dialogues_emotion_{split}.txt")
+    dialogues = []
+    with texts_path.open(encoding="utf-8") as texts, labels_path.open(encoding="utf-8") as labels:
+        for number, (line, ids) in enumerate(zip(texts, labels)):
+            turns = [turn.strip() for turn in line.split("__eou__")]
+            turns = [turn for turn in turns if turn]
+            emotions = [DAILYDIALOG_IDS[int(i)] for i in ids.split()]
+            if len(turns) != len(emotions):
+                continue
+            speakers = ["A" if i % 2 == 0 else "B" for i in range(len(turns))]
+            dialogues.append(Dialogue(f"{split}-{number}", speakers, turns, emotions))
+    return dialogues
+
+
+def load_reccon(name: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[Dialogue]:
+    """Read ``reccon/{name}.json``. Cause turns become 0-based; evidence outside the dialogue (``b``) and
+    evidence after the target turn are dropped, as in the paper's entailment task."""
+    path = _require(Path(data_dir) / "reccon" / f"{name}.json")
+    dialogues = []
+    for dialogue_id, (turns, *_) in json.loads(path.read_text(encoding="utf-8")).items():
+        causes, spans = [], []
+        for position, turn in enumerate(turns):
+            evidence = turn.get("expanded emotion cause evidence", []) if turn["emotion"] != "neutral" else []
+            span_texts = turn.get("expanded emotion cause span", [])
+            pairs = [(e - 1, s) for e, s in zip(evidence, span_texts) if e != "b" and 1 <= e <= position + 1]
+            causes.append([e for e, _ in pairs])
+            spans.append([s for _, s in pairs])
+        dialogues.append(Dialogue(
+            dialogue_id,
+            [str(turn["speaker"]) for turn in turns],
+            [turn["utterance"] for turn in turns],
+            [to_ekman(turn["emotion"]) for turn in turns],
+            causes,
+            spans,
+        ))
+    return dialogues

@@ -47,3 +47,69 @@ def multi_hot(label_lists: list[list[str]], names: tuple[str, ...]) -> np.ndarra
         for label in labels:
             out[row, index[label]] = 1.0
     return out
+
+
+def emotion_f1_without(predicted: list[str], gold: list[str], labels: tuple[str, ...], left_out: str) -> dict:
+    """Single-label emotion scores with one class (neutral) left out, as DailyDialog papers report them:
+    micro-F1 counts a hit only on the other classes; weighted-F1 averages their F1 by gold support."""
+    kept = [label for label in labels if label != left_out]
+    tp = sum(p == g != left_out for p, g in zip(predicted, gold))
+    predicted_n = sum(p != left_out for p in predicted)
+    gold_n = sum(g != left_out for g in gold)
+    micro = 2 * tp / (predicted_n + gold_n) if predicted_n + gold_n else 0.0
+    per_label, support = {}, {}
+    for label in kept:
+        hit = sum(p == g == label for p, g in zip(predicted, gold))
+        denom = sum(p == label for p in predicted) + sum(g == label for g in gold)
+        per_label[label] = 2 * hit / denom if denom else 0.0
+        support[label] = sum(g == label for g in gold)
+    total = sum(support.values())
+    weighted = sum(per_label[k] * support[k] for k in kept) / total if total else 0.0
+    return {"micro_f1": micro, "weighted_f1": weighted, "f1": per_label, "support": support}
+
+
+def binary_f1s(predicted: np.ndarray, gold: np.ndarray) -> dict:
+    """F1 of the positive class, of the negative class, and their mean (RECCON's entailment metrics)."""
+    predicted, gold = predicted.astype(bool), gold.astype(bool)
+    scores = f1_per_label(np.stack([predicted, ~predicted], 1), np.stack([gold, ~gold], 1))
+    return {"pos_f1": float(scores[0]), "neg_f1": float(scores[1]), "macro_f1": float(scores.mean())}
+
+
+def _answer_tokens(text: str) -> list[str]:
+    text = "".join(c if c.isalnum() or c.isspace() else " " for c in text.lower())
+    return [t for t in text.split() if t not in ("a", "an", "the")]
+
+
+def span_f1(predicted: str, gold: str) -> float:
+    """Token-overlap F1 between two spans after SQuAD-style normalization; two empty spans score 1."""
+    p, g = _answer_tokens(predicted), _answer_tokens(gold)
+    if not p or not g:
+        return float(p == g)
+    common = sum(min(p.count(t), g.count(t)) for t in set(p))
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _mean(values: list) -> float:
+    return float(np.mean(values)) if values else 0.0
+
+
+def span_scores(predicted: list[str], gold: list[list[str]]) -> dict:
+    """RECCON span-extraction scores over (target, candidate) pairs. ``gold`` holds each pair's annotated
+    spans (several where annotators marked more than one; the best-matching one counts, as in SQuAD), or
+    ``[]`` where the turn is not a cause: exact match and F1 on the cause pairs, F1 on the other pairs
+    (an empty prediction scores 1), and F1 over all pairs."""
+    exact = [any(_answer_tokens(p) == _answer_tokens(g) for g in golds or [""]) for p, golds in zip(predicted, gold)]
+    f1 = [max(span_f1(p, g) for g in golds or [""]) for p, golds in zip(predicted, gold)]
+    pos = [i for i, golds in enumerate(gold) if golds]
+    neg = [i for i, golds in enumerate(gold) if not golds]
+    return {
+        "em_pos": _mean([exact[i] for i in pos]),
+        "f1_pos": _mean([f1[i] for i in pos]),
+        "f1_neg": _mean([f1[i] for i in neg]),
+        "f1": _mean(f1),
+        "pairs": len(gold),
+        "cause_pairs": len(pos),
+    }

@@ -38,6 +38,7 @@ from affectlab.taxonomy import (
     group_labels,
 )
 from affectlab.text.artifact import ArtifactConfig
+from affectlab.train.optim import Optimizer, seed_everything
 from affectlab.text.model import AffectModel
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 
@@ -124,11 +125,7 @@ def dev_metrics(model: AffectModel, ge_ids, ge_targets, eb_ids, eb_vad, vad_mean
 def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = None) -> ArtifactConfig:
     """Train, tune thresholds on dev, and write the artifact to ``recipe.out_dir``."""
     started = time.time()
-    random.seed(recipe.seed)
-    np.random.seed(recipe.seed)
-    torch.manual_seed(recipe.seed)
-    torch.set_num_threads(recipe.threads)
-    rng = random.Random(recipe.seed)
+    rng = seed_everything(recipe.seed, recipe.threads)
     tokenizer = load_tokenizer(recipe.max_length)
 
     ge_train = load_goemotions("train", recipe.data_dir)
@@ -147,38 +144,22 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
     model = AffectModel()
     model.freeze_embeddings()
     model.train()
-    head_params = list(model.head.parameters())
-    encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        [{"params": encoder_params, "lr": recipe.lr_encoder}, {"params": head_params, "lr": recipe.lr_head}],
-        weight_decay=recipe.weight_decay,
-    )
     ge_per_epoch = math.ceil(len(ge_ids) / recipe.batch_size)
     steps_per_epoch = ge_per_epoch + ge_per_epoch // recipe.emobank_every
     total = steps_per_epoch * recipe.epochs
-    warmup = max(1, int(total * recipe.warmup))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
-    )
+    optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
     bce, mse = nn.BCEWithLogitsLoss(), nn.MSELoss()
     n_class = ge_targets.shape[1]
     vad_slice = head_slices()["vad"]
     eb_batches = _cycle([len(s) for s in eb_ids], recipe.batch_size, rng)
     history, step = [], 0
 
-    def optimize(loss: torch.Tensor) -> None:
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(encoder_params + head_params, 1.0)
-        optimizer.step()
-        scheduler.step()
-
     for epoch in range(1, recipe.epochs + 1):
         for i, rows in enumerate(bucketed_batches([len(s) for s in ge_ids], recipe.batch_size, rng), 1):
             ids, mask = pad_batch([ge_ids[r] for r in rows])
             out = model(torch.from_numpy(ids), torch.from_numpy(mask))
             loss = bce(out[:, :n_class], torch.from_numpy(ge_targets[rows]))
-            optimize(loss)
+            optimizer.step(loss)
             step += 1
             record = {"epoch": epoch, "step": step, "total": total, "task": "goemotions", "loss": loss.item()}
             if i % recipe.emobank_every == 0:
@@ -186,7 +167,7 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
                 ids, mask = pad_batch([eb_ids[r] for r in eb_rows])
                 out = model(torch.from_numpy(ids), torch.from_numpy(mask))
                 vad_loss = recipe.vad_weight * mse(out[:, vad_slice], torch.from_numpy(eb_z[eb_rows]))
-                optimize(vad_loss)
+                optimizer.step(vad_loss)
                 step += 1
                 record.update(step=step, vad_loss=vad_loss.item())
             if on_progress is not None:

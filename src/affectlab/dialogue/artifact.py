@@ -1,0 +1,45 @@
+"""Shipped conversation models: ``config.json`` (labels, packing sizes, tuned decision values,
+provenance) beside ``weights.safetensors`` and ``MODEL_CARD.md``, as for text models."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from affectlab.encoders import BASE_MODEL
+from affectlab.text.artifact import ARTIFACTS_DIR, CONFIG_FILE, WEIGHTS_FILE, ModelNotFound
+
+TURN_MODEL = "dialogue-turns-minilm"
+CAUSE_MODEL = "dialogue-causes-minilm"
+
+
+@dataclass
+class DialogueConfig:
+    name: str
+    task: str  # "turn-emotions" or "causes"
+    labels: list[str] = field(default_factory=list)
+    base_model: str = BASE_MODEL
+    turn_tokens: int = 96  # tokens kept from one turn; longer turns are flagged truncated
+    window_tokens: int = 320  # tokens in one packed window
+    context_turns: int = 4  # turn emotions: earlier turns carried into a new window
+    neutral_bias: float = 0.0  # turn emotions: added to the neutral logit, tuned on validation
+    threshold: float = 0.5  # causes: pair probability at or above which a turn is a cause, tuned on dev
+    trained: dict = field(default_factory=dict)
+
+    def save(self, folder: Path) -> None:
+        (folder / CONFIG_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> DialogueConfig:
+        return cls(**json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
+
+
+def resolve_dialogue_model(model: str | Path, task: str) -> Path:
+    """A shipped model name or an artifact folder holding a conversation model for ``task``."""
+    candidate = Path(model)
+    folder = candidate if (candidate / CONFIG_FILE).exists() else ARTIFACTS_DIR / str(model)
+    if (folder / CONFIG_FILE).exists() and (folder / WEIGHTS_FILE).exists():
+        if json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")).get("task") == task:
+            return folder
+    raise ModelNotFound(f"no {task} model {str(model)!r}; shipped: {TURN_MODEL if task == 'turn-emotions' else CAUSE_MODEL}")

@@ -1,0 +1,50 @@
+"""The two conversation models, each the shared encoder plus small heads over packed turns
+(:mod:`affectlab.dialogue.packing` builds their inputs)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from torch import Tensor, nn
+
+from affectlab.encoders import load_encoder
+from affectlab.heads.dialogue import CausePairHead, SpanHead, slot_mean
+
+
+class TurnEmotionModel(nn.Module):
+    """Block-causal encoding of a window of turns → emotion logits for every turn."""
+
+    def __init__(self, n_labels: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = load_encoder()
+        hidden = self.encoder.config.hidden_size
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, n_labels))
+
+    def forward(self, ids: Tensor, mask: Tensor, slots: Tensor, n_slots: int) -> Tensor:
+        """``mask``: ``[batch, 1, tokens, tokens]`` bool → ``[batch, n_slots, labels]`` logits."""
+        states = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        return self.head(slot_mean(states, slots, n_slots))
+
+
+class CauseOutput(NamedTuple):
+    pair: Tensor  # [batch, candidate slots] cause logits (slot 1… of the packing; slot 0 is the target)
+    start: Tensor  # [batch, tokens] span start logits
+    end: Tensor  # [batch, tokens]
+
+
+class CauseModel(nn.Module):
+    """Target-led encoding of the turns up to the target → cause logit per turn and span logits per token."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = load_encoder()
+        hidden = self.encoder.config.hidden_size
+        self.pair = CausePairHead(hidden)
+        self.span = SpanHead(hidden)
+
+    def forward(self, ids: Tensor, valid: Tensor, slots: Tensor, n_slots: int,
+                distance: Tensor, same_speaker: Tensor) -> CauseOutput:
+        states = self.encoder(input_ids=ids, attention_mask=valid.long()).last_hidden_state
+        pooled = slot_mean(states, slots, n_slots)
+        start, end = self.span(states)
+        return CauseOutput(self.pair(pooled[:, 0], pooled[:, 1:], distance, same_speaker), start, end)

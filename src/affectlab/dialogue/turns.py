@@ -1,0 +1,104 @@
+"""Conversation input: validating turns given in Python, and reading them from json/jsonl/csv files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from affectlab.errors import AffectlabError
+from affectlab.io import InputFileError, read_rows
+from affectlab.taxonomy import EKMAN, to_ekman
+
+
+class InvalidConversation(AffectlabError, ValueError):
+    """A conversation, turn or target that cannot be analyzed; the message names the turn or field."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    text: str
+
+
+def _turn(index: int, value: object) -> Turn:
+    if isinstance(value, Turn):
+        speaker, text = value.speaker, value.text
+    elif isinstance(value, Mapping):
+        speaker, text = value.get("speaker"), value.get("text")
+    else:
+        raise InvalidConversation(f"turn {index}: expected {{'speaker': ..., 'text': ...}}, got {type(value).__name__}")
+    if isinstance(speaker, int) and not isinstance(speaker, bool):
+        speaker = str(speaker)
+    if not isinstance(speaker, str) or not speaker.strip():
+        raise InvalidConversation(f"turn {index}: speaker is missing or empty")
+    if not isinstance(text, str) or not text.strip():
+        what = "missing" if text is None else "empty" if isinstance(text, str) else f"a {type(text).__name__}"
+        raise InvalidConversation(f"turn {index}: text is {what}")
+    return Turn(speaker.strip(), text)
+
+
+def check_turns(turns: Iterable[object]) -> list[Turn]:
+    """Validate a conversation: a non-empty sequence of turns, each with a speaker and a text."""
+    if isinstance(turns, (str, bytes, Mapping)):
+        raise InvalidConversation("a conversation is a list of turns, each {'speaker': ..., 'text': ...}")
+    checked = [_turn(i, value) for i, value in enumerate(turns)]
+    if not checked:
+        raise InvalidConversation("the conversation has no turns")
+    return checked
+
+
+def check_target(turns: list[Turn], target: int) -> int:
+    if isinstance(target, bool) or not isinstance(target, int):
+        raise InvalidConversation(f"target must be a turn index (int), got {type(target).__name__}")
+    if not 0 <= target < len(turns):
+        raise InvalidConversation(
+            f"target turn {target} is out of range: the conversation has {len(turns)} turns (0-{len(turns) - 1})"
+        )
+    return target
+
+
+def check_emotion(emotion: str) -> str:
+    """An emotion name in any naming affectlab knows → its Ekman name."""
+    try:
+        return to_ekman(emotion)
+    except (KeyError, AttributeError):
+        raise InvalidConversation(
+            f"unknown emotion {emotion!r}; use one of {', '.join(EKMAN)}, a GoEmotions label, or the RECCON/IEMOCAP "
+            "names (happiness, sadness, anger, surprise, disgust, fear, happy, sad, angry, excited, frustrated)"
+        ) from None
+
+
+def read_conversation(path: Path) -> list[Turn]:
+    """A conversation from ``.json`` (a list of turns, or ``{"turns": [...]}``), ``.jsonl`` (a turn a line)
+    or ``.csv``/``.tsv`` (``speaker`` and ``text`` columns). Errors name the turn and the line or row."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such file")
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputFileError(f"{path}: not valid UTF-8 JSON ({exc})") from None
+        if isinstance(data, Mapping) and "turns" in data:
+            data = data["turns"]
+        if not isinstance(data, list):
+            raise InputFileError(f"{path}: expected a list of turns or {{\"turns\": [...]}}")
+        try:
+            return check_turns(data)
+        except InvalidConversation as exc:
+            raise InvalidConversation(f"{path}: {exc}") from None
+    turns = []
+    for block in read_rows(path, text_column="text"):
+        for row in block:
+            where = f"{path}: row {row.number} (turn {len(turns)})"
+            if row.error:
+                raise InvalidConversation(f"{path}: {row.error}")
+            try:
+                turns.append(_turn(len(turns), {"speaker": row.record.get("speaker"), "text": row.text}))
+            except InvalidConversation as exc:
+                raise InvalidConversation(f"{where}: {str(exc).split(': ', 1)[1]}") from None
+    if not turns:
+        raise InvalidConversation(f"{path}: the conversation has no turns")
+    return turns

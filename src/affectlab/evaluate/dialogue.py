@@ -1,0 +1,102 @@
+"""``affectlab eval dailydialog`` and ``affectlab eval reccon``: the conversation models on held-out splits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from affectlab.dialogue.analyzer import ConversationAnalyzer
+from affectlab.dialogue.predict import cause_scores, turn_emotion_logits
+from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_reccon
+from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_scores
+from affectlab.taxonomy import EKMAN
+from affectlab.text.artifact import fingerprint
+from affectlab.train.dialogue import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
+
+# Published test figures (RECCON: Poria et al., 2021, fold 1, RoBERTa-base; KEC: Li et al., 2022).
+PUBLISHED_RECCON = {
+    "RoBERTa-base, entailment macro-F1, without context": 0.7088,
+    "RoBERTa-base, entailment macro-F1, with context": 0.7651,
+    "KEC, entailment macro-F1": 0.8125,
+    "RoBERTa-base, span F1_pos, with context": 0.5817,
+}
+
+
+def _model_info(folder: Path) -> dict:
+    return {"name": folder.name, "fingerprint": fingerprint(folder)}
+
+
+def _turn_scores(analyzer: ConversationAnalyzer, dialogues) -> dict:
+    loaded = analyzer.turns_model
+    cfg = loaded.config
+    logits = turn_emotion_logits(loaded.network(analyzer.threads), loaded.tokenizer,
+                                 tokenize_dialogues(dialogues, loaded.tokenizer), cfg.window_tokens,
+                                 cfg.context_turns, analyzer.batch_size)
+    logits = np.concatenate(logits)
+    logits[:, cfg.labels.index("neutral")] += cfg.neutral_bias
+    predicted = [cfg.labels[i] for i in logits.argmax(1)]
+    gold = [e for d in dialogues for e in d.emotions]
+    scores = emotion_f1_without(predicted, gold, tuple(cfg.labels), "neutral")
+    with_neutral = emotion_f1_without(predicted, gold, tuple(cfg.labels), "")
+    return {
+        "dialogues": len(dialogues),
+        "turns": len(gold),
+        "micro_f1_without_neutral": scores["micro_f1"],
+        "weighted_f1_without_neutral": scores["weighted_f1"],
+        "weighted_f1_all_classes": with_neutral["weighted_f1"],
+        "accuracy": float(np.mean([p == g for p, g in zip(predicted, gold)])),
+        "per_label_f1": {k: round(v, 4) for k, v in scores["f1"].items()},
+        "support": scores["support"],
+    }
+
+
+def eval_dailydialog(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DIR, split: str = "test",
+                     on_progress: Callable[[int], None] | None = None, limit: int | None = None) -> dict:
+    """Turn emotions on DailyDialog ``split`` and, for the same model, on RECCON-IEMOCAP's turns
+    (happy/excited → joy, sad → sadness, angry/frustrated → anger)."""
+    report = {"model": _model_info(analyzer.turns_model.folder), "split": split, "limit": limit,
+              "neutral_bias": analyzer.turns_model.config.neutral_bias}
+    for name, dialogues in (("dailydialog", load_dailydialog(split, data_dir)),
+                            ("reccon_iemocap", load_reccon("iemocap_test", data_dir))):
+        dialogues = dialogues[:limit]
+        report[name] = _turn_scores(analyzer, dialogues)
+        if on_progress is not None:
+            on_progress(len(dialogues))
+    return report
+
+
+def _self_only(queries) -> dict:
+    """The positional baseline: the target turn alone is its own cause."""
+    predicted = np.concatenate([np.arange(q.target + 1) == q.target for q, _ in queries])
+    gold = np.concatenate([np.isin(np.arange(q.target + 1), d.causes[q.target]) for q, d in queries])
+    return binary_f1s(predicted, gold)
+
+
+def eval_reccon(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DIR,
+                sets: tuple[str, ...] = ("dailydialog_test", "iemocap_test"),
+                on_progress: Callable[[int], None] | None = None, limit: int | None = None) -> dict:
+    """Causal emotion entailment (every target × candidate-up-to-target pair, gold emotion given) and
+    causal span extraction (span predicted where the pair is judged a cause, "" elsewhere)."""
+    loaded = analyzer.causes_model
+    report = {"model": _model_info(loaded.folder), "limit": limit, "threshold": loaded.config.threshold,
+              "published": PUBLISHED_RECCON}
+    for name in sets:
+        dialogues = load_reccon(name, data_dir)[:limit]
+        queries = cause_queries(dialogues, tokenize_dialogues(dialogues, loaded.tokenizer))
+        scores = cause_scores(loaded.network(analyzer.threads), loaded.tokenizer, [q for q, _ in queries],
+                              loaded.config.window_tokens, analyzer.batch_size)
+        probs, gold = cause_pairs(queries, scores)
+        report[name] = {
+            "dialogues": len(dialogues),
+            "targets": len(queries),
+            "pairs": int(len(gold)),
+            "cause_pairs": int(gold.sum()),
+            "entailment": binary_f1s(probs >= loaded.config.threshold, gold),
+            "spans": span_scores(*predicted_spans(queries, scores, loaded.config.threshold)),
+            "baseline_target_is_its_own_cause": _self_only(queries),
+        }
+        if on_progress is not None:
+            on_progress(len(dialogues))
+    return report

@@ -1,0 +1,243 @@
+"""Recipes for the two conversation models (``affectlab train turns`` and ``affectlab train causes``).
+
+Turn emotions: all-MiniLM-L6-v2 (embeddings frozen) over block-causal windows of DailyDialog train
+dialogues, cross-entropy on every turn's 7-way label; after each epoch a bias on the neutral logit is
+tuned on DailyDialog validation for micro-F1 without neutral.
+
+Causes: the same encoder over target-led windows of RECCON-DD train: binary cross-entropy on every
+(target, candidate) pair plus cross-entropy on the start and end token of each cause span; after each
+epoch the pair threshold is tuned on RECCON-DD valid for macro-F1.
+
+Both write the artifact after every epoch, so an interrupted run keeps the last finished one. Test
+splits are never read here.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig
+from affectlab.dialogue.models import CauseModel, TurnEmotionModel
+from affectlab.dialogue.packing import TurnTokenizer, pack_causes, pack_turns, speaker_letters
+from affectlab.dialogue.predict import CauseQuery, cause_inputs, cause_scores, turn_emotion_logits, turn_inputs
+from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
+from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, Dialogue, load_dailydialog, load_reccon
+from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_scores
+from affectlab.taxonomy import EKMAN
+from affectlab.text.artifact import WEIGHTS_FILE
+from affectlab.train.optim import Optimizer, seed_everything
+from affectlab.train.text import bucketed_batches
+
+NEUTRAL_BIAS_GRID = np.round(np.arange(-3.0, 3.01, 0.1), 2)
+PAIR_THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)
+
+
+@dataclass
+class DialogueRecipe:
+    task: str  # "turn-emotions" or "causes"
+    data_dir: Path = DEFAULT_DATA_DIR
+    out_dir: Path | None = None  # default: runs/<name>
+    seed: int = 13
+    epochs: int = 3
+    batch_size: int = 16  # windows
+    turn_tokens: int = 96
+    window_tokens: int = 320
+    context_turns: int = 4
+    lr_encoder: float = 5e-5
+    lr_head: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    span_weight: float = 1.0
+    threads: int = 2
+    limit: int | None = None  # first N dialogues of each split only (smoke runs)
+
+    @property
+    def name(self) -> str:
+        return TURN_MODEL if self.task == "turn-emotions" else CAUSE_MODEL
+
+
+def tokenize_dialogues(dialogues: list[Dialogue], tokenizer: TurnTokenizer):
+    return [(tokenizer.turns(d.texts), speaker_letters(d.speakers)) for d in dialogues]
+
+
+def cause_queries(dialogues: list[Dialogue], tokenized) -> list[tuple[CauseQuery, Dialogue]]:
+    """Every non-neutral turn of every dialogue as a target, with its gold emotion."""
+    return [
+        (CauseQuery(tokens, letters, target, d.emotions[target]), d)
+        for d, (tokens, letters) in zip(dialogues, tokenized)
+        for target, emotion in enumerate(d.emotions)
+        if emotion != "neutral"
+    ]
+
+
+def _span_tokens(text: str, span: str, offsets: list[tuple[int, int]]) -> tuple[int, int] | None:
+    begin = text.find(span)
+    if begin < 0 or not span:
+        return None
+    finish = begin + len(span)
+    inside = [k for k, (s, e) in enumerate(offsets) if e > begin and s < finish]
+    return (inside[0], inside[-1]) if inside else None
+
+
+def _turn_examples(dialogues, tokenized, tokenizer, recipe):
+    label_index = {label: i for i, label in enumerate(EKMAN)}
+    examples = []
+    for d, (tokens, letters) in zip(dialogues, tokenized):
+        for packed, skip in pack_turns(tokens, letters, tokenizer, recipe.window_tokens, recipe.context_turns):
+            labels = [-100] * skip + [label_index[d.emotions[t]] for t in packed.turns[skip:]]
+            examples.append((packed, labels))
+    return examples
+
+
+def _cause_examples(queries, tokenizer, recipe):
+    examples = []
+    for query, d in queries:
+        gold = dict(zip(d.causes[query.target], d.spans[query.target]))
+        for packed in pack_causes(query.tokens, query.letters, query.target, query.emotion, tokenizer,
+                                  recipe.window_tokens):
+            labels = [float(turn in gold) for turn in packed.turns]
+            spans = []  # (slot, first token, last token) inside the slot
+            for slot, turn in enumerate(packed.turns, 1):
+                if turn in gold:
+                    found = _span_tokens(d.texts[turn], gold[turn], query.tokens[turn].offsets)
+                    if found:
+                        spans.append((slot, *found))
+            examples.append((packed, query, labels, spans))
+    return examples
+
+
+def _span_loss(start: torch.Tensor, end: torch.Tensor, slots: torch.Tensor, batch) -> torch.Tensor:
+    losses = []
+    for row, (_, _, _, spans) in enumerate(batch):
+        for slot, first, last in spans:
+            positions = torch.nonzero(slots[row] == slot).squeeze(-1)
+            losses.append(nn.functional.cross_entropy(start[row, positions][None], torch.tensor([first])))
+            losses.append(nn.functional.cross_entropy(end[row, positions][None], torch.tensor([last])))
+    return torch.stack(losses).mean() if losses else start.sum() * 0.0
+
+
+def tune_neutral_bias(logits: np.ndarray, gold: list[str]) -> tuple[float, dict]:
+    neutral = EKMAN.index("neutral")
+    best = (-1.0, 0.0, {})
+    for bias in NEUTRAL_BIAS_GRID:
+        shifted = logits.copy()
+        shifted[:, neutral] += bias
+        scores = emotion_f1_without([EKMAN[i] for i in shifted.argmax(1)], gold, EKMAN, "neutral")
+        if scores["micro_f1"] > best[0]:
+            best = (scores["micro_f1"], float(bias), scores)
+    return best[1], best[2]
+
+
+def cause_pairs(queries, scores) -> tuple[np.ndarray, np.ndarray]:
+    """Flatten per-target scores into the entailment task's pairs: (probabilities, gold)."""
+    probs = np.concatenate([s.probs for s in scores])
+    gold = np.concatenate([np.isin(np.arange(q.target + 1), d.causes[q.target]) for q, d in queries])
+    return probs, gold
+
+
+def predicted_spans(queries, scores, threshold: float) -> tuple[list[str], list[list[str]]]:
+    """Span predictions ("" where the pair is judged not a cause) and gold spans for every pair."""
+    predicted, gold = [], []
+    for (q, d), s in zip(queries, scores):
+        for turn in range(q.target + 1):
+            begin, end = s.spans[turn]
+            predicted.append(d.texts[turn][begin:end] if s.probs[turn] >= threshold else "")
+            gold.append([span for cause, span in zip(d.causes[q.target], d.spans[q.target]) if cause == turn])
+    return predicted, gold
+
+
+def tune_threshold(probs: np.ndarray, gold: np.ndarray) -> tuple[float, dict]:
+    best = max(PAIR_THRESHOLD_GRID, key=lambda t: (binary_f1s(probs >= t, gold)["macro_f1"], -t))
+    return float(best), binary_f1s(probs >= best, gold)
+
+
+def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] | None = None) -> DialogueConfig:
+    started = time.time()
+    rng = seed_everything(recipe.seed, recipe.threads)
+    tokenizer = TurnTokenizer(recipe.turn_tokens)
+    turns_task = recipe.task == "turn-emotions"
+    if turns_task:
+        train = load_dailydialog("train", recipe.data_dir)[: recipe.limit]
+        dev = load_dailydialog("validation", recipe.data_dir)[: recipe.limit]
+        model = TurnEmotionModel(len(EKMAN))
+    else:
+        train = load_reccon("dailydialog_train", recipe.data_dir)[: recipe.limit]
+        dev = load_reccon("dailydialog_valid", recipe.data_dir)[: recipe.limit]
+        model = CauseModel()
+    train_tokens, dev_tokens = tokenize_dialogues(train, tokenizer), tokenize_dialogues(dev, tokenizer)
+    if turns_task:
+        examples = _turn_examples(train, train_tokens, tokenizer, recipe)
+    else:
+        dev_queries = cause_queries(dev, dev_tokens)
+        examples = _cause_examples(cause_queries(train, train_tokens), tokenizer, recipe)
+    freeze_embeddings(model)
+    model.train()
+    total = math.ceil(len(examples) / recipe.batch_size) * recipe.epochs
+    optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
+    lengths = [len(e[0].ids) for e in examples]
+    history, step = [], 0
+    config = DialogueConfig(recipe.name, recipe.task, list(EKMAN), turn_tokens=recipe.turn_tokens,
+                            window_tokens=recipe.window_tokens, context_turns=recipe.context_turns)
+    out_dir = Path(recipe.out_dir or Path("runs") / recipe.name)
+    for epoch in range(1, recipe.epochs + 1):
+        for rows in bucketed_batches(lengths, recipe.batch_size, rng):
+            batch = [examples[r] for r in rows]
+            if turns_task:
+                logits = model(**turn_inputs([p for p, _ in batch]))
+                labels = torch.full(logits.shape[:2], -100, dtype=torch.long)
+                for row, (_, gold) in enumerate(batch):
+                    labels[row, : len(gold)] = torch.tensor(gold)
+                loss = nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+                record = {"loss": loss.item()}
+            else:
+                inputs = cause_inputs([(p, q) for p, q, _, _ in batch])
+                out = model(**inputs)
+                labels = torch.full(out.pair.shape, -1.0)
+                for row, (_, _, gold, _) in enumerate(batch):
+                    labels[row, : len(gold)] = torch.tensor(gold)
+                known = labels >= 0
+                pair_loss = nn.functional.binary_cross_entropy_with_logits(out.pair[known], labels[known])
+                span_loss = _span_loss(out.start, out.end, inputs["slots"], batch)
+                loss = pair_loss + recipe.span_weight * span_loss
+                record = {"loss": pair_loss.item(), "span_loss": span_loss.item()}
+            optimizer.step(loss)
+            step += 1
+            if on_progress is not None:
+                on_progress({"epoch": epoch, "step": step, "total": total, "task": recipe.task, **record})
+        model.eval()
+        if turns_task:
+            logits = turn_emotion_logits(model, tokenizer, dev_tokens, recipe.window_tokens, recipe.context_turns)
+            gold = [e for d in dev for e in d.emotions]
+            config.neutral_bias, scores = tune_neutral_bias(np.concatenate(logits), gold)
+            metrics = {"micro_f1": scores["micro_f1"], "weighted_f1": scores["weighted_f1"],
+                       "neutral_bias": config.neutral_bias}
+        else:
+            scores = cause_scores(model, tokenizer, [q for q, _ in dev_queries], recipe.window_tokens)
+            config.threshold, entail = tune_threshold(*cause_pairs(dev_queries, scores))
+            spans = span_scores(*predicted_spans(dev_queries, scores, config.threshold))
+            metrics = {**entail, "threshold": config.threshold, "span_f1_pos": spans["f1_pos"], "span_f1": spans["f1"]}
+        model.train()
+        history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), **metrics})
+        if on_progress is not None:
+            on_progress({"epoch": epoch, "step": step, "total": total, "task": "dev", **metrics})
+        config.trained = {
+            "recipe": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(recipe).items()},
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+            "epochs_done": epoch,
+            "dev_history": history,
+        }
+        out_dir.mkdir(parents=True, exist_ok=True)
+        save_finetuned(model, out_dir / WEIGHTS_FILE)
+        config.save(out_dir)
+    return config

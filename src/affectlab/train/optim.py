@@ -1,0 +1,42 @@
+"""What every recipe shares: seeding, and AdamW with linear warm-up and decay."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def seed_everything(seed: int, threads: int) -> random.Random:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    return random.Random(seed)
+
+
+class Optimizer:
+    """AdamW over the trainable encoder weights (``lr_encoder``) and everything else (``lr_head``), a
+    linear warm-up over the first ``warmup`` share of ``total`` steps then linear decay, clipped gradients."""
+
+    def __init__(self, model: nn.Module, lr_encoder: float, lr_head: float, weight_decay: float,
+                 total: int, warmup: float) -> None:
+        encoder = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
+        heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+        self.params = encoder + heads
+        self.optimizer = torch.optim.AdamW(
+            [{"params": encoder, "lr": lr_encoder}, {"params": heads, "lr": lr_head}], weight_decay=weight_decay
+        )
+        warm = max(1, int(total * warmup))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+        )
+
+    def step(self, loss: torch.Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.optimizer.step()
+        self.scheduler.step()

@@ -1,0 +1,171 @@
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from affectlab import Cause, ConversationAffect, InvalidConversation, analyze_conversation, emotion_causes
+from affectlab.cli import app
+from affectlab.dialogue import ConversationAnalyzer, read_conversation
+from affectlab.dialogue.packing import TurnTokenizer, pack_causes, speaker_letters, turn_windows
+from affectlab.taxonomy import EKMAN
+
+runner = CliRunner()
+
+CHAT = [
+    {"speaker": "Ann", "text": "Guess what? I finally got the job at the museum!"},
+    {"speaker": "Ben", "text": "No way! That's amazing, congratulations!"},
+    {"speaker": "Ann", "text": "Thanks. But I have to move to another city next month."},
+    {"speaker": "Ben", "text": "Oh no. I'll really miss you, you know."},
+]
+
+
+@pytest.fixture(scope="module")
+def conversation_analyzer():
+    return ConversationAnalyzer()
+
+
+def long_conversation(turns: int) -> list[dict]:
+    lines = ["I lost my wallet on the bus this morning.", "That's awful, did anyone hand it in?",
+             "No, and my keys were in it too.", "I'm so sorry. Let me help you look for it tomorrow."]
+    return [{"speaker": "AB"[i % 2], "text": f"{lines[i % 4]} ({i})"} for i in range(turns)]
+
+
+# --- input checks -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("turns", "message"),
+    [
+        ([], "no turns"),
+        ([{"speaker": "A", "text": "hi"}, {"speaker": "B"}], "turn 1: text is missing"),
+        ([{"speaker": "A", "text": "  "}], "turn 0: text is empty"),
+        ([{"speaker": "A", "text": "hi"}, {"text": "hello"}], "turn 1: speaker is missing"),
+        (["just a string"], "turn 0: expected"),
+        ("a whole text", "list of turns"),
+    ],
+)
+def test_bad_conversations_name_the_turn(turns, message):
+    with pytest.raises(InvalidConversation, match=message):
+        analyze_conversation(turns)
+
+
+def test_target_out_of_range_and_unknown_emotion():
+    with pytest.raises(InvalidConversation, match="target turn 4 is out of range: the conversation has 4 turns"):
+        emotion_causes(CHAT, target=4, emotion="happiness")
+    with pytest.raises(InvalidConversation, match="unknown emotion 'glee'"):
+        emotion_causes(CHAT, target=1, emotion="glee")
+
+
+def test_read_conversation_formats_and_row_errors(tmp_path):
+    (tmp_path / "chat.json").write_text(json.dumps({"turns": CHAT}))
+    (tmp_path / "chat.jsonl").write_text("\n".join(json.dumps(t) for t in CHAT))
+    (tmp_path / "chat.csv").write_text("speaker,text\n" + "\n".join(f'{t["speaker"]},"{t["text"]}"' for t in CHAT))
+    for name in ("chat.json", "chat.jsonl", "chat.csv"):
+        assert [t.text for t in read_conversation(tmp_path / name)] == [t["text"] for t in CHAT]
+    (tmp_path / "bad.csv").write_text("speaker,text\nA,hello\n,who said this?\n")
+    with pytest.raises(InvalidConversation, match=r"row 2 \(turn 1\): speaker is missing"):
+        read_conversation(tmp_path / "bad.csv")
+    (tmp_path / "bad.jsonl").write_text('{"speaker": "A", "text": "hi"}\n{"speaker": "B", "text": \n')
+    with pytest.raises(InvalidConversation, match="line 2: not valid JSON"):
+        read_conversation(tmp_path / "bad.jsonl")
+
+
+# --- packing --------------------------------------------------------------------------------------------
+
+def test_turn_windows_predict_every_turn_once_with_context():
+    lengths = [30, 50, 20, 80, 10, 60, 40, 90, 15, 25] * 5
+    windows = turn_windows(lengths, budget=200, context_turns=3)
+    predicted = [t for _, first_new, stop in windows for t in range(first_new, stop)]
+    assert predicted == list(range(len(lengths)))
+    for start, first_new, stop in windows:
+        assert sum(lengths[start:stop]) <= 200 or stop - first_new == 1
+        assert first_new - start <= 3
+
+
+def test_cause_windows_cover_every_candidate_once():
+    tokenizer = TurnTokenizer(96)
+    turns = long_conversation(60)
+    tokens = tokenizer.turns([t["text"] for t in turns])
+    letters = speaker_letters([t["speaker"] for t in turns])
+    packed = pack_causes(tokens, letters, 59, "sadness", tokenizer, budget=200)
+    assert len(packed) > 1 and all(len(p.ids) <= 200 for p in packed)
+    assert sorted(t for p in packed for t in p.turns) == list(range(60))
+
+
+def test_speaker_letters_beyond_two():
+    assert speaker_letters(["zoe", "max", "zoe", "ida", "max"]) == ["A", "B", "A", "C", "B"]
+
+
+# --- the models -----------------------------------------------------------------------------------------
+
+def test_analyze_conversation_contract(conversation_analyzer):
+    result = conversation_analyzer.analyze(CHAT)
+    assert isinstance(result, ConversationAffect) and len(result.turns) == 4 and result.windows == 1
+    for i, turn in enumerate(result.turns):
+        assert turn.index == i and turn.speaker == CHAT[i]["speaker"] and list(turn.emotions) == list(EKMAN)
+        assert abs(sum(turn.emotions.values()) - 1) < 1e-3 and turn.emotion == max(turn.emotions, key=turn.emotions.get)
+        assert turn.emotion != "neutral" or not turn.causes
+        for cause in turn.causes:
+            assert cause.turn <= i and cause.score >= conversation_analyzer.cause_threshold
+            assert CHAT[cause.turn]["text"][cause.start : cause.end] == cause.span != ""
+    assert result.turns[1].emotion == "joy"
+    json.dumps(result.to_dict())
+
+
+def test_turn_emotions_do_not_look_ahead(conversation_analyzer):
+    """A turn's emotion depends on it and earlier turns only: adding later turns changes nothing."""
+    _, _, short, _ = conversation_analyzer.turn_emotions(CHAT[:2])
+    _, _, full, _ = conversation_analyzer.turn_emotions(CHAT)
+    np.testing.assert_allclose(short, full[:2], atol=1e-5)
+
+
+def test_emotion_causes_accepts_dataset_names(conversation_analyzer):
+    scores = {}
+    for name in ("happiness", "happy", "joy", "excitement"):
+        (candidates,) = conversation_analyzer.cause_candidates(CHAT, [(1, name)])
+        scores[name] = [c.score for c in candidates]
+        assert [c.score for c in candidates] == sorted((c.score for c in candidates), reverse=True)
+    assert scores["happiness"] == scores["happy"] == scores["joy"] == scores["excitement"]
+    found = emotion_causes(CHAT, target=1, emotion="happiness")
+    assert all(isinstance(c, Cause) and c.turn in (0, 1) for c in found)
+    assert emotion_causes(CHAT, target=1, emotion="neutral") == []
+
+
+def test_three_speakers(conversation_analyzer):
+    turns = CHAT[:2] + [{"speaker": "Cleo", "text": "Wait, which museum? I'm so jealous!"}]
+    result = conversation_analyzer.analyze(turns)
+    assert [t.speaker for t in result.turns] == ["Ann", "Ben", "Cleo"]
+
+
+def test_500_turns_are_windowed_not_truncated(conversation_analyzer):
+    turns = long_conversation(500)
+    result = conversation_analyzer.analyze(turns, causes=False)
+    assert len(result.turns) == 500 and result.windows > 10
+    assert all(t.emotions for t in result.turns)
+    (candidates,) = conversation_analyzer.cause_candidates(turns, [(499, "sadness")])
+    assert sorted(c.turn for c in candidates) == list(range(500))
+
+
+def test_long_turn_is_flagged_truncated(conversation_analyzer):
+    result = conversation_analyzer.analyze([{"speaker": "A", "text": "so tired " * 200}], causes=False)
+    assert result.turns[0].truncated
+
+
+# --- CLI ------------------------------------------------------------------------------------------------
+
+def test_cli_conversation_table_and_json(tmp_path):
+    source = tmp_path / "chat.json"
+    source.write_text(json.dumps(CHAT))
+    target = tmp_path / "out" / "chat.affect.json"
+    result = runner.invoke(app, ["conversation", str(source), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "Ann" in result.output and "joy" in result.output
+    assert len(json.loads(target.read_text())["turns"]) == 4
+
+
+def test_cli_conversation_bad_input_is_one_line(tmp_path):
+    source = tmp_path / "chat.json"
+    source.write_text(json.dumps([{"speaker": "A", "text": "hi"}, {"speaker": "B", "text": ""}]))
+    result = runner.invoke(app, ["conversation", str(source)])
+    assert result.exit_code == 2
+    assert "turn 1: text is empty" in result.output and "Traceback" not in result.output

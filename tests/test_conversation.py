@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 from affectlab import Cause, ConversationAffect, InvalidConversation, analyze_conversation, emotion_causes
 from affectlab.cli import app
 from affectlab.dialogue import ConversationAnalyzer, read_conversation
+from affectlab.io import InputFileError
 from affectlab.dialogue.packing import TurnTokenizer, pack_causes, speaker_letters, turn_windows
 from affectlab.taxonomy import EKMAN
 
@@ -41,7 +42,10 @@ def long_conversation(turns: int) -> list[dict]:
         ([{"speaker": "A", "text": "  "}], "turn 0: text is empty"),
         ([{"speaker": "A", "text": "hi"}, {"text": "hello"}], "turn 1: speaker is missing"),
         (["just a string"], "turn 0: expected"),
+        ([{"speaker": 3.5, "text": "hi"}], "turn 0: speaker must be a string, got float"),
         ("a whole text", "list of turns"),
+        (None, "list of turns"),
+        ([{"speaker": "A", "text": "hi"}, {"speaker": "B", "text": "\u200b\u200b"}], "turn 1: text has no readable"),
     ],
 )
 def test_bad_conversations_name_the_turn(turns, message):
@@ -52,6 +56,9 @@ def test_bad_conversations_name_the_turn(turns, message):
 def test_target_out_of_range_and_unknown_emotion():
     with pytest.raises(InvalidConversation, match="target turn 4 is out of range: the conversation has 4 turns"):
         emotion_causes(CHAT, target=4, emotion="happiness")
+    with pytest.raises(InvalidConversation, match="target must be a turn index"):
+        emotion_causes(CHAT, target="2", emotion="happiness")
+    assert all(c.turn <= 2 for c in emotion_causes(CHAT, target=np.int64(2), emotion="sadness"))
     with pytest.raises(InvalidConversation, match="unknown emotion 'glee'"):
         emotion_causes(CHAT, target=1, emotion="glee")
 
@@ -68,6 +75,12 @@ def test_read_conversation_formats_and_row_errors(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"speaker": "A", "text": "hi"}\n{"speaker": "B", "text": \n')
     with pytest.raises(InvalidConversation, match="line 2: not valid JSON"):
         read_conversation(tmp_path / "bad.jsonl")
+    (tmp_path / "nospeaker.csv").write_text("who,text\nA,hello\n")
+    with pytest.raises(InputFileError, match="no column 'speaker'"):
+        read_conversation(tmp_path / "nospeaker.csv")
+    (tmp_path / "chat.txt").write_text("hello\n")
+    with pytest.raises(InputFileError, match="a conversation file is one of"):
+        read_conversation(tmp_path / "chat.txt")
 
 
 # --- packing --------------------------------------------------------------------------------------------
@@ -144,6 +157,8 @@ def test_500_turns_are_windowed_not_truncated(conversation_analyzer):
     assert all(t.emotions for t in result.turns)
     (candidates,) = conversation_analyzer.cause_candidates(turns, [(499, "sadness")])
     assert sorted(c.turn for c in candidates) == list(range(500))
+    recent = ConversationAnalyzer(lookback=10).cause_candidates(turns, [(499, "sadness")])[0]
+    assert sorted(c.turn for c in recent) == list(range(489, 500))
 
 
 def test_long_turn_is_flagged_truncated(conversation_analyzer):
@@ -161,6 +176,14 @@ def test_cli_conversation_table_and_json(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Ann" in result.output and "joy" in result.output
     assert len(json.loads(target.read_text())["turns"]) == 4
+
+
+def test_cli_conversation_speaker_names_are_not_markup(tmp_path):
+    source = tmp_path / "chat.jsonl"
+    source.write_text('{"speaker": "[/]", "text": "I won the raffle!"}\n{"speaker": "[red]Bo", "text": "Wow!"}\n')
+    result = runner.invoke(app, ["conversation", str(source), "--no-causes"])
+    assert result.exit_code == 0, result.output
+    assert "[/]" in result.output and "[red]Bo" in result.output
 
 
 def test_cli_conversation_bad_input_is_one_line(tmp_path):

@@ -154,7 +154,7 @@ EMOTION_STYLE = {"anger": "red", "disgust": "green", "fear": "magenta", "joy": "
                  "surprise": "cyan", "neutral": "dim"}
 
 
-def render_conversation(result) -> None:
+def render_conversation(result, with_causes: bool = True) -> None:
     """Each turn with its emotion; the spans that cause a later turn's emotion are underlined in that
     emotion's colour, and each emotional turn lists its causes."""
     from rich.text import Text
@@ -172,8 +172,10 @@ def render_conversation(result) -> None:
         for cause, emotion in marks.get(turn.index, []):
             text.stylize(f"underline {EMOTION_STYLE[emotion]}", cause.start, cause.end)
         style = EMOTION_STYLE[turn.emotion]
-        causes = ", ".join(f"{c.turn} ({c.score:.2f})" for c in turn.causes) or ("-" if turn.emotion != "neutral" else "")
-        table.add_row(str(turn.index), turn.speaker, text, Text(f"{turn.emotion} {turn.emotions[turn.emotion]:.2f}", style=style),
+        causes = ", ".join(f"{c.turn} ({c.score:.2f})" for c in turn.causes)
+        if not causes and with_causes and turn.emotion != "neutral":
+            causes = "none found"
+        table.add_row(str(turn.index), Text(turn.speaker), text, Text(f"{turn.emotion} {turn.emotions[turn.emotion]:.2f}", style=style),
                       causes)
     out.print(table)
 
@@ -204,7 +206,7 @@ def conversation(
     if as_json:
         out.print_json(document)
     else:
-        render_conversation(result)
+        render_conversation(result, with_causes=causes)
 
 
 @train_app.command("text")
@@ -245,10 +247,11 @@ def _train_dialogue(task: str, data: Path, out_dir: Optional[Path], epochs: int,
         bar = progress.add_task("training", total=None)
 
         def on_progress(record: dict) -> None:
-            progress.update(bar, completed=record["step"], total=record["total"],
-                            description=f"epoch {record['epoch']} loss {record.get('loss', 0):.3f}")
             if record["task"] == "dev":
                 progress.console.print({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
+                return
+            progress.update(bar, completed=record["step"], total=record["total"],
+                            description=f"epoch {record['epoch']} loss {record['loss']:.3f}")
 
         config = train_dialogue(recipe, on_progress)
     out.print(f"artifact written to {out_dir or Path('runs') / recipe.name} (epochs done: {config.trained['epochs_done']})")
@@ -392,7 +395,8 @@ def bench_conversation_command(
             report = bench_conversation(data, turns, rounds, threads, on_step=lambda s: status.update(f"benchmarking: {s}"))
         path = write_report("bench-conversation", report, invoked_command(ctx), reports_dir)
     out.print(f"{report['turns']}-turn conversation ({report['non_neutral_turns']} emotional turns) on {threads} threads: "
-              f"{report['conversation_seconds']:.2f} s end to end; its turns as plain texts "
+              f"{report['conversation_seconds']:.2f} s end to end ({report['every_turn_emotional_seconds']:.2f} s if "
+              f"every turn were emotional); its turns as plain texts "
               f"{report['baseline_seconds']:.2f} s (ratio {report['ratio_to_baseline']:.1f}); "
               f"first call with model loading {report['first_call_seconds_including_model_load']:.1f} s")
     err.print(f"report: {path}")

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig, resolve_dialogue_model
-from affectlab.dialogue.packing import TurnTokenizer, TurnTokens, pack_turns, speaker_letters
+from affectlab.dialogue.packing import TurnTokenizer, TurnTokens, speaker_letters
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
-from affectlab.dialogue.turns import Turn, check_emotion, check_target, check_turns
+from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, check_target, check_turns
 from affectlab.text.artifact import WEIGHTS_FILE
 
 
@@ -27,7 +27,8 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 class _Loaded:
-    """One conversation model, its config and tokenizer, loaded on first use."""
+    """One conversation model: its config and tokenizer read at once (a wrong name fails early), its
+    network loaded on first use."""
 
     def __init__(self, model: str | Path, task: str) -> None:
         self.folder = resolve_dialogue_model(model, task)
@@ -47,22 +48,32 @@ class _Loaded:
             self._network = load_finetuned(blank, self.folder / WEIGHTS_FILE)
         return self._network
 
+    def tokenize(self, turns: list[Turn]) -> tuple[list[TurnTokens], list[str]]:
+        tokens = self.tokenizer.turns([t.text for t in turns])
+        for index, turn_tokens in enumerate(tokens):
+            if not turn_tokens.ids:
+                raise InvalidConversation(f"turn {index}: text has no readable characters")
+        return tokens, speaker_letters([t.speaker for t in turns])
+
 
 class ConversationAnalyzer:
-    """Holds the turn-emotion and cause models (each loaded when first needed).
+    """Holds the turn-emotion and cause models (each network loaded when first needed).
 
-    Turn emotions read each turn with the turns before it (never after). Conversations longer than one
-    encoder window are split into windows that each carry up to ``context_turns`` earlier turns (from
-    the model's config); causes are scored over windows that each start with the target turn, so every
-    earlier turn is scored however long the conversation is.
+    Turn emotions read each turn with the turns before it in its window (never after). Conversations
+    longer than one encoder window are split into windows that each carry up to ``context_turns`` earlier
+    turns (from the model's config). Causes are scored over windows that each start with the target turn,
+    so every earlier turn is scored however long the conversation is: the cost grows with the square of
+    the number of turns. ``lookback`` limits how many turns before a target are considered as causes
+    (``None``: all of them).
     """
 
     def __init__(self, turn_model: str | Path = TURN_MODEL, cause_model: str | Path = CAUSE_MODEL,
-                 threads: int | None = None, batch_size: int = 16) -> None:
+                 threads: int | None = None, batch_size: int = 16, lookback: int | None = None) -> None:
         self.turns_model = _Loaded(turn_model, "turn-emotions")
         self.causes_model = _Loaded(cause_model, "causes")
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
+        self.lookback = lookback
 
     @property
     def cause_threshold(self) -> float:
@@ -74,35 +85,33 @@ class ConversationAnalyzer:
 
         checked = check_turns(turns)
         loaded = self.turns_model
-        tokens = loaded.tokenizer.turns([t.text for t in checked])
-        letters = speaker_letters([t.speaker for t in checked])
+        tokens, letters = loaded.tokenize(checked)
         cfg = loaded.config
-        logits = turn_emotion_logits(loaded.network(self.threads), loaded.tokenizer, [(tokens, letters)],
-                                     cfg.window_tokens, cfg.context_turns, self.batch_size)[0]
+        (logits,), windows = turn_emotion_logits(loaded.network(self.threads), loaded.tokenizer, [(tokens, letters)],
+                                                 cfg.window_tokens, cfg.context_turns, self.batch_size)
         logits[:, cfg.labels.index("neutral")] += cfg.neutral_bias
-        windows = len(pack_turns(tokens, letters, loaded.tokenizer, cfg.window_tokens, cfg.context_turns))
         return checked, tokens, _softmax(logits), windows
 
     def cause_candidates(self, turns: Iterable[object], targets: list[tuple[int, str]]) -> list[list[Cause]]:
-        """For each (target, emotion), every turn up to the target as a :class:`Cause` with its
-        probability and best span, most likely first (no threshold applied)."""
+        """For each (target, emotion), every turn up to the target (within ``lookback``) as a
+        :class:`Cause` with its probability and best span, most likely first (no threshold applied)."""
         from affectlab.dialogue.predict import CauseQuery, cause_scores
 
         checked = check_turns(turns)
         loaded = self.causes_model
-        tokens = loaded.tokenizer.turns([t.text for t in checked])
-        letters = speaker_letters([t.speaker for t in checked])
+        tokens, letters = loaded.tokenize(checked)
         queries = [CauseQuery(tokens, letters, check_target(checked, target), check_emotion(emotion))
                    for target, emotion in targets]
         if not queries:
             return []
         scores = cause_scores(loaded.network(self.threads), loaded.tokenizer, queries,
-                              loaded.config.window_tokens, self.batch_size)
+                              loaded.config.window_tokens, self.batch_size, self.lookback)
         out = []
         for query, score in zip(queries, scores):
+            first = 0 if self.lookback is None else max(0, query.target - self.lookback)
             causes = [
-                Cause(turn, checked[turn].text[begin:end], round(float(score.probs[turn]), 4), begin, end)
-                for turn, (begin, end) in enumerate(score.spans)
+                Cause(turn, checked[turn].text[begin:end], float(score.probs[turn]), begin, end)
+                for turn, (begin, end) in enumerate(score.spans) if turn >= first
             ]
             out.append(sorted(causes, key=lambda c: -c.score))
         return out

@@ -32,14 +32,20 @@ class DialogueConfig:
 
     @classmethod
     def load(cls, folder: Path) -> DialogueConfig:
-        return cls(**json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
+        try:
+            return cls(**json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            raise ModelNotFound(f"{folder / CONFIG_FILE} is not a conversation model config ({exc})") from None
 
 
 def resolve_dialogue_model(model: str | Path, task: str) -> Path:
     """A shipped model name or an artifact folder holding a conversation model for ``task``."""
     candidate = Path(model)
     folder = candidate if (candidate / CONFIG_FILE).exists() else ARTIFACTS_DIR / str(model)
-    if (folder / CONFIG_FILE).exists() and (folder / WEIGHTS_FILE).exists():
-        if json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")).get("task") == task:
-            return folder
-    raise ModelNotFound(f"no {task} model {str(model)!r}; shipped: {TURN_MODEL if task == 'turn-emotions' else CAUSE_MODEL}")
+    shipped = TURN_MODEL if task == "turn-emotions" else CAUSE_MODEL
+    if not (folder / CONFIG_FILE).exists() or not (folder / WEIGHTS_FILE).exists():
+        raise ModelNotFound(f"no {task} model {str(model)!r}; shipped: {shipped}")
+    found = DialogueConfig.load(folder).task
+    if found != task:
+        raise ModelNotFound(f"{folder} is a {found} model, not a {task} model; shipped: {shipped}")
+    return folder

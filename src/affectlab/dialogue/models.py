@@ -21,7 +21,7 @@ class TurnEmotionModel(nn.Module):
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, n_labels))
 
     def forward(self, ids: Tensor, mask: Tensor, slots: Tensor, n_slots: int) -> Tensor:
-        """``mask``: ``[batch, 1, tokens, tokens]`` bool → ``[batch, n_slots, labels]`` logits."""
+        """``mask``: ``[batch, 1, tokens, tokens]`` additive → ``[batch, n_slots, labels]`` logits."""
         states = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
         return self.head(slot_mean(states, slots, n_slots))
 

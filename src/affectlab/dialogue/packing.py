@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from affectlab.encoders import load_tokenizer
+from affectlab.heads.layout import DISTANCE_BUCKETS
 
 CLS, SEP, PAD = 101, 102, 0
-DISTANCE_BUCKETS = (0, 1, 2, 3, 4, 6, 9, 14)  # lower edges: distance 0, 1, …, 5–6 share one bucket, …
 
 
 @dataclass(frozen=True)
@@ -106,16 +106,17 @@ def pack_turns(tokens: list[TurnTokens], letters: list[str], tokenizer: TurnToke
 
 
 def pack_causes(tokens: list[TurnTokens], letters: list[str], target: int, emotion: str,
-                tokenizer: TurnTokenizer, budget: int) -> list[Packed]:
-    """Cause layout for one target turn: windows of candidate turns (latest first), each led by the target."""
+                tokenizer: TurnTokenizer, budget: int, first: int = 0) -> list[Packed]:
+    """Cause layout for one target turn: windows of candidate turns ``first..target`` (latest first), each
+    led by the target."""
     head = [CLS] + tokenizer.words(emotion) + [SEP]
     lead_ids = head + tokens[target].ids + [SEP]
     lead_slots = [-1] * len(head) + [0] * len(tokens[target].ids) + [-1]
-    blocks = {i: tokenizer.prefix(letters[i]) + tokens[i].ids + [SEP] for i in range(target + 1)}
+    blocks = {i: tokenizer.prefix(letters[i]) + tokens[i].ids + [SEP] for i in range(first, target + 1)}
     packed, newest = [], target
-    while newest >= 0:
+    while newest >= first:
         oldest, used = newest, len(lead_ids) + len(blocks[newest])
-        while oldest > 0 and used + len(blocks[oldest - 1]) <= budget:
+        while oldest > first and used + len(blocks[oldest - 1]) <= budget:
             oldest -= 1
             used += len(blocks[oldest])
         ids, slots = list(lead_ids), list(lead_slots)
@@ -129,11 +130,12 @@ def pack_causes(tokens: list[TurnTokens], letters: list[str], target: int, emoti
 
 
 def block_causal_mask(segments: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """``[batch, 1, tokens, tokens]`` bool: token i attends token j when j's block is not later than i's.
-    Padding attends only to itself so no row is empty."""
+    """``[batch, 1, tokens, tokens]`` additive float32 mask (0 where token i may attend token j, a large
+    negative number elsewhere): j's block must not be later than i's. Padding attends only to itself so
+    no row is empty. Additive, because that is the one 4-D mask form every attention backend reads alike."""
     allowed = (segments[:, None, :] <= segments[:, :, None]) & valid[:, None, :] & valid[:, :, None]
-    eye = np.eye(segments.shape[1], dtype=bool)[None]
-    return (allowed | (eye & ~valid[:, :, None]))[:, None]
+    allowed |= np.eye(segments.shape[1], dtype=bool)[None] & ~valid[:, :, None]
+    return np.where(allowed, 0.0, np.finfo(np.float32).min).astype(np.float32)[:, None]
 
 
 def pad(rows: list[Packed]) -> dict[str, np.ndarray]:

@@ -71,12 +71,12 @@ def _by_length(items: list, length, batch_size: int):
 
 
 def turn_emotion_logits(model, tokenizer: TurnTokenizer, conversations: list[tuple[list[TurnTokens], list[str]]],
-                        budget: int, context_turns: int, batch_size: int = 16) -> list[np.ndarray]:
-    """``[turns, labels]`` logits for each conversation; every turn is predicted once, with its context."""
+                        budget: int, context_turns: int, batch_size: int = 16) -> tuple[list[np.ndarray], int]:
+    """``[turns, labels]`` logits for each conversation (every turn predicted once, with its context), and
+    the number of windows read."""
     windows = []  # (conversation, packed, context-only slots)
     for c, (tokens, letters) in enumerate(conversations):
         windows += [(c, packed, skip) for packed, skip in pack_turns(tokens, letters, tokenizer, budget, context_turns)]
-    out = [np.zeros((len(tokens), 0), np.float32) for tokens, _ in conversations]
     parts: list[list[tuple[int, np.ndarray]]] = [[] for _ in conversations]
     with torch.inference_mode():
         for rows in _by_length(windows, lambda w: len(w[1].ids), batch_size):
@@ -85,10 +85,8 @@ def turn_emotion_logits(model, tokenizer: TurnTokenizer, conversations: list[tup
                 c, packed, skip = windows[r]
                 for slot in range(skip, len(packed.turns)):
                     parts[c].append((packed.turns[slot], logits[row, slot]))
-    for c, found in enumerate(parts):
-        if found:
-            out[c] = np.stack([logit for _, logit in sorted(found, key=lambda x: x[0])])
-    return out
+    logits = [np.stack([logit for _, logit in sorted(found, key=lambda x: x[0])]) for found in parts]
+    return logits, len(windows)
 
 
 @dataclass(frozen=True)
@@ -99,25 +97,31 @@ class CauseScores:
 
 def best_span(start: np.ndarray, end: np.ndarray) -> tuple[int, int]:
     """Token indices ``(s, e)``, ``s <= e``, maximizing ``start[s] + end[e]``."""
-    scores = np.triu(start[:, None] + end[None, :])
+    scores = start[:, None] + end[None, :]
     scores[np.tril_indices(len(start), -1)] = -np.inf
     s, e = np.unravel_index(int(np.argmax(scores)), scores.shape)
     return int(s), int(e)
 
 
 def cause_scores(model, tokenizer: TurnTokenizer, queries: list[CauseQuery], budget: int,
-                 batch_size: int = 16) -> list[CauseScores]:
-    windows = [(q, packed) for q, query in enumerate(queries)
-               for packed in pack_causes(query.tokens, query.letters, query.target, query.emotion, tokenizer, budget)]
+                 batch_size: int = 16, lookback: int | None = None) -> list[CauseScores]:
+    """Cause probability and best span of every turn up to each query's target (turns more than
+    ``lookback`` before it are not scored: probability 0)."""
+    windows = [
+        (q, packed) for q, query in enumerate(queries)
+        for packed in pack_causes(query.tokens, query.letters, query.target, query.emotion, tokenizer, budget,
+                                  0 if lookback is None else max(0, query.target - lookback))
+    ]
     probs = [np.zeros(query.target + 1, np.float32) for query in queries]
     spans: list[list[tuple[int, int]]] = [[(0, 0)] * (query.target + 1) for query in queries]
     with torch.inference_mode():
         for rows in _by_length(windows, lambda w: len(w[1].ids), batch_size):
             batch = [(windows[r][1], queries[windows[r][0]]) for r in rows]
-            out = model(**cause_inputs(batch))
+            inputs = cause_inputs(batch)
+            out = model(**inputs)
             pair = torch.sigmoid(out.pair).float().numpy()
             start, end = out.start.float().numpy(), out.end.float().numpy()
-            slots = pad([p for p, _ in batch])["slots"]
+            slots = inputs["slots"].numpy()
             for row, (packed, query) in enumerate(batch):
                 q = windows[rows[row]][0]
                 for slot, turn in enumerate(packed.turns, 1):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,10 @@ def _turn(index: int, value: object) -> Turn:
         raise InvalidConversation(f"turn {index}: expected {{'speaker': ..., 'text': ...}}, got {type(value).__name__}")
     if isinstance(speaker, int) and not isinstance(speaker, bool):
         speaker = str(speaker)
-    if not isinstance(speaker, str) or not speaker.strip():
+    if speaker is None or (isinstance(speaker, str) and not speaker.strip()):
         raise InvalidConversation(f"turn {index}: speaker is missing or empty")
+    if not isinstance(speaker, str):
+        raise InvalidConversation(f"turn {index}: speaker must be a string, got {type(speaker).__name__}")
     if not isinstance(text, str) or not text.strip():
         what = "missing" if text is None else "empty" if isinstance(text, str) else f"a {type(text).__name__}"
         raise InvalidConversation(f"turn {index}: text is {what}")
@@ -41,7 +44,7 @@ def _turn(index: int, value: object) -> Turn:
 
 def check_turns(turns: Iterable[object]) -> list[Turn]:
     """Validate a conversation: a non-empty sequence of turns, each with a speaker and a text."""
-    if isinstance(turns, (str, bytes, Mapping)):
+    if isinstance(turns, (str, bytes, Mapping)) or not isinstance(turns, Iterable):
         raise InvalidConversation("a conversation is a list of turns, each {'speaker': ..., 'text': ...}")
     checked = [_turn(i, value) for i, value in enumerate(turns)]
     if not checked:
@@ -50,8 +53,12 @@ def check_turns(turns: Iterable[object]) -> list[Turn]:
 
 
 def check_target(turns: list[Turn], target: int) -> int:
-    if isinstance(target, bool) or not isinstance(target, int):
-        raise InvalidConversation(f"target must be a turn index (int), got {type(target).__name__}")
+    try:
+        if isinstance(target, bool):
+            raise TypeError
+        target = operator.index(target)
+    except TypeError:
+        raise InvalidConversation(f"target must be a turn index (int), got {type(target).__name__}") from None
     if not 0 <= target < len(turns):
         raise InvalidConversation(
             f"target turn {target} is out of range: the conversation has {len(turns)} turns (0-{len(turns) - 1})"
@@ -70,17 +77,25 @@ def check_emotion(emotion: str) -> str:
         ) from None
 
 
+CONVERSATION_FORMATS = (".json", ".jsonl", ".ndjson", ".csv", ".tsv")
+
+
 def read_conversation(path: Path) -> list[Turn]:
     """A conversation from ``.json`` (a list of turns, or ``{"turns": [...]}``), ``.jsonl`` (a turn a line)
     or ``.csv``/``.tsv`` (``speaker`` and ``text`` columns). Errors name the turn and the line or row."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
+    if path.suffix.lower() not in CONVERSATION_FORMATS:
+        raise InputFileError(f"{path}: a conversation file is one of {', '.join(CONVERSATION_FORMATS)}")
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputFileError(f"{path}: cannot be read ({exc.strerror})") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputFileError(f"{path}: not valid UTF-8 JSON ({exc})") from None
+            hint = "; one turn a line is read from a .jsonl file" if "Extra data" in str(exc) else ""
+            raise InputFileError(f"{path}: not valid UTF-8 JSON ({exc}){hint}") from None
         if isinstance(data, Mapping) and "turns" in data:
             data = data["turns"]
         if not isinstance(data, list):
@@ -95,6 +110,8 @@ def read_conversation(path: Path) -> list[Turn]:
             where = f"{path}: row {row.number} (turn {len(turns)})"
             if row.error:
                 raise InvalidConversation(f"{path}: {row.error}")
+            if not turns and "speaker" not in row.record:
+                raise InputFileError(f"{path}: no column 'speaker'; a conversation file needs speaker and text")
             try:
                 turns.append(_turn(len(turns), {"speaker": row.record.get("speaker"), "text": row.text}))
             except InvalidConversation as exc:

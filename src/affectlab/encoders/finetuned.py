@@ -13,8 +13,13 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from affectlab.encoders.minilm import BASE_MODEL
+from affectlab.errors import AffectlabError
 
 FROZEN_PREFIX = "encoder.embeddings."
+
+
+class ArtifactMismatch(AffectlabError, ValueError):
+    """A weights file that does not belong to the model it is loaded into."""
 
 
 def freeze_embeddings(model: nn.Module) -> None:
@@ -38,5 +43,5 @@ def load_finetuned(model: nn.Module, path: Path) -> nn.Module:
     missing, unexpected = model.load_state_dict(shipped, strict=False)
     not_frozen = [name for name in missing if not name.startswith(FROZEN_PREFIX)]
     if not_frozen or unexpected:
-        raise ValueError(f"{path} does not fit the model: missing {not_frozen}, unexpected {unexpected}")
+        raise ArtifactMismatch(f"{path} does not fit the model: missing {not_frozen}, unexpected {unexpected}")
     return model.eval()

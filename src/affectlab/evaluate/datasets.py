@@ -88,7 +88,10 @@ def load_dailydialog(split: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[Dial
     labels_path = _require(folder / f"dialogues_emotion_{split}.txt")
     dialogues = []
     with texts_path.open(encoding="utf-8") as texts, labels_path.open(encoding="utf-8") as labels:
-        for number, (line, ids) in enumerate(zip(texts, labels)):
+        lines, label_lines = texts.readlines(), labels.readlines()
+        if len(lines) != len(label_lines):
+            raise DatasetNotFound(f"{texts_path} and {labels_path} differ in line count; the copy is damaged")
+        for number, (line, ids) in enumerate(zip(lines, label_lines)):
             turns = [turn.strip() for turn in line.split("__eou__")]
             turns = [turn for turn in turns if turn]
             emotions = [DAILYDIALOG_IDS[int(i)] for i in ids.split()]

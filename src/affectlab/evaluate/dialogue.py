@@ -31,7 +31,7 @@ def _model_info(folder: Path) -> dict:
 def _turn_scores(analyzer: ConversationAnalyzer, dialogues) -> dict:
     loaded = analyzer.turns_model
     cfg = loaded.config
-    logits = turn_emotion_logits(loaded.network(analyzer.threads), loaded.tokenizer,
+    logits, _ = turn_emotion_logits(loaded.network(analyzer.threads), loaded.tokenizer,
                                  tokenize_dialogues(dialogues, loaded.tokenizer), cfg.window_tokens,
                                  cfg.context_turns, analyzer.batch_size)
     logits = np.concatenate(logits)
@@ -39,7 +39,7 @@ def _turn_scores(analyzer: ConversationAnalyzer, dialogues) -> dict:
     predicted = [cfg.labels[i] for i in logits.argmax(1)]
     gold = [e for d in dialogues for e in d.emotions]
     scores = emotion_f1_without(predicted, gold, tuple(cfg.labels), "neutral")
-    with_neutral = emotion_f1_without(predicted, gold, tuple(cfg.labels), "")
+    with_neutral = emotion_f1_without(predicted, gold, tuple(cfg.labels))
     return {
         "dialogues": len(dialogues),
         "turns": len(gold),
@@ -74,6 +74,12 @@ def _self_only(queries) -> dict:
     return binary_f1s(predicted, gold)
 
 
+def _found_spans(queries, scores) -> dict:
+    predicted, gold = predicted_spans(queries, scores, threshold=0.0)
+    on_causes = span_scores([p for p, g in zip(predicted, gold) if g], [g for g in gold if g])
+    return {"em_pos": on_causes["em_pos"], "f1_pos": on_causes["f1_pos"]}
+
+
 def eval_reccon(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DIR,
                 sets: tuple[str, ...] = ("dailydialog_test", "iemocap_test"),
                 on_progress: Callable[[int], None] | None = None, limit: int | None = None) -> dict:
@@ -95,6 +101,8 @@ def eval_reccon(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DI
             "cause_pairs": int(gold.sum()),
             "entailment": binary_f1s(probs >= loaded.config.threshold, gold),
             "spans": span_scores(*predicted_spans(queries, scores, loaded.config.threshold)),
+            # diagnostic, not a task figure: span quality alone, as if every gold cause turn had been found
+            "spans_if_every_cause_were_found": _found_spans(queries, scores),
             "baseline_target_is_its_own_cause": _self_only(queries),
         }
         if on_progress is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
 THRESHOLD_GRID = np.round(np.arange(0.02, 0.96, 0.01), 2)
@@ -49,9 +51,11 @@ def multi_hot(label_lists: list[list[str]], names: tuple[str, ...]) -> np.ndarra
     return out
 
 
-def emotion_f1_without(predicted: list[str], gold: list[str], labels: tuple[str, ...], left_out: str) -> dict:
-    """Single-label emotion scores with one class (neutral) left out, as DailyDialog papers report them:
-    micro-F1 counts a hit only on the other classes; weighted-F1 averages their F1 by gold support."""
+def emotion_f1_without(predicted: list[str], gold: list[str], labels: tuple[str, ...],
+                       left_out: str | None = None) -> dict:
+    """Single-label emotion scores, optionally with one class (neutral) left out, as DailyDialog papers
+    report them: micro-F1 counts a hit only on the other classes; weighted-F1 averages their F1 by gold
+    support."""
     kept = [label for label in labels if label != left_out]
     tp = sum(p == g != left_out for p, g in zip(predicted, gold))
     predicted_n = sum(p != left_out for p in predicted)
@@ -76,7 +80,8 @@ def binary_f1s(predicted: np.ndarray, gold: np.ndarray) -> dict:
 
 
 def _answer_tokens(text: str) -> list[str]:
-    text = "".join(c if c.isalnum() or c.isspace() else " " for c in text.lower())
+    """SQuAD's answer normalization: lower case, punctuation deleted, articles dropped, split on spaces."""
+    text = "".join(c for c in text.lower() if c not in string.punctuation)
     return [t for t in text.split() if t not in ("a", "an", "the")]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from affectlab.dialogue.packing import DISTANCE_BUCKETS
+from affectlab.heads.layout import DISTANCE_BUCKETS
 
 
 def slot_mean(states: Tensor, slots: Tensor, n_slots: int) -> Tensor:

@@ -22,3 +22,8 @@ def head_slices() -> dict[str, slice]:
         slices[name] = slice(start, start + len(labels))
         start += len(labels)
     return slices
+
+
+# Cause-pair head: how far back a candidate turn is from the target, bucketed. Lower edges: distances
+# 0, 1, 2 and 3 each have their own bucket, then 4-5, 6-8, 9-13 and 14 or more.
+DISTANCE_BUCKETS: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 9, 14)

@@ -46,10 +46,18 @@ def resolve_artifact(model: str | Path = DEFAULT_MODEL) -> Path:
     """A shipped artifact name (``text-minilm``) or a path to an artifact folder."""
     candidate = Path(model)
     folder = candidate if (candidate / CONFIG_FILE).exists() else ARTIFACTS_DIR / str(model)
-    if not (folder / CONFIG_FILE).exists() or not (folder / WEIGHTS_FILE).exists():
-        shipped = sorted(p.name for p in ARTIFACTS_DIR.iterdir() if (p / CONFIG_FILE).exists())
+    if not _is_text_model(folder) or not (folder / WEIGHTS_FILE).exists():
+        shipped = sorted(p.name for p in ARTIFACTS_DIR.iterdir() if _is_text_model(p))
         raise ModelNotFound(f"no text model {str(model)!r}; shipped: {', '.join(shipped) or 'none'}")
     return folder
+
+
+def _is_text_model(folder: Path) -> bool:
+    """Conversation models share the folder layout but say which task they do."""
+    try:
+        return "task" not in json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
 
 
 def fingerprint(folder: Path) -> str:

@@ -216,7 +216,7 @@ def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] |
                 on_progress({"epoch": epoch, "step": step, "total": total, "task": recipe.task, **record})
         model.eval()
         if turns_task:
-            logits = turn_emotion_logits(model, tokenizer, dev_tokens, recipe.window_tokens, recipe.context_turns)
+            logits, _ = turn_emotion_logits(model, tokenizer, dev_tokens, recipe.window_tokens, recipe.context_turns)
             gold = [e for d in dev for e in d.emotions]
             config.neutral_bias, scores = tune_neutral_bias(np.concatenate(logits), gold)
             metrics = {"micro_f1": scores["micro_f1"], "weighted_f1": scores["weighted_f1"],

@@ -1,0 +1,7 @@
+"""Language models behind one interface (:class:`LanguageModel`); :func:`load_llm` gives the packaged default."""
+
+from affectlab.llm.base import Generation, LanguageModel, LLMError
+from affectlab.llm.local import DEFAULT_LLM, LocalLM, load_llm
+from affectlab.llm.openai import OpenAICompatibleLM
+
+__all__ = ["DEFAULT_LLM", "Generation", "LLMError", "LanguageModel", "LocalLM", "OpenAICompatibleLM", "load_llm"]

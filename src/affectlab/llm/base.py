@@ -1,0 +1,41 @@
+"""The one interface every language model backend offers (:class:`LanguageModel`), and what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Protocol, runtime_checkable
+
+from affectlab.errors import AffectlabError
+
+
+class LLMError(AffectlabError, RuntimeError):
+    """A language model could not be loaded or reached, or answered something unusable."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A continuation: its text (stop string excluded), how many tokens were generated, and why it ended
+    (``"stop"``: a stop string, ``"length"``: ``max_new_tokens``, ``"eos"``: the model's end token)."""
+
+    text: str
+    tokens: int
+    finish_reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@runtime_checkable
+class LanguageModel(Protocol):
+    name: str
+    context_length: int  # tokens of prompt + continuation the model can attend to
+
+    def generate(self, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0, top_p: float = 1.0,
+                 stop: Sequence[str] = (), seed: int | None = None) -> Generation:
+        """Continue ``prompt``. ``temperature`` 0 is greedy; otherwise nucleus sampling with ``top_p``."""
+        ...
+
+    def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """Log-likelihood (natural log, summed over tokens) of each continuation right after ``prompt``."""
+        ...

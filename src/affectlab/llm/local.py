@@ -108,7 +108,8 @@ class LocalLM:
         with torch.inference_mode():
             out = self.model.generate(
                 ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=sampling,
-                temperature=temperature if sampling else None, top_p=top_p if sampling else None, top_k=None,
+                temperature=temperature if sampling else None, top_p=top_p if sampling else None,
+                top_k=0 if sampling else None,  # only top_p trims the distribution, whatever the model's defaults
                 stop_strings=list(stop) or None, tokenizer=self.tokenizer if stop else None,
                 pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
             )
@@ -121,14 +122,15 @@ class LocalLM:
         return Generation(text, len(new), "eos" if ended else "length")
 
     def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """Prompt and continuation are tokenized apart (the continuation's first token starts fresh), all
+        continuations in one batch."""
         import torch
 
-        prompt_ids = self._prompt_ids(prompt, 0)
         tails = [self.tokenizer(c, add_special_tokens=False).input_ids for c in continuations]
         if any(not t for t in tails):
             raise LLMError("an empty continuation cannot be scored")
         longest = max(len(t) for t in tails)
-        self._prompt_ids(prompt, longest)
+        prompt_ids = self._prompt_ids(prompt, longest)
         rows = [prompt_ids + t + [0] * (longest - len(t)) for t in tails]
         mask = [[1] * (len(prompt_ids) + len(t)) + [0] * (longest - len(t)) for t in tails]
         with torch.inference_mode():

@@ -79,18 +79,25 @@ class ConversationAnalyzer:
     def cause_threshold(self) -> float:
         return self.causes_model.config.threshold
 
-    def turn_emotions(self, turns: Iterable[object]) -> tuple[list[Turn], list[TurnTokens], np.ndarray, int]:
-        """Validated turns, their tokens, ``[turns, 7]`` Ekman probabilities and the number of windows."""
+    def turn_probabilities(self, conversations: list[tuple[list[TurnTokens], list[str]]]) -> tuple[list[np.ndarray], int]:
+        """Tokenized conversations (tokens and speaker letters) → ``[turns, 7]`` Ekman probabilities for each,
+        with the tuned neutral bias applied, and the number of windows read."""
         from affectlab.dialogue.predict import turn_emotion_logits
 
-        checked = check_turns(turns)
         loaded = self.turns_model
-        tokens, letters = loaded.tokenize(checked)
         cfg = loaded.config
-        (logits,), windows = turn_emotion_logits(loaded.network(self.threads), loaded.tokenizer, [(tokens, letters)],
-                                                 cfg.window_tokens, cfg.context_turns, self.batch_size)
-        logits[:, cfg.labels.index("neutral")] += cfg.neutral_bias
-        return checked, tokens, _softmax(logits), windows
+        logits, windows = turn_emotion_logits(loaded.network(self.threads), loaded.tokenizer, conversations,
+                                              cfg.window_tokens, cfg.context_turns, self.batch_size)
+        for conversation in logits:
+            conversation[:, cfg.labels.index("neutral")] += cfg.neutral_bias
+        return [_softmax(conversation) for conversation in logits], windows
+
+    def turn_emotions(self, turns: Iterable[object]) -> tuple[list[Turn], list[TurnTokens], np.ndarray, int]:
+        """Validated turns, their tokens, ``[turns, 7]`` Ekman probabilities and the number of windows."""
+        checked = check_turns(turns)
+        tokens, letters = self.turns_model.tokenize(checked)
+        (probs,), windows = self.turn_probabilities([(tokens, letters)])
+        return checked, tokens, probs, windows
 
     def cause_candidates(self, turns: Iterable[object], targets: list[tuple[int, str]]) -> list[list[Cause]]:
         """For each (target, emotion), every turn up to the target (within ``lookback``) as a

@@ -18,15 +18,14 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from affectlab.cache import cache_root
 from affectlab.llm.base import Generation, LLMError
 
 DEFAULT_LLM = "gemma3-270m"
 
 
 def cache_dir() -> Path:
-    from platformdirs import user_cache_dir
-
-    return Path(os.environ.get("AFFECTLAB_CACHE") or user_cache_dir("affectlab")) / "llm"
+    return cache_root() / "llm"
 
 
 def _quiet_transformers() -> None:

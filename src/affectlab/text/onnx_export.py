@@ -15,16 +15,11 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from platformdirs import user_cache_dir
-
+from affectlab.cache import cache_root
 from affectlab.errors import OptionError
 from affectlab.text.artifact import fingerprint
 
 PRECISIONS = ("fp32", "int8")
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("AFFECTLAB_CACHE", user_cache_dir("affectlab")))
 
 
 def onnx_path(artifact: Path, precision: str) -> Path:

@@ -28,10 +28,11 @@ from torch import nn
 
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig
 from affectlab.dialogue.models import CauseModel, TurnEmotionModel
-from affectlab.dialogue.packing import TurnTokenizer, pack_causes, pack_turns, speaker_letters
-from affectlab.dialogue.predict import CauseQuery, cause_inputs, cause_scores, turn_emotion_logits, turn_inputs
+from affectlab.dialogue.packing import TurnTokenizer, pack_causes, pack_turns
+from affectlab.dialogue.predict import cause_inputs, cause_scores, turn_emotion_logits, turn_inputs
 from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, Dialogue, load_dailydialog, load_reccon
+from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_reccon
+from affectlab.evaluate.dialogue import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
 from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_scores
 from affectlab.taxonomy import EKMAN
 from affectlab.text.artifact import WEIGHTS_FILE
@@ -64,20 +65,6 @@ class DialogueRecipe:
     @property
     def name(self) -> str:
         return TURN_MODEL if self.task == "turn-emotions" else CAUSE_MODEL
-
-
-def tokenize_dialogues(dialogues: list[Dialogue], tokenizer: TurnTokenizer):
-    return [(tokenizer.turns(d.texts), speaker_letters(d.speakers)) for d in dialogues]
-
-
-def cause_queries(dialogues: list[Dialogue], tokenized) -> list[tuple[CauseQuery, Dialogue]]:
-    """Every non-neutral turn of every dialogue as a target, with its gold emotion."""
-    return [
-        (CauseQuery(tokens, letters, target, d.emotions[target]), d)
-        for d, (tokens, letters) in zip(dialogues, tokenized)
-        for target, emotion in enumerate(d.emotions)
-        if emotion != "neutral"
-    ]
 
 
 def _span_tokens(text: str, span: str, offsets: list[tuple[int, int]]) -> tuple[int, int] | None:
@@ -136,24 +123,6 @@ def tune_neutral_bias(logits: np.ndarray, gold: list[str]) -> tuple[float, dict]
         if scores["micro_f1"] > best[0]:
             best = (scores["micro_f1"], float(bias), scores)
     return best[1], best[2]
-
-
-def cause_pairs(queries, scores) -> tuple[np.ndarray, np.ndarray]:
-    """Flatten per-target scores into the entailment task's pairs: (probabilities, gold)."""
-    probs = np.concatenate([s.probs for s in scores])
-    gold = np.concatenate([np.isin(np.arange(q.target + 1), d.causes[q.target]) for q, d in queries])
-    return probs, gold
-
-
-def predicted_spans(queries, scores, threshold: float) -> tuple[list[str], list[list[str]]]:
-    """Span predictions ("" where the pair is judged not a cause) and gold spans for every pair."""
-    predicted, gold = [], []
-    for (q, d), s in zip(queries, scores):
-        for turn in range(q.target + 1):
-            begin, end = s.spans[turn]
-            predicted.append(d.texts[turn][begin:end] if s.probs[turn] >= threshold else "")
-            gold.append([span for cause, span in zip(d.causes[q.target], d.spans[q.target]) if cause == turn])
-    return predicted, gold
 
 
 def tune_threshold(probs: np.ndarray, gold: np.ndarray) -> tuple[float, dict]:

@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/affectlab analyze -i examples/posts.csv --text-column body -o examples/posts.out.parquet
 	$(VENV)/bin/affectlab conversation examples/chat.json -o examples/chat.out.json
+	$(VENV)/bin/affectlab respond examples/support.json -o examples/support.out.json
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q --timeout 1800 tests

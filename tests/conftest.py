@@ -25,3 +25,11 @@ def torch_analyzer():
     from affectlab import Analyzer
 
     return Analyzer(runtime="torch")
+
+
+@pytest.fixture(scope="session")
+def llm():
+    """The packaged Gemma 3 270M, converted once into this session's cache."""
+    from affectlab.llm import load_llm
+
+    return load_llm()

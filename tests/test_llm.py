@@ -6,11 +6,6 @@ from affectlab.llm import Generation, LanguageModel, LLMError, LocalLM, load_llm
 from affectlab.llm.local import cache_dir
 
 
-@pytest.fixture(scope="module")
-def llm():
-    return load_llm()
-
-
 def test_default_model_is_converted_once_into_the_cache(llm):
     assert isinstance(llm, LanguageModel) and llm.name == "gemma3-270m" and llm.context_length >= 2048
     folder = cache_dir() / "gemma3-270m"
@@ -32,6 +27,21 @@ def test_generate_greedy_sampling_and_stop_strings(llm):
 def test_score_ranks_continuations(llm):
     happy, terrified = llm.score("I just won the lottery and I feel so", [" happy", " terrified"])
     assert happy > terrified and happy < 0
+
+
+def test_cached_scoring_equals_scoring_each_full_sequence(llm):
+    import torch
+
+    prompt = "She opened the letter and felt"
+    continuations = [" happy", " utterly devastated", " a strange mix of relief and dread"]
+    prompt_ids = llm.tokenizer(prompt).input_ids
+    expected = []
+    for c in continuations:
+        tail = llm.tokenizer(c, add_special_tokens=False).input_ids
+        with torch.inference_mode():
+            logprobs = torch.log_softmax(llm.model(input_ids=torch.tensor([prompt_ids + tail])).logits[0].float(), -1)
+        expected.append(sum(float(logprobs[len(prompt_ids) - 1 + k, t]) for k, t in enumerate(tail)))
+    assert llm.score(prompt, continuations) == pytest.approx(expected, abs=1e-3)
 
 
 def test_llm_errors_are_clear(llm, tmp_path):

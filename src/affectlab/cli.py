@@ -237,24 +237,29 @@ def train_text_command(
     out.print(f"artifact written to {out_dir} (epochs done: {config.trained['epochs_done']})")
 
 
-def _train_dialogue(task: str, data: Path, out_dir: Optional[Path], epochs: int, seed: int, threads: int,
-                    limit: Optional[int]) -> None:
-    from affectlab.train.dialogue import DialogueRecipe, train_dialogue
-
-    recipe = DialogueRecipe(task=task, data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed, threads=threads,
-                            limit=limit)
+def run_training(train, recipe) -> None:
+    """Run a recipe with a progress bar; dev metrics are printed after every epoch."""
     with user_errors(), progress_bar() as progress:
         bar = progress.add_task("training", total=None)
 
         def on_progress(record: dict) -> None:
-            if record["task"] == "dev":
+            if record.get("task") == "dev":
                 progress.console.print({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
                 return
             progress.update(bar, completed=record["step"], total=record["total"],
                             description=f"epoch {record['epoch']} loss {record['loss']:.3f}")
 
-        config = train_dialogue(recipe, on_progress)
-    out.print(f"artifact written to {out_dir or Path('runs') / recipe.name} (epochs done: {config.trained['epochs_done']})")
+        config = train(recipe, on_progress)
+    out.print(f"artifact written to {recipe.out_dir or Path('runs') / recipe.name} "
+              f"(epochs done: {config.trained['epochs_done']})")
+
+
+def _train_dialogue(task: str, data: Path, out_dir: Optional[Path], epochs: int, seed: int, threads: int,
+                    limit: Optional[int]) -> None:
+    from affectlab.train.dialogue import DialogueRecipe, train_dialogue
+
+    run_training(train_dialogue, DialogueRecipe(task=task, data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed,
+                                                threads=threads, limit=limit))
 
 
 LimitOpt = Annotated[Optional[int], typer.Option(help="Use only the first N dialogues of each split (smoke runs).")]
@@ -442,6 +447,9 @@ def bench(
     out.print(f"cold start of `affectlab analyze \"...\"`: first run {cold['first_run']:.1f} s "
               f"(builds the ONNX cache), later runs {cold['later_runs']:.2f} s")
     err.print(f"report: {path}")
+
+
+from affectlab import cli_empathy  # noqa: E402,F401  (registers respond, train sem|strategies, eval sem|strategies|hef)
 
 
 def main() -> None:

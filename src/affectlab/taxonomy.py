@@ -84,3 +84,17 @@ def to_ekman(name: str) -> str:
     if key not in EMOTION_ALIASES:
         raise KeyError(name)
     return EMOTION_ALIASES[key]
+
+# EmpatheticDialogues (Rashkin et al., 2019): the 32 emotions a speaker was asked to tell a story about.
+ED_EMOTIONS = (
+    "afraid", "angry", "annoyed", "anticipating", "anxious", "apprehensive", "ashamed", "caring",
+    "confident", "content", "devastated", "disappointed", "disgusted", "embarrassed", "excited", "faithful",
+    "furious", "grateful", "guilty", "hopeful", "impressed", "jealous", "joyful", "lonely", "nostalgic",
+    "prepared", "proud", "sad", "sentimental", "surprised", "terrified", "trusting",
+)
+
+# ESConv (Liu et al., 2021): the supporter's eight strategies, in the paper's order.
+ESCONV_STRATEGIES = (
+    "Question", "Restatement or Paraphrasing", "Reflection of feelings", "Self-disclosure",
+    "Affirmation and Reassurance", "Providing Suggestions", "Information", "Others",
+)

@@ -12,16 +12,20 @@ from affectlab.text.artifact import ARTIFACTS_DIR, CONFIG_FILE, WEIGHTS_FILE, Mo
 
 TURN_MODEL = "dialogue-turns-minilm"
 CAUSE_MODEL = "dialogue-causes-minilm"
+EMOTION_CONTEXT_MODEL = "empathy-emotions-minilm"
+STRATEGY_MODEL = "support-strategies-minilm"
+SHIPPED = {"turn-emotions": TURN_MODEL, "causes": CAUSE_MODEL, "speaker-emotion": EMOTION_CONTEXT_MODEL,
+           "next-strategy": STRATEGY_MODEL}
 
 
 @dataclass
 class DialogueConfig:
     name: str
-    task: str  # "turn-emotions" or "causes"
+    task: str  # one of SHIPPED's keys
     labels: list[str] = field(default_factory=list)
     base_model: str = BASE_MODEL
     turn_tokens: int = 96  # tokens kept from one turn; longer turns are flagged truncated
-    window_tokens: int = 320  # tokens in one packed window
+    window_tokens: int = 320  # tokens in one packed window (one whole context, for context classifiers)
     context_turns: int = 4  # turn emotions: earlier turns carried into a new window
     neutral_bias: float = 0.0  # turn emotions: added to the neutral logit, tuned on validation
     threshold: float = 0.5  # causes: pair probability at or above which a turn is a cause, tuned on dev
@@ -42,7 +46,7 @@ def resolve_dialogue_model(model: str | Path, task: str) -> Path:
     """A shipped model name or an artifact folder holding a conversation model for ``task``."""
     candidate = Path(model)
     folder = candidate if (candidate / CONFIG_FILE).exists() else ARTIFACTS_DIR / str(model)
-    shipped = TURN_MODEL if task == "turn-emotions" else CAUSE_MODEL
+    shipped = SHIPPED[task]
     if not (folder / CONFIG_FILE).exists() or not (folder / WEIGHTS_FILE).exists():
         raise ModelNotFound(f"no {task} model {str(model)!r}; shipped: {shipped}")
     found = DialogueConfig.load(folder).task

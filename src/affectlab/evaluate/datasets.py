@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from affectlab.errors import AffectlabError
-from affectlab.taxonomy import DAILYDIALOG_IDS, GOEMOTIONS, VAD, to_ekman
+from affectlab.taxonomy import DAILYDIALOG_IDS, ED_EMOTIONS, ESCONV_STRATEGIES, GOEMOTIONS, VAD, to_ekman
 
 DEFAULT_DATA_DIR = Path("../shared/data")
 
@@ -124,3 +124,56 @@ def load_reccon(name: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[Dialogue]:
             spans,
         ))
     return dialogues
+
+
+@dataclass(frozen=True)
+class ContextExample:
+    """A conversation so far and what to predict from it: the speaker's emotion (EmpatheticDialogues) or
+    the listener's next strategy (ESConv). ``roles`` are ``speaker`` (the one telling or seeking support)
+    and ``listener`` (the one responding); ``tags`` hold the strategy of each listener turn, where known."""
+
+    id: str
+    roles: list[str]
+    texts: list[str]
+    label: str
+    situation: str = ""
+    tags: list[str] = field(default_factory=list)
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with _require(path).open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def load_empathetic_dialogues(split: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[ContextExample]:
+    """Read ``empathetic_dialogues/{split}.jsonl``: one example a conversation, its turns up to the
+    speaker's last one (the point where a listener would answer), labelled with the speaker's emotion."""
+    examples = []
+    for row in _jsonl(Path(data_dir) / "empathetic_dialogues" / f"{split}.jsonl"):
+        turns = row["turns"]
+        last = max((i for i, t in enumerate(turns) if t["speaker"] == "speaker"), default=-1)
+        if last < 0 or row["emotion"] not in ED_EMOTIONS:
+            continue
+        kept = turns[: last + 1]
+        examples.append(ContextExample(
+            row["conv_id"], [t["speaker"] for t in kept], [t["text"] for t in kept], row["emotion"],
+            row.get("situation", ""), [""] * len(kept),
+        ))
+    return examples
+
+
+def load_esconv(split: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[ContextExample]:
+    """Read ``esconv/{split}.jsonl``: one example per supporter turn that has a strategy and follows at
+    least one turn, holding the dialogue before it and labelled with that turn's strategy."""
+    examples = []
+    for number, row in enumerate(_jsonl(Path(data_dir) / "esconv" / f"{split}.jsonl")):
+        dialog = row["dialog"]
+        roles = ["listener" if t["speaker"] == "sys" else "speaker" for t in dialog]
+        tags = [t.get("strategy", "") if t["speaker"] == "sys" else "" for t in dialog]
+        for k, turn in enumerate(dialog):
+            if k and turn["speaker"] == "sys" and turn.get("strategy") in ESCONV_STRATEGIES:
+                examples.append(ContextExample(
+                    f"{split}-{number}-{k}", roles[:k], [t["text"] for t in dialog[:k]], turn["strategy"],
+                    row.get("situation", ""), tags[:k],
+                ))
+    return examples

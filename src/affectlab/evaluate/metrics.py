@@ -118,3 +118,40 @@ def span_scores(predicted: list[str], gold: list[list[str]]) -> dict:
         "pairs": len(gold),
         "cause_pairs": len(pos),
     }
+
+
+def macro_f1_single(predicted: np.ndarray, gold: np.ndarray, n_labels: int) -> float:
+    """Macro-F1 of single-label predictions (label indices), over labels present in gold or predicted."""
+    eye = np.eye(n_labels, dtype=bool)
+    per_label = f1_per_label(eye[predicted], eye[gold])
+    seen = eye[predicted].any(0) | eye[gold].any(0)
+    return float(per_label[seen].mean())
+
+
+def strategy_preferences(predicted: np.ndarray, gold: np.ndarray, n_labels: int, iterations: int = 20) -> np.ndarray:
+    """Each label's preference under a Bradley-Terry model, after Kang et al. (2024, "Can Large Language
+    Models be Good Emotional Supporter?"): predicting label i where the gold label was j counts as i winning
+    a comparison against j; strengths are fitted by the minorization-maximization update, normalized by
+    their geometric mean each round, and finally scaled to sum to ``n_labels`` (1.0 each when unbiased)."""
+    wins = np.zeros((n_labels, n_labels))
+    np.add.at(wins, (predicted, gold), 1.0)
+    np.fill_diagonal(wins, 0.0)
+    strength = np.ones(n_labels)
+    for _ in range(iterations):
+        for i in range(n_labels):
+            pair = strength[i] + strength
+            inverse = np.divide(1.0, pair, out=np.zeros(n_labels), where=pair > 0)  # two never-winners: no term
+            won = float((wins[i] * strength * inverse).sum())
+            lost = float((wins[:, i] * inverse).sum())
+            if lost > 0:
+                strength[i] = won / lost
+            elif won > 0:  # never beaten: grows without bound, so let it dominate the normalized result
+                strength[i] *= n_labels
+        positive = strength[strength > 0]
+        strength = strength / np.exp(np.log(positive).mean()) if len(positive) else np.ones(n_labels)
+    return strength * n_labels / strength.sum()
+
+
+def preference_bias(predicted: np.ndarray, gold: np.ndarray, n_labels: int) -> float:
+    """The standard deviation of :func:`strategy_preferences` (0 when no label is preferred)."""
+    return float(np.std(strategy_preferences(predicted, gold, n_labels)))

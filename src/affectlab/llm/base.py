@@ -39,3 +39,7 @@ class LanguageModel(Protocol):
     def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
         """Log-likelihood (natural log, summed over tokens) of each continuation right after ``prompt``."""
         ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes in a prompt (exact where the tokenizer is local, else an upper estimate)."""
+        ...

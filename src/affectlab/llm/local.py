@@ -88,6 +88,9 @@ class LocalLM:
         self.name = DEFAULT_LLM if model_dir is None else folder.name
         self.context_length = int(getattr(self.model.config, "max_position_embeddings", 2048))
 
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text).input_ids)
+
     def _prompt_ids(self, prompt: str, room: int) -> list[int]:
         ids = self.tokenizer(prompt).input_ids
         if len(ids) + room > self.context_length:
@@ -121,8 +124,8 @@ class LocalLM:
         return Generation(text, len(new), "eos" if ended else "length")
 
     def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
-        """Prompt and continuation are tokenized apart (the continuation's first token starts fresh), all
-        continuations in one batch."""
+        """Prompt and continuation are tokenized apart (the continuation's first token starts fresh). The
+        prompt runs once; its cached keys and values are shared by all continuations, run as one batch."""
         import torch
 
         tails = [self.tokenizer(c, add_special_tokens=False).input_ids for c in continuations]
@@ -130,15 +133,21 @@ class LocalLM:
             raise LLMError("an empty continuation cannot be scored")
         longest = max(len(t) for t in tails)
         prompt_ids = self._prompt_ids(prompt, longest)
-        rows = [prompt_ids + t + [0] * (longest - len(t)) for t in tails]
-        mask = [[1] * (len(prompt_ids) + len(t)) + [0] * (longest - len(t)) for t in tails]
         with torch.inference_mode():
-            logits = self.model(input_ids=torch.tensor(rows), attention_mask=torch.tensor(mask)).logits
+            out = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True)
+            first = torch.log_softmax(out.logits[0, -1].float(), -1)
+            scores = [float(first[t[0]]) for t in tails]
+            if longest == 1:
+                return scores
+            cache = out.cache
+            cache.batch_repeat_interleave(len(tails))
+            rows = torch.tensor([t + [0] * (longest - len(t)) for t in tails])
+            mask = torch.tensor([[1] * (len(prompt_ids) + len(t)) + [0] * (longest - len(t)) for t in tails])
+            logits = self.model(input_ids=rows, attention_mask=mask, cache=cache, use_cache=True).logits
         logprobs = torch.log_softmax(logits.float(), -1)
-        scores = []
         for row, tail in enumerate(tails):
-            positions = torch.arange(len(prompt_ids) - 1, len(prompt_ids) - 1 + len(tail))
-            scores.append(float(logprobs[row, positions, torch.tensor(tail)].sum()))
+            steps = torch.arange(len(tail) - 1)
+            scores[row] += float(logprobs[row, steps, torch.tensor(tail[1:])].sum())
         return scores
 
 

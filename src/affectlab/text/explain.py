@@ -38,7 +38,7 @@ def token_attributions(model, ids: list[int], target: int, steps: int = 24) -> n
     return ((x - base)[0] * grads.mean(0)).sum(-1).detach().numpy()
 
 
-def _continues(token: str, word_end: int, start: int, text: str) -> bool:
+def continues_word(token: str, word_end: int, start: int, text: str) -> bool:
     """Whether a token starting at ``start`` belongs to the word ending at ``word_end``: a WordPiece
     continuation, or a contraction ("can't" is tokenized as can / ' / t)."""
     if token.startswith("##"):
@@ -53,7 +53,7 @@ def evidence_words(
     scores = token_attributions(model, chunk.ids, target)[1:-1]
     words: list[tuple[float, int, int]] = []
     for token_id, score, (start, end) in zip(chunk.ids[1:-1], scores, chunk.offsets):
-        if words and _continues(tokenizer.id_to_token(token_id), words[-1][2], start, normalized.text):
+        if words and continues_word(tokenizer.id_to_token(token_id), words[-1][2], start, normalized.text):
             total, word_start, _ = words[-1]
             words[-1] = (total + float(score), word_start, end)
         else:

@@ -1,0 +1,62 @@
+"""A conversation so far as one encoder input, newest turns kept when it is too long.
+
+``[CLS] situation: … [SEP] speaker: turn₀ [SEP] listener (question): turn₁ [SEP] … [SEP]`` — each turn
+is prefixed with its role (``speaker`` is the one telling or seeking support, ``listener`` the one who
+answers) and, where known, the listener's strategy. When the whole does not fit ``max_tokens``, the
+oldest tokens go first (the situation, if given, is always kept). Every token remembers its turn and
+character span, so attributions can be read back as words of a turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from affectlab.dialogue.packing import CLS, SEP, TurnTokenizer
+from affectlab.errors import AffectlabError
+
+ROLES = ("speaker", "listener")
+SITUATION_TOKENS = 48
+
+
+class InvalidContext(AffectlabError, ValueError):
+    """Roles, tags and turns that do not line up."""
+
+
+@dataclass(frozen=True)
+class EncodedContext:
+    ids: list[int]
+    turns: list[int]  # the turn behind each token; -1 for [CLS], [SEP], prefixes and the situation
+    offsets: list[tuple[int, int]]  # each token's character span inside its turn's text
+    first_turn: int  # the oldest turn that is (at least partly) in ``ids``
+    truncated: bool  # something was cut: older turns, or the start of a long turn
+
+
+def encode_context(tokenizer: TurnTokenizer, texts: list[str], roles: list[str], max_tokens: int,
+                   tags: list[str] | None = None, situation: str = "") -> EncodedContext:
+    tags = tags or [""] * len(texts)
+    if not texts or len(roles) != len(texts) or len(tags) != len(texts):
+        raise InvalidContext(f"{len(texts)} turns, {len(roles)} roles and {len(tags)} tags must match and be > 0")
+    for i, role in enumerate(roles):
+        if role not in ROLES:
+            raise InvalidContext(f"turn {i}: role {role!r} is not one of {', '.join(ROLES)}")
+    ids: list[int] = []
+    owners: list[int] = []
+    offsets: list[tuple[int, int]] = []
+    cut_turn = False
+    for i, (tokens, role, tag) in enumerate(zip(tokenizer.turns(list(texts)), roles, tags)):
+        prefix = tokenizer.words(f"{role} ({tag.lower()}):" if tag else f"{role}:")
+        ids += prefix + tokens.ids + [SEP]
+        owners += [-1] * len(prefix) + [i] * len(tokens.ids) + [-1]
+        offsets += [(0, 0)] * len(prefix) + list(tokens.offsets) + [(0, 0)]
+        cut_turn = cut_turn or tokens.truncated
+    head = [CLS]
+    if situation.strip():
+        head += tokenizer.words(f"situation: {situation}")[:SITUATION_TOKENS] + [SEP]
+    room = max_tokens - len(head)
+    dropped = max(0, len(ids) - room)
+    ids, owners, offsets = ids[dropped:], owners[dropped:], offsets[dropped:]
+    kept = [t for t in owners if t >= 0]
+    return EncodedContext(
+        head + ids, [-1] * len(head) + owners, [(0, 0)] * len(head) + offsets,
+        kept[0] if kept else len(texts) - 1, cut_turn or dropped > 0,
+    )

@@ -1,0 +1,241 @@
+"""``affectlab eval sem``, ``eval strategies`` and ``eval hef``: the empathy models and HEF's claim that a
+small emotion model makes the LLM read emotions better and answer more fittingly."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from affectlab.dialogue.artifact import EMOTION_CONTEXT_MODEL, STRATEGY_MODEL
+from affectlab.dialogue.turns import Turn
+from affectlab.empathy.classifier import ContextClassifier, load_emotion_model, load_strategy_model
+from affectlab.empathy.context import encode_context
+from affectlab.empathy.emotion_choice import CONTENT_FREE, LabelScorer, two_stage
+from affectlab.empathy.prompts import render_turn
+from affectlab.empathy.responder import EmpatheticResponder
+from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, ContextExample, load_empathetic_dialogues, load_esconv
+from affectlab.evaluate.metrics import f1_per_label, macro_f1_single, preference_bias, strategy_preferences
+from affectlab.llm.base import LanguageModel
+from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES, GOEMOTIONS_TO_SENTIMENT
+from affectlab.text.artifact import resolve_artifact
+
+Progress = Callable[[int], None] | None
+
+# Published ED emotion accuracy from the dialogue context (no situation): MoEL (Lin et al., 2019),
+# CEM (Sabour et al., 2022), CASE (Zhou et al., 2023). ESConv next-strategy accuracy: MISC (Tu et al., 2022).
+PUBLISHED_ED = {"MoEL": 0.3800, "CEM": 0.3906, "CASE": 0.4002}
+PUBLISHED_ESCONV = {"MISC accuracy": 0.3163}
+ED_POSITIVE = frozenset({
+    "anticipating", "caring", "confident", "content", "excited", "faithful", "grateful", "hopeful", "impressed",
+    "joyful", "nostalgic", "prepared", "proud", "sentimental", "surprised", "trusting",
+})
+# A reply fits a positive story when its strongest non-neutral GoEmotions label is positive (sharing the
+# joy), and a negative one when that label is caring or itself negative (comfort or shared concern).
+FITTING_REPLY = {
+    "positive": frozenset(label for label, group in GOEMOTIONS_TO_SENTIMENT.items() if group == "positive"),
+    "negative": frozenset(label for label, group in GOEMOTIONS_TO_SENTIMENT.items() if group == "negative") | {"caring"},
+}
+
+
+def _model_info(classifier: ContextClassifier) -> dict:
+    return {"name": classifier.config.name, "trained": classifier.config.trained.get("date", "")}
+
+
+def _accuracy(probs: np.ndarray, gold: np.ndarray, n_labels: int) -> dict:
+    ranked = np.argsort(-probs, axis=1)
+    return {
+        "accuracy": round(float((ranked[:, 0] == gold).mean()), 4),
+        "top3_accuracy": round(float((ranked[:, :3] == gold[:, None]).any(1).mean()), 4),
+        "macro_f1": round(macro_f1_single(ranked[:, 0], gold, n_labels), 4),
+    }
+
+
+def _context_probs(classifier: ContextClassifier, examples: list[ContextExample], situation: bool = False,
+                   tags: bool = True) -> np.ndarray:
+    contexts = [
+        encode_context(classifier.tokenizer, e.texts, e.roles, classifier.config.window_tokens,
+                       e.tags if tags else None, e.situation if situation else "")
+        for e in examples
+    ]
+    return classifier.probabilities(contexts)
+
+
+def eval_sem(data_dir: Path = DEFAULT_DATA_DIR, model: str | Path = EMOTION_CONTEXT_MODEL, split: str = "test",
+             limit: int | None = None) -> dict:
+    sem = load_emotion_model(model)
+    examples = load_empathetic_dialogues(split, data_dir)[:limit]
+    gold = np.array([ED_EMOTIONS.index(e.label) for e in examples])
+    majority = Counter(e.label for e in load_empathetic_dialogues("train", data_dir)).most_common(1)[0][0]
+    return {
+        "model": _model_info(sem),
+        "split": split,
+        "conversations": len(examples),
+        "input": "every turn up to the speaker's last one",
+        "turns_only": _accuracy(_context_probs(sem, examples), gold, len(ED_EMOTIONS)),
+        "situation_included": _accuracy(_context_probs(sem, examples, situation=True), gold, len(ED_EMOTIONS)),
+        "baseline_majority_accuracy": round(float(np.mean([e.label == majority for e in examples])), 4),
+        "published_turns_only_accuracy": PUBLISHED_ED,
+    }
+
+
+def _strategy_scores(predicted: np.ndarray, gold: np.ndarray) -> dict:
+    n = len(ESCONV_STRATEGIES)
+    eye = np.eye(n, dtype=bool)
+    support = eye[gold].sum(0)
+    per_label = f1_per_label(eye[predicted], eye[gold])
+    return {
+        "accuracy": round(float((predicted == gold).mean()), 4),
+        "macro_f1": round(macro_f1_single(predicted, gold, n), 4),
+        "weighted_f1": round(float((per_label * support).sum() / support.sum()), 4),
+        "preference_bias": round(preference_bias(predicted, gold, n), 4),
+        "preferences": {s: round(float(p), 3) for s, p in zip(ESCONV_STRATEGIES, strategy_preferences(predicted, gold, n))},
+        "predicted_share": {s: round(float((predicted == i).mean()), 4) for i, s in enumerate(ESCONV_STRATEGIES)},
+    }
+
+
+def eval_strategies(data_dir: Path = DEFAULT_DATA_DIR, model: str | Path = STRATEGY_MODEL, split: str = "test",
+                    limit: int | None = None) -> dict:
+    classifier = load_strategy_model(model)
+    examples = load_esconv(split, data_dir)[:limit]
+    gold = np.array([ESCONV_STRATEGIES.index(e.label) for e in examples])
+    majority = Counter(e.label for e in load_esconv("train", data_dir)).most_common(1)[0][0]
+    return {
+        "model": _model_info(classifier),
+        "split": split,
+        "examples": len(examples),
+        "input": "the dialogue before each supporter turn; earlier supporter turns tagged with their strategy",
+        "with_strategy_history": _strategy_scores(_context_probs(classifier, examples).argmax(1), gold),
+        "without_strategy_history": _strategy_scores(_context_probs(classifier, examples, tags=False).argmax(1), gold),
+        "baseline_always_majority": {"strategy": majority,
+                                     **_strategy_scores(np.full_like(gold, ESCONV_STRATEGIES.index(majority)), gold)},
+        "gold_share": {s: round(float((gold == i).mean()), 4) for i, s in enumerate(ESCONV_STRATEGIES)},
+        "published": PUBLISHED_ESCONV,
+        "preference_bias_definition": "std of Bradley-Terry preferences (Kang et al., 2024); 0 = no preferred strategy",
+    }
+
+
+def _turns(example: ContextExample) -> list[Turn]:
+    return [Turn(role, text) for role, text in zip(example.roles, example.texts)]
+
+
+def sample(examples: list, n: int | None, seed: int) -> list:
+    """A fixed random subset (all when ``n`` is None), kept in data-set order."""
+    if n is None or n >= len(examples):
+        return examples
+    return [examples[i] for i in sorted(random.Random(seed).sample(range(len(examples)), n))]
+
+
+def distinct_n(texts: list[str], n: int) -> float:
+    """Distinct n-grams over all n-grams of all responses (Li et al., 2016)."""
+    grams = [tuple(words[i : i + n]) for words in (t.lower().split() for t in texts) for i in range(len(words) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def reply_alignment(replies: list[str], emotions: list[str]) -> dict:
+    """Share of replies whose tone fits the speaker's emotion, by affectlab's text model (see FITTING_REPLY)."""
+    from affectlab import analyze
+
+    results = analyze(replies) if replies else []
+    fits, neutral = [], 0
+    for result, emotion in zip(results, emotions):
+        ranked = sorted(((s, label) for label, s in result.emotions.items() if label != "neutral"), reverse=True)
+        neutral += int(result.emotions.get("neutral", 0.0) >= ranked[0][0])
+        fits.append(ranked[0][1] in FITTING_REPLY["positive" if emotion in ED_POSITIVE else "negative"])
+    return {"aligned": round(float(np.mean(fits)), 4) if fits else 0.0,
+            "neutral_dominant": round(neutral / len(replies), 4) if replies else 0.0}
+
+
+def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str = "test", conversations: int | None = 500,
+             responses: int = 40, top_k: int = 3, margins: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf")),
+             seed: int = 0, on_progress: Progress = None) -> dict:
+    sem = load_emotion_model()
+    examples = sample(load_empathetic_dialogues(split, data_dir), conversations, seed)
+    gold = np.array([ED_EMOTIONS.index(e.label) for e in examples])
+    probs = _context_probs(sem, examples)
+    scorer = LabelScorer(llm)
+    prior = scorer.scores(CONTENT_FREE)
+    alone = {"raw": [], "calibrated": []}
+    hinted = {"raw": [], "calibrated": []}
+    candidates = []
+    for example, p in zip(examples, probs):
+        top = [ED_EMOTIONS[i] for i in np.argsort(-p)[:top_k]]
+        candidates.append(top)
+        conversation = "\n".join(render_turn(r, t) for r, t in zip(example.roles, example.texts))
+        raw_alone = scorer.scores(conversation)
+        raw_hinted = scorer.scores(conversation, top)
+        alone["raw"].append(raw_alone)
+        hinted["raw"].append(raw_hinted)
+        alone["calibrated"].append(raw_alone + prior)
+        hinted["calibrated"].append(raw_hinted + prior)
+        if on_progress is not None:
+            on_progress(1)
+
+    def acc(predicted: list[int]) -> float:
+        return round(float(np.mean(np.array(predicted) == gold)), 4)
+
+    llm_figures = {}
+    for kind in alone:
+        a, h = np.array(alone[kind]), np.array(hinted[kind])
+        llm_figures[kind] = {
+            "llm_alone": acc(a.argmax(1)),
+            "llm_alone_top3": round(float((np.argsort(-a, 1)[:, :3] == gold[:, None]).any(1).mean()), 4),
+            "llm_with_hint_all_labels": acc(h.argmax(1)),
+            "llm_two_stage_by_margin": {
+                str(m): acc([ED_EMOTIONS.index(two_stage(s, ED_EMOTIONS, c, m)[0]) for s, c in zip(h, candidates)])
+                for m in margins
+            },
+        }
+    report = {
+        "llm": llm.name,
+        "split": split,
+        "conversations": len(examples),
+        "sample": f"{len(examples)} conversations drawn with seed {seed}" if conversations else "all",
+        "sem": {**_model_info(sem), "top_k": top_k, **_accuracy(probs, gold, len(ED_EMOTIONS))},
+        "emotion_accuracy": llm_figures,
+        "scoring": "log-likelihood of ' <label>' after the emotion prompt; calibrated subtracts each label's score "
+                   "on a content-free conversation. Two-stage: best of the SEM's top-k unless a label outside beats "
+                   "it by more than the margin (nats); margin inf = never fall back.",
+    }
+    if responses:
+        report["responses"] = _compare_responses(llm, sem, examples[:responses], seed, on_progress)
+    return report
+
+
+def _compare_responses(llm: LanguageModel, sem: ContextClassifier, examples: list[ContextExample], seed: int,
+                       on_progress: Progress) -> dict:
+    resolve_artifact()  # the alignment judge must be installed before generating for minutes
+    plain = EmpatheticResponder(llm, guided=False, strategy_model=None, seed=seed)
+    guided = EmpatheticResponder(llm, emotion_model=sem, strategy_model=None, seed=seed)
+    outputs = {"plain": [], "hef": []}
+    shown = []
+    for example in examples:
+        turns = _turns(example)
+        for name, responder in (("plain", plain), ("hef", guided)):
+            outputs[name].append(responder.respond(turns, listener="listener"))
+        if len(shown) < 5:
+            shown.append({"conversation": [f"{r}: {t}" for r, t in zip(example.roles, example.texts)],
+                          "emotion": example.label,
+                          **{name: outputs[name][-1].text for name in outputs},
+                          "hef_emotion_hint": outputs["hef"][-1].emotion_hint,
+                          "hef_cause_words": [w.word for w in outputs["hef"][-1].cause_hint]})
+        if on_progress is not None:
+            on_progress(1)
+    emotions = [e.label for e in examples]
+    figures = {}
+    for name, rs in outputs.items():
+        texts = [r.text for r in rs]
+        figures[name] = {
+            **reply_alignment(texts, emotions),
+            "distinct_1": round(distinct_n(texts, 1), 4),
+            "distinct_2": round(distinct_n(texts, 2), 4),
+            "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 2),
+            "empty": sum(not t for t in texts),
+        }
+    figures["hef"]["emotion_hint_accuracy"] = round(float(np.mean(
+        [r.emotion_hint == e for r, e in zip(outputs["hef"], emotions)])), 4)
+    return {"conversations": len(examples), "sampling": "temperature 0.7, top_p 0.9, seeded, stop at newline, "
+            "at most 48 new tokens", **figures, "examples": shown}

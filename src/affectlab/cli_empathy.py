@@ -101,7 +101,7 @@ def _train_context(task: str, data: Path, out_dir: Optional[Path], epochs: int, 
     from affectlab.train.context import ContextRecipe, train_context
 
     run_training(train_context, ContextRecipe(task=task, data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed,
-                                              threads=threads, limit=limit))
+                                              threads=threads, limit=limit, prior_correction=task == "next-strategy"))
 
 
 @train_app.command("sem")
@@ -136,7 +136,7 @@ def eval_sem_command(ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, repor
     table = Table(title=f"SEM on ED {split} ({report['conversations']} conversations)", title_justify="left")
     for column in ("input", "accuracy", "top-3", "macro-F1"):
         table.add_column(column)
-    for name in ("turns_only", "situation_included"):
+    for name in ("turns_only", "every_speaker_turn", "situation_included"):
         m = report[name]
         table.add_row(name, f"{m['accuracy']:.3f}", f"{m['top3_accuracy']:.3f}", f"{m['macro_f1']:.3f}")
     out.print(table)
@@ -155,7 +155,8 @@ def eval_strategies_command(ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR
     table = Table(title=f"ESConv {split} ({report['examples']} supporter turns)", title_justify="left")
     for column in ("predictor", "accuracy", "macro-F1", "weighted-F1", "preference bias"):
         table.add_column(column)
-    for name in ("with_strategy_history", "without_strategy_history", "baseline_always_majority"):
+    for name in ("with_strategy_history", "with_strategy_history_no_prior_correction", "without_strategy_history",
+                 "baseline_always_majority"):
         m = report[name]
         table.add_row(name, f"{m['accuracy']:.3f}", f"{m['macro_f1']:.3f}", f"{m['weighted_f1']:.3f}",
                       f"{m['preference_bias']:.3f}")

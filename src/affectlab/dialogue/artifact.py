@@ -29,6 +29,7 @@ class DialogueConfig:
     context_turns: int = 4  # turn emotions: earlier turns carried into a new window
     neutral_bias: float = 0.0  # turn emotions: added to the neutral logit, tuned on validation
     threshold: float = 0.5  # causes: pair probability at or above which a turn is a cause, tuned on dev
+    label_bias: list[float] = field(default_factory=list)  # context classifiers: added to the logits (prior correction)
     trained: dict = field(default_factory=dict)
 
     def save(self, folder: Path) -> None:

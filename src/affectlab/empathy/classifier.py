@@ -101,6 +101,8 @@ class ContextClassifier:
         from affectlab.text.runtime import TorchRuntime, run_sorted
 
         logits = run_sorted(TorchRuntime(self.model), [c.ids for c in contexts], self.batch_size)
+        if self.config.label_bias:
+            logits = logits + np.array(self.config.label_bias, dtype=np.float32)
         return torch.softmax(torch.from_numpy(logits), -1).numpy()
 
     def predict(self, turns: Iterable[object], top_k: int = 3, listener: str | None = None, situation: str = "",

@@ -38,16 +38,18 @@ class LabelScorer:
         self.llm, self.labels, self.calibrate = llm, labels, calibrate
         self._prior: np.ndarray | None = None
 
-    def _raw(self, prompt: str) -> np.ndarray:
+    def raw(self, conversation: str, candidates: list[str] | None = None) -> np.ndarray:
+        prompt = emotion_prompt(conversation, candidates)
         return np.array(self.llm.score(prompt, [f" {label}" for label in self.labels]))
 
-    def scores(self, conversation: str, candidates: list[str] | None = None) -> np.ndarray:
-        raw = self._raw(emotion_prompt(conversation, candidates))
-        if not self.calibrate:
-            return raw
+    def calibrated(self, raw: np.ndarray) -> np.ndarray:
         if self._prior is None:
-            self._prior = self._raw(emotion_prompt(CONTENT_FREE))
+            self._prior = self.raw(CONTENT_FREE)
         return raw - self._prior
+
+    def scores(self, conversation: str, candidates: list[str] | None = None) -> np.ndarray:
+        raw = self.raw(conversation, candidates)
+        return self.calibrated(raw) if self.calibrate else raw
 
 
 def two_stage(scores: np.ndarray, labels: tuple[str, ...], candidates: list[str], margin: float) -> tuple[str, bool]:

@@ -61,10 +61,21 @@ def _model(value, loader):
     return loader(value)
 
 
+def _smallest(low: int, high: int, ok) -> int:
+    """The smallest value in ``[low, high]`` for which the monotone predicate ``ok`` holds (``ok(high)`` does)."""
+    while low < high:
+        middle = (low + high) // 2
+        if ok(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
 class EmpatheticResponder:
     def __init__(self, llm: LanguageModel, *, emotion_model: str | Path | ContextClassifier | None = EMOTION_CONTEXT_MODEL,
                  strategy_model: str | Path | ContextClassifier | None = STRATEGY_MODEL, guided: bool = True,
-                 top_k: int = 3, fallback_margin: float = 2.0, calibrate: bool = False, mark_causes: int = 3,
+                 top_k: int = 3, fallback_margin: float = 2.0, calibrate: bool = True, mark_causes: int = 3,
                  max_new_tokens: int = 48,
                  temperature: float = 0.7, top_p: float = 0.9, seed: int | None = 0) -> None:
         self.llm = llm
@@ -87,7 +98,7 @@ class EmpatheticResponder:
     def choose_emotion(self, turns: list[Turn], roles: list[str], listener: str | None = None) -> EmotionChoice:
         ranked = self.emotion_model.predict(turns, top_k=self.top_k, listener=listener)
         candidates = [c.label for c in ranked.labels]
-        window = self._fit(len(turns), lambda s, c: emotion_prompt(self.conversation(turns, roles, {}, s, c), candidates),
+        window = self._fit(turns, lambda s, c: emotion_prompt(self.conversation(turns, roles, {}, s, c), candidates),
                            room=self.llm.context_length - 8)
         scores = self.scorer.scores(self.conversation(turns, roles, {}, *window), candidates)
         emotion, fell_back = two_stage(scores, self.scorer.labels, candidates, self.fallback_margin)
@@ -108,17 +119,20 @@ class EmpatheticResponder:
             lines.append(render_turn(roles[i], text, spans))
         return "\n".join(lines)
 
-    def _fit(self, n_turns: int, build, room: int) -> tuple[int, int]:
-        """``(start, cut)`` for the newest turns whose prompt ``build(start, cut)`` fits in ``room`` tokens."""
-        start, cut = 0, 0
-        while self.llm.count_tokens(build(start, cut)) > room:
-            if start < n_turns - 1:
-                start += 1
-            elif build(start, cut) != build(start, cut + 64):
-                cut += 64
-            else:
-                raise InvalidConversation(f"the prompt frame alone is longer than {self.llm.name}'s context")
-        return start, cut
+    def _fit(self, turns: list[Turn], build, room: int) -> tuple[int, int]:
+        """``(start, cut)``: the fewest oldest turns to leave out, then the fewest characters to cut from the
+        last turn's start, so that the prompt ``build(start, cut)`` fits in ``room`` tokens. Both by
+        bisection (the prompt only shrinks as either grows), so long conversations cost few tokenizations."""
+        def fits(start: int, cut: int) -> bool:
+            return self.llm.count_tokens(build(start, cut)) <= room
+
+        last = len(turns) - 1
+        if fits(last, 0):
+            return _smallest(0, last, lambda start: fits(start, 0)), 0
+        longest = len(turns[last].text)
+        if not fits(last, longest):
+            raise InvalidConversation(f"the prompt frame alone is longer than {self.llm.name}'s context")
+        return last, _smallest(0, longest, lambda cut: fits(last, cut))
 
     def respond(self, turns: Iterable[object], strategy: str | None = None, listener: str | None = None) -> Response:
         """The listener's next line. ``strategy``: None, an ESConv strategy name, or ``"auto"`` (predicted
@@ -141,7 +155,7 @@ class EmpatheticResponder:
         def build(start: int, cut: int) -> str:
             return response_prompt(self.conversation(checked, roles, marks, start, cut), emotion, bool(causes), strategy)
 
-        window = self._fit(len(checked), build, room=self.llm.context_length - self.generation["max_new_tokens"])
+        window = self._fit(checked, build, room=self.llm.context_length - self.generation["max_new_tokens"])
         prompt = build(*window)
         out = self.llm.generate(prompt, stop=["\n"], **self.generation)
         text = out.text.replace(CAUSE_MARK, "") if causes else out.text  # small LMs copy the marks

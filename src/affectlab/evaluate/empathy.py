@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from affectlab.dialogue.artifact import EMOTION_CONTEXT_MODEL, STRATEGY_MODEL
 from affectlab.dialogue.turns import Turn
 from affectlab.empathy.classifier import ContextClassifier, load_emotion_model, load_strategy_model
 from affectlab.empathy.context import encode_context
-from affectlab.empathy.emotion_choice import CONTENT_FREE, LabelScorer, two_stage
+from affectlab.empathy.emotion_choice import LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn
 from affectlab.empathy.responder import EmpatheticResponder
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, ContextExample, load_empathetic_dialogues, load_esconv
@@ -70,6 +71,10 @@ def eval_sem(data_dir: Path = DEFAULT_DATA_DIR, model: str | Path = EMOTION_CONT
     examples = load_empathetic_dialogues(split, data_dir)[:limit]
     gold = np.array([ED_EMOTIONS.index(e.label) for e in examples])
     majority = Counter(e.label for e in load_empathetic_dialogues("train", data_dir)).most_common(1)[0][0]
+    # the setting of MoEL/CEM/CASE: a prediction wherever a listener would answer, i.e. after every speaker turn
+    prefixes = [replace(e, roles=e.roles[: k + 1], texts=e.texts[: k + 1], tags=e.tags[: k + 1])
+                for e in examples for k, role in enumerate(e.roles) if role == "speaker"]
+    prefix_gold = np.array([ED_EMOTIONS.index(e.label) for e in prefixes])
     return {
         "model": _model_info(sem),
         "split": split,
@@ -77,8 +82,10 @@ def eval_sem(data_dir: Path = DEFAULT_DATA_DIR, model: str | Path = EMOTION_CONT
         "input": "every turn up to the speaker's last one",
         "turns_only": _accuracy(_context_probs(sem, examples), gold, len(ED_EMOTIONS)),
         "situation_included": _accuracy(_context_probs(sem, examples, situation=True), gold, len(ED_EMOTIONS)),
+        "every_speaker_turn": _accuracy(_context_probs(sem, prefixes), prefix_gold, len(ED_EMOTIONS)),
+        "every_speaker_turn_contexts": len(prefixes),
         "baseline_majority_accuracy": round(float(np.mean([e.label == majority for e in examples])), 4),
-        "published_turns_only_accuracy": PUBLISHED_ED,
+        "published_every_speaker_turn_accuracy": PUBLISHED_ED,
     }
 
 
@@ -103,12 +110,16 @@ def eval_strategies(data_dir: Path = DEFAULT_DATA_DIR, model: str | Path = STRAT
     examples = load_esconv(split, data_dir)[:limit]
     gold = np.array([ESCONV_STRATEGIES.index(e.label) for e in examples])
     majority = Counter(e.label for e in load_esconv("train", data_dir)).most_common(1)[0][0]
+    probs = _context_probs(classifier, examples)
     return {
         "model": _model_info(classifier),
         "split": split,
         "examples": len(examples),
         "input": "the dialogue before each supporter turn; earlier supporter turns tagged with their strategy",
-        "with_strategy_history": _strategy_scores(_context_probs(classifier, examples).argmax(1), gold),
+        "prior_correction": classifier.config.label_bias,
+        "with_strategy_history": _strategy_scores(probs.argmax(1), gold),
+        "with_strategy_history_no_prior_correction": _strategy_scores(
+            (np.log(probs) - np.array(classifier.config.label_bias or 0.0)).argmax(1), gold),
         "without_strategy_history": _strategy_scores(_context_probs(classifier, examples, tags=False).argmax(1), gold),
         "baseline_always_majority": {"strategy": majority,
                                      **_strategy_scores(np.full_like(gold, ESCONV_STRATEGIES.index(majority)), gold)},
@@ -157,7 +168,6 @@ def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str =
     gold = np.array([ED_EMOTIONS.index(e.label) for e in examples])
     probs = _context_probs(sem, examples)
     scorer = LabelScorer(llm)
-    prior = scorer.scores(CONTENT_FREE)
     alone = {"raw": [], "calibrated": []}
     hinted = {"raw": [], "calibrated": []}
     candidates = []
@@ -165,12 +175,11 @@ def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str =
         top = [ED_EMOTIONS[i] for i in np.argsort(-p)[:top_k]]
         candidates.append(top)
         conversation = "\n".join(render_turn(r, t) for r, t in zip(example.roles, example.texts))
-        raw_alone = scorer.scores(conversation)
-        raw_hinted = scorer.scores(conversation, top)
+        raw_alone, raw_hinted = scorer.raw(conversation), scorer.raw(conversation, top)
         alone["raw"].append(raw_alone)
         hinted["raw"].append(raw_hinted)
-        alone["calibrated"].append(raw_alone + prior)
-        hinted["calibrated"].append(raw_hinted + prior)
+        alone["calibrated"].append(scorer.calibrated(raw_alone))
+        hinted["calibrated"].append(scorer.calibrated(raw_hinted))
         if on_progress is not None:
             on_progress(1)
 

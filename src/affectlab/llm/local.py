@@ -147,7 +147,7 @@ class LocalLM:
         logprobs = torch.log_softmax(logits.float(), -1)
         for row, tail in enumerate(tails):
             steps = torch.arange(len(tail) - 1)
-            scores[row] += float(logprobs[row, steps, torch.tensor(tail[1:])].sum())
+            scores[row] += float(logprobs[row, steps, torch.tensor(tail[1:], dtype=torch.long)].sum())
         return scores
 
 

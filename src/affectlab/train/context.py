@@ -23,12 +23,9 @@ epoch (the best dev epoch is kept); test splits are never read here.
 from __future__ import annotations
 
 import math
-import platform
-import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +40,7 @@ from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, ContextExample, load_e
 from affectlab.evaluate.metrics import macro_f1_single
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
-from affectlab.train.optim import Optimizer, seed_everything
+from affectlab.train.optim import Optimizer, provenance, seed_everything
 from affectlab.train.text import bucketed_batches
 
 TASKS = {
@@ -176,13 +173,7 @@ def train_context(recipe: ContextRecipe, on_progress: Callable[[dict], None] | N
         config = DialogueConfig(
             name=recipe.name, task=recipe.task, labels=list(labels), turn_tokens=recipe.turn_tokens,
             window_tokens=recipe.max_tokens, label_bias=label_bias,
-            trained={
-                "recipe": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(recipe).items()},
-                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
-                "epochs_done": epoch,
-                "dev_history": history,
-            },
+            trained=provenance(recipe, epoch, history),
         )
         out_dir.mkdir(parents=True, exist_ok=True)
         model.save_weights(out_dir)

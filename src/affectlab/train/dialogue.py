@@ -15,11 +15,9 @@ splits are never read here.
 from __future__ import annotations
 
 import math
-import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +34,7 @@ from affectlab.evaluate.dialogue import cause_pairs, cause_queries, predicted_sp
 from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_scores
 from affectlab.taxonomy import EKMAN
 from affectlab.text.artifact import WEIGHTS_FILE
-from affectlab.train.optim import Optimizer, seed_everything
+from affectlab.train.optim import Optimizer, provenance, seed_everything
 from affectlab.train.text import bucketed_batches
 
 NEUTRAL_BIAS_GRID = np.round(np.arange(-3.0, 3.01, 0.1), 2)
@@ -199,13 +197,7 @@ def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] |
         history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), **metrics})
         if on_progress is not None:
             on_progress({"epoch": epoch, "step": step, "total": total, "task": "dev", **metrics})
-        config.trained = {
-            "recipe": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(recipe).items()},
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
-            "epochs_done": epoch,
-            "dev_history": history,
-        }
+        config.trained = provenance(recipe, epoch, history)
         out_dir.mkdir(parents=True, exist_ok=True)
         save_finetuned(model, out_dir / WEIGHTS_FILE)
         config.save(out_dir)

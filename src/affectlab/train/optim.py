@@ -1,8 +1,12 @@
-"""What every recipe shares: seeding, and AdamW with linear warm-up and decay."""
+"""What every recipe shares: seeding, AdamW with linear warm-up and decay, and provenance."""
 
 from __future__ import annotations
 
+import platform
 import random
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -40,3 +44,14 @@ class Optimizer:
         torch.nn.utils.clip_grad_norm_(self.params, 1.0)
         self.optimizer.step()
         self.scheduler.step()
+
+
+def provenance(recipe, epochs_done: int, dev_history: list[dict]) -> dict:
+    """What an artifact's ``config.json`` records about how it was made."""
+    return {
+        "recipe": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(recipe).items()},
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "epochs_done": epochs_done,
+        "dev_history": dev_history,
+    }

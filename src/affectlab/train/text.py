@@ -13,12 +13,10 @@ last finished epoch. Test splits are never read here.
 from __future__ import annotations
 
 import math
-import platform
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +36,7 @@ from affectlab.taxonomy import (
     group_labels,
 )
 from affectlab.text.artifact import ArtifactConfig
-from affectlab.train.optim import Optimizer, seed_everything
+from affectlab.train.optim import Optimizer, provenance, seed_everything
 from affectlab.text.model import AffectModel
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 
@@ -184,13 +182,7 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
             thresholds=thresholds,
             vad_mean=[float(v) for v in vad_mean],
             vad_std=[float(v) for v in vad_std],
-            trained={
-                "recipe": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(recipe).items()},
-                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
-                "epochs_done": epoch,
-                "dev_history": history,
-            },
+            trained=provenance(recipe, epoch, history),
         )
         out_dir = Path(recipe.out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -43,10 +43,10 @@ def test_plain_text_is_unchanged():
 
 
 def test_contractions_and_word_pieces_stay_one_word():
-    from affectlab.text.explain import _continues
+    from affectlab.text.explain import continues_word
 
     text = "I can't go"
-    assert _continues("'", 5, 5, text)  # can + '
-    assert _continues("t", 6, 6, text)  # can' + t
-    assert _continues("##ing", 4, 4, "going")
-    assert not _continues("go", 7, 8, text)  # a space between
+    assert continues_word("'", 5, 5, text)  # can + '
+    assert continues_word("t", 6, 6, text)  # can' + t
+    assert continues_word("##ing", 4, 4, "going")
+    assert not continues_word("go", 7, 8, text)  # a space between

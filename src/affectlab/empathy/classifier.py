@@ -84,15 +84,15 @@ class ContextClassifier:
         self.batch_size = batch_size
 
     def encode(self, turns: Iterable[object], listener: str | None = None, situation: str = "",
-               tags: list[str] | None = None) -> tuple[list[Turn], EncodedContext]:
+               tags: list[str] | None = None) -> tuple[list[Turn], list[str], EncodedContext]:
         checked = check_turns(turns)
         if tags is not None and len(tags) != len(checked):
             raise InvalidConversation(f"{len(tags)} strategy tags for {len(checked)} turns")
         roles = roles_for(checked, listener)
         if "speaker" not in roles:
             raise InvalidConversation(f"every turn is by the listener {listener!r}; there is nobody to answer")
-        return checked, encode_context(self.tokenizer, [t.text for t in checked], roles,
-                                       self.config.window_tokens, tags, situation)
+        return checked, roles, encode_context(self.tokenizer, [t.text for t in checked], roles,
+                                              self.config.window_tokens, tags, situation)
 
     def probabilities(self, contexts: list[EncodedContext]) -> np.ndarray:
         """``[contexts, labels]`` softmax probabilities, batched by length."""
@@ -107,7 +107,7 @@ class ContextClassifier:
 
     def predict(self, turns: Iterable[object], top_k: int = 3, listener: str | None = None, situation: str = "",
                 tags: list[str] | None = None) -> ContextPrediction:
-        _, context = self.encode(turns, listener, situation, tags)
+        _, _, context = self.encode(turns, listener, situation, tags)
         probs = self.probabilities([context])[0]
         order = np.argsort(-probs)[: max(1, top_k)]
         return ContextPrediction([LabelScore(self.labels[i], round(float(probs[i]), 4)) for i in order],
@@ -119,8 +119,7 @@ class ContextClassifier:
         evidence), highest first."""
         if label not in self.labels:
             raise InvalidConversation(f"unknown label {label!r}; expected one of {', '.join(self.labels)}")
-        checked, context = self.encode(turns, listener, situation)
-        roles = roles_for(checked, listener)
+        checked, roles, context = self.encode(turns, listener, situation)
         scores = token_attributions(self.model, context.ids, self.labels.index(label))
         words: list[list] = []  # [turn, score, start, end]
         for token_id, turn, score, (start, end) in zip(context.ids, context.turns, scores, context.offsets):

@@ -4,30 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from torch import Tensor, nn
-
-from affectlab.encoders import load_encoder, mean_pool
-from affectlab.encoders.finetuned import freeze_embeddings, load_finetuned, save_finetuned
+from affectlab.encoders.pooled import PooledModel
 from affectlab.heads.affect import AffectHead
-from affectlab.text.artifact import WEIGHTS_FILE
 
 
-class AffectModel(nn.Module):
+class AffectModel(PooledModel):
     def __init__(self) -> None:
-        super().__init__()
-        self.encoder = load_encoder()
-        self.head = AffectHead(self.encoder.config.hidden_size)
-
-    def freeze_embeddings(self) -> None:
-        freeze_embeddings(self)
-
-    def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.head(mean_pool(states, attention_mask))
-
-    def save_weights(self, folder: Path) -> None:
-        save_finetuned(self, folder / WEIGHTS_FILE)
+        super().__init__(AffectHead)
 
     @classmethod
     def from_artifact(cls, folder: Path) -> AffectModel:
-        return load_finetuned(cls(), folder / WEIGHTS_FILE)
+        return cls().load_weights(folder)

@@ -33,3 +33,18 @@ def llm():
     from affectlab.llm import load_llm
 
     return load_llm()
+
+
+@pytest.fixture(scope="session")
+def server_url(llm):
+    """affectlab's own OpenAI-compatible server, in its own process, on a free port."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "affectlab.llm.server", "--port", "0"],
+                               stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    assert line.startswith("serving "), line
+    yield f"http://{line.split()[1]}/v1"
+    process.terminate()
+    process.wait(timeout=30)

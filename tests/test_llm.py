@@ -55,21 +55,6 @@ def test_llm_errors_are_clear(llm, tmp_path):
 
 # --- the OpenAI-compatible backend, against real server processes ---------------------------------------
 
-@pytest.fixture(scope="module")
-def server_url(llm):
-    """affectlab's own OpenAI-compatible server, in its own process, on a free port."""
-    import subprocess
-    import sys
-
-    process = subprocess.Popen([sys.executable, "-m", "affectlab.llm.server", "--port", "0"],
-                               stdout=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    assert line.startswith("serving "), line
-    yield f"http://{line.split()[1]}/v1"
-    process.terminate()
-    process.wait(timeout=30)
-
-
 def test_openai_backend_generates_and_scores_like_the_local_model(llm, server_url):
     from affectlab.llm import OpenAICompatibleLM
 

@@ -51,6 +51,9 @@ def invoked_command(ctx: typer.Context) -> str:
         flag = "--" + name.replace("_", "-")
         if isinstance(value, bool):
             parts.append(flag if value else f"--no-{flag[2:]}")
+        elif isinstance(value, (list, tuple)):
+            for each in value:
+                parts += [flag, str(each)]
         elif value is not None:
             parts += [flag, str(value)]
     return shlex.join(parts)
@@ -450,6 +453,7 @@ def bench(
 
 
 from affectlab import cli_empathy  # noqa: E402,F401  (registers respond, train sem|strategies, eval sem|strategies|hef)
+from affectlab import cli_prompting  # noqa: E402,F401  (registers prompt-eval, heart)
 
 
 def main() -> None:

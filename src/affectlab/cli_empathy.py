@@ -26,8 +26,8 @@ from affectlab.cli import (
 )
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 
-LlmOpt = Annotated[str, typer.Option("--llm", help="local (a transformers model folder, default the packaged "
-                                                    "Gemma 3 270M) or openai (an OpenAI-compatible server).")]
+LlmOpt = Annotated[str, typer.Option("--llm", help="default or local (a transformers model folder, default the "
+                                                    "packaged Gemma 3 270M) or openai (an OpenAI-compatible server).")]
 LlmModelOpt = Annotated[Optional[str], typer.Option("--model", help="local: a model folder; openai: the model name.")]
 BaseUrlOpt = Annotated[Optional[str], typer.Option(help="openai: the server's base URL, e.g. http://127.0.0.1:8080/v1")]
 ApiKeyOpt = Annotated[Optional[str], typer.Option(envvar="AFFECTLAB_API_KEY", help="openai: bearer token.")]
@@ -40,13 +40,13 @@ def make_llm(kind: str, model: Optional[str], base_url: Optional[str], api_key: 
     from affectlab.errors import AffectlabError
     from affectlab.llm import OpenAICompatibleLM, load_llm
 
-    if kind == "local":
+    if kind in ("local", "default"):
         return load_llm(model, threads)
     if kind == "openai":
         if not base_url or not model:
             raise AffectlabError("--llm openai needs --base-url and --model")
         return OpenAICompatibleLM(base_url, model, api_key=api_key, chat=chat)
-    raise AffectlabError(f"--llm must be local or openai, not {kind!r}")
+    raise AffectlabError(f"--llm must be default, local or openai, not {kind!r}")
 
 
 @app.command()

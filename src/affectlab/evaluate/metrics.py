@@ -155,3 +155,21 @@ def strategy_preferences(predicted: np.ndarray, gold: np.ndarray, n_labels: int,
 def preference_bias(predicted: np.ndarray, gold: np.ndarray, n_labels: int) -> float:
     """The standard deviation of :func:`strategy_preferences` (0 when no label is preferred)."""
     return float(np.std(strategy_preferences(predicted, gold, n_labels)))
+
+
+def bootstrap_delta(differences: list[np.ndarray], resamples: int = 2000, seed: int = 0,
+                    confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean over groups of each group's mean paired difference, with a percentile bootstrap interval that
+    resamples items within each group (one group: a plain paired bootstrap). Returns (delta, low, high)."""
+    groups = [np.asarray(d, dtype=float) for d in differences if len(d)]
+    if not groups:
+        raise ValueError("no paired differences to bootstrap")
+    rng = np.random.default_rng(seed)
+    estimate = float(np.mean([g.mean() for g in groups]))
+    draws = np.zeros(resamples)
+    for g in groups:
+        draws += g[rng.integers(0, len(g), size=(resamples, len(g)))].mean(axis=1)
+    draws /= len(groups)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    return estimate, float(low), float(high)

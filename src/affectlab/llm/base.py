@@ -43,3 +43,11 @@ class LanguageModel(Protocol):
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes in a prompt (exact where the tokenizer is local, else an upper estimate)."""
         ...
+
+
+def generate_many(llm: LanguageModel, prompts: Sequence[str], **options) -> list[Generation]:
+    """Continue each prompt: in batches where the backend offers ``generate_batch``, else one by one."""
+    batched = getattr(llm, "generate_batch", None)
+    if batched is not None:
+        return batched(prompts, **options)
+    return [llm.generate(p, **options) for p in prompts]

@@ -100,27 +100,44 @@ class LocalLM:
 
     def generate(self, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0, top_p: float = 1.0,
                  stop: Sequence[str] = (), seed: int | None = None) -> Generation:
+        return self.generate_batch([prompt], max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+                                   stop=stop, seed=seed)[0]
+
+    def generate_batch(self, prompts: Sequence[str], *, max_new_tokens: int = 64, temperature: float = 0.0,
+                       top_p: float = 1.0, stop: Sequence[str] = (), seed: int | None = None) -> list[Generation]:
+        """Continue several prompts in one left-padded batch (on a CPU about ten times the throughput of one
+        at a time for short answers); the batch runs until every row has hit a stop string or its end."""
         import torch
 
-        ids = torch.tensor([self._prompt_ids(prompt, max_new_tokens)])
+        rows = [self._prompt_ids(p, max_new_tokens) for p in prompts]
+        width = max(len(r) for r in rows)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows])
+        mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
         sampling = temperature > 0
-        generator_seed = 0 if seed is None else seed
         if sampling:
-            torch.manual_seed(generator_seed)
+            torch.manual_seed(0 if seed is None else seed)
         with torch.inference_mode():
             out = self.model.generate(
-                ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=sampling,
+                ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=sampling,
                 temperature=temperature if sampling else None, top_p=top_p if sampling else None,
                 top_k=0 if sampling else None,  # only top_p trims the distribution, whatever the model's defaults
-                stop_strings=list(stop) or None, tokenizer=self.tokenizer if stop else None,
-                pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+                stopping_criteria=[_StopOnText(self.tokenizer, width, stop)] if stop else None,
+                pad_token_id=pad,
             )
-        new = out[0, ids.shape[1]:].tolist()
+        return [self._finish(out[row, width:].tolist(), stop) for row in range(len(rows))]
+
+    def _finish(self, new: list[int], stop: Sequence[str]) -> Generation:
+        eos = self.tokenizer.eos_token_id
+        if eos in new:  # a finished row of a batch is padded after its end token
+            new = new[: new.index(eos) + 1]
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         cut = min((text.find(s) for s in stop if s in text), default=-1)
-        if cut >= 0:
-            return Generation(text[:cut], len(new), "stop")
-        ended = bool(new) and new[-1] == self.tokenizer.eos_token_id
+        if cut >= 0:  # the row may have run on while others in its batch had not stopped
+            used = next(n for n in range(1, len(new) + 1)
+                        if any(s in self.tokenizer.decode(new[:n], skip_special_tokens=True) for s in stop))
+            return Generation(text[:cut], used, "stop")
+        ended = bool(new) and new[-1] == eos
         return Generation(text, len(new), "eos" if ended else "length")
 
     def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
@@ -149,6 +166,20 @@ class LocalLM:
             steps = torch.arange(len(tail) - 1)
             scores[row] += float(logprobs[row, steps, torch.tensor(tail[1:], dtype=torch.long)].sum())
         return scores
+
+
+class _StopOnText:
+    """Ends generation for each row once its new text holds a stop string. (transformers' own
+    ``stop_strings`` indexes the whole vocabulary on every call, over a second for Gemma's 262k tokens.)"""
+
+    def __init__(self, tokenizer, prompt_width: int, stop: Sequence[str]) -> None:
+        self.tokenizer, self.prompt_width, self.stop = tokenizer, prompt_width, list(stop)
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_width:], skip_special_tokens=True)
+        return torch.tensor([any(s in t for s in self.stop) for t in texts], dtype=torch.bool)
 
 
 def load_llm(model: str | Path | None = None, threads: int | None = None) -> LocalLM:

@@ -454,6 +454,7 @@ def bench(
 
 from affectlab import cli_empathy  # noqa: E402,F401  (registers respond, train sem|strategies, eval sem|strategies|hef)
 from affectlab import cli_prompting  # noqa: E402,F401  (registers prompt-eval, heart)
+from affectlab import cli_internals  # noqa: E402,F401  (registers probe, directions, steer, eval probes|steering)
 
 
 def main() -> None:

@@ -1,0 +1,189 @@
+"""CLI commands that look inside the language model: ``probe``, ``directions``, ``steer``,
+``eval probes`` and ``eval steering``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from affectlab.cli import DataOpt, ReportsOpt, app, err, eval_app, invoked_command, out, progress_bar, user_errors
+from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
+from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
+
+DEFAULT_LAYER = 6  # chosen by `affectlab eval steering` on the dev prompts (reports/eval-steering.json)
+DEFAULT_STRENGTH = 4.0
+MethodOpt = Annotated[str, typer.Option(help="mean_diff or pca.")]
+
+
+def _local_llm(llm: str, model: Optional[str], base_url: Optional[str], api_key: Optional[str], threads):
+    from affectlab.internals import decoder_layers
+
+    lm = make_llm(llm, model, base_url, api_key, False, threads)
+    decoder_layers(lm)  # an HTTP backend fails here, before any work
+    return lm
+
+
+def _probe_table(report: dict) -> Table:
+    table = Table(title=f"Ekman-7 probes on {report['model']} — {report['dataset']} test ({report['items']['test']} "
+                        f"balanced items); zero-shot prompting {report['zero_shot_prompting']['accuracy']:.3f}")
+    for column in ("layer", "probe accuracy", "macro-F1", *(f"+{n} tokens" for n in
+                                                            report["persistence"]["accuracy_by_layer"] if n != "0")):
+        table.add_column(column, justify="right")
+    later = {n: acc for n, acc in report["persistence"]["accuracy_by_layer"].items() if n != "0"}
+    for i, p in enumerate(report["probes"]):
+        best = p["layer"] == report["best_layer"]["layer"]
+        table.add_row(f"{'[bold]' if best else ''}{p['layer']}", f"{p['accuracy']:.3f}", f"{p['macro_f1']:.3f}",
+                      *(f"{acc[i]:.3f}" for acc in later.values()))
+    return table
+
+
+def _run_probes(dataset: str, data_dir: Path, lm, seed: int):
+    from affectlab.evaluate.internals import eval_probes
+
+    with progress_bar() as progress:
+        bar = progress.add_task(f"probing ({dataset})", total=None)
+        return eval_probes(lm, dataset, data_dir, seed=seed, on_progress=lambda k: progress.advance(bar, k))
+
+
+def _write(report: dict, path: Path, command: str, plot) -> None:
+    from affectlab.evaluate.report import write_report
+
+    written = write_report(path.stem, report, command, path.parent)
+    plot(report, written.with_suffix(".png"))
+    err.print(f"report: {written} (plot: {written.with_suffix('.png')})")
+
+
+@app.command()
+def probe(
+    ctx: typer.Context,
+    data: Annotated[str, typer.Option(help="goemotions-ekman or dailydialog.")] = "goemotions-ekman",
+    data_dir: DataOpt = DEFAULT_DATA_DIR,
+    llm: LlmOpt = "default", model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
+    threads: ThreadsOpt = None, seed: int = 0,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The JSON report (a PNG goes beside it).")]
+    = Path("reports/probe.json"),
+) -> None:
+    """Linear emotion probes on every layer, beside the LM's zero-shot prompting and persistence."""
+    from affectlab.internals.plot import plot_probes
+
+    with user_errors():
+        report = _run_probes(data, data_dir, _local_llm(llm, model, base_url, api_key, threads), seed)
+    out.print(_probe_table(report))
+    _write(report, output, invoked_command(ctx), plot_probes)
+
+
+@app.command()
+def directions(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to save them (.safetensors).")],
+    method: MethodOpt = "mean_diff",
+    llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None,
+) -> None:
+    """Emotion directions from the packaged scenarios, saved for `steer --directions` or any model of the same shape."""
+    from affectlab.internals import emotion_directions
+
+    with user_errors():
+        found = emotion_directions(_local_llm(llm, model, None, None, threads), method=method)
+    found.save(output)
+    table = Table(title=f"{method} directions of {found.model}: consistency across scenarios (mean pairwise cosine)")
+    table.add_column("emotion")
+    for layer in found.layers:
+        table.add_column(str(layer), justify="right")
+    for emotion in found.emotions:
+        table.add_row(emotion, *(f"{c:.2f}" for c in found.consistency[emotion]))
+    out.print(table)
+    err.print(f"saved: {output}")
+
+
+@app.command()
+def steer(
+    prompt: Annotated[str, typer.Argument(help="What the model continues (wrapped as 'Q: ...\\nA:').")],
+    emotion: Annotated[str, typer.Option(help="anger, disgust, fear, joy, sadness or surprise.")],
+    strength: Annotated[float, typer.Option(help="Multiples of the direction added.")] = DEFAULT_STRENGTH,
+    layer: Annotated[int, typer.Option(help="The decoder layer whose output is steered.")] = DEFAULT_LAYER,
+    directions_file: Annotated[Optional[Path], typer.Option("--directions", help="Saved directions "
+                                                            "(default: computed from the packaged scenarios).")] = None,
+    method: MethodOpt = "mean_diff",
+    raw: Annotated[bool, typer.Option(help="Continue the prompt as it is, without the Q/A wrapping.")] = False,
+    max_new_tokens: int = 40, seed: int = 0,
+    llm: LlmOpt = "default", model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
+    threads: ThreadsOpt = None,
+) -> None:
+    """Generate with and without an emotion direction added, side by side (sampled, seeded)."""
+    from affectlab.internals import EmotionDirections, Steering, emotion_directions
+    from affectlab.internals.closed_loop import SAMPLING
+
+    with user_errors():
+        lm = _local_llm(llm, model, base_url, api_key, threads)
+        found = EmotionDirections.load(directions_file) if directions_file else emotion_directions(lm, method=method)
+        found.check_fits(lm)
+        vector = found[emotion]
+        text = prompt if raw else f"Q: {prompt}\nA:"
+        options = {**SAMPLING, "max_new_tokens": max_new_tokens, "seed": seed}
+        steering = Steering(lm, vector, layer, strength)
+        plain = lm.generate(text, **options).text.strip()
+        with steering:
+            steered = lm.generate(text, **options).text.strip()
+    table = Table(title=f"{lm.name}, layer {layer}, strength {strength}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("unsteered", plain)
+    table.add_row(f"steered: {emotion}", steered)
+    out.print(table)
+
+
+@eval_app.command("probes")
+def eval_probes_command(
+    ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, reports: ReportsOpt = Path("reports"),
+    llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
+) -> None:
+    """Probes on GoEmotions (Ekman) and DailyDialog → reports/eval-probes-<data>.json and .png."""
+    from affectlab.evaluate.internals import PROBE_DATASETS
+    from affectlab.internals.plot import plot_probes
+
+    with user_errors():
+        lm = _local_llm(llm, model, None, None, threads)
+        for dataset in PROBE_DATASETS:
+            report = _run_probes(dataset, data, lm, seed)
+            out.print(_probe_table(report))
+            _write(report, reports / f"eval-probes-{dataset}.json", invoked_command(ctx), plot_probes)
+
+
+@eval_app.command("steering")
+def eval_steering_command(
+    ctx: typer.Context, reports: ReportsOpt = Path("reports"),
+    layers: Annotated[str, typer.Option(help="Layers swept, comma-separated.")] = "3,6,9,12",
+    strengths: Annotated[str, typer.Option(help="Strengths swept, comma-separated.")] = "2,4,8",
+    method: MethodOpt = "mean_diff", samples: Annotated[int, typer.Option(help="Samples per test prompt.")] = 2,
+    llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
+) -> None:
+    """Closed-loop steering: sweep layer and strength on dev prompts, then steered vs. prompted vs. unsteered
+    on the test prompts, judged by affectlab's text model → reports/eval-steering.json and .png."""
+    from affectlab import Analyzer
+    from affectlab.evaluate.internals import eval_steering
+    from affectlab.internals.plot import plot_steering
+
+    with user_errors():
+        try:
+            layer_list = [int(x) for x in layers.split(",")]
+            strength_list = [float(x) for x in strengths.split(",")]
+        except ValueError:
+            raise typer.BadParameter("--layers and --strengths take comma-separated numbers") from None
+        lm = _local_llm(llm, model, None, None, threads)
+        with progress_bar() as progress:
+            bar = progress.add_task("steering", total=None)
+            report = eval_steering(lm, Analyzer(), layers=layer_list, strengths=strength_list, method=method,
+                                   samples=samples, seed=seed, on_progress=lambda k: progress.advance(bar, k))
+    test = report["test"]
+    table = Table(title=f"closed-loop steering on {report['model']} (layer {report['sweep']['chosen']['layer']}, "
+                        f"strength {report['sweep']['chosen']['strength']}), judged by {report['classifier']}")
+    for column in ("arm", "accuracy (7)", "accuracy (6)", "perplexity", "ratio", "repetition"):
+        table.add_column(column, justify="right")
+    for arm in ("unsteered", "prompted", "steered"):
+        r = test[arm]
+        table.add_row(arm, f"{r['accuracy']:.3f}", f"{r['accuracy_of_six']:.3f}", f"{r['perplexity']:.1f}",
+                      f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}")
+    out.print(table)
+    _write(report, reports / "eval-steering.json", invoked_command(ctx), plot_steering)

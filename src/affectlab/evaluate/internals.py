@@ -1,0 +1,151 @@
+"""The internals evaluations: layer-wise probes (with zero-shot prompting and persistence beside them) and
+closed-loop steering (a sweep on dev prompts, then the test prompts)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_goemotions
+from affectlab.evaluate.metrics import macro_f1_single
+from affectlab.internals.capture import capture
+from affectlab.internals.closed_loop import load_prompts, overall, run_arms
+from affectlab.internals.directions import emotion_directions
+from affectlab.internals.layers import InternalsError, decoder_layers
+from affectlab.internals.probes import score_probes, train_probes
+from affectlab.internals.zero_shot import zero_shot_scores
+from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
+
+PROBE_DATASETS = ("goemotions-ekman", "dailydialog")
+SPLITS = {"goemotions-ekman": ("train", "dev", "test"), "dailydialog": ("train", "validation", "test")}
+# a neutral run-on sentence appended after a text to ask whether its emotion is still readable N tokens on
+FILLER = (" After that I walked to the corner shop, bought a loaf of bread and a carton of milk, paid at the"
+          " counter and went back home along the main road, where the buses were running on time as usual.")
+PERSISTENCE_TOKENS = (0, 4, 8, 16, 32)
+Progress = Callable[[int], None] | None
+
+
+def labelled_texts(dataset: str, split: str, data_dir: Path) -> list[tuple[str, int]]:
+    """(text, Ekman-7 id) pairs: GoEmotions texts whose labels fall in exactly one Ekman group, or
+    DailyDialog turns."""
+    if dataset == "goemotions-ekman":
+        data = load_goemotions(split, data_dir)
+        pairs = []
+        for text, labels in zip(data.texts, data.labels):
+            groups = group_labels(labels, GOEMOTIONS_TO_EKMAN)
+            if len(groups) == 1:
+                pairs.append((text, EKMAN.index(groups[0])))
+        return pairs
+    if dataset == "dailydialog":
+        return [(t, EKMAN.index(e)) for d in load_dailydialog(split, data_dir) for t, e in zip(d.texts, d.emotions)]
+    raise InternalsError(f"unknown probe data {dataset!r}; use one of {', '.join(PROBE_DATASETS)}")
+
+
+def balanced(pairs: list[tuple[str, int]], per_label: int, seed: int) -> list[tuple[str, int]]:
+    """Up to ``per_label`` pairs of each label (seeded), so accuracy is not carried by the majority class."""
+    rng = random.Random(seed)
+    chosen = []
+    for label in sorted({y for _, y in pairs}):
+        mine = [p for p in pairs if p[1] == label]
+        rng.shuffle(mine)
+        chosen += mine[:per_label]
+    rng.shuffle(chosen)
+    return chosen
+
+
+def with_filler(llm, texts: list[str], tokens: int) -> list[str]:
+    if tokens == 0:
+        return texts
+    filler_ids = llm.tokenizer(FILLER, add_special_tokens=False).input_ids[:tokens]
+    return [t + llm.tokenizer.decode(filler_ids) for t in texts]
+
+
+def eval_probes(llm, dataset: str = "goemotions-ekman", data_dir: Path = DEFAULT_DATA_DIR, *, train_per_label: int = 300,
+                dev_per_label: int = 50, test_per_label: int = 100, seed: int = 0, batch_size: int = 16,
+                on_progress: Progress = None) -> dict:
+    """Probe accuracy and macro-F1 per layer on held-out test items, the LM's zero-shot accuracy on the same
+    items, and persistence: last-token probes read the emotion N filler tokens after the text ended."""
+    train_split, dev_split, test_split = SPLITS.get(dataset, ("train", "dev", "test"))
+    train = balanced(labelled_texts(dataset, train_split, data_dir), train_per_label, seed)
+    dev = balanced(labelled_texts(dataset, dev_split, data_dir), dev_per_label, seed)
+    test = balanced(labelled_texts(dataset, test_split, data_dir), test_per_label, seed)
+
+    def states(pairs, pooling="mean", tokens=0):
+        texts = with_filler(llm, [t for t, _ in pairs], tokens)
+        return capture(llm, texts, pooling=pooling, batch_size=batch_size, max_tokens=128, on_progress=on_progress)
+
+    y_train, y_dev, y_test = ([y for _, y in s] for s in (train, dev, test))
+    probes = train_probes(states(train), y_train, dev=(states(dev), y_dev), seed=seed)
+    layer_scores = score_probes(probes, states(test), y_test)
+    best = max(layer_scores, key=lambda s: s.accuracy)
+
+    zero_shot = zero_shot_scores(llm, [t for t, _ in test], EKMAN, on_progress=on_progress).argmax(1)
+    last_probes = train_probes(states(train, "last"), y_train, dev=(states(dev, "last"), y_dev), seed=seed)
+    persistence = {}
+    for tokens in PERSISTENCE_TOKENS:
+        persistence[str(tokens)] = [s.accuracy for s in score_probes(last_probes, states(test, "last", tokens), y_test)]
+    counts = np.bincount(y_train, minlength=len(EKMAN))
+    majority = int(np.argmax(counts))
+    n_layers = len(decoder_layers(llm))
+    return {
+        "model": llm.name, "dataset": dataset, "labels": list(EKMAN), "layers": n_layers,
+        "items": {"train": len(train), "dev": len(dev), "test": len(test)},
+        "per_label_cap": {"train": train_per_label, "dev": dev_per_label, "test": test_per_label},
+        "test_label_counts": np.bincount(y_test, minlength=len(EKMAN)).tolist(),
+        "probes": [{**s.to_dict(), "c": c} for s, c in zip(layer_scores, probes.c)],
+        "best_layer": {"layer": best.layer, "accuracy": best.accuracy, "macro_f1": best.macro_f1,
+                       "relative_depth": round(best.layer / (n_layers - 1), 2)},
+        "zero_shot_prompting": {"accuracy": float((zero_shot == np.array(y_test)).mean()),
+                                "macro_f1": macro_f1_single(zero_shot, np.array(y_test), len(EKMAN)),
+                                "predicted_label_counts": np.bincount(zero_shot, minlength=len(EKMAN)).tolist()},
+        "chance": {"majority_of_train": float((np.array(y_test) == majority).mean()),
+                   "uniform": 1 / len(EKMAN)},
+        "persistence": {"pooling": "last token", "filler": FILLER, "accuracy_by_layer": persistence},
+    }
+
+
+def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], max_perplexity_ratio: float = 2.0,
+                  method: str = "mean_diff", samples: int = 2, seed: int = 0, on_progress: Progress = None) -> dict:
+    """Directions from the packaged scenarios; (layer, strength) chosen on the dev prompts as the best mean
+    expression accuracy whose perplexity stays within ``max_perplexity_ratio`` of the unsteered output's;
+    then every arm on the test prompts."""
+    template, dev_prompts, test_prompts = load_prompts()
+    directions = {m: emotion_directions(llm, method=m) for m in ("mean_diff", "pca")}
+    chosen_directions = directions[method]
+
+    dev_plain = overall(run_arms(llm, analyzer, None, dev_prompts, arms=("unsteered",), seed=seed,
+                                 template=template, on_progress=on_progress), "unsteered")
+    sweep = []
+    for layer in layers:
+        for strength in strengths:
+            figures = overall(run_arms(llm, analyzer, chosen_directions, dev_prompts, layer=layer, strength=strength,
+                                       seed=seed, template=template, on_progress=on_progress), "steered")
+            sweep.append({"layer": layer, "strength": strength, **figures,
+                          "perplexity_ratio": figures["perplexity"] / dev_plain["perplexity"]})
+    fluent = [s for s in sweep if s["perplexity_ratio"] <= max_perplexity_ratio] or sweep
+    pick = max(fluent, key=lambda s: (s["accuracy"], -s["perplexity_ratio"]))
+
+    test = run_arms(llm, analyzer, chosen_directions, test_prompts, layer=pick["layer"], strength=pick["strength"],
+                    arms=("unsteered", "prompted", "steered"), samples=samples, seed=seed + 1000, template=template,
+                    on_progress=on_progress)
+    plain = overall(test, "unsteered")
+    arms = {arm: {**overall(test, arm), "perplexity_ratio": overall(test, arm)["perplexity"] / plain["perplexity"]}
+            for arm in ("prompted", "steered")}
+    return {
+        "model": llm.name, "classifier": analyzer.model_name, "method": method,
+        "prompts": {"template": template, "dev": len(dev_prompts), "test": len(test_prompts),
+                    "samples_per_prompt": samples},
+        "directions": {m: {"consistency_by_layer": d.consistency,
+                           "adjacent_layer_cosine": {e: d.layer_agreement(e) for e in d.emotions},
+                           "emotion_cosine_at_chosen_layer": d.emotion_similarity(pick["layer"])}
+                       for m, d in directions.items()},
+        "mean_diff_vs_pca_cosine": {e: [float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+                                        for a, b in zip(directions["mean_diff"].vectors[e], directions["pca"].vectors[e])]
+                                    for e in chosen_directions.emotions},
+        "sweep": {"dev_unsteered": dev_plain, "points": sweep, "chosen": pick,
+                  "rule": f"best dev accuracy with perplexity ratio <= {max_perplexity_ratio}"},
+        "test": {"unsteered": plain, **arms, "per_emotion": [r.to_dict() for r in test]},
+    }

@@ -1,0 +1,76 @@
+"""Hidden states of a local causal LM: the residual stream after each decoder block, pooled per text.
+
+>>> from affectlab.llm import load_llm
+>>> states = capture(load_llm(), ["I am so happy today.", "Leave me alone."], pooling="mean")
+>>> states.shape            # (texts, layers, hidden size): (2, 18, 640) for Gemma 3 270M
+
+The begin-of-text token is left out of mean pooling: its residual norm is hundreds of times larger than the
+other positions' (about 7,000 on Gemma 3 270M) and would swamp every average. Texts run in batches and only
+the pooled vectors are kept, so memory grows with texts x layers x hidden size, not with their length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from affectlab.internals.layers import InternalsError, check_layer, decoder_layers
+
+POOLINGS = ("mean", "last")
+
+
+def _block_output(output):
+    return output[0] if isinstance(output, tuple) else output
+
+
+def capture(llm, texts: Sequence[str], *, layers: Sequence[int] | None = None, pooling: str = "mean",
+            batch_size: int = 16, max_tokens: int = 256,
+            on_progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Pooled residual-stream vectors, ``float32 [len(texts), len(layers), hidden]``; ``layers`` default all.
+    Texts longer than ``max_tokens`` keep their beginning (for ``last`` pooling, pass shorter texts)."""
+    import torch
+
+    if pooling not in POOLINGS:
+        raise InternalsError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
+    blocks = decoder_layers(llm)
+    chosen = list(range(len(blocks))) if layers is None else [check_layer(llm, k) for k in layers]
+    if not texts:
+        raise InternalsError("no texts to capture")
+    tokenizer = llm.tokenizer
+    bos = tokenizer.bos_token_id
+    results: list[np.ndarray] = []
+    current: dict[int, torch.Tensor] = {}
+    weights: list[torch.Tensor] = []
+
+    def hook_for(slot: int):
+        def hook(module, inputs, output):
+            hidden = _block_output(output).float()
+            current[slot] = (hidden * weights[0].unsqueeze(-1)).sum(1)
+        return hook
+
+    handles = [blocks[k].register_forward_hook(hook_for(slot)) for slot, k in enumerate(chosen)]
+    try:
+        for start in range(0, len(texts), batch_size):
+            batch = list(texts[start:start + batch_size])
+            encoded = tokenizer(batch, return_tensors="pt", padding=True, padding_side="right", truncation=True,
+                                max_length=max_tokens)
+            mask = encoded["attention_mask"].float()
+            if pooling == "mean":
+                weight = mask.clone()
+                if bos is not None:
+                    weight[encoded["input_ids"] == bos] = 0.0
+                weight = weight / weight.sum(1, keepdim=True).clamp(min=1.0)
+            else:
+                weight = torch.zeros_like(mask)
+                weight[torch.arange(len(batch)), mask.sum(1).long() - 1] = 1.0
+            weights[:] = [weight]
+            with torch.inference_mode():
+                llm.model(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"], use_cache=False)
+            results.append(torch.stack([current[slot] for slot in range(len(chosen))], 1).numpy())
+            if on_progress is not None:
+                on_progress(len(batch))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return np.concatenate(results)

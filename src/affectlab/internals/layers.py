@@ -1,0 +1,41 @@
+"""Where a local causal LM keeps its decoder layers, and the checks every internals tool shares."""
+
+from __future__ import annotations
+
+from affectlab.errors import AffectlabError
+
+_LAYER_PATHS = ("model.layers", "model.model.layers", "transformer.h", "gpt_neox.layers", "model.decoder.layers")
+
+
+class InternalsError(AffectlabError, ValueError):
+    """The model's internals cannot be reached, or a layer, emotion or direction does not fit it."""
+
+
+def torch_model(llm):
+    """The ``transformers`` model behind a backend; only local backends have one."""
+    model = getattr(llm, "model", None)
+    if model is None or not hasattr(model, "forward"):
+        raise InternalsError(f"{type(llm).__name__} exposes no model layers (an HTTP backend cannot be probed or "
+                             "steered); use a local model, e.g. affectlab.llm.load_llm()")
+    return model
+
+
+def decoder_layers(llm):
+    """The model's list of decoder blocks (Gemma, Llama, Mistral, Qwen: ``model.layers``; GPT-2: ``transformer.h``)."""
+    model = torch_model(llm)
+    for path in _LAYER_PATHS:
+        found = model
+        for name in path.split("."):
+            found = getattr(found, name, None)
+            if found is None:
+                break
+        if found is not None and hasattr(found, "__len__") and len(found):
+            return found
+    raise InternalsError(f"cannot find the decoder layers of {type(model).__name__} (looked at {', '.join(_LAYER_PATHS)})")
+
+
+def check_layer(llm, layer: int) -> int:
+    count = len(decoder_layers(llm))
+    if not 0 <= layer < count:
+        raise InternalsError(f"layer {layer} is out of range: {llm.name} has layers 0 to {count - 1}")
+    return layer

@@ -1,0 +1,68 @@
+"""Pictures of the internals reports: probe accuracy by layer beside the LM's zero-shot prompting and
+chance, and how long the emotion stays readable after the text ends; the steering sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial.png")
+    fig.savefig(partial, dpi=110)
+    partial.replace(path)
+
+
+def plot_probes(report: dict, path: Path) -> None:
+    plt = _pyplot()
+    layers = [p["layer"] for p in report["probes"]]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    left.plot(layers, [p["accuracy"] for p in report["probes"]], marker="o", label="linear probe (mean-pooled)")
+    left.plot(layers, [p["macro_f1"] for p in report["probes"]], marker=".", linestyle=":", label="probe macro-F1")
+    left.axhline(report["zero_shot_prompting"]["accuracy"], color="tab:red", label="zero-shot prompting, same items")
+    left.axhline(report["chance"]["uniform"], color="gray", linestyle="--", label="chance (balanced test)")
+    left.set_xlabel("layer")
+    left.set_ylabel("accuracy (Ekman-7)")
+    left.set_title(f"{report['dataset']}: {report['items']['test']} balanced test items")
+    left.legend(fontsize=8)
+    for tokens, accuracy in report["persistence"]["accuracy_by_layer"].items():
+        right.plot(layers, accuracy, marker=".", label=f"{tokens} filler tokens later")
+    right.axhline(report["chance"]["uniform"], color="gray", linestyle="--")
+    right.set_xlabel("layer")
+    right.set_title("persistence: last-token probe after neutral filler")
+    right.legend(fontsize=8)
+    fig.suptitle(f"Emotion in the residual stream of {report['model']}")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_steering(report: dict, path: Path) -> None:
+    plt = _pyplot()
+    points = report["sweep"]["points"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for layer in sorted({p["layer"] for p in points}):
+        mine = [p for p in points if p["layer"] == layer]
+        left.plot([p["strength"] for p in mine], [p["accuracy"] for p in mine], marker="o", label=f"layer {layer}")
+        right.plot([p["strength"] for p in mine], [p["perplexity_ratio"] for p in mine], marker="o",
+                   label=f"layer {layer}")
+    right.axhline(2.0, color="gray", linestyle="--", label="2x unsteered")
+    left.set_xlabel("strength")
+    left.set_ylabel("expression accuracy (dev)")
+    right.set_xlabel("strength")
+    right.set_ylabel("perplexity / unsteered (dev)")
+    left.legend(fontsize=8)
+    right.legend(fontsize=8)
+    fig.suptitle(f"Steering sweep on {report['model']}, scored by {report['classifier']}")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)

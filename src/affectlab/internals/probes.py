@@ -1,0 +1,85 @@
+"""Linear probes, one per layer: can a logistic regression read the emotion off the residual stream?
+
+>>> x = capture(llm, texts)                              # [n, layers, hidden]
+>>> probes = train_probes(x, labels, dev=(capture(llm, dev_texts), dev_labels))
+>>> [s.accuracy for s in score_probes(probes, capture(llm, test_texts), test_labels)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from affectlab.evaluate.metrics import macro_f1_single
+from affectlab.internals.layers import InternalsError
+
+C_GRID = (0.01, 0.1, 1.0)  # inverse L2 strength, chosen per layer on dev
+
+
+@dataclass(frozen=True)
+class LayerScore:
+    layer: int
+    accuracy: float
+    macro_f1: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class LayerProbes:
+    layers: list[int]
+    probes: list  # one fitted scikit-learn pipeline (standardize, then logistic regression) per layer
+    c: list[float]
+    n_labels: int
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Predicted label ids, ``[n, layers]``."""
+        _check(features, len(self.layers))
+        return np.stack([p.predict(features[:, i]) for i, p in enumerate(self.probes)], 1)
+
+
+def _check(features: np.ndarray, layers: int | None = None) -> None:
+    if features.ndim != 3 or (layers is not None and features.shape[1] != layers):
+        raise InternalsError(f"features must be [texts, {layers or 'layers'}, hidden], not {list(features.shape)}")
+
+
+def _fit(x: np.ndarray, y: np.ndarray, c: float, seed: int):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000, random_state=seed)).fit(x, y)
+
+
+def train_probes(features: np.ndarray, labels: Sequence[int], *, layers: Sequence[int] | None = None,
+                 dev: tuple[np.ndarray, Sequence[int]] | None = None, c_grid: Sequence[float] = C_GRID,
+                 seed: int = 0) -> LayerProbes:
+    """A probe per layer of ``features``; with ``dev`` the regularization is chosen per layer by dev
+    accuracy, else the middle of ``c_grid`` is used."""
+    _check(features)
+    y = np.asarray(labels)
+    if len(y) != len(features):
+        raise InternalsError(f"{len(features)} feature rows but {len(y)} labels")
+    names = list(range(features.shape[1])) if layers is None else list(layers)
+    probes, chosen = [], []
+    for i in range(features.shape[1]):
+        if dev is None:
+            c = c_grid[len(c_grid) // 2]
+            probe = _fit(features[:, i], y, c, seed)
+        else:
+            fitted = [(c, _fit(features[:, i], y, c, seed)) for c in c_grid]
+            c, probe = max(fitted, key=lambda cp: (cp[1].predict(dev[0][:, i]) == np.asarray(dev[1])).mean())
+        probes.append(probe)
+        chosen.append(float(c))
+    return LayerProbes(names, probes, chosen, int(y.max()) + 1)
+
+
+def score_probes(probes: LayerProbes, features: np.ndarray, labels: Sequence[int]) -> list[LayerScore]:
+    predicted = probes.predict(features)
+    gold = np.asarray(labels)
+    return [LayerScore(layer, float((predicted[:, i] == gold).mean()),
+                       macro_f1_single(predicted[:, i], gold, probes.n_labels))
+            for i, layer in enumerate(probes.layers)]

@@ -1,0 +1,144 @@
+"""Inside the packaged Gemma 3 270M: capture, probes, directions, steering, the closed loop and the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import DATA_DIR, needs_data
+from typer.testing import CliRunner
+
+from affectlab.cli import app
+from affectlab.internals import (
+    EmotionDirections,
+    InternalsError,
+    Steering,
+    capture,
+    emotion_directions,
+    score_probes,
+    train_probes,
+)
+from affectlab.internals.closed_loop import perplexities, repetition, run_arms
+from affectlab.llm import OpenAICompatibleLM
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def directions(llm):
+    return emotion_directions(llm)
+
+
+def test_capture_pools_the_residual_stream_without_the_first_token(llm):
+    import torch
+
+    texts = ["I am so happy today!", "The meeting is at noon."]
+    pooled = capture(llm, texts, layers=[2, 9], pooling="mean")
+    last = capture(llm, texts, layers=[9], pooling="last")
+    assert pooled.shape == (2, 2, 640) and last.shape == (2, 1, 640)
+    encoded = llm.tokenizer(texts[1], return_tensors="pt")
+    with torch.inference_mode():
+        hidden = llm.model(**encoded, output_hidden_states=True).hidden_states[10][0]  # after block 9
+    assert np.allclose(pooled[1, 1], hidden[1:].mean(0).numpy(), rtol=1e-3, atol=1e-2)
+    assert np.allclose(last[1, 0], hidden[-1].numpy(), rtol=1e-3, atol=1e-2)
+    assert np.linalg.norm(pooled[1, 1]) < 0.5 * np.linalg.norm(hidden[0].numpy())  # the first token is left out
+
+
+def test_internals_errors_are_clear(llm, directions):
+    with pytest.raises(InternalsError, match="layer 18 is out of range: gemma3-270m has layers 0 to 17"):
+        capture(llm, ["text"], layers=[18])
+    with pytest.raises(InternalsError, match="exposes no model layers"):
+        capture(OpenAICompatibleLM("http://127.0.0.1:9/v1", "remote"), ["text"])
+    with pytest.raises(InternalsError, match="pooling must be one of"):
+        capture(llm, ["text"], pooling="max")
+    with pytest.raises(InternalsError, match="does not fit"):
+        Steering(llm, np.ones(10), layer=3)
+    with pytest.raises(InternalsError, match="no direction for 'love'"):
+        directions["love"]
+    with pytest.raises(InternalsError, match="lacks fear"):
+        emotion_directions(llm, [{"id": "a", "neutral": "x", "fear": ""}, {"id": "b", "neutral": "y", "fear": "z"}])
+
+
+def test_linear_probes_separate_what_is_separable():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 300)
+    informative = np.eye(3)[labels] * 3 + rng.normal(0, 1, (300, 3))
+    features = np.stack([rng.normal(0, 1, (300, 3)), informative], 1)  # layer 0: noise, layer 1: signal
+    probes = train_probes(features[:200], labels[:200], dev=(features[200:250], labels[200:250]))
+    noise, signal = score_probes(probes, features[250:], labels[250:])
+    assert signal.accuracy > 0.85 and noise.accuracy < 0.6 and len(probes.c) == 2
+
+
+def test_directions_are_consistent_and_survive_a_round_trip(llm, directions, tmp_path):
+    assert directions.emotions == ["anger", "disgust", "fear", "joy", "sadness", "surprise"]
+    assert directions["joy"].vectors.shape == (18, 640)
+    middle = [directions.consistency[e][6] for e in directions.emotions]
+    assert min(middle) > 0.05  # scenario differences agree more than random vectors in 640 dimensions would
+    path = tmp_path / "dirs.safetensors"
+    directions.save(path)
+    loaded = EmotionDirections.load(path)
+    assert loaded.layers == directions.layers and np.array_equal(loaded["anger"].at(6), directions["anger"].at(6))
+    loaded.check_fits(llm)
+    pca = emotion_directions(llm, method="pca", layers=[6])
+    cosine = pca["joy"].at(6) @ directions["joy"].at(6) / (
+        np.linalg.norm(pca["joy"].at(6)) * np.linalg.norm(directions["joy"].at(6)))
+    assert cosine > 0.5
+    (tmp_path / "junk.safetensors").write_bytes(b"not a tensor file")
+    with pytest.raises(InternalsError, match="not an affectlab directions file"):
+        EmotionDirections.load(tmp_path / "junk.safetensors")
+
+
+def test_steering_moves_the_next_word_towards_the_emotion_and_then_lets_go(llm, directions):
+    def happy_over_sad():
+        happy, sad = llm.score("Q: How do you feel today?\nA: I feel", [" happy", " sad"])
+        return happy - sad
+
+    before = happy_over_sad()
+    with Steering(llm, directions["joy"], layer=6, strength=4):
+        joyful = happy_over_sad()
+    with Steering(llm, directions["sadness"], layer=6, strength=4):
+        sad = happy_over_sad()
+    assert joyful > before + 1 and sad < before - 1
+    assert happy_over_sad() == pytest.approx(before, abs=1e-4)
+
+
+def test_closed_loop_arms_on_two_prompts(llm, analyzer, directions):
+    results = run_arms(llm, analyzer, directions, ["Tell me about your weekend.", "How was the drive?"], layer=6,
+                       strength=4, arms=("unsteered", "steered"), emotions=["joy", "anger"])
+    assert [(r.arm, r.emotion) for r in results] == [("unsteered", "joy"), ("unsteered", "anger"),
+                                                     ("steered", "joy"), ("steered", "anger")]
+    for r in results:
+        assert 0 <= r.accuracy <= r.accuracy_of_six + 1e-9 <= 1 + 1e-9 and len(r.outputs) == 2
+        assert r.perplexity > 1 and 0 <= r.repetition <= 1
+    json.dumps([r.to_dict() for r in results])
+    assert repetition("a b c a b c a b c") > 0.5 and repetition("one two three four") == 0.0
+    assert np.isnan(perplexities(llm, ["Q:"], [""])[0])
+
+
+@needs_data
+def test_probe_evaluation_on_a_small_sample(llm):
+    from affectlab.evaluate.internals import eval_probes
+
+    report = eval_probes(llm, "goemotions-ekman", DATA_DIR, train_per_label=12, dev_per_label=3, test_per_label=4)
+    assert report["items"] == {"train": 84, "dev": 21, "test": 28} and len(report["probes"]) == 18
+    assert set(report["persistence"]["accuracy_by_layer"]) == {"0", "4", "8", "16", "32"}
+    assert 0 <= report["zero_shot_prompting"]["accuracy"] <= 1
+    json.dumps(report)
+
+
+def test_steer_and_directions_cli(llm, tmp_path):
+    saved = tmp_path / "dirs.safetensors"
+    result = runner.invoke(app, ["directions", "-o", str(saved)])
+    assert result.exit_code == 0 and saved.exists(), result.output
+    result = runner.invoke(app, ["steer", "Tell me about your weekend.", "--emotion", "joy", "--directions",
+                                 str(saved), "--max-new-tokens", "12"])
+    assert result.exit_code == 0 and "steered: joy" in result.output and "unsteered" in result.output, result.output
+    for args, message in [
+        (["--layer", "40"], "layer 40 is out of range"),
+        (["--emotion", "love"], "no direction for 'love'"),
+        (["--llm", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "x"], "exposes no model layers"),
+    ]:
+        base = ["steer", "Hello.", "--emotion", "joy", "--directions", str(saved)]
+        if args[0] == "--emotion":
+            base = base[:2] + base[4:]
+        result = runner.invoke(app, [*base, *args])
+        assert result.exit_code == 2 and message in result.output, result.output

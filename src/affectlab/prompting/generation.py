@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from affectlab.cache import cache_root
-from affectlab.llm.base import Generation, LanguageModel, generate_many
+from affectlab.llm.base import Generation, LanguageModel, LLMError, generate_many
 
 
 def default_cache_dir() -> Path:
@@ -70,7 +70,13 @@ def generate_cached(llm: LanguageModel, prompts: Sequence[str], cache: Generatio
         on_progress(len(prompts) - len(missing))
     for start in range(0, len(missing), batch_size):
         batch = missing[start:start + batch_size]
-        generations = generate_many(llm, [p for _, p in batch], **options)
+        try:
+            generations = generate_many(llm, [p for _, p in batch], **options)
+        except LLMError as exc:
+            if cache is None:
+                raise
+            raise LLMError(f"{exc} (the {len(cache)} answers so far are cached in {cache.path}; run the same "
+                           "command again to resume)") from exc
         pairs = [(k, g) for (k, _), g in zip(batch, generations)]
         if cache is not None:
             cache.put(pairs)

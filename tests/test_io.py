@@ -99,6 +99,9 @@ def test_writer_is_atomic(tmp_path, suffix):
         writer.write([{"a": 1, "labels": ["x"]}])
         writer.write([{"a": None, "labels": []}])
     assert writer.rows == 2
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask  # not the temporary file's private 0600
     if suffix == "jsonl":
         assert [json.loads(line)["a"] for line in target.read_text().splitlines()] == [1, None]
     elif suffix == "parquet":

@@ -155,7 +155,7 @@ def eval_probes_command(
 def eval_steering_command(
     ctx: typer.Context, reports: ReportsOpt = Path("reports"),
     layers: Annotated[str, typer.Option(help="Layers swept, comma-separated.")] = "3,6,9,12",
-    strengths: Annotated[str, typer.Option(help="Strengths swept, comma-separated.")] = "2,4,8",
+    strengths: Annotated[str, typer.Option(help="Strengths swept, comma-separated.")] = "2,3,4,6",
     method: MethodOpt = "mean_diff", samples: Annotated[int, typer.Option(help="Samples per test prompt.")] = 2,
     llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
 ) -> None:

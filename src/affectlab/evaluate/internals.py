@@ -11,7 +11,7 @@ import numpy as np
 
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_goemotions
 from affectlab.evaluate.metrics import macro_f1_single
-from affectlab.internals.capture import capture
+from affectlab.internals.capture import capture_pooled
 from affectlab.internals.closed_loop import load_prompts, overall, run_arms
 from affectlab.internals.directions import emotion_directions
 from affectlab.internals.layers import InternalsError, decoder_layers
@@ -73,20 +73,23 @@ def eval_probes(llm, dataset: str = "goemotions-ekman", data_dir: Path = DEFAULT
     dev = balanced(labelled_texts(dataset, dev_split, data_dir), dev_per_label, seed)
     test = balanced(labelled_texts(dataset, test_split, data_dir), test_per_label, seed)
 
-    def states(pairs, pooling="mean", tokens=0):
+    def states(pairs, poolings=("mean", "last"), tokens=0):
         texts = with_filler(llm, [t for t, _ in pairs], tokens)
-        return capture(llm, texts, pooling=pooling, batch_size=batch_size, max_tokens=128, on_progress=on_progress)
+        return capture_pooled(llm, texts, poolings=poolings, batch_size=batch_size, max_tokens=128,
+                              on_progress=on_progress)
 
     y_train, y_dev, y_test = ([y for _, y in s] for s in (train, dev, test))
-    probes = train_probes(states(train), y_train, dev=(states(dev), y_dev), seed=seed)
-    layer_scores = score_probes(probes, states(test), y_test)
+    x_train, x_dev, x_test = states(train), states(dev), states(test)
+    probes = train_probes(x_train["mean"], y_train, dev=(x_dev["mean"], y_dev), seed=seed)
+    layer_scores = score_probes(probes, x_test["mean"], y_test)
     best = max(layer_scores, key=lambda s: s.accuracy)
 
     zero_shot = zero_shot_scores(llm, [t for t, _ in test], EKMAN, on_progress=on_progress).argmax(1)
-    last_probes = train_probes(states(train, "last"), y_train, dev=(states(dev, "last"), y_dev), seed=seed)
-    persistence = {}
-    for tokens in PERSISTENCE_TOKENS:
-        persistence[str(tokens)] = [s.accuracy for s in score_probes(last_probes, states(test, "last", tokens), y_test)]
+    last_probes = train_probes(x_train["last"], y_train, dev=(x_dev["last"], y_dev), seed=seed)
+    persistence = {"0": [s.accuracy for s in score_probes(last_probes, x_test["last"], y_test)]}
+    for tokens in PERSISTENCE_TOKENS[1:]:
+        later = states(test, ("last",), tokens)["last"]
+        persistence[str(tokens)] = [s.accuracy for s in score_probes(last_probes, later, y_test)]
     counts = np.bincount(y_train, minlength=len(EKMAN))
     majority = int(np.argmax(counts))
     n_layers = len(decoder_layers(llm))

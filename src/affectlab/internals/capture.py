@@ -29,24 +29,47 @@ def capture(llm, texts: Sequence[str], *, layers: Sequence[int] | None = None, p
             on_progress: Callable[[int], None] | None = None) -> np.ndarray:
     """Pooled residual-stream vectors, ``float32 [len(texts), len(layers), hidden]``; ``layers`` default all.
     Texts longer than ``max_tokens`` keep their beginning (for ``last`` pooling, pass shorter texts)."""
+    return capture_pooled(llm, texts, layers=layers, poolings=(pooling,), batch_size=batch_size,
+                          max_tokens=max_tokens, on_progress=on_progress)[pooling]
+
+
+def _weights(encoded, pooling: str, bos: int | None):
     import torch
 
-    if pooling not in POOLINGS:
-        raise InternalsError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
+    mask = encoded["attention_mask"].float()
+    if pooling == "mean":
+        weight = mask.clone()
+        if bos is not None:
+            weight[encoded["input_ids"] == bos] = 0.0
+        return weight / weight.sum(1, keepdim=True).clamp(min=1.0)
+    weight = torch.zeros_like(mask)
+    weight[torch.arange(len(mask)), mask.sum(1).long() - 1] = 1.0
+    return weight
+
+
+def capture_pooled(llm, texts: Sequence[str], *, layers: Sequence[int] | None = None,
+                   poolings: Sequence[str] = ("mean",), batch_size: int = 16, max_tokens: int = 256,
+                   on_progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+    """:func:`capture` with several poolings from one forward pass: ``{pooling: [texts, layers, hidden]}``."""
+    import torch
+
+    unknown = [p for p in poolings if p not in POOLINGS]
+    if unknown or not poolings:
+        raise InternalsError(f"pooling must be one of {', '.join(POOLINGS)}, not {', '.join(map(repr, unknown))}")
     blocks = decoder_layers(llm)
     chosen = list(range(len(blocks))) if layers is None else [check_layer(llm, k) for k in layers]
     if not texts:
         raise InternalsError("no texts to capture")
     tokenizer = llm.tokenizer
-    bos = tokenizer.bos_token_id
-    results: list[np.ndarray] = []
-    current: dict[int, torch.Tensor] = {}
-    weights: list[torch.Tensor] = []
+    results: dict[str, list[np.ndarray]] = {p: [] for p in poolings}
+    current: dict[tuple[str, int], torch.Tensor] = {}
+    weights: dict[str, torch.Tensor] = {}
 
     def hook_for(slot: int):
         def hook(module, inputs, output):
             hidden = _block_output(output).float()
-            current[slot] = (hidden * weights[0].unsqueeze(-1)).sum(1)
+            for pooling, weight in weights.items():
+                current[pooling, slot] = (hidden * weight.unsqueeze(-1)).sum(1)
         return hook
 
     handles = [blocks[k].register_forward_hook(hook_for(slot)) for slot, k in enumerate(chosen)]
@@ -55,22 +78,14 @@ def capture(llm, texts: Sequence[str], *, layers: Sequence[int] | None = None, p
             batch = list(texts[start:start + batch_size])
             encoded = tokenizer(batch, return_tensors="pt", padding=True, padding_side="right", truncation=True,
                                 max_length=max_tokens)
-            mask = encoded["attention_mask"].float()
-            if pooling == "mean":
-                weight = mask.clone()
-                if bos is not None:
-                    weight[encoded["input_ids"] == bos] = 0.0
-                weight = weight / weight.sum(1, keepdim=True).clamp(min=1.0)
-            else:
-                weight = torch.zeros_like(mask)
-                weight[torch.arange(len(batch)), mask.sum(1).long() - 1] = 1.0
-            weights[:] = [weight]
+            weights.update({p: _weights(encoded, p, tokenizer.bos_token_id) for p in poolings})
             with torch.inference_mode():
                 llm.model(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"], use_cache=False)
-            results.append(torch.stack([current[slot] for slot in range(len(chosen))], 1).numpy())
+            for pooling in poolings:
+                results[pooling].append(torch.stack([current[pooling, slot] for slot in range(len(chosen))], 1).numpy())
             if on_progress is not None:
                 on_progress(len(batch))
     finally:
         for handle in handles:
             handle.remove()
-    return np.concatenate(results)
+    return {pooling: np.concatenate(parts) for pooling, parts in results.items()}

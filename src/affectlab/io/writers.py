@@ -26,6 +26,13 @@ def output_format(path: Path) -> str:
     return fmt
 
 
+def _usual_permissions(path: str | Path) -> None:
+    """Temporary files are created private (0600); a finished output gets what a plain ``open`` would give."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a whole text file atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +40,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        _usual_permissions(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -98,6 +106,7 @@ class TableWriter:
             self._parquet.close()
         if self._file is not None:
             self._file.close()
+        _usual_permissions(self._tmp)
         os.replace(self._tmp, self.path)
         return self.path
 

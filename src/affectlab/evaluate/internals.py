@@ -24,7 +24,7 @@ SPLITS = {"goemotions-ekman": ("train", "dev", "test"), "dailydialog": ("train",
 # a neutral run-on sentence appended after a text to ask whether its emotion is still readable N tokens on
 FILLER = (" After that I walked to the corner shop, bought a loaf of bread and a carton of milk, paid at the"
           " counter and went back home along the main road, where the buses were running on time as usual.")
-PERSISTENCE_TOKENS = (0, 4, 8, 16, 32)
+PERSISTENCE_TOKENS = (0, 8, 32)
 Progress = Callable[[int], None] | None
 
 
@@ -63,9 +63,9 @@ def with_filler(llm, texts: list[str], tokens: int) -> list[str]:
     return [t + llm.tokenizer.decode(filler_ids) for t in texts]
 
 
-def eval_probes(llm, dataset: str = "goemotions-ekman", data_dir: Path = DEFAULT_DATA_DIR, *, train_per_label: int = 300,
-                dev_per_label: int = 50, test_per_label: int = 100, seed: int = 0, batch_size: int = 16,
-                on_progress: Progress = None) -> dict:
+def eval_probes(llm, dataset: str = "goemotions-ekman", data_dir: Path = DEFAULT_DATA_DIR, *,
+                train_per_label: int = 200, dev_per_label: int = 50, test_per_label: int = 70, seed: int = 0,
+                batch_size: int = 16, on_progress: Progress = None) -> dict:
     """Probe accuracy and macro-F1 per layer on held-out test items, the LM's zero-shot accuracy on the same
     items, and persistence: last-token probes read the emotion N filler tokens after the text ended."""
     train_split, dev_split, test_split = SPLITS.get(dataset, ("train", "dev", "test"))

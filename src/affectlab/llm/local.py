@@ -151,7 +151,7 @@ class LocalLM:
         longest = max(len(t) for t in tails)
         prompt_ids = self._prompt_ids(prompt, longest)
         with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True)
+            out = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True, logits_to_keep=1)
             first = torch.log_softmax(out.logits[0, -1].float(), -1)
             scores = [float(first[t[0]]) for t in tails]
             if longest == 1:

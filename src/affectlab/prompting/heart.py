@@ -18,12 +18,12 @@ from importlib import resources
 
 import numpy as np
 
+from affectlab.evaluate.metrics import bootstrap_delta
 from affectlab.llm.base import LanguageModel
 from affectlab.prompting.generation import GenerationCache, generate_cached
 from affectlab.prompting.harness import Comparison, build_prompt, decoding, score_answer
 from affectlab.prompting.stimuli import StimulusError
 from affectlab.prompting.tasks import Item, Task
-from affectlab.evaluate.metrics import bootstrap_delta
 
 EMOTION_CYCLE = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
 ARMS = ("emotional", "neutral")

@@ -13,7 +13,7 @@ from affectlab.cli import DataOpt, ReportsOpt, app, err, eval_app, invoked_comma
 from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 
-DEFAULT_LAYER = 6  # chosen by `affectlab eval steering` on the dev prompts (reports/eval-steering.json)
+DEFAULT_LAYER = 6  # where steering Gemma 3 270M reads clearly (../shared/FACTS.md, tests); `eval steering` sweeps it
 DEFAULT_STRENGTH = 4.0
 MethodOpt = Annotated[str, typer.Option(help="mean_diff or pca.")]
 

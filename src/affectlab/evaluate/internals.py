@@ -135,8 +135,9 @@ def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], m
                     arms=("unsteered", "prompted", "steered"), samples=samples, seed=seed + 1000, template=template,
                     on_progress=on_progress)
     plain = overall(test, "unsteered")
-    arms = {arm: {**overall(test, arm), "perplexity_ratio": overall(test, arm)["perplexity"] / plain["perplexity"]}
-            for arm in ("prompted", "steered")}
+    arms = {arm: overall(test, arm) for arm in ("prompted", "steered")}
+    for figures in arms.values():
+        figures["perplexity_ratio"] = figures["perplexity"] / plain["perplexity"]
     return {
         "model": llm.name, "classifier": analyzer.model_name, "method": method,
         "prompts": {"template": template, "dev": len(dev_prompts), "test": len(test_prompts),

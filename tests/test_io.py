@@ -106,3 +106,22 @@ def test_writer_is_atomic(tmp_path, suffix):
         assert [json.loads(line)["a"] for line in target.read_text().splitlines()] == [1, None]
     elif suffix == "parquet":
         assert pq.read_table(target).column("a").to_pylist() == [1, None]
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.jsonl", "a.txt", "a.parquet"])
+def test_reading_can_start_after_any_row(tmp_path, name):
+    files = {
+        "a.csv": b'id,text\n1,hello\n2,"multi\nline"\n\n3,bad \xff byte\n4,x,extra\n5\n6,last\n',
+        "a.jsonl": b'{"text":"a"}\n\n{"text":"b"}\nnot json\n{"t":1}\n{"text":"c"}\n',
+        "a.txt": b"one\ntwo\n\xfe\nfour",
+    }
+    path = tmp_path / name
+    if name in files:
+        path.write_bytes(files[name])
+    else:
+        pq.write_table(pa.table({"text": [f"t{i}" for i in range(25)]}), path, row_group_size=7)
+    rows = [row for block in read_rows(path, "text", block_size=3) for row in block]
+    assert len(rows) >= 4
+    for k, row in enumerate(rows):
+        rest = [r for block in read_rows(path, "text", block_size=4, start=row.after) for r in block]
+        assert [(r.number, r.record, r.error) for r in rest] == [(r.number, r.record, r.error) for r in rows[k + 1:]]

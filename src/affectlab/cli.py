@@ -22,8 +22,11 @@ from affectlab.text import DEFAULT_MODEL, DEFAULT_RUNTIME, RUNTIMES, Analyzer, T
 app = typer.Typer(help="Emotion intelligence for text and conversations, offline.", no_args_is_help=True, add_completion=False)
 train_app = typer.Typer(help="Reproduce a shipped model from ../shared/data.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure a model on a held-out split; JSON lands under reports/.", no_args_is_help=True)
+bench_app = typer.Typer(help="Speed and memory, measured against a baseline run side by side; JSON under reports/. "
+                             "Without a subcommand: the text model against roberta-base.", invoke_without_command=True)
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
 
 out = Console()
 err = Console(stderr=True)
@@ -410,7 +413,7 @@ def bench_conversation_command(
     err.print(f"report: {path}")
 
 
-@app.command()
+@bench_app.callback()
 def bench(
     ctx: typer.Context,
     data: DataOpt = DEFAULT_DATA_DIR,
@@ -421,6 +424,8 @@ def bench(
     reports_dir: ReportsOpt = Path("reports"),
 ) -> None:
     """Texts/second and peak memory on GoEmotions test, side by side with a roberta-base classifier."""
+    if ctx.invoked_subcommand is not None:
+        return
     from affectlab.evaluate.bench import BASELINE, bench_text
     from affectlab.evaluate.report import write_report
 
@@ -455,6 +460,7 @@ def bench(
 from affectlab import cli_empathy  # noqa: E402,F401  (registers respond, train sem|strategies, eval sem|strategies|hef)
 from affectlab import cli_prompting  # noqa: E402,F401  (registers prompt-eval, heart)
 from affectlab import cli_internals  # noqa: E402,F401  (registers probe, directions, steer, eval probes|steering)
+from affectlab import cli_corpus  # noqa: E402,F401  (registers corpus run|report, bench corpus)
 
 
 def main() -> None:

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, never a window
-    import matplotlib.pyplot as plt
-
-    return plt
+from affectlab.plots import pyplot, save_png
 
 
-def _save(fig, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial.png")
-    fig.savefig(partial, dpi=110)
-    partial.replace(path)
 
 
 def plot_probes(report: dict, path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     layers = [p["layer"] for p in report["probes"]]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
     left.plot(layers, [p["accuracy"] for p in report["probes"]], marker="o", label="linear probe (mean-pooled)")
@@ -42,12 +30,11 @@ def plot_probes(report: dict, path: Path) -> None:
     right.legend(fontsize=8)
     fig.suptitle(f"Emotion in the residual stream of {report['model']}")
     fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def plot_steering(report: dict, path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     points = report["sweep"]["points"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
     for layer in sorted({p["layer"] for p in points}):
@@ -64,5 +51,4 @@ def plot_steering(report: dict, path: Path) -> None:
     right.legend(fontsize=8)
     fig.suptitle(f"Steering sweep on {report['model']}, scored by {report['classifier']}")
     fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    save_png(fig, path)

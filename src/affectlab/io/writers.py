@@ -10,6 +10,8 @@ import csv
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from affectlab.io.readers import InputFileError
@@ -33,18 +35,30 @@ def _usual_permissions(path: str | Path) -> None:
     os.chmod(path, 0o666 & ~mask)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a whole text file atomically."""
+@contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; moved into place on success, removed on failure.
+
+    >>> with atomic_target(Path("out.png")) as tmp:
+    ...     figure.savefig(tmp, format="png")
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(handle)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        yield Path(tmp)
         _usual_permissions(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a whole text file atomically."""
+    with atomic_target(Path(path)) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 class TableWriter:

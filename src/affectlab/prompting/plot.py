@@ -3,21 +3,18 @@ condition over all tasks and per task; a PNG, and a self-contained HTML page tha
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from pathlib import Path
 
 from affectlab.io import atomic_write_text
+from affectlab.plots import data_uri, pyplot, save_png
 from affectlab.prompting.harness import PromptEvalResult
 
 
 def delta_figure(result: PromptEvalResult):
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, never a window
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    plt = pyplot()
 
     conditions = [c.condition for c in result.overall]
     tasks = list(dict.fromkeys(c.scope for c in result.by_task))
@@ -55,17 +52,7 @@ def delta_figure(result: PromptEvalResult):
 
 def write_plots(result: PromptEvalResult, png: Path, page: Path) -> None:
     """``png``, and ``page``: one HTML file (the PNG inlined) viewable offline."""
-    import matplotlib.pyplot as plt
-
-    figure = delta_figure(result)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
-    data = buffer.getvalue()
-    png.parent.mkdir(parents=True, exist_ok=True)
-    partial = png.with_name(png.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(png)
+    data = save_png(delta_figure(result), png)
     rows = "".join(
         f"<tr><td>{html.escape(c.scope)}</td><td>{html.escape(c.condition)}</td><td>{c.n}</td>"
         f"<td>{c.baseline:.3f}</td><td>{c.accuracy:.3f}</td><td>{c.delta:+.3f}</td>"
@@ -75,6 +62,6 @@ def write_plots(result: PromptEvalResult, png: Path, page: Path) -> None:
         "<!doctype html><meta charset='utf-8'><title>affectlab prompt-eval</title>"
         "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:right}</style>"
         f"<h1>Emotional stimuli on {html.escape(result.model)}</h1>"
-        f"<img alt='accuracy changes' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
+        f"<img alt='accuracy changes' src='{data_uri(data)}'>"
         "<table><tr><th>scope</th><th>condition</th><th>items</th><th>no stimulus</th><th>with</th><th>change</th>"
         f"<th>95% CI</th><th>CI excludes 0</th></tr>{rows}</table>\n"))

@@ -1,0 +1,108 @@
+"""CLI commands for corpus analytics: ``corpus run``, ``corpus report`` and ``bench corpus``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from affectlab.cli import DataOpt, ReportsOpt, app, bench_app, err, invoked_command, out, progress_bar, user_errors
+from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
+from affectlab.text import DEFAULT_MODEL, DEFAULT_RUNTIME, RUNTIMES
+
+corpus_app = typer.Typer(help="Score a corpus of posts at scale, aggregate it, report it.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+@corpus_app.command("run")
+def corpus_run(
+    inputs: Annotated[list[str], typer.Argument(help="Input files or glob patterns (csv, jsonl, parquet, txt).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Results folder (created; a re-run resumes).")],
+    text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
+    time_column: Annotated[Optional[str], typer.Option(help="Column holding the post time (any common format).")] = None,
+    group_column: Annotated[Optional[str], typer.Option(help="Column to compare groups by (community, source...).")] = None,
+    engine: Annotated[str, typer.Option(help="local or ray.")] = "local",
+    address: Annotated[Optional[str], typer.Option(help="Ray: cluster address (auto, ray://host:10001); default a "
+                                                        "private instance on this machine.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Ray: actors (default: cluster CPUs / threads).")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Threads of the model (local: default all cores; Ray: per "
+                                                        "actor, default 1).")] = None,
+    chunk_rows: Annotated[int, typer.Option(help="Rows per chunk: the unit of resuming and of Ray work.")] = 10_000,
+    bucket: Annotated[str, typer.Option(help="Time bucket: day, week, month, quarter, year.")] = "month",
+    model: Annotated[str, typer.Option(help="Shipped model name or artifact folder.")] = DEFAULT_MODEL,
+    runtime: Annotated[str, typer.Option(help=f"One of {', '.join(RUNTIMES)}.")] = DEFAULT_RUNTIME,
+    batch_size: int = 64,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Score every post, write Parquet parts, aggregates and a manifest under OUTPUT."""
+    from affectlab.corpus import ENGINES, CorpusJob, LocalEngine, RayEngine, run_corpus
+
+    if engine not in ENGINES:
+        err.print(f"[red]error:[/red] --engine must be one of {', '.join(ENGINES)}")
+        raise typer.Exit(2)
+    with user_errors():
+        job = CorpusJob(inputs, str(output), text_column, time_column, group_column, chunk_rows, model, runtime, batch_size)
+        chosen = LocalEngine(threads) if engine == "local" else RayEngine(address, workers, threads or 1)
+        with progress_bar() as bar:
+            task = bar.add_task("planning", total=None, visible=progress)
+            manifest = run_corpus(
+                job, chosen, bucket=bucket,
+                on_plan=lambda plan, todo: bar.update(task, description="scoring", total=plan.rows,
+                                                      completed=plan.rows - sum(c.rows for c in todo)),
+                on_chunk=lambda result: bar.advance(task, result.rows),
+            )
+    counts = manifest.counts
+    out.print(f"{counts['rows']:,} rows: {counts['ok']:,} scored, {counts['skipped']:,} without text, "
+              f"{counts['errors']:,} unreadable; times: {counts['time_missing']:,} missing, "
+              f"{counts['time_unparsed']:,} not understood; {manifest.seconds:.1f} s")
+    for problem in manifest.file_errors:
+        out.print(f"[yellow]skipped file:[/yellow] {problem['error']}", highlight=False)
+    for problem in manifest.row_errors[:5]:
+        out.print(f"[yellow]row problem:[/yellow] {problem['source']}: {problem['error']}", highlight=False)
+    out.print(f"results in {output}/ (scores/, aggregates/, manifest.json)")
+
+
+@corpus_app.command("report")
+def corpus_report(
+    results: Annotated[Path, typer.Argument(help="The output folder of `affectlab corpus run`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file (PNGs go beside it).")] = Path("report.html"),
+) -> None:
+    """One self-contained HTML report with plots, and the plots as PNGs."""
+    from affectlab.corpus.report import build_report
+
+    with user_errors():
+        report = build_report(results, output)
+    out.print(f"{report.html} ({len(report.plots)} plots; PNGs in {Path(report.plots[0]).parent if report.plots else '-'})")
+
+
+@bench_app.command("corpus")
+def bench_corpus_command(
+    ctx: typer.Context,
+    rows: Annotated[str, typer.Option(help="Corpus sizes, comma-separated.")] = "100000,1000000",
+    configs: Annotated[str, typer.Option(help="local and ray:<workers>, comma-separated; the first is the "
+                                              "reference.")] = "local,ray:1,ray:2",
+    work_dir: Annotated[Path, typer.Option(help="Where inputs and results are built.")] = Path("runs/bench-corpus"),
+    data: DataOpt = DEFAULT_DATA_DIR,
+    reports_dir: ReportsOpt = Path("reports"),
+) -> None:
+    """Rows/second and peak memory of whole corpus runs: local engine against Ray on this machine."""
+    from affectlab.evaluate.bench_corpus import bench_corpus
+    from affectlab.evaluate.report import write_report
+
+    sizes = [int(r) for r in rows.split(",") if r.strip()]
+    with user_errors():
+        with err.status("benchmarking") as status:
+            report = bench_corpus(sizes, configs, work_dir, data, on_step=lambda s: status.update(f"benchmarking: {s}"))
+        path = write_report("bench-corpus", report, invoked_command(ctx), reports_dir)
+    table = Table(title=f"corpus runs on {report['cores']} cores", title_justify="left")
+    for column in ("rows", "configuration", "seconds", "rows/s", "× first", "peak MB", "label sets differ", "max Δ score"):
+        table.add_column(column)
+    for run in report["runs"]:
+        same = run.get("same_scores", {})
+        table.add_row(f"{run['rows']:,}", run["configuration"], f"{run['seconds']:.0f}", f"{run['rows_per_second']:.0f}",
+                      f"{run.get('throughput_ratio', 1.0):.2f}", str(run["peak_memory_mb"]),
+                      str(same.get("label_sets_differ", "-")), f"{same['max_abs_score_diff']:.1e}" if same else "-")
+    out.print(table)
+    out.print(f"report: {path}")

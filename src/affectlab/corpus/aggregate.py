@@ -1,0 +1,156 @@
+"""Aggregates over the scored parts, computed by DuckDB: shares, VAD means, PMI terms, examples.
+
+Every table is written to ``results/aggregates/<name>.parquet``. Rows are counted once in their own
+group and once in ``(all)``; posts without a group fall in ``(none)``. Shares carry Wilson 95%
+intervals, VAD means normal-approximation 95% intervals. Only rows with status ``ok`` count; time
+tables leave out rows without a usable time.
+
+>>> tables = aggregate("results/", bucket="week")
+>>> tables["shares_over_time"]      # path of the Parquet file
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from affectlab.corpus.plan import SCORES_DIR
+from affectlab.errors import OptionError
+from affectlab.io.writers import atomic_target
+from affectlab.taxonomy import EKMAN, VAD
+
+BUCKETS = ("day", "week", "month", "quarter", "year")
+AGGREGATES_DIR = "aggregates"
+ALL = "(all)"
+_Z = 1.959964
+
+_MACROS = f"""
+CREATE MACRO wilson_low(k, n) AS
+    (k / n + {_Z**2 / 2} / n - {_Z} * sqrt(k / n * (1 - k / n) / n + {_Z**2 / 4} / (n * n))) / (1 + {_Z**2} / n);
+CREATE MACRO wilson_high(k, n) AS
+    (k / n + {_Z**2 / 2} / n + {_Z} * sqrt(k / n * (1 - k / n) / n + {_Z**2 / 4} / (n * n))) / (1 + {_Z**2} / n);
+"""
+
+
+def scores_view(output: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with a view ``scores`` over every part file of ``output``."""
+    pattern = str(Path(output) / SCORES_DIR / "*" / "*.parquet").replace("'", "''")
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '2GB'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute(f"CREATE VIEW scores AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = false)")
+    return con
+
+
+def aggregate(
+    output: Path, *, bucket: str = "month", min_count: int = 5, terms: int = 15, examples: int = 5
+) -> dict[str, Path]:
+    """Compute every aggregate table of a scored corpus; returns name → Parquet path."""
+    if bucket not in BUCKETS:
+        raise OptionError(f"bucket must be one of {', '.join(BUCKETS)}, not {bucket!r}")
+    con = scores_view(output)
+    con.execute(_MACROS)
+    con.execute(
+        f"""CREATE TEMP TABLE ok AS
+            SELECT "row", source, text, date_trunc('{bucket}', time) AS bucket, ekman_top, labels,
+                   unnest([coalesce("group", '(none)'), '{ALL}']) AS "group",
+                   {", ".join(f"ekman_{e}" for e in EKMAN)}, {", ".join(VAD)}
+            FROM scores WHERE status = 'ok'"""
+    )
+    queries = {
+        "shares_over_time": _shares("bucket, \"group\"", "ekman_top", "WHERE bucket IS NOT NULL"),
+        "shares_by_group": _shares("\"group\"", "ekman_top", ""),
+        "labels_by_group": _label_shares(),
+        "vad_over_time": _vad("bucket, \"group\"", "WHERE bucket IS NOT NULL"),
+        "vad_by_group": _vad("\"group\"", ""),
+        "top_terms": _top_terms(min_count, terms),
+        "examples": _examples(examples),
+    }
+    written = {}
+    for name, query in queries.items():
+        target = Path(output) / AGGREGATES_DIR / f"{name}.parquet"
+        with atomic_target(target) as tmp:
+            con.execute(f"COPY ({query}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)")
+        written[name] = target
+    con.close()
+    return written
+
+
+def _emotions_sql() -> str:
+    return "[" + ", ".join(f"'{e}'" for e in EKMAN) + "]"
+
+
+def _shares(keys: str, column: str, where: str) -> str:
+    """Share of posts whose dominant Ekman emotion is each emotion, for every key combination."""
+    return f"""
+        WITH totals AS (SELECT {keys}, count(*) AS n FROM ok {where} GROUP BY ALL),
+             counts AS (SELECT {keys}, {column} AS emotion, count(*) AS k FROM ok {where} GROUP BY ALL)
+        SELECT {", ".join(f"t.{k.strip()}" for k in keys.split(","))}, e.emotion, t.n, coalesce(c.k, 0) AS k,
+               coalesce(c.k, 0) / t.n AS share,
+               wilson_low(coalesce(c.k, 0), t.n) AS ci_low, wilson_high(coalesce(c.k, 0), t.n) AS ci_high
+        FROM totals t CROSS JOIN (SELECT unnest({_emotions_sql()}) AS emotion) e
+        LEFT JOIN counts c USING ({keys}, emotion)
+        ORDER BY ALL"""
+
+
+def _label_shares() -> str:
+    """Share of posts carrying each GoEmotions label (several labels per post are possible)."""
+    return """
+        WITH totals AS (SELECT "group", count(*) AS n FROM ok GROUP BY ALL),
+             counts AS (SELECT "group", label, count(*) AS k
+                        FROM (SELECT "group", unnest(labels) AS label FROM ok) GROUP BY ALL)
+        SELECT c."group", c.label, t.n, c.k, c.k / t.n AS share,
+               wilson_low(c.k, t.n) AS ci_low, wilson_high(c.k, t.n) AS ci_high
+        FROM counts c JOIN totals t USING ("group") ORDER BY c."group", share DESC"""
+
+
+def _vad(keys: str, where: str) -> str:
+    parts = []
+    for dimension in VAD:
+        parts.append(
+            f"""SELECT {keys}, '{dimension}' AS dimension, count({dimension}) AS n, avg({dimension}) AS mean,
+                       avg({dimension}) - {_Z} * coalesce(stddev_samp({dimension}), 0) / sqrt(count({dimension})) AS ci_low,
+                       avg({dimension}) + {_Z} * coalesce(stddev_samp({dimension}), 0) / sqrt(count({dimension})) AS ci_high
+                FROM ok {where} GROUP BY ALL"""
+        )
+    return " UNION ALL ".join(parts) + " ORDER BY ALL"
+
+
+def _top_terms(min_count: int, k: int) -> str:
+    """Terms most associated with each dominant emotion: PMI = log2 p(term | emotion) / p(term).
+
+    Counted once per post, over the whole corpus (the ``(all)`` copy of each row); terms seen in
+    fewer than ``min_count`` posts of the emotion are left out, as rare terms get inflated PMI, and so
+    are terms no more frequent with the emotion than without it (PMI <= 0).
+    """
+    return f"""
+        WITH posts AS (SELECT ekman_top AS emotion,
+                              list_distinct(regexp_extract_all(lower(text), '\\p{{L}}[\\p{{L}}''’]+')) AS words
+                       FROM ok WHERE "group" = '{ALL}' AND ekman_top <> 'neutral'),
+             pairs AS (SELECT emotion, unnest(words) AS term FROM posts),
+             joint AS (SELECT emotion, term, count(*) AS c FROM pairs GROUP BY ALL),
+             per_term AS (SELECT term, sum(c) AS tc FROM joint GROUP BY term),
+             per_emotion AS (SELECT emotion, count(*) AS ec FROM posts GROUP BY emotion),
+             total AS (SELECT count(*) AS n FROM posts),
+             scored AS (SELECT j.emotion, j.term, j.c AS posts, log2(j.c * total.n / (e.ec * t.tc)) AS pmi
+                        FROM joint j JOIN per_term t USING (term) JOIN per_emotion e USING (emotion), total
+                        WHERE j.c >= {int(min_count)})
+        SELECT emotion, row_number() OVER (PARTITION BY emotion ORDER BY pmi DESC, posts DESC, term) AS rank,
+               term, posts, pmi
+        FROM scored WHERE pmi > 0 QUALIFY rank <= {int(k)} ORDER BY emotion, rank"""
+
+
+def _examples(k: int) -> str:
+    """The posts each dominant emotion is most sure of, one per distinct text, of readable length."""
+    cases = " ".join(f"WHEN '{e}' THEN ekman_{e}" for e in EKMAN)
+    return f"""
+        WITH candidates AS (
+            SELECT ekman_top AS emotion, source, "row", text, CASE ekman_top {cases} END AS score
+            FROM ok WHERE "group" = '{ALL}' AND length(text) BETWEEN 20 AND 300),
+        distinct_texts AS (
+            SELECT * FROM candidates QUALIFY row_number() OVER (PARTITION BY emotion, text ORDER BY source, "row") = 1)
+        SELECT emotion, row_number() OVER (PARTITION BY emotion ORDER BY score DESC, source, "row") AS rank,
+               source, "row", text, score
+        FROM distinct_texts QUALIFY rank <= {int(k)} ORDER BY emotion, rank"""

@@ -1,0 +1,146 @@
+"""A corpus job as data, and its plan: input files with fingerprints, cut into chunks read on their own.
+
+Each chunk starts at a :class:`~affectlab.io.readers.Position` found by one cheap pass over the file
+(Parquet needs only its footer), so any engine can read any chunk without reading what comes before.
+A chunk's part file is its completion mark: a re-run skips chunks whose part exists.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from affectlab.errors import OptionError
+from affectlab.io.readers import START, InputFileError, Position, detect_format, read_rows
+
+SCORES_DIR = "scores"
+
+
+@dataclass(frozen=True)
+class CorpusJob:
+    """What to analyze and how; stored in the run manifest so a re-run can check it is the same job."""
+
+    inputs: list[str]
+    output: str
+    text_column: str = "text"
+    time_column: str | None = None
+    group_column: str | None = None
+    chunk_rows: int = 10_000
+    model: str = "text-minilm"
+    runtime: str = "onnx"
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.chunk_rows < 1:
+            raise OptionError("chunk_rows must be at least 1")
+        if not self.inputs:
+            raise OptionError("give at least one input file")
+
+    def identity(self) -> dict:
+        """The settings that change the scores; resuming with different ones would mix two runs."""
+        return {k: v for k, v in asdict(self).items() if k not in ("inputs", "output", "batch_size")}
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """One independently readable piece of one input file."""
+
+    file_index: int
+    chunk_index: int
+    path: str
+    offset: int
+    consumed: int
+    rows: int  # rows the plan counted (what an unreadable chunk is charged)
+
+    @property
+    def start(self) -> Position:
+        return Position(self.offset, self.consumed)
+
+    def part(self, output: Path) -> Path:
+        return Path(output) / SCORES_DIR / f"file={self.file_index:04d}" / f"part-{self.chunk_index:05d}.parquet"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    index: int
+    path: str
+    format: str
+    bytes: int
+    sha256: str
+    rows: int
+    chunks: int
+
+
+@dataclass
+class Plan:
+    files: list[InputFile] = field(default_factory=list)
+    chunks: list[ChunkSpec] = field(default_factory=list)
+    file_errors: list[dict] = field(default_factory=list)  # inputs that could not be read at all
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+
+def expand_inputs(patterns: list[str]) -> list[Path]:
+    """Files named or matched by glob patterns, in a stable order; a pattern that matches nothing is an error."""
+    found: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+        matches = [m for m in matches if Path(m).is_file() or not glob.has_magic(pattern)]
+        if not matches:
+            raise InputFileError(f"{pattern}: matches no file")
+        found.extend(Path(m) for m in matches)
+    return list(dict.fromkeys(found))
+
+
+def fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def plan_job(job: CorpusJob) -> Plan:
+    """Fingerprint every input and find where each chunk starts. An unreadable file is recorded, not fatal."""
+    plan = Plan()
+    for index, path in enumerate(expand_inputs(job.inputs)):
+        try:
+            fmt = detect_format(path)
+            starts, rows = _chunk_starts(path, fmt, job.text_column, job.chunk_rows)
+            plan.files.append(InputFile(index, str(path), fmt, path.stat().st_size, fingerprint(path), rows, len(starts)))
+        except InputFileError as exc:
+            plan.file_errors.append({"file_index": index, "path": str(path), "error": str(exc)})
+            continue
+        for chunk_index, (start, count) in enumerate(starts):
+            plan.chunks.append(ChunkSpec(index, chunk_index, str(path), start.offset, start.consumed, count))
+    return plan
+
+
+def _chunk_starts(path: Path, fmt: str, text_column: str, every: int) -> tuple[list[tuple[Position, int]], int]:
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            parquet = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises several types for corrupt or foreign files
+            raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+        if text_column not in parquet.schema_arrow.names:
+            raise InputFileError(f"{path}: no column {text_column!r}; columns are: {', '.join(parquet.schema_arrow.names)}")
+        total = parquet.metadata.num_rows
+        return [(Position(s, s), min(every, total - s)) for s in range(0, total, every)], total
+    starts: list[tuple[Position, int]] = []
+    start, count, total = START, 0, 0
+    for block in read_rows(path, text_column, block_size=every):
+        for row in block:
+            count += 1
+            total += 1
+            if count == every:
+                starts.append((start, count))
+                start, count = row.after, 0
+    if count:
+        starts.append((start, count))
+    return starts, total

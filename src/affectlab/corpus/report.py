@@ -1,0 +1,213 @@
+"""A corpus report: one self-contained HTML file (plots inlined as PNG, viewable offline) and the PNGs.
+
+Plots: dominant-emotion shares over time, VAD means over time (each with 95% bands), groups side by
+side, and the terms most associated with each emotion; then tables of terms, examples and what the
+run could not read.
+
+>>> build_report("results/", "report.html")     # also writes report-plots/*.png
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL
+from affectlab.corpus.run import MANIFEST
+from affectlab.errors import AffectlabError
+from affectlab.io.writers import atomic_write_text
+from affectlab.plots import data_uri, pyplot, save_png
+from affectlab.taxonomy import EKMAN, VAD
+
+MAX_GROUPS = 8
+COLORS = {"anger": "tab:red", "disgust": "tab:olive", "fear": "tab:purple", "joy": "tab:orange",
+          "sadness": "tab:blue", "surprise": "tab:cyan", "neutral": "tab:gray"}
+
+
+class ReportError(AffectlabError, ValueError):
+    """The results folder is not a finished corpus run."""
+
+
+@dataclass(frozen=True)
+class CorpusReport:
+    html: str
+    plots: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"html": self.html, "plots": self.plots}
+
+
+def build_report(results: Path, target: Path) -> CorpusReport:
+    results, target = Path(results), Path(target)
+    manifest = _manifest(results)
+    tables = {p.stem: duckdb.sql(f"SELECT * FROM '{_quoted(p)}'").df() for p in (results / AGGREGATES_DIR).glob("*.parquet")}
+    missing = {"shares_over_time", "shares_by_group", "vad_over_time", "top_terms", "examples"} - set(tables)
+    if missing:
+        raise ReportError(f"{results}: aggregates missing ({', '.join(sorted(missing))}); run `affectlab corpus run` again")
+    plot_dir = target.with_name(target.stem + "-plots")
+    figures = {
+        "shares_over_time": ("Dominant emotion over time", _shares_over_time(tables["shares_over_time"])),
+        "vad_over_time": ("Valence, arousal, dominance over time", _vad_over_time(tables["vad_over_time"])),
+        "groups": ("Groups side by side", _groups(tables["shares_by_group"])),
+        "top_terms": ("Terms most associated with each emotion (PMI)", _terms(tables["top_terms"])),
+    }
+    sections, written = [], []
+    for name, (title, fig) in figures.items():
+        if fig is None:
+            sections.append(f"<h2>{html.escape(title)}</h2><p>Not available: {_why(name)}</p>")
+            continue
+        png = plot_dir / f"{name}.png"
+        data = save_png(fig, png)
+        written.append(str(png))
+        sections.append(f"<h2>{html.escape(title)}</h2><img class='plot' alt='{html.escape(title)}' src='{data_uri(data)}'>")
+    page = _page(manifest, sections, tables)
+    atomic_write_text(target, page)
+    return CorpusReport(str(target), written)
+
+
+def _manifest(results: Path) -> dict:
+    path = results / MANIFEST
+    if not path.exists():
+        raise ReportError(f"{results}: no {MANIFEST}; is this the output folder of `affectlab corpus run`?")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("state") != "complete":
+        raise ReportError(f"{results}: the run is not complete (state {manifest.get('state')!r}); run it again to resume")
+    return manifest
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _why(name: str) -> str:
+    return {"shares_over_time": "no rows with a usable time (give --time-column)",
+            "vad_over_time": "no rows with a usable time (give --time-column)",
+            "groups": "fewer than two groups (give --group-column)",
+            "top_terms": "no term reached the minimum count"}[name]
+
+
+def _shares_over_time(frame):
+    frame = frame[frame["group"] == ALL]
+    if frame.empty:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for emotion in EKMAN:
+        rows = frame[frame["emotion"] == emotion].sort_values("bucket")
+        ax.plot(rows["bucket"], rows["share"], marker=".", label=emotion, color=COLORS[emotion])
+        ax.fill_between(rows["bucket"], rows["ci_low"], rows["ci_high"], color=COLORS[emotion], alpha=0.15)
+    ax.set_ylabel("share of posts (95% CI)")
+    ax.legend(ncol=4, fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def _vad_over_time(frame):
+    frame = frame[frame["group"] == ALL]
+    if frame.empty:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for dimension in VAD:
+        rows = frame[frame["dimension"] == dimension].sort_values("bucket")
+        line, = ax.plot(rows["bucket"], rows["mean"], marker=".", label=dimension)
+        ax.fill_between(rows["bucket"], rows["ci_low"], rows["ci_high"], color=line.get_color(), alpha=0.15)
+    ax.set_ylabel("mean on EmoBank's 1-5 scale (95% CI)")
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def _groups(frame):
+    import numpy as np
+
+    sizes = frame[frame["group"] != ALL].groupby("group")["n"].first().sort_values(ascending=False)
+    groups = list(sizes.index[:MAX_GROUPS])
+    if len(groups) < 2:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / len(groups)
+    x = np.arange(len(EKMAN))
+    for i, group in enumerate(groups):
+        rows = frame[frame["group"] == group].set_index("emotion").loc[list(EKMAN)]
+        errors = [rows["share"] - rows["ci_low"], rows["ci_high"] - rows["share"]]
+        ax.bar(x + i * width - 0.4 + width / 2, rows["share"], width, yerr=errors, capsize=2,
+               label=f"{group} (n={sizes[group]:,})")
+    ax.set_xticks(x, EKMAN)
+    ax.set_ylabel("share of posts (95% CI)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _terms(frame):
+    emotions = [e for e in EKMAN if e in set(frame["emotion"])]
+    if not emotions:
+        return None
+    plt = pyplot()
+    columns = 3
+    rows_needed = (len(emotions) + columns - 1) // columns
+    fig, axes = plt.subplots(rows_needed, columns, figsize=(12, 3.2 * rows_needed), squeeze=False)
+    for ax, emotion in zip(axes.flat, emotions):
+        rows = frame[frame["emotion"] == emotion].sort_values("rank").head(10)
+        ax.barh(rows["term"][::-1], rows["pmi"][::-1], color=COLORS[emotion])
+        ax.set_title(emotion)
+        ax.set_xlabel("PMI (bits)")
+    for ax in list(axes.flat)[len(emotions):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def _page(manifest: dict, sections: list[str], tables: dict) -> str:
+    counts = manifest["counts"]
+    facts = {
+        "inputs": ", ".join(f["path"] for f in manifest["files"]) or "none",
+        "rows": f"{counts['rows']:,} ({counts['ok']:,} scored, {counts['skipped']:,} without text, {counts['errors']:,} unreadable)",
+        "times": f"{counts['time_missing']:,} missing, {counts['time_unparsed']:,} not understood",
+        "model": f"{manifest['model']['name']} (trained {manifest['model']['trained']})",
+        "engine": ", ".join(f"{k} {v}" for k, v in manifest["engine"].items()),
+        "finished": manifest.get("finished") or "",
+    }
+    head = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
+    if manifest.get("file_errors"):
+        head += "".join(f"<tr><th>file error</th><td>{html.escape(e['error'])}</td></tr>" for e in manifest["file_errors"])
+    terms = tables["top_terms"]
+    term_rows = "".join(
+        f"<tr><td>{e}</td><td>{html.escape(', '.join(terms[terms['emotion'] == e].sort_values('rank')['term']))}</td></tr>"
+        for e in EKMAN if (terms["emotion"] == e).any()
+    )
+    examples = tables["examples"]
+    example_rows = "".join(
+        f"<tr><td>{r.emotion}</td><td>{r.score:.2f}</td><td>{html.escape(str(r.text))}</td></tr>"
+        for r in examples.sort_values(["emotion", "rank"]).itertuples()
+    )
+    error_rows = "".join(
+        f"<tr><td>{html.escape(str(e['source']))}</td><td>{e['row']}</td><td>{html.escape(str(e['error']))}</td></tr>"
+        for e in manifest.get("row_errors", [])[:20]
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>affectlab corpus report</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} th{{text-align:left;padding-right:1em}}
+td{{padding:2px 8px;vertical-align:top}} img.plot{{max-width:100%}}</style></head>
+<body><h1>Emotion in the corpus</h1><table>{head}</table>
+{''.join(sections)}
+<h2>Top terms</h2><table>{term_rows}</table>
+<h2>Representative posts</h2><table><tr><th>emotion</th><th>score</th><th>text</th></tr>{example_rows}</table>
+<h2>Rows with problems (first 20; all are in the manifest and in scores/)</h2>
+<table><tr><th>source</th><th>row</th><th>problem</th></tr>{error_rows}</table>
+<script>
+window.addEventListener("load", function () {{
+  var plots = Array.prototype.slice.call(document.querySelectorAll("img.plot"));
+  var drawn = plots.filter(function (img) {{ return img.complete && img.naturalWidth > 0; }});
+  document.body.setAttribute("data-plots", drawn.length + "/" + plots.length);
+}});
+</script></body></html>
+"""

@@ -1,0 +1,177 @@
+"""Run a corpus job: plan, score the chunks not yet done, aggregate, and write the run manifest.
+
+>>> manifest = run_corpus(CorpusJob(["posts.parquet"], "results/", time_column="created_at"), LocalEngine())
+>>> manifest.counts
+{'rows': 120000, 'ok': 119850, 'skipped': 120, 'errors': 30, 'time_missing': 4, 'time_unparsed': 2}
+
+The manifest (``results/manifest.json``) is written before scoring starts, with ``state: running``,
+and again at the end. A re-run with the same job and unchanged inputs resumes: chunks whose part
+file exists are skipped. A re-run whose inputs or settings changed is refused rather than mixing two
+runs' parts in one folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from affectlab import __version__
+from affectlab.corpus.aggregate import aggregate, scores_view
+from affectlab.corpus.engines import Engine
+from affectlab.corpus.plan import SCORES_DIR, ChunkSpec, CorpusJob, Plan, fingerprint, plan_job
+from affectlab.corpus.scoring import ChunkResult
+from affectlab.errors import AffectlabError
+from affectlab.io.readers import InputFileError
+from affectlab.io.writers import atomic_write_text
+from affectlab.text.artifact import ArtifactConfig, resolve_artifact
+
+MANIFEST = "manifest.json"
+ROW_ERRORS_KEPT = 1000
+
+
+class ResumeError(AffectlabError, ValueError):
+    """The output folder holds a different run."""
+
+
+@dataclass
+class RunManifest:
+    state: str
+    job: dict
+    engine: dict
+    model: dict
+    software: dict
+    files: list[dict]
+    file_errors: list[dict]
+    chunks: dict
+    counts: dict = field(default_factory=dict)
+    row_errors: list[dict] = field(default_factory=list)  # the first ROW_ERRORS_KEPT; all are in scores/
+    seconds: float = 0.0
+    started: str = ""
+    finished: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_corpus(
+    job: CorpusJob,
+    engine: Engine,
+    *,
+    bucket: str = "month",
+    on_plan: Callable[[Plan, list[ChunkSpec]], None] | None = None,
+    on_chunk: Callable[[ChunkResult], None] | None = None,
+) -> RunManifest:
+    """Score every row of ``job.inputs`` into ``job.output`` and aggregate it.
+
+    ``on_plan(plan, chunks_to_do)`` is called once the inputs are fingerprinted; ``on_chunk`` after
+    each finished chunk.
+    """
+    output = Path(job.output)
+    plan = plan_job(job)
+    if not plan.files:
+        raise InputFileError("; ".join(e["error"] for e in plan.file_errors[:3]) + " (no input could be read)")
+    _check_resumable(output, job, plan)
+    todo = [c for c in plan.chunks if not c.part(output).exists()]
+    if on_plan is not None:
+        on_plan(plan, todo)
+    started = time.perf_counter()
+    manifest = RunManifest(
+        state="running",
+        job=asdict(job),
+        engine=engine.describe(),
+        model=_model_info(job.model),
+        software=_software(),
+        files=[asdict(f) for f in plan.files],
+        file_errors=plan.file_errors,
+        chunks={"planned": len(plan.chunks), "already_done": len(plan.chunks) - len(todo), "scored_now": 0},
+        started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    _write(output, manifest)
+    engine.run(job, todo, lambda result: _chunk_done(manifest, result, on_chunk))
+    manifest.engine = engine.describe()
+    if plan.chunks:
+        manifest.counts, manifest.row_errors = _counts(output)
+        aggregate(output, bucket=bucket)
+    else:
+        manifest.counts = {"rows": 0, "ok": 0, "skipped": 0, "errors": 0, "time_missing": 0, "time_unparsed": 0}
+    manifest.state = "complete"
+    manifest.seconds = round(time.perf_counter() - started, 2)
+    manifest.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    _write(output, manifest)
+    return manifest
+
+
+def _chunk_done(manifest: RunManifest, result: ChunkResult, on_chunk) -> None:
+    manifest.chunks["scored_now"] += 1
+    if on_chunk is not None:
+        on_chunk(result)
+
+
+def load_manifest(output: Path) -> dict | None:
+    path = Path(output) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ResumeError(f"{path}: not a readable manifest ({exc.msg})") from exc
+
+
+def _check_resumable(output: Path, job: CorpusJob, plan: Plan) -> None:
+    previous = load_manifest(output)
+    if previous is None:
+        if (output / SCORES_DIR).exists():
+            raise ResumeError(f"{output}: holds a scores/ folder but no manifest; use a new output folder")
+        return
+    before = CorpusJob(**previous["job"])
+    changed = [k for k, v in job.identity().items() if before.identity().get(k) != v]
+    old = {f["path"]: f["sha256"] for f in previous.get("files", [])}
+    new = {f.path: f.sha256 for f in plan.files}
+    changed += [f"input {p}" for p in sorted(set(old) | set(new)) if old.get(p) != new.get(p)]
+    if changed:
+        raise ResumeError(
+            f"{output}: holds a run of a different job (changed: {', '.join(changed)}); "
+            "use a new output folder, or delete this one to start over"
+        )
+
+
+def _counts(output: Path) -> tuple[dict, list[dict]]:
+    con = scores_view(output)
+    rows, ok, skipped, errors, missing, unparsed = con.execute(
+        """SELECT count(*), count(*) FILTER (status = 'ok'), count(*) FILTER (status = 'skipped'),
+                  count(*) FILTER (status = 'error'),
+                  count(*) FILTER (time_error LIKE '%time is missing'),
+                  count(*) FILTER (time_error IS NOT NULL AND time_error NOT LIKE '%time is missing')
+           FROM scores"""
+    ).fetchone()
+    problems = con.execute(
+        f"""SELECT source, "row", status, coalesce(error, time_error) AS error FROM scores
+            WHERE error IS NOT NULL OR time_error IS NOT NULL ORDER BY source, "row" LIMIT {ROW_ERRORS_KEPT}"""
+    ).fetchall()
+    con.close()
+    counts = {"rows": rows, "ok": ok, "skipped": skipped, "errors": errors, "time_missing": missing, "time_unparsed": unparsed}
+    return counts, [dict(zip(("source", "row", "status", "error"), p)) for p in problems]
+
+
+def _model_info(model: str) -> dict:
+    folder = resolve_artifact(model)
+    config = ArtifactConfig.load(folder)
+    return {"name": config.name, "base_model": config.base_model, "trained": config.trained.get("date"),
+            "weights_sha256": fingerprint(folder / "weights.safetensors")}
+
+
+def _software() -> dict:
+    import duckdb
+    import onnxruntime
+    import pyarrow
+
+    return {"affectlab": __version__, "onnxruntime": onnxruntime.__version__, "pyarrow": pyarrow.__version__,
+            "duckdb": duckdb.__version__}
+
+
+def _write(output: Path, manifest: RunManifest) -> None:
+    atomic_write_text(output / MANIFEST, json.dumps(manifest.to_dict(), indent=2, default=str) + "\n")

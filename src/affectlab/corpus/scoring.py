@@ -1,0 +1,143 @@
+"""Score one chunk into one part file. Both engines call exactly this, so their results are the same.
+
+A part holds, per input row: where it came from (``source``, ``row``), the text, the parsed time and
+group, a ``status`` (``ok``; ``skipped``: no text to analyze; ``error``: the row could not be read),
+the reason, and every score of :class:`~affectlab.text.result.TextAffect` as float32 columns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from affectlab.corpus.plan import ChunkSpec, CorpusJob
+from affectlab.corpus.times import TimeError, parse_time
+from affectlab.io.readers import InputFileError, Row, read_rows
+from affectlab.io.writers import atomic_target
+from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
+from affectlab.text.analyzer import Analyzer
+from affectlab.text.result import TextAffect
+
+SCORE_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("emotion", "emotions", GOEMOTIONS), ("ekman", "ekman", EKMAN), ("sentiment", "sentiment", SENTIMENT),
+)
+
+SCHEMA = pa.schema(
+    [
+        ("source", pa.string()), ("row", pa.int64()), ("text", pa.string()),
+        ("time", pa.timestamp("us", tz="UTC")), ("group", pa.string()),
+        ("status", pa.string()), ("error", pa.string()), ("time_error", pa.string()),
+        ("labels", pa.list_(pa.string())), ("top", pa.string()), ("ekman_top", pa.string()),
+    ]
+    + [(f"{prefix}_{name}", pa.float32()) for prefix, _, names in SCORE_COLUMNS for name in names]
+    + [(name, pa.float32()) for name in VAD]
+    + [("chunks", pa.int32())]
+)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    file_index: int
+    chunk_index: int
+    rows: int
+    skipped: int
+    errors: int
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+class ChunkScorer:
+    """Holds one loaded text model; ``scorer(spec)`` reads, scores and writes one chunk."""
+
+    def __init__(self, job: CorpusJob, threads: int | None = None) -> None:
+        self.job = job
+        self.analyzer = Analyzer(job.model, runtime=job.runtime, batch_size=job.batch_size, threads=threads)
+
+    def __call__(self, spec: ChunkSpec) -> ChunkResult:
+        table = self.score(spec)
+        write_part(table, spec.part(Path(self.job.output)))
+        status = table.column("status").to_pylist()
+        return ChunkResult(spec.file_index, spec.chunk_index, len(status), status.count("skipped"), status.count("error"))
+
+    def score(self, spec: ChunkSpec) -> pa.Table:
+        try:
+            rows = next(read_rows(Path(spec.path), self.job.text_column, spec.rows, spec.start), [])
+        except InputFileError as exc:
+            return _unreadable(spec, str(exc))
+        texts = [row.text if row.error is None else None for row in rows]
+        results = self.analyzer.analyze_batch(texts)
+        return self._table(spec, rows, results)
+
+    def _table(self, spec: ChunkSpec, rows: list[Row], results: list[TextAffect]) -> pa.Table:
+        columns: dict[str, list] = {name: [] for name in SCHEMA.names}
+        for row, result in zip(rows, results):
+            status, error = _status(row, result)
+            moment, time_error = self._time(row)
+            group = row.record.get(self.job.group_column) if self.job.group_column else None
+            columns["source"].append(spec.path)
+            columns["row"].append(row.number)
+            columns["text"].append(row.text if isinstance(row.text, str) else _as_text(row.record.get(self.job.text_column)))
+            columns["time"].append(moment)
+            columns["group"].append(None if _missing(group) else str(group))
+            columns["status"].append(status)
+            columns["error"].append(error)
+            columns["time_error"].append(time_error)
+            columns["labels"].append(result.labels if status == "ok" else None)
+            columns["top"].append(result.top)
+            columns["ekman_top"].append(max(result.ekman, key=result.ekman.__getitem__) if result.ekman else None)
+            for prefix, attribute, names in SCORE_COLUMNS:
+                scores = getattr(result, attribute)
+                for name in names:
+                    columns[f"{prefix}_{name}"].append(scores.get(name))
+            for name in VAD:
+                columns[name].append(result.vad.get(name))
+            columns["chunks"].append(result.chunks)
+        return pa.table(columns, schema=SCHEMA)
+
+    def _time(self, row: Row) -> tuple[object, str | None]:
+        if not self.job.time_column:
+            return None, None
+        try:
+            return parse_time(row.record.get(self.job.time_column)), None
+        except TimeError as exc:
+            return None, f"row {row.number}: {exc}"
+
+
+def _status(row: Row, result: TextAffect) -> tuple[str, str | None]:
+    if row.error is not None:
+        return "error", row.error
+    if result.error is None:
+        return "ok", None
+    kind = "skipped" if _missing(row.text) or (isinstance(row.text, str) and not row.text.strip()) else "error"
+    return kind, f"row {row.number}: {result.error}"
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _as_text(value: object) -> str | None:
+    return None if _missing(value) else str(value)
+
+
+def _unreadable(spec: ChunkSpec, reason: str) -> pa.Table:
+    """A chunk whose bytes cannot be read: each of its planned rows is charged with the reason."""
+    numbers = np.arange(spec.consumed + 1, spec.consumed + spec.rows + 1)
+    columns = {name: pa.nulls(spec.rows, field.type) for name, field in zip(SCHEMA.names, SCHEMA)}
+    columns["source"] = pa.array([spec.path] * spec.rows, pa.string())
+    columns["row"] = pa.array(numbers, pa.int64())
+    columns["status"] = pa.array(["error"] * spec.rows, pa.string())
+    columns["error"] = pa.array([f"row {n}: unreadable chunk ({reason})" for n in numbers], pa.string())
+    return pa.table(columns, schema=SCHEMA)
+
+
+def write_part(table: pa.Table, path: Path) -> None:
+    """Write a part file so that it appears only complete: a crash leaves no part, and the chunk is redone."""
+    with atomic_target(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")

@@ -1,0 +1,86 @@
+"""Timestamps as people write them: ISO 8601, Unix epochs, e-mail dates and a few common layouts.
+
+Naive times are taken as UTC. Day-first and month-first dates cannot be told apart in general, so
+slash dates are read year-first or month-first (``2023/01/05``, ``01/05/2023`` = 5 January), the
+way most US-made exports write them; anything else is reported as not understood, never guessed.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timezone
+from email.utils import parsedate_to_datetime
+
+_LAYOUTS = (
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
+    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
+    "%d %b %Y %H:%M", "%d %b %Y", "%b %d, %Y %H:%M", "%b %d, %Y", "%B %d, %Y", "%d %B %Y",
+    "%Y%m%dT%H%M%S", "%Y%m%d",
+)
+_EPOCH_MS = 1e11  # a number above this is milliseconds (1e11 s is the year 5138)
+
+
+class TimeError(ValueError):
+    """A timestamp that is missing or not understood; the message says which."""
+
+
+def parse_time(value: object) -> datetime:
+    """``value`` as a UTC datetime, or :class:`TimeError`.
+
+    >>> parse_time("2023-05-01T12:00:00+02:00").isoformat()
+    '2023-05-01T10:00:00+00:00'
+    >>> parse_time(1700000000).year
+    2023
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise TimeError("time is missing")
+    if isinstance(value, datetime):
+        return _utc(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    if isinstance(value, bool):
+        raise TimeError(f"time {value!r} is not a timestamp")
+    if isinstance(value, (int, float)):
+        return _epoch(float(value), value)
+    text = str(value).strip()
+    if not text:
+        raise TimeError("time is missing")
+    try:
+        return _epoch(float(text), value)
+    except ValueError:
+        pass
+    try:
+        return _utc(datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text))
+    except ValueError:
+        pass
+    for layout in _LAYOUTS:
+        try:
+            return _utc(datetime.strptime(text, layout))
+        except ValueError:
+            continue
+    try:
+        return _utc(parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError):
+        raise TimeError(f"time {_shown(value)} is not a date format affectlab reads") from None
+
+
+def _epoch(seconds: float, original: object) -> datetime:
+    if not math.isfinite(seconds) or seconds < 0:
+        raise TimeError(f"time {_shown(original)} is not a Unix time")
+    if seconds > _EPOCH_MS:
+        seconds /= 1000.0
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise TimeError(f"time {_shown(original)} is out of range") from None
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -83,20 +83,26 @@ def bench_corpus_command(
     rows: Annotated[str, typer.Option(help="Corpus sizes, comma-separated.")] = "100000,1000000",
     configs: Annotated[str, typer.Option(help="local and ray:<workers>, comma-separated; the first is the "
                                               "reference.")] = "local,ray:1,ray:2",
+    runtime: Annotated[str, typer.Option(help=f"Model runtime of every run: {', '.join(RUNTIMES)}.")] = DEFAULT_RUNTIME,
     work_dir: Annotated[Path, typer.Option(help="Where inputs and results are built.")] = Path("runs/bench-corpus"),
     data: DataOpt = DEFAULT_DATA_DIR,
     reports_dir: ReportsOpt = Path("reports"),
+    name: Annotated[str, typer.Option(help="Report name: reports/<name>.json.")] = "bench-corpus",
 ) -> None:
     """Rows/second and peak memory of whole corpus runs: local engine against Ray on this machine."""
     from affectlab.evaluate.bench_corpus import bench_corpus
     from affectlab.evaluate.report import write_report
 
-    sizes = [int(r) for r in rows.split(",") if r.strip()]
+    if not all(r.strip().isdigit() and int(r) > 0 for r in rows.split(",")) or runtime not in RUNTIMES:
+        err.print(f"[red]error:[/red] --rows takes positive whole numbers (100000,1000000); --runtime one of {', '.join(RUNTIMES)}")
+        raise typer.Exit(2)
+    sizes = [int(r) for r in rows.split(",")]
     with user_errors():
         with err.status("benchmarking") as status:
-            report = bench_corpus(sizes, configs, work_dir, data, on_step=lambda s: status.update(f"benchmarking: {s}"))
-        path = write_report("bench-corpus", report, invoked_command(ctx), reports_dir)
-    table = Table(title=f"corpus runs on {report['cores']} cores", title_justify="left")
+            report = bench_corpus(sizes, configs, work_dir, data, runtime,
+                                  on_step=lambda s: status.update(f"benchmarking: {s}"))
+        path = write_report(name, report, invoked_command(ctx), reports_dir)
+    table = Table(title=f"corpus runs on {report['cores']} cores, runtime {runtime}", title_justify="left")
     for column in ("rows", "configuration", "seconds", "rows/s", "× first", "peak MB", "label sets differ", "max Δ score"):
         table.add_column(column)
     for run in report["runs"]:

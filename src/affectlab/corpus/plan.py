@@ -14,6 +14,7 @@ from pathlib import Path
 
 from affectlab.errors import OptionError
 from affectlab.io.readers import START, InputFileError, Position, detect_format, read_rows
+from affectlab.text.analyzer import RUNTIMES
 
 SCORES_DIR = "scores"
 
@@ -37,6 +38,10 @@ class CorpusJob:
             raise OptionError("chunk_rows must be at least 1")
         if not self.inputs:
             raise OptionError("give at least one input file")
+        if self.runtime not in RUNTIMES:
+            raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
+        if self.batch_size < 1:
+            raise OptionError("batch_size must be at least 1")
 
     def identity(self) -> dict:
         """The settings that change the scores; resuming with different ones would mix two runs."""

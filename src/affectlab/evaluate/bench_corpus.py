@@ -143,6 +143,7 @@ def bench_corpus(
     configs: str,
     work_dir: Path,
     data_dir: Path = DEFAULT_DATA_DIR,
+    runtime: str = "onnx",
     cores: int | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> dict:
@@ -151,18 +152,18 @@ def bench_corpus(
 
     cores = cores or os.cpu_count() or 1
     chosen = parse_configs(configs, cores)
-    report: dict = {"input": __doc__.split("\n\n")[1].replace("\n", " "), "cores": cores, "runs": []}
+    report: dict = {"input": __doc__.split("\n\n")[1].replace("\n", " "), "cores": cores, "runtime": runtime, "runs": []}
     for size in sizes:
         source = build_input(data_dir, size, Path(work_dir) / f"posts-{size}.parquet")
         reference = None
         for name, options in chosen:
-            target = Path(work_dir) / f"results-{size}-{name.replace(':', '-')}"
+            target = Path(work_dir) / f"results-{size}-{runtime}-{name.replace(':', '-')}"
             shutil.rmtree(target, ignore_errors=True)
             if on_step is not None:
                 on_step(f"{size:,} rows, {name}")
             command = [sys.executable, "-m", "affectlab", "corpus", "run", str(source), "--text-column", "body",
                        "--time-column", "created_at", "--group-column", "community", "-o", str(target),
-                       "--no-progress", *options]
+                       "--runtime", runtime, "--no-progress", *options]
             seconds, peak = timed_run(command, target.with_suffix(".log"))
             run = {"rows": size, "configuration": name, "command": " ".join(command[1:]), "seconds": round(seconds, 1),
                    "rows_per_second": round(size / seconds, 1), "peak_memory_mb": round(peak / 2**20)}

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from affectlab.internals.capture import capture
-from affectlab.internals.layers import InternalsError, decoder_layers
+from affectlab.internals.layers import InternalsError, decoder_layers, hidden_size
 
 METHODS = ("mean_diff", "pca")
 
@@ -101,9 +101,8 @@ class EmotionDirections:
     def check_fits(self, llm) -> None:
         """Directions move to any model of the same shape (number of layers, hidden size)."""
         blocks = decoder_layers(llm)
-        hidden = int(getattr(llm.model.config, "hidden_size", 0) or
-                     getattr(getattr(llm.model.config, "text_config", None), "hidden_size", 0))
-        if max(self.layers) >= len(blocks) or (hidden and hidden != self.hidden_size):
+        hidden = hidden_size(llm)
+        if max(self.layers) >= len(blocks) or hidden != self.hidden_size:
             raise InternalsError(f"these directions ({self.model}: layers up to {max(self.layers)}, hidden "
                                  f"{self.hidden_size}) do not fit {llm.name} ({len(blocks)} layers, hidden {hidden})")
 

@@ -34,6 +34,11 @@ def decoder_layers(llm):
     raise InternalsError(f"cannot find the decoder layers of {type(model).__name__} (looked at {', '.join(_LAYER_PATHS)})")
 
 
+def hidden_size(llm) -> int:
+    """Width of the residual stream: the input embedding's width, which every decoder-only model has."""
+    return int(torch_model(llm).get_input_embeddings().weight.shape[1])
+
+
 def check_layer(llm, layer: int) -> int:
     count = len(decoder_layers(llm))
     if not 0 <= layer < count:

@@ -14,14 +14,14 @@ from __future__ import annotations
 import numpy as np
 
 from affectlab.internals.directions import EmotionVector
-from affectlab.internals.layers import InternalsError, check_layer, decoder_layers
+from affectlab.internals.layers import InternalsError, check_layer, decoder_layers, hidden_size
 
 
 class Steering:
     def __init__(self, llm, direction: EmotionVector | np.ndarray, layer: int, strength: float = 4.0) -> None:
         self.llm, self.layer, self.strength = llm, check_layer(llm, layer), float(strength)
         vector = direction.at(layer) if isinstance(direction, EmotionVector) else np.asarray(direction, np.float32)
-        hidden = int(llm.model.get_input_embeddings().weight.shape[1])
+        hidden = hidden_size(llm)
         if vector.shape[-1] != hidden or vector.ndim not in (1, 2):
             raise InternalsError(f"a direction of shape {list(vector.shape)} does not fit {llm.name} "
                                  f"(hidden size {hidden})")

@@ -13,8 +13,8 @@ from affectlab.cli import DataOpt, ReportsOpt, app, err, eval_app, invoked_comma
 from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 
-DEFAULT_LAYER = 6  # where steering Gemma 3 270M reads clearly (../shared/FACTS.md, tests); `eval steering` sweeps it
-DEFAULT_STRENGTH = 4.0
+DEFAULT_LAYER = 9  # chosen on the dev prompts by `affectlab eval steering` (reports/eval-steering.json)
+DEFAULT_STRENGTH = 3.0
 MethodOpt = Annotated[str, typer.Option(help="mean_diff or pca.")]
 
 

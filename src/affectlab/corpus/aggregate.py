@@ -23,6 +23,7 @@ from affectlab.taxonomy import EKMAN, VAD
 BUCKETS = ("day", "week", "month", "quarter", "year")
 AGGREGATES_DIR = "aggregates"
 ALL = "(all)"
+SHRINK = 10  # pseudo-posts added to each term's count when ranking terms (see _top_terms)
 _Z = 1.959964
 
 _MACROS = f"""
@@ -121,9 +122,12 @@ def _vad(keys: str, where: str) -> str:
 def _top_terms(min_count: int, k: int) -> str:
     """Terms most associated with each dominant emotion: PMI = log2 p(term | emotion) / p(term).
 
-    Counted once per post, over the whole corpus (the ``(all)`` copy of each row); terms seen in
-    fewer than ``min_count`` posts of the emotion are left out, as rare terms get inflated PMI, and so
-    are terms no more frequent with the emotion than without it (PMI <= 0).
+    Counted once per post, over the whole corpus (the ``(all)`` copy of each row). Raw PMI tops out
+    at log2 1/p(emotion) for every term seen only with that emotion, however rare, so terms are
+    ranked by a shrunk PMI that counts ``SHRINK`` extra posts of the term outside the emotion
+    (``pmi_shrunk``; a term in 5 posts loses 1.6 bits, one in 100 posts 0.1). Terms in fewer than
+    ``min_count`` posts of the emotion are left out, and so are terms no more frequent with the
+    emotion than without it (PMI <= 0).
     """
     return f"""
         WITH posts AS (SELECT ekman_top AS emotion,
@@ -134,11 +138,12 @@ def _top_terms(min_count: int, k: int) -> str:
              per_term AS (SELECT term, sum(c) AS tc FROM joint GROUP BY term),
              per_emotion AS (SELECT emotion, count(*) AS ec FROM posts GROUP BY emotion),
              total AS (SELECT count(*) AS n FROM posts),
-             scored AS (SELECT j.emotion, j.term, j.c AS posts, log2(j.c * total.n / (e.ec * t.tc)) AS pmi
+             scored AS (SELECT j.emotion, j.term, j.c AS posts, log2(j.c * total.n / (e.ec * t.tc)) AS pmi,
+                               log2(j.c * total.n / (e.ec * (t.tc + {SHRINK}))) AS pmi_shrunk
                         FROM joint j JOIN per_term t USING (term) JOIN per_emotion e USING (emotion), total
                         WHERE j.c >= {int(min_count)})
-        SELECT emotion, row_number() OVER (PARTITION BY emotion ORDER BY pmi DESC, posts DESC, term) AS rank,
-               term, posts, pmi
+        SELECT emotion, row_number() OVER (PARTITION BY emotion ORDER BY pmi_shrunk DESC, posts DESC, term) AS rank,
+               term, posts, pmi, pmi_shrunk
         FROM scored WHERE pmi > 0 QUALIFY rank <= {int(k)} ORDER BY emotion, rank"""
 
 

@@ -53,7 +53,7 @@ def build_report(results: Path, target: Path) -> CorpusReport:
         "shares_over_time": ("Dominant emotion over time", _shares_over_time(tables["shares_over_time"])),
         "vad_over_time": ("Valence, arousal, dominance over time", _vad_over_time(tables["vad_over_time"])),
         "groups": ("Groups side by side", _groups(tables["shares_by_group"])),
-        "top_terms": ("Terms most associated with each emotion (PMI)", _terms(tables["top_terms"])),
+        "top_terms": ("Terms most associated with each emotion (PMI, ranked with rare terms shrunk)", _terms(tables["top_terms"])),
     }
     sections, written = [], []
     for name, (title, fig) in figures.items():
@@ -157,9 +157,9 @@ def _terms(frame):
     fig, axes = plt.subplots(rows_needed, columns, figsize=(12, 3.2 * rows_needed), squeeze=False)
     for ax, emotion in zip(axes.flat, emotions):
         rows = frame[frame["emotion"] == emotion].sort_values("rank").head(10)
-        ax.barh(rows["term"][::-1], rows["pmi"][::-1], color=COLORS[emotion])
+        ax.barh(rows["term"][::-1], rows["pmi_shrunk"][::-1], color=COLORS[emotion])
         ax.set_title(emotion)
-        ax.set_xlabel("PMI (bits)")
+        ax.set_xlabel("PMI, shrunk towards 0 for rare terms (bits)")
     for ax in list(axes.flat)[len(emotions):]:
         ax.axis("off")
     fig.tight_layout()

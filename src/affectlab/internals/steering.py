@@ -1,7 +1,7 @@
 """Steering: add an emotion direction to one decoder block's output while the model runs.
 
 >>> dirs = emotion_directions(llm)
->>> with Steering(llm, dirs["joy"], layer=6, strength=4):
+>>> with Steering(llm, dirs["joy"], layer=9, strength=3):
 ...     llm.generate("Q: Tell me about your weekend.\\nA:", max_new_tokens=30, temperature=0.7, seed=0)
 
 ``strength`` multiplies the direction as computed (a mean difference of activations), so 1 moves the

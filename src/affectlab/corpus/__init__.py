@@ -8,9 +8,10 @@
 from affectlab.corpus.aggregate import aggregate
 from affectlab.corpus.engines import ENGINES, Engine, EngineError, LocalEngine, RayEngine
 from affectlab.corpus.plan import CorpusJob, plan_job
+from affectlab.corpus.report import ReportError, build_report
 from affectlab.corpus.run import ResumeError, RunManifest, run_corpus
 
 __all__ = [
-    "ENGINES", "CorpusJob", "Engine", "EngineError", "LocalEngine", "RayEngine", "ResumeError", "RunManifest",
-    "aggregate", "plan_job", "run_corpus",
+    "ENGINES", "CorpusJob", "Engine", "EngineError", "LocalEngine", "RayEngine", "ReportError", "ResumeError",
+    "RunManifest", "aggregate", "build_report", "plan_job", "run_corpus",
 ]

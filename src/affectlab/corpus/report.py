@@ -91,34 +91,26 @@ def _why(name: str) -> str:
 
 
 def _shares_over_time(frame):
+    return _over_time(frame, "emotion", EKMAN, "share", "share of posts (95% CI)", COLORS)
+
+
+def _vad_over_time(frame):
+    return _over_time(frame, "dimension", VAD, "mean", "mean on EmoBank's 1-5 scale (95% CI)", {})
+
+
+def _over_time(frame, series_column: str, series: tuple[str, ...], value: str, ylabel: str, colors: dict):
+    """One line per series over the time buckets of ``(all)``, each with its 95% band."""
     frame = frame[frame["group"] == ALL]
     if frame.empty:
         return None
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    for emotion in EKMAN:
-        rows = frame[frame["emotion"] == emotion].sort_values("bucket")
-        ax.plot(rows["bucket"], rows["share"], marker=".", label=emotion, color=COLORS[emotion])
-        ax.fill_between(rows["bucket"], rows["ci_low"], rows["ci_high"], color=COLORS[emotion], alpha=0.15)
-    ax.set_ylabel("share of posts (95% CI)")
-    ax.legend(ncol=4, fontsize=8)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    return fig
-
-
-def _vad_over_time(frame):
-    frame = frame[frame["group"] == ALL]
-    if frame.empty:
-        return None
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(10, 4))
-    for dimension in VAD:
-        rows = frame[frame["dimension"] == dimension].sort_values("bucket")
-        line, = ax.plot(rows["bucket"], rows["mean"], marker=".", label=dimension)
+    for name in series:
+        rows = frame[frame[series_column] == name].sort_values("bucket")
+        line, = ax.plot(rows["bucket"], rows[value], marker=".", label=name, color=colors.get(name))
         ax.fill_between(rows["bucket"], rows["ci_low"], rows["ci_high"], color=line.get_color(), alpha=0.15)
-    ax.set_ylabel("mean on EmoBank's 1-5 scale (95% CI)")
-    ax.legend(fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.legend(ncol=4, fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig

@@ -34,14 +34,23 @@ CREATE MACRO wilson_high(k, n) AS
 """
 
 
+def sql_path(path: Path | str) -> str:
+    """``path`` as a DuckDB string literal, quotes included."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def scores_glob(output: Path) -> str:
+    """The SQL literal matching every part file of a results folder."""
+    return sql_path(Path(output) / SCORES_DIR / "*" / "*.parquet")
+
+
 def scores_view(output: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with a view ``scores`` over every part file of ``output``."""
-    pattern = str(Path(output) / SCORES_DIR / "*" / "*.parquet").replace("'", "''")
     con = duckdb.connect()
     con.execute("SET memory_limit = '2GB'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    con.execute(f"CREATE VIEW scores AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = false)")
+    con.execute(f"CREATE VIEW scores AS SELECT * FROM read_parquet({scores_glob(output)}, hive_partitioning = false)")
     return con
 
 
@@ -73,7 +82,7 @@ def aggregate(
     for name, query in queries.items():
         target = Path(output) / AGGREGATES_DIR / f"{name}.parquet"
         with atomic_target(target) as tmp:
-            con.execute(f"COPY ({query}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)")
+            con.execute(f"COPY ({query}) TO {sql_path(tmp)} (FORMAT parquet)")
         written[name] = target
     con.close()
     return written

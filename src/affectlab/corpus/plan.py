@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from affectlab.errors import OptionError
-from affectlab.io.readers import START, InputFileError, Position, detect_format, read_rows
+from affectlab.io.readers import START, InputFileError, Position, detect_format, open_parquet, read_rows
 from affectlab.text.analyzer import RUNTIMES
 
 SCORES_DIR = "scores"
@@ -127,15 +127,7 @@ def plan_job(job: CorpusJob) -> Plan:
 
 def _chunk_starts(path: Path, fmt: str, text_column: str, every: int) -> tuple[list[tuple[Position, int]], int]:
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            parquet = pq.ParquetFile(path)
-        except Exception as exc:  # pyarrow raises several types for corrupt or foreign files
-            raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from exc
-        if text_column not in parquet.schema_arrow.names:
-            raise InputFileError(f"{path}: no column {text_column!r}; columns are: {', '.join(parquet.schema_arrow.names)}")
-        total = parquet.metadata.num_rows
+        total = open_parquet(path, text_column).metadata.num_rows
         return [(Position(s, s), min(every, total - s)) for s in range(0, total, every)], total
     starts: list[tuple[Position, int]] = []
     start, count, total = START, 0, 0

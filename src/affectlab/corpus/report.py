@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL
+from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL, sql_path
 from affectlab.corpus.run import MANIFEST
 from affectlab.errors import AffectlabError
 from affectlab.io.writers import atomic_write_text
@@ -44,7 +44,7 @@ class CorpusReport:
 def build_report(results: Path, target: Path) -> CorpusReport:
     results, target = Path(results), Path(target)
     manifest = _manifest(results)
-    tables = {p.stem: duckdb.sql(f"SELECT * FROM '{_quoted(p)}'").df() for p in (results / AGGREGATES_DIR).glob("*.parquet")}
+    tables = {p.stem: duckdb.sql(f"SELECT * FROM {sql_path(p)}").df() for p in (results / AGGREGATES_DIR).glob("*.parquet")}
     missing = {"shares_over_time", "shares_by_group", "vad_over_time", "top_terms", "examples"} - set(tables)
     if missing:
         raise ReportError(f"{results}: aggregates missing ({', '.join(sorted(missing))}); run `affectlab corpus run` again")
@@ -77,10 +77,6 @@ def _manifest(results: Path) -> dict:
     if manifest.get("state") != "complete":
         raise ReportError(f"{results}: the run is not complete (state {manifest.get('state')!r}); run it again to resume")
     return manifest
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _why(name: str) -> str:

@@ -8,7 +8,7 @@ the reason, and every score of :class:`~affectlab.text.result.TextAffect` as flo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +49,7 @@ class ChunkResult:
     errors: int
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return asdict(self)
 
 
 class ChunkScorer:

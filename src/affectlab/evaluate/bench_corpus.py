@@ -21,8 +21,10 @@ from pathlib import Path
 
 import duckdb
 
+from affectlab.corpus.aggregate import scores_glob
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
 from affectlab.errors import OptionError
+from affectlab.io.writers import atomic_target
 from affectlab.taxonomy import GOEMOTIONS
 
 COMMUNITIES = ("news", "climate", "health", "sports", "gaming")
@@ -59,11 +61,9 @@ def build_input(data_dir: Path, rows: int, path: Path, seed: int = 0) -> Path:
         return path
     texts = source_texts(data_dir)
     rng = random.Random(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
     schema = pa.schema([("id", pa.int64()), ("body", pa.string()), ("created_at", pa.timestamp("s", tz="UTC")),
                         ("community", pa.string())])
-    with pq.ParquetWriter(partial, schema) as out:
+    with atomic_target(path) as partial, pq.ParquetWriter(partial, schema) as out:
         for start in range(0, rows, 100_000):
             count = min(100_000, rows - start)
             ids = list(range(start, start + count))
@@ -71,7 +71,6 @@ def build_input(data_dir: Path, rows: int, path: Path, seed: int = 0) -> Path:
             times = [int(rng.uniform(_START, _END)) for _ in ids]
             groups = [rng.choice(COMMUNITIES) for _ in ids]
             out.write_table(pa.table({"id": ids, "body": bodies, "created_at": times, "community": groups}, schema=schema))
-    partial.replace(path)
     return path
 
 
@@ -132,8 +131,7 @@ def compare_scores(reference: Path, other: Path) -> dict:
         SELECT count(*) AS rows,
                count(*) FILTER (a.labels IS DISTINCT FROM b.labels OR a.status <> b.status) AS label_sets_differ,
                coalesce(max(greatest({diff})), 0) AS max_abs_diff
-        FROM read_parquet('{reference}/scores/*/*.parquet') a
-        JOIN read_parquet('{other}/scores/*/*.parquet') b USING (source, "row")"""
+        FROM read_parquet({scores_glob(reference)}) a JOIN read_parquet({scores_glob(other)}) b USING (source, "row")"""
     rows, differ, largest = duckdb.execute(query).fetchone()
     return {"rows_compared": rows, "label_sets_differ": differ, "max_abs_score_diff": float(largest)}
 

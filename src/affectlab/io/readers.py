@@ -158,14 +158,20 @@ def _csv_rows(table: Table, start: Position) -> Iterator[Row]:
             yield Row(number, record, None if error else record[table.text_column], error, Position(lines.offset, number))
 
 
-def _parquet_rows(table: Table, block_size: int, start: Position) -> Iterator[Row]:
+def open_parquet(path: Path, text_column: str):
+    """A ``pyarrow.parquet.ParquetFile`` that has ``text_column``, or :class:`InputFileError` saying why not."""
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(table.path)
+        parquet = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for corrupt or foreign files
-        raise InputFileError(f"{table.path}: not a readable Parquet file ({exc})") from exc
-    _require_column(table, parquet.schema_arrow.names)
+        raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from exc
+    _require_column(Table(Path(path), "parquet", text_column), parquet.schema_arrow.names)
+    return parquet
+
+
+def _parquet_rows(table: Table, block_size: int, start: Position) -> Iterator[Row]:
+    parquet = open_parquet(table.path, table.text_column)
     table.columns = list(parquet.schema_arrow.names)
     groups, skip, first = [], start.offset, 0
     for index in range(parquet.metadata.num_row_groups):

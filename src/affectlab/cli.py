@@ -224,12 +224,15 @@ def train_text_command(
     batch_size: int = 32,
     threads: int = 2,
     limit: Annotated[Optional[int], typer.Option(help="Use only the first N training texts (smoke runs).")] = None,
+    teacher: Annotated[Optional[Path], typer.Option(
+        help="A `train vad-teacher` run folder: learn VAD from its ratings of GoEmotions train as well.")] = None,
+    teacher_weight: float = 0.5,
 ) -> None:
     """Fine-tune the default text model (GoEmotions + EmoBank); thresholds tuned on dev."""
     from affectlab.train.text import TextRecipe, train_text
 
     recipe = TextRecipe(data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed, batch_size=batch_size,
-                        threads=threads, limit=limit)
+                        threads=threads, limit=limit, teacher=teacher, teacher_weight=teacher_weight)
     with user_errors(), progress_bar() as progress:
         task = progress.add_task("training", total=None)
 
@@ -241,6 +244,34 @@ def train_text_command(
 
         config = train_text(recipe, on_progress)
     out.print(f"artifact written to {out_dir} (epochs done: {config.trained['epochs_done']})")
+
+
+@train_app.command("vad-teacher")
+def train_vad_teacher_command(
+    data: DataOpt = DEFAULT_DATA_DIR,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where the ratings are written.")] = Path("runs/vad-teacher"),
+    epochs: int = 3,
+    seed: int = 13,
+    threads: int = 2,
+    limit: Annotated[Optional[int], typer.Option(help="Use only the first N texts of each set (smoke runs).")] = None,
+) -> None:
+    """Fine-tune all-mpnet-base-v2 on EmoBank and rate GoEmotions train with it (for `train text --teacher`)."""
+    from affectlab.train.vad_teacher import TeacherRecipe, train_vad_teacher
+
+    recipe = TeacherRecipe(data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed, threads=threads, limit=limit)
+    with user_errors(), progress_bar() as progress:
+        bar = progress.add_task("teacher", total=None)
+
+        def on_progress(record: dict) -> None:
+            if record["task"] == "dev":
+                progress.console.print({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
+                return
+            progress.update(bar, completed=record["step"], total=record["total"],
+                            description=f"epoch {record['epoch']} loss {record['loss']:.3f}")
+
+        summary = train_vad_teacher(recipe, on_progress)
+    out.print(f"ratings of {summary['texts']} texts written to {out_dir} "
+              f"(best dev valence r {summary['best_dev_valence_pearson']:.3f})")
 
 
 def run_training(train, recipe) -> None:

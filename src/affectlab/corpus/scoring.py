@@ -7,7 +7,6 @@ the reason, and every score of :class:`~affectlab.text.result.TextAffect` as flo
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pyarrow.parquet as pq
 
 from affectlab.corpus.plan import ChunkSpec, CorpusJob
 from affectlab.corpus.times import TimeError, parse_time
-from affectlab.io.readers import InputFileError, Row, read_rows
+from affectlab.io.readers import InputFileError, Row, is_missing, read_rows
 from affectlab.io.writers import atomic_target
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
 from affectlab.text.analyzer import Analyzer
@@ -84,7 +83,7 @@ class ChunkScorer:
             columns["row"].append(row.number)
             columns["text"].append(row.text if isinstance(row.text, str) else _as_text(row.record.get(self.job.text_column)))
             columns["time"].append(moment)
-            columns["group"].append(None if _missing(group) else str(group))
+            columns["group"].append(None if is_missing(group) else str(group))
             columns["status"].append(status)
             columns["error"].append(error)
             columns["time_error"].append(time_error)
@@ -114,16 +113,12 @@ def _status(row: Row, result: TextAffect) -> tuple[str, str | None]:
         return "error", row.error
     if result.error is None:
         return "ok", None
-    kind = "skipped" if _missing(row.text) or (isinstance(row.text, str) and not row.text.strip()) else "error"
+    kind = "skipped" if is_missing(row.text) or (isinstance(row.text, str) and not row.text.strip()) else "error"
     return kind, f"row {row.number}: {result.error}"
 
 
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _as_text(value: object) -> str | None:
-    return None if _missing(value) else str(value)
+    return None if is_missing(value) else str(value)
 
 
 def _unreadable(spec: ChunkSpec, reason: str) -> pa.Table:

@@ -11,6 +11,8 @@ import math
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from affectlab.io.readers import is_missing
+
 _LAYOUTS = (
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
     "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
@@ -32,7 +34,7 @@ def parse_time(value: object) -> datetime:
     >>> parse_time(1700000000).year
     2023
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         raise TimeError("time is missing")
     if isinstance(value, datetime):
         return _utc(value)

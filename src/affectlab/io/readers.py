@@ -38,6 +38,11 @@ class Position:
 START = Position()
 
 
+def is_missing(cell: object) -> bool:
+    """A cell that holds no value: None, or the float NaN that pandas and Parquet use for an empty cell."""
+    return cell is None or (isinstance(cell, float) and cell != cell)
+
+
 @dataclass
 class Row:
     number: int  # 1-based data row (line for txt/jsonl, record for csv/parquet)

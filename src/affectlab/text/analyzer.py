@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -19,6 +18,7 @@ import numpy as np
 from affectlab.encoders import load_tokenizer
 from affectlab.errors import AffectlabError, OptionError
 from affectlab.heads import HEAD_LAYOUT, head_slices
+from affectlab.io.readers import is_missing
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD, VAD_SCALE
 from affectlab.text.artifact import DEFAULT_MODEL, ArtifactConfig, resolve_artifact
 from affectlab.text.chunking import Chunk, chunk_texts
@@ -36,10 +36,8 @@ class InvalidText(AffectlabError, ValueError):
 
 def check_text(value: object) -> str:
     """Return ``value`` if it is analyzable text, else raise :class:`InvalidText` saying why."""
-    if value is None:
-        raise InvalidText("text is missing (None)")
-    if isinstance(value, float) and math.isnan(value):
-        raise InvalidText("text is missing (NaN)")
+    if is_missing(value):
+        raise InvalidText(f"text is missing ({'None' if value is None else 'NaN'})")
     if not isinstance(value, str):
         raise InvalidText(f"text must be a string, got {type(value).__name__}")
     if not value.strip():

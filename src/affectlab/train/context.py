@@ -40,8 +40,7 @@ from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, ContextExample, load_e
 from affectlab.evaluate.metrics import macro_f1_single
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
-from affectlab.train.optim import Optimizer, provenance, seed_everything
-from affectlab.train.text import bucketed_batches
+from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 
 TASKS = {
     "speaker-emotion": (ED_EMOTIONS, load_empathetic_dialogues, "valid"),

@@ -34,8 +34,7 @@ from affectlab.evaluate.dialogue import cause_pairs, cause_queries, predicted_sp
 from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_scores
 from affectlab.taxonomy import EKMAN
 from affectlab.text.artifact import WEIGHTS_FILE
-from affectlab.train.optim import Optimizer, provenance, seed_everything
-from affectlab.train.text import bucketed_batches
+from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 
 NEUTRAL_BIAS_GRID = np.round(np.arange(-3.0, 3.01, 0.1), 2)
 PAIR_THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)

@@ -1,4 +1,5 @@
-"""What every recipe shares: seeding, AdamW with linear warm-up and decay, and provenance."""
+"""What every recipe shares: seeding, length-bucketed batches, AdamW with linear warm-up and decay, and
+provenance."""
 
 from __future__ import annotations
 
@@ -19,6 +20,19 @@ def seed_everything(seed: int, threads: int) -> random.Random:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     return random.Random(seed)
+
+
+def bucketed_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffle, sort within pools of 50 batches by length, cut into batches, shuffle the batches."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    pool = batch_size * 50
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lengths.__getitem__)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
 
 
 class Optimizer:

@@ -4,7 +4,9 @@ Multi-task fine-tuning of all-MiniLM-L6-v2 with its embedding layer frozen:
 - GoEmotions train: binary cross-entropy on the 28 labels and on the authors' Ekman and sentiment
   groupings of the same gold labels (one head, three sigmoid blocks);
 - EmoBank train: mean squared error on standardized valence, arousal and dominance, one EmoBank batch
-  after every ``emobank_every`` GoEmotions batches.
+  after every ``emobank_every`` GoEmotions batches;
+- optionally (``teacher``): mean squared error against a base-size teacher's VAD ratings of the same
+  GoEmotions batch (:mod:`affectlab.train.vad_teacher`), so VAD is learned from 43k texts, not 8k.
 Batches are bucketed by length; AdamW with linear warm-up and decay. After each epoch the per-label
 thresholds are tuned on GoEmotions dev and the artifact is written, so an interrupted run keeps the
 last finished epoch. Test splits are never read here.
@@ -36,7 +38,8 @@ from affectlab.taxonomy import (
     group_labels,
 )
 from affectlab.text.artifact import ArtifactConfig
-from affectlab.train.optim import Optimizer, provenance, seed_everything
+from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
+from affectlab.train.vad_teacher import load_ratings
 from affectlab.text.model import AffectModel
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 
@@ -59,6 +62,8 @@ class TextRecipe:
     warmup: float = 0.1
     emobank_every: int = 4
     vad_weight: float = 1.0
+    teacher: Path | None = None  # a `train vad-teacher` run: its VAD ratings of GoEmotions train become targets too
+    teacher_weight: float = 0.5
     threads: int = 2
     limit: int | None = None  # train on the first N texts of each set only (smoke runs)
 
@@ -70,19 +75,6 @@ def class_targets(label_lists: list[list[str]]) -> np.ndarray:
         grouped = label_lists if mapping is None else [group_labels(ls, mapping) for ls in label_lists]
         blocks.append(multi_hot(grouped, names))
     return np.concatenate(blocks, axis=1)
-
-
-def bucketed_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Shuffle, sort within pools of 50 batches by length, cut into batches, shuffle the batches."""
-    order = list(range(len(lengths)))
-    rng.shuffle(order)
-    pool = batch_size * 50
-    batches = []
-    for start in range(0, len(order), pool):
-        chunk = sorted(order[start : start + pool], key=lengths.__getitem__)
-        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
-    rng.shuffle(batches)
-    return batches
 
 
 def _cycle(lengths: list[int], batch_size: int, rng: random.Random) -> Iterator[list[int]]:
@@ -134,6 +126,9 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
     eb_ids = _encode(tokenizer, eb_texts)
     vad_mean, vad_std = eb_vad.mean(0), eb_vad.std(0)
     eb_z = (eb_vad - vad_mean) / vad_std
+    teacher_z = None
+    if recipe.teacher is not None:
+        teacher_z = (load_ratings(recipe.teacher, ge_texts) - vad_mean) / vad_std
 
     ge_dev, eb_dev = load_goemotions("dev", recipe.data_dir), load_emobank("dev", recipe.data_dir)
     dev_ge_ids, dev_ge_targets = _encode(tokenizer, ge_dev.texts), class_targets(ge_dev.labels)
@@ -157,6 +152,8 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
             ids, mask = pad_batch([ge_ids[r] for r in rows])
             out = model(torch.from_numpy(ids), torch.from_numpy(mask))
             loss = bce(out[:, :n_class], torch.from_numpy(ge_targets[rows]))
+            if teacher_z is not None:
+                loss = loss + recipe.teacher_weight * mse(out[:, vad_slice], torch.from_numpy(teacher_z[rows]))
             optimizer.step(loss)
             step += 1
             record = {"epoch": epoch, "step": step, "total": total, "task": "goemotions", "loss": loss.item()}

@@ -87,6 +87,15 @@ def test_directions_are_consistent_and_survive_a_round_trip(llm, directions, tmp
         EmotionDirections.load(tmp_path / "junk.safetensors")
 
 
+def test_centered_directions_drop_what_the_emotions_share(llm, directions):
+    centered = emotion_directions(llm, method="centered", layers=[9])
+    shared = directions.emotion_similarity(9)
+    apart = centered.emotion_similarity(9)
+    pairs = [(a, b) for a in centered.emotions for b in centered.emotions if a < b]
+    assert np.mean([apart[a][b] for a, b in pairs]) < np.mean([shared[a][b] for a, b in pairs]) - 0.3
+    assert np.isclose(np.linalg.norm(centered["joy"].at(9)), np.linalg.norm(directions["joy"].at(9)), rtol=1e-4)
+
+
 def test_steering_moves_the_next_word_towards_the_emotion_and_then_lets_go(llm, directions):
     def happy_over_sad():
         happy, sad = llm.score("Q: How do you feel today?\nA: I feel", [" happy", " sad"])
@@ -110,6 +119,10 @@ def test_closed_loop_arms_on_two_prompts(llm, analyzer, directions):
         assert 0 <= r.accuracy <= r.accuracy_of_six + 1e-9 <= 1 + 1e-9 and len(r.outputs) == 2
         assert r.perplexity > 1 and 0 <= r.repetition <= 1
     json.dumps([r.to_dict() for r in results])
+    # a strength per emotion: joy as before (same batch, same seed), anger not steered this time
+    each = run_arms(llm, analyzer, directions, ["Tell me about your weekend.", "How was the drive?"], layer=6,
+                    strength={"joy": 4, "anger": 0}, arms=("steered",), emotions=["joy", "anger"])
+    assert each[0].outputs == results[2].outputs and each[1].outputs != results[3].outputs
     assert repetition("a b c a b c a b c") > 0.5 and repetition("one two three four") == 0.0
     assert np.isnan(perplexities(llm, ["Q:"], [""])[0])
 

@@ -15,7 +15,7 @@ from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 
 DEFAULT_LAYER = 9  # chosen on the dev prompts by `affectlab eval steering` (reports/eval-steering.json)
 DEFAULT_STRENGTH = 3.0
-MethodOpt = Annotated[str, typer.Option(help="mean_diff or pca.")]
+MethodOpt = Annotated[str, typer.Option(help="mean_diff, pca or centered (contrast with the other emotions).")]
 
 
 def _local_llm(llm: str, model: Optional[str], base_url: Optional[str], api_key: Optional[str], threads):
@@ -136,7 +136,7 @@ def steer(
 
 @eval_app.command("probes")
 def eval_probes_command(
-    ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, reports: ReportsOpt = Path("reports"),
+    ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, reports_dir: ReportsOpt = Path("reports"),
     llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
 ) -> None:
     """Probes on GoEmotions (Ekman) and DailyDialog → reports/eval-probes-<data>.json and .png."""
@@ -148,12 +148,12 @@ def eval_probes_command(
         for dataset in PROBE_DATASETS:
             report = _run_probes(dataset, data, lm, seed)
             out.print(_probe_table(report))
-            _write(report, reports / f"eval-probes-{dataset}.json", invoked_command(ctx), plot_probes)
+            _write(report, reports_dir / f"eval-probes-{dataset}.json", invoked_command(ctx), plot_probes)
 
 
 @eval_app.command("steering")
 def eval_steering_command(
-    ctx: typer.Context, reports: ReportsOpt = Path("reports"),
+    ctx: typer.Context, reports_dir: ReportsOpt = Path("reports"),
     layers: Annotated[str, typer.Option(help="Layers swept, comma-separated.")] = "3,6,9,12",
     strengths: Annotated[str, typer.Option(help="Strengths swept, comma-separated.")] = "2,3,4,6",
     method: MethodOpt = "mean_diff", samples: Annotated[int, typer.Option(help="Samples per test prompt.")] = 2,
@@ -181,9 +181,9 @@ def eval_steering_command(
                         f"strength {report['sweep']['chosen']['strength']}), judged by {report['classifier']}")
     for column in ("arm", "accuracy (7)", "accuracy (6)", "perplexity", "ratio", "repetition"):
         table.add_column(column, justify="right")
-    for arm in ("unsteered", "prompted", "steered"):
+    for arm in ("unsteered", "prompted", "steered", "steered_per_emotion"):
         r = test[arm]
         table.add_row(arm, f"{r['accuracy']:.3f}", f"{r['accuracy_of_six']:.3f}", f"{r['perplexity']:.1f}",
                       f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}")
     out.print(table)
-    _write(report, reports / "eval-steering.json", invoked_command(ctx), plot_steering)
+    _write(report, reports_dir / "eval-steering.json", invoked_command(ctx), plot_steering)

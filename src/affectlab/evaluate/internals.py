@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load
 from affectlab.evaluate.metrics import macro_f1_single
 from affectlab.internals.capture import capture_pooled
 from affectlab.internals.closed_loop import load_prompts, overall, run_arms
-from affectlab.internals.directions import emotion_directions
+from affectlab.internals.directions import METHODS, emotion_directions
 from affectlab.internals.layers import InternalsError, decoder_layers
 from affectlab.internals.probes import score_probes, train_probes
 from affectlab.internals.zero_shot import zero_shot_scores
@@ -110,13 +111,21 @@ def eval_probes(llm, dataset: str = "goemotions-ekman", data_dir: Path = DEFAULT
     }
 
 
+def _best(points: list[dict], max_perplexity_ratio: float) -> dict:
+    """The most accurate point whose perplexity ratio is within bounds (all points if none is); ties go to
+    the more fluent one."""
+    fluent = [p for p in points if p["perplexity_ratio"] <= max_perplexity_ratio] or points
+    return max(fluent, key=lambda p: (p["accuracy"], -p["perplexity_ratio"]))
+
+
 def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], max_perplexity_ratio: float = 2.0,
                   method: str = "mean_diff", samples: int = 2, seed: int = 0, on_progress: Progress = None) -> dict:
     """Directions from the packaged scenarios; (layer, strength) chosen on the dev prompts as the best mean
-    expression accuracy whose perplexity stays within ``max_perplexity_ratio`` of the unsteered output's;
-    then every arm on the test prompts."""
+    expression accuracy whose perplexity stays within ``max_perplexity_ratio`` of the unsteered output's,
+    and at that layer a strength for each emotion chosen the same way from that emotion's dev figures;
+    then every arm on the test prompts (``steered``: one strength, ``steered_per_emotion``: each its own)."""
     template, dev_prompts, test_prompts = load_prompts()
-    directions = {m: emotion_directions(llm, method=m) for m in ("mean_diff", "pca")}
+    directions = {m: emotion_directions(llm, method=m) for m in METHODS}
     chosen_directions = directions[method]
 
     dev_plain = overall(run_arms(llm, analyzer, None, dev_prompts, arms=("unsteered",), seed=seed,
@@ -124,18 +133,27 @@ def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], m
     sweep = []
     for layer in layers:
         for strength in strengths:
-            figures = overall(run_arms(llm, analyzer, chosen_directions, dev_prompts, layer=layer, strength=strength,
-                                       seed=seed, template=template, on_progress=on_progress), "steered")
+            results = run_arms(llm, analyzer, chosen_directions, dev_prompts, layer=layer, strength=strength,
+                               seed=seed, template=template, on_progress=on_progress)
+            figures = overall(results, "steered")
             sweep.append({"layer": layer, "strength": strength, **figures,
-                          "perplexity_ratio": figures["perplexity"] / dev_plain["perplexity"]})
-    fluent = [s for s in sweep if s["perplexity_ratio"] <= max_perplexity_ratio] or sweep
-    pick = max(fluent, key=lambda s: (s["accuracy"], -s["perplexity_ratio"]))
+                          "perplexity_ratio": figures["perplexity"] / dev_plain["perplexity"],
+                          "per_emotion": {r.emotion: {"accuracy": r.accuracy,
+                                                      "perplexity_ratio": r.perplexity / dev_plain["perplexity"]}
+                                          for r in results}})
+    pick = _best(sweep, max_perplexity_ratio)
+    at_layer = [s for s in sweep if s["layer"] == pick["layer"]]
+    per_emotion = {e: _best([{"strength": s["strength"], **s["per_emotion"][e]} for s in at_layer],
+                            max_perplexity_ratio)["strength"] for e in chosen_directions.emotions}
 
     test = run_arms(llm, analyzer, chosen_directions, test_prompts, layer=pick["layer"], strength=pick["strength"],
                     arms=("unsteered", "prompted", "steered"), samples=samples, seed=seed + 1000, template=template,
                     on_progress=on_progress)
+    test += [replace(r, arm="steered_per_emotion") for r in run_arms(
+        llm, analyzer, chosen_directions, test_prompts, layer=pick["layer"], strength=per_emotion,
+        samples=samples, seed=seed + 1000, template=template, on_progress=on_progress)]
     plain = overall(test, "unsteered")
-    arms = {arm: overall(test, arm) for arm in ("prompted", "steered")}
+    arms = {arm: overall(test, arm) for arm in ("prompted", "steered", "steered_per_emotion")}
     for figures in arms.values():
         figures["perplexity_ratio"] = figures["perplexity"] / plain["perplexity"]
     return {
@@ -149,7 +167,7 @@ def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], m
         "mean_diff_vs_pca_cosine": {e: [float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
                                         for a, b in zip(directions["mean_diff"].vectors[e], directions["pca"].vectors[e])]
                                     for e in chosen_directions.emotions},
-        "sweep": {"dev_unsteered": dev_plain, "points": sweep, "chosen": pick,
+        "sweep": {"dev_unsteered": dev_plain, "points": sweep, "chosen": pick, "chosen_per_emotion": per_emotion,
                   "rule": f"best dev accuracy with perplexity ratio <= {max_perplexity_ratio}"},
         "test": {"unsteered": plain, **arms, "per_emotion": [r.to_dict() for r in test]},
     }

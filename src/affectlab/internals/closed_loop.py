@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 
@@ -82,13 +82,15 @@ def _geometric_mean(values: list[float]) -> float:
 
 
 def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Sequence[str], *, layer: int = 0,
-             strength: float = 0.0, arms: Sequence[str] = ("steered",), emotions: Sequence[str] | None = None,
+             strength: float | Mapping[str, float] = 0.0, arms: Sequence[str] = ("steered",), emotions: Sequence[str] | None = None,
              samples: int = 1, seed: int = 0, template: str = "Q: {prompt}\nA:",
              on_progress: Callable[[int], None] | None = None) -> list[ArmResult]:
     """Each arm on every (emotion, prompt, sample); all emotions run as one batch per sample, each row
     steered by its own emotion's direction. The ``unsteered`` arm runs each prompt once and is scored against
-    every emotion (how often plain output already reads as it: the floor)."""
+    every emotion (how often plain output already reads as it: the floor). ``strength`` may be one number
+    or one per emotion."""
     emotions = list(emotions or (directions.emotions if directions else ADJECTIVES))
+    scale = strength if isinstance(strength, Mapping) else dict.fromkeys(emotions, strength)
     plain = [template.format(prompt=p) for p in prompts]
     results = []
     for arm in arms:
@@ -99,8 +101,8 @@ def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Seque
                       for e, k in rows]
             options = {**SAMPLING, "seed": seed + sample}
             if arm == "steered":
-                matrix = np.stack([directions[e].at(layer) for e, _ in rows])
-                with Steering(llm, matrix, layer, strength):
+                matrix = np.stack([directions[e].at(layer) * scale[e] for e, _ in rows])
+                with Steering(llm, matrix, layer, 1.0):
                     generated = llm.generate_batch(inputs, **options)
             else:
                 generated = llm.generate_batch(inputs, **options)

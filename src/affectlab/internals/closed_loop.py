@@ -82,8 +82,8 @@ def _geometric_mean(values: list[float]) -> float:
 
 
 def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Sequence[str], *, layer: int = 0,
-             strength: float | Mapping[str, float] = 0.0, arms: Sequence[str] = ("steered",), emotions: Sequence[str] | None = None,
-             samples: int = 1, seed: int = 0, template: str = "Q: {prompt}\nA:",
+             strength: float | Mapping[str, float] = 0.0, arms: Sequence[str] = ("steered",),
+             emotions: Sequence[str] | None = None, samples: int = 1, seed: int = 0, template: str = "Q: {prompt}\nA:",
              on_progress: Callable[[int], None] | None = None) -> list[ArmResult]:
     """Each arm on every (emotion, prompt, sample); all emotions run as one batch per sample, each row
     steered by its own emotion's direction. The ``unsteered`` arm runs each prompt once and is scored against

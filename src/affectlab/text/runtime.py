@@ -24,7 +24,7 @@ class Runtime(Protocol):
 class TorchRuntime:
     name = "torch"
 
-    def __init__(self, model) -> None:  # an AffectModel in eval mode
+    def __init__(self, model) -> None:  # any (ids, mask) → outputs torch module in eval mode
         self.model = model
 
     def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:

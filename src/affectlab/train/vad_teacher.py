@@ -18,16 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tokenizers import Tokenizer
 from torch import nn
 
-from affectlab.encoders.minilm import mean_pool
+from affectlab.encoders.finetuned import freeze_embeddings
+from affectlab.encoders.minilm import load_tokenizer, mean_pool
 from affectlab.encoders.mpnet import TEACHER_MODEL, teacher_model_dir
 from affectlab.errors import AffectlabError
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
 from affectlab.evaluate.metrics import pearson
 from affectlab.io.writers import atomic_target, atomic_write_text
-from affectlab.text.runtime import pad_batch, run_sorted
+from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 
 RATINGS_FILE = "goemotions-train-vad.npy"
@@ -71,15 +71,6 @@ class VadTeacher(nn.Module):
         return self.head(mean_pool(states, attention_mask))
 
 
-class _Runtime:
-    def __init__(self, model: VadTeacher) -> None:
-        self.model = model
-
-    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            return self.model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask)).numpy()
-
-
 def texts_digest(texts: list[str]) -> str:
     digest = hashlib.sha256()
     for text in texts:
@@ -95,18 +86,11 @@ def load_ratings(folder: Path, texts: list[str]) -> np.ndarray:
     return np.load(Path(folder) / RATINGS_FILE)
 
 
-def _tokenizer(max_length: int) -> Tokenizer:
-    tokenizer = Tokenizer.from_file(str(teacher_model_dir() / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(max_length=max_length)
-    return tokenizer
-
-
 def train_vad_teacher(recipe: TeacherRecipe, on_progress: Callable[[dict], None] | None = None) -> dict:
     """Fine-tune, keep the best dev epoch, rate GoEmotions train; returns the summary written beside."""
     started = time.time()
     rng = seed_everything(recipe.seed, recipe.threads)
-    tokenizer = _tokenizer(recipe.max_length)
+    tokenizer = load_tokenizer(recipe.max_length, teacher_model_dir())
     train, dev = load_emobank("train", recipe.data_dir), load_emobank("dev", recipe.data_dir)
     train_ids = [e.ids for e in tokenizer.encode_batch(train.texts[: recipe.limit])]
     dev_ids = [e.ids for e in tokenizer.encode_batch(dev.texts[: recipe.limit])]
@@ -116,9 +100,7 @@ def train_vad_teacher(recipe: TeacherRecipe, on_progress: Callable[[dict], None]
     z = (vad - mean) / std
 
     model = VadTeacher()
-    for name, param in model.named_parameters():
-        if name.startswith("encoder.embeddings."):
-            param.requires_grad_(False)
+    freeze_embeddings(model)
     per_epoch = -(-len(train_ids) // recipe.batch_size)
     total = per_epoch * recipe.epochs
     optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
@@ -134,7 +116,7 @@ def train_vad_teacher(recipe: TeacherRecipe, on_progress: Callable[[dict], None]
             if on_progress is not None:
                 on_progress({"epoch": epoch, "step": step, "total": total, "task": "emobank", "loss": loss.item()})
         model.eval()
-        predicted = run_sorted(_Runtime(model), dev_ids, 64) * std + mean
+        predicted = run_sorted(TorchRuntime(model), dev_ids, 64) * std + mean
         metrics = {f"{d}_pearson": pearson(predicted[:, i], dev_vad[:, i]) for i, d in enumerate(DIMENSIONS)}
         history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), **metrics})
         if on_progress is not None:
@@ -146,7 +128,7 @@ def train_vad_teacher(recipe: TeacherRecipe, on_progress: Callable[[dict], None]
     model.eval()
     goemotions = load_goemotions("train", recipe.data_dir).texts[: recipe.limit]
     ids = [e.ids for e in tokenizer.encode_batch(goemotions)]
-    ratings = run_sorted(_Runtime(model), ids, 64) * std + mean
+    ratings = run_sorted(TorchRuntime(model), ids, 64) * std + mean
     out_dir = Path(recipe.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_target(out_dir / RATINGS_FILE) as tmp, tmp.open("wb") as handle:

@@ -33,6 +33,10 @@ def test_binary_and_span_scores():
     assert span_f1("", "") == 1.0 and span_f1("x", "") == 0.0
     spans = span_scores(["see a movie", "", "oops"], [["a film", "see a movie"], [], []])
     assert spans["em_pos"] == 1.0 and spans["f1_neg"] == 0.5 and spans["f1"] == pytest.approx(2 / 3)
+    # overlapping without nesting: token credit in F1_pos, none under the RECCON script's rule
+    overlap = span_scores(["movie tomorrow night", "a movie", ""], [["see a movie tomorrow"]] * 3)
+    assert overlap["f1_pos"] == pytest.approx((2 / 3 + 1 / 2 + 0) / 3)
+    assert overlap["f1_pos_nested"] == pytest.approx((0 + 1 / 2 + 0) / 3)
 
 
 @needs_data

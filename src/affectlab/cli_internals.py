@@ -160,7 +160,8 @@ def eval_steering_command(
     llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
 ) -> None:
     """Closed-loop steering: sweep layer and strength on dev prompts, then steered vs. prompted vs. unsteered
-    on the test prompts, judged by affectlab's text model → reports/eval-steering.json and .png."""
+    on the test prompts, judged by affectlab's text model → reports/eval-steering.json and .png
+    (eval-steering-<method>.* for a method other than mean_diff)."""
     from affectlab import Analyzer
     from affectlab.evaluate.internals import eval_steering
     from affectlab.internals.plot import plot_steering
@@ -186,4 +187,5 @@ def eval_steering_command(
         table.add_row(arm, f"{r['accuracy']:.3f}", f"{r['accuracy_of_six']:.3f}", f"{r['perplexity']:.1f}",
                       f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}")
     out.print(table)
-    _write(report, reports_dir / "eval-steering.json", invoked_command(ctx), plot_steering)
+    name = "eval-steering" if method == "mean_diff" else f"eval-steering-{method}"
+    _write(report, reports_dir / f"{name}.json", invoked_command(ctx), plot_steering)

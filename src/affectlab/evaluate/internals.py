@@ -14,7 +14,7 @@ from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load
 from affectlab.evaluate.metrics import macro_f1_single
 from affectlab.internals.capture import capture_pooled
 from affectlab.internals.closed_loop import load_prompts, overall, run_arms
-from affectlab.internals.directions import METHODS, emotion_directions
+from affectlab.internals.directions import METHODS, scenario_states
 from affectlab.internals.layers import InternalsError, decoder_layers
 from affectlab.internals.probes import score_probes, train_probes
 from affectlab.internals.zero_shot import zero_shot_scores
@@ -125,7 +125,8 @@ def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], m
     and at that layer a strength for each emotion chosen the same way from that emotion's dev figures;
     then every arm on the test prompts (``steered``: one strength, ``steered_per_emotion``: each its own)."""
     template, dev_prompts, test_prompts = load_prompts()
-    directions = {m: emotion_directions(llm, method=m) for m in METHODS}
+    states = scenario_states(llm)
+    directions = {m: states.directions(m) for m in METHODS}
     chosen_directions = directions[method]
 
     dev_plain = overall(run_arms(llm, analyzer, None, dev_prompts, arms=("unsteered",), seed=seed,

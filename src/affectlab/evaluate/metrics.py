@@ -105,14 +105,19 @@ def span_scores(predicted: list[str], gold: list[list[str]]) -> dict:
     """RECCON span-extraction scores over (target, candidate) pairs. ``gold`` holds each pair's annotated
     spans (several where annotators marked more than one; the best-matching one counts, as in SQuAD), or
     ``[]`` where the turn is not a cause: exact match and F1 on the cause pairs, F1 on the other pairs
-    (an empty prediction scores 1), and F1 over all pairs."""
+    (an empty prediction scores 1), and F1 over all pairs. ``f1_pos_nested`` is F1_pos as the RECCON
+    authors' scoring script (``eval_qa.py``) counts it: a span that neither contains the gold span nor lies
+    inside it scores 0 instead of its token overlap."""
     exact = [any(_answer_tokens(p) == _answer_tokens(g) for g in golds or [""]) for p, golds in zip(predicted, gold)]
     f1 = [max(span_f1(p, g) for g in golds or [""]) for p, golds in zip(predicted, gold)]
+    nested = [max((span_f1(p, g) if p.strip() and (p.strip() in g or g.strip() in p) else 0.0) for g in golds)
+              if golds else 0.0 for p, golds in zip(predicted, gold)]
     pos = [i for i, golds in enumerate(gold) if golds]
     neg = [i for i, golds in enumerate(gold) if not golds]
     return {
         "em_pos": _mean([exact[i] for i in pos]),
         "f1_pos": _mean([f1[i] for i in pos]),
+        "f1_pos_nested": _mean([nested[i] for i in pos]),
         "f1_neg": _mean([f1[i] for i in neg]),
         "f1": _mean(f1),
         "pairs": len(gold),

@@ -3,14 +3,21 @@ contrast set, and steering with them (local backends only)."""
 
 from affectlab.internals.capture import capture
 from affectlab.internals.closed_loop import run_arms
-from affectlab.internals.directions import EmotionDirections, EmotionVector, emotion_directions, load_scenarios
+from affectlab.internals.directions import (
+    EmotionDirections,
+    EmotionVector,
+    ScenarioStates,
+    emotion_directions,
+    load_scenarios,
+    scenario_states,
+)
 from affectlab.internals.layers import InternalsError, decoder_layers
 from affectlab.internals.probes import LayerProbes, LayerScore, score_probes, train_probes
 from affectlab.internals.steering import Steering
 from affectlab.internals.zero_shot import zero_shot_scores
 
 __all__ = [
-    "EmotionDirections", "EmotionVector", "InternalsError", "LayerProbes", "LayerScore", "Steering", "capture",
-    "decoder_layers", "emotion_directions", "load_scenarios", "run_arms", "score_probes", "train_probes",
-    "zero_shot_scores",
+    "EmotionDirections", "EmotionVector", "InternalsError", "LayerProbes", "LayerScore", "ScenarioStates",
+    "Steering", "capture", "decoder_layers", "emotion_directions", "load_scenarios", "run_arms",
+    "scenario_states", "score_probes", "train_probes", "zero_shot_scores",
 ]

@@ -12,6 +12,8 @@ difference so that strengths mean the same for all three.
 >>> dirs = emotion_directions(llm)                         # the packaged scenarios
 >>> dirs["joy"].at(6)                                      # a [hidden] numpy vector
 >>> dirs.save("gemma-emotions.safetensors"); EmotionDirections.load("gemma-emotions.safetensors")
+>>> states = scenario_states(llm)                          # capture once, then any method
+>>> states.directions("centered")
 """
 
 from __future__ import annotations
@@ -121,12 +123,44 @@ def _mean_pairwise_cosine(rows: np.ndarray) -> float:
     return float((sims.sum() - n) / (n * (n - 1)))
 
 
-def emotion_directions(llm, scenarios: list[dict] | None = None, emotions: list[str] | None = None, *,
-                       method: str = "mean_diff", layers: list[int] | None = None,
-                       batch_size: int = 16) -> EmotionDirections:
-    """One direction per emotion and layer from ``scenarios`` (default: the packaged contrast set)."""
-    if method not in METHODS:
-        raise InternalsError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+@dataclass(frozen=True)
+class ScenarioStates:
+    """What the directions are computed from: ``h(s, e) - h(s, neutral)`` for every scenario, emotion and
+    layer. Capturing is the costly part; every method reads the same states."""
+
+    model: str
+    emotions: list[str]
+    layers: tuple[int, ...]
+    differences: np.ndarray  # [scenario, emotion, layer, hidden]
+
+    def directions(self, method: str = "mean_diff") -> EmotionDirections:
+        if method not in METHODS:
+            raise InternalsError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+        differences = self.differences
+        if method == "centered":
+            lengths = np.linalg.norm(differences.mean(0), axis=-1, keepdims=True)  # [emotion, layer, 1]
+            differences = differences - differences.mean(1, keepdims=True)
+        vectors, consistency = {}, {}
+        for j, emotion in enumerate(self.emotions):
+            per_scenario = differences[:, j]
+            mean = per_scenario.mean(0)
+            if method == "centered":
+                mean = mean / (np.linalg.norm(mean, axis=-1, keepdims=True) + 1e-12) * lengths[j]
+            if method == "pca":
+                axes = []
+                for layer in range(len(self.layers)):
+                    _, _, vt = np.linalg.svd(per_scenario[:, layer], full_matrices=False)
+                    axis = vt[0] * np.sign(vt[0] @ mean[layer])
+                    axes.append(axis * (axis @ mean[layer]))
+                mean = np.stack(axes)
+            vectors[emotion] = mean.astype(np.float32)
+            consistency[emotion] = [_mean_pairwise_cosine(per_scenario[:, layer]) for layer in range(len(self.layers))]
+        return EmotionDirections(self.model, method, self.layers, vectors, consistency)
+
+
+def scenario_states(llm, scenarios: list[dict] | None = None, emotions: list[str] | None = None, *,
+                    layers: list[int] | None = None, batch_size: int = 16) -> ScenarioStates:
+    """Capture every variant of ``scenarios`` (default: the packaged contrast set) at ``layers`` (default all)."""
     if scenarios is None:
         default_emotions, scenarios = load_scenarios()
         emotions = emotions or default_emotions
@@ -142,23 +176,13 @@ def emotion_directions(llm, scenarios: list[dict] | None = None, emotions: list[
     chosen = list(range(len(decoder_layers(llm)))) if layers is None else list(layers)
     states = capture(llm, texts, layers=chosen, batch_size=batch_size).reshape(len(scenarios), len(variants),
                                                                                len(chosen), -1)
-    differences = states[:, 1:] - states[:, :1]  # [scenario, emotion, layer, hidden]
-    if method == "centered":
-        lengths = np.linalg.norm(differences.mean(0), axis=-1, keepdims=True)  # [emotion, layer, 1]
-        differences = differences - differences.mean(1, keepdims=True)
-    vectors, consistency = {}, {}
-    for j, emotion in enumerate(emotions):
-        per_scenario = differences[:, j]
-        mean = per_scenario.mean(0)
-        if method == "centered":
-            mean = mean / (np.linalg.norm(mean, axis=-1, keepdims=True) + 1e-12) * lengths[j]
-        if method == "pca":
-            axes = []
-            for layer in range(len(chosen)):
-                _, _, vt = np.linalg.svd(per_scenario[:, layer], full_matrices=False)
-                axis = vt[0] * np.sign(vt[0] @ mean[layer])
-                axes.append(axis * (axis @ mean[layer]))
-            mean = np.stack(axes)
-        vectors[emotion] = mean.astype(np.float32)
-        consistency[emotion] = [_mean_pairwise_cosine(per_scenario[:, layer]) for layer in range(len(chosen))]
-    return EmotionDirections(llm.name, method, tuple(chosen), vectors, consistency)
+    return ScenarioStates(llm.name, list(emotions), tuple(chosen), states[:, 1:] - states[:, :1])
+
+
+def emotion_directions(llm, scenarios: list[dict] | None = None, emotions: list[str] | None = None, *,
+                       method: str = "mean_diff", layers: list[int] | None = None,
+                       batch_size: int = 16) -> EmotionDirections:
+    """One direction per emotion and layer from ``scenarios`` (default: the packaged contrast set)."""
+    if method not in METHODS:
+        raise InternalsError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    return scenario_states(llm, scenarios, emotions, layers=layers, batch_size=batch_size).directions(method)

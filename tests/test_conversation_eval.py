@@ -9,7 +9,7 @@ from affectlab.cli import app
 from affectlab.dialogue import ConversationAnalyzer
 from affectlab.evaluate.datasets import load_dailydialog, load_reccon
 from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_f1, span_scores
-from conftest import DATA_DIR, needs_data
+from conftest import DATA_DIR, needs_data, needs_teacher
 
 runner = CliRunner()
 
@@ -90,3 +90,88 @@ def test_train_smoke_run_writes_a_loadable_artifact(tmp_path, task):
         assert len(analyzer.analyze(turns, causes=False).turns) == 2
     else:
         assert len(analyzer.cause_candidates(turns, [(1, "joy")])[0]) == 2
+
+
+def _fake_cause_teacher(folder, chosen, digest=None):
+    """What `train cause-teacher` writes, without the base-size encoder: the turn just before each target
+    (the target itself when it opens the conversation) rated a cause, its first word the span."""
+    from affectlab.train.cause_ratings import RATINGS_FILE, targets_digest
+
+    ratings = []
+    for dialogue, target in chosen:
+        cause = max(0, target - 1)
+        first_word = len(dialogue.texts[cause].split()[0])
+        ratings.append({"dialogue": dialogue.id, "target": target,
+                        "probs": [0.9 if turn == cause else 0.05 for turn in range(target + 1)],
+                        "spans": [[0, first_word if turn == cause else 1] for turn in range(target + 1)]})
+    folder.mkdir()
+    (folder / RATINGS_FILE).write_text(json.dumps({
+        "targets": len(chosen), "targets_sha256": digest or targets_digest(chosen), "threshold": 0.5,
+        "ratings": ratings}))
+
+
+@needs_data
+def test_transfer_targets_leave_out_every_reccon_conversation():
+    from affectlab.train.cause_ratings import _opening, transfer_targets
+
+    chosen = transfer_targets(DATA_DIR, 300)
+    annotated = {_opening(d) for name in ("dailydialog_train", "dailydialog_valid", "dailydialog_test")
+                 for d in load_reccon(name, DATA_DIR)}
+    assert len(chosen) >= 300
+    assert not {_opening(d) for d, _ in chosen} & annotated
+    assert all(d.emotions[t] != "neutral" for d, t in chosen)
+    # whole conversations: every non-neutral turn of a chosen conversation is a target
+    dialogues = {d.id: d for d, _ in chosen}
+    assert len(chosen) == sum(sum(e != "neutral" for e in d.emotions) for d in dialogues.values())
+
+
+@needs_data
+def test_cause_teacher_ratings_become_pair_and_span_targets(tmp_path):
+    from affectlab.dialogue.packing import TurnTokenizer
+    from affectlab.train.cause_ratings import transfer_targets
+    from affectlab.train.dialogue import DialogueRecipe, _teacher_examples
+
+    chosen = transfer_targets(DATA_DIR, 20)
+    _fake_cause_teacher(tmp_path / "teacher", chosen)
+    recipe = DialogueRecipe(task="causes", data_dir=DATA_DIR, teacher=tmp_path / "teacher")
+    tokenizer = TurnTokenizer(recipe.turn_tokens)
+    examples = _teacher_examples(recipe.teacher, tokenizer, recipe)
+    texts = {(t, tuple(tokenizer.turns([d.texts[t]])[0].ids)): d.texts for d, t in chosen}
+    assert len(examples) >= len(chosen)
+    for packed, query, labels, spans in examples:
+        cause = max(0, query.target - 1)
+        assert labels == [0.9 if turn == cause else 0.05 for turn in packed.turns]
+        # the span sits in the cause's slot and is its first word, in the student's own tokens
+        assert [slot for slot, _, _ in spans] == ([packed.turns.index(cause) + 1] if cause in packed.turns else [])
+        if not spans:
+            continue
+        _, first, last = spans[0]
+        first_word = texts[query.target, tuple(query.tokens[query.target].ids)][cause].split()[0]
+        assert first == 0 and query.tokens[cause].offsets[last][1] == len(first_word)
+    result = runner.invoke(app, ["train", "causes", "--data", str(DATA_DIR), "--limit", "4", "--epochs", "1",
+                                 "--teacher", str(tmp_path / "teacher"), "--out", str(tmp_path / "student")])
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "student" / "config.json").read_text())
+    assert config["trained"]["recipe"]["teacher"] == str(tmp_path / "teacher")
+
+
+@needs_data
+def test_cause_ratings_of_other_conversations_are_refused(tmp_path):
+    from affectlab.train.cause_ratings import transfer_targets
+
+    _fake_cause_teacher(tmp_path / "teacher", transfer_targets(DATA_DIR, 20), digest="0" * 64)
+    result = runner.invoke(app, ["train", "causes", "--data", str(DATA_DIR), "--limit", "4", "--epochs", "1",
+                                 "--teacher", str(tmp_path / "teacher"), "--out", str(tmp_path / "student")])
+    assert result.exit_code != 0
+    assert "rates other conversations" in result.output
+
+
+@needs_data
+@needs_teacher
+def test_cause_teacher_recipe_rates_dailydialog(tmp_path):
+    result = runner.invoke(app, ["train", "cause-teacher", "--data", str(DATA_DIR), "--out", str(tmp_path / "t"),
+                                 "--limit", "3", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "t" / "dailydialog-train-causes.json").read_text())
+    assert summary["targets_rated"] == len(summary["ratings"]) >= 3
+    assert all(len(r["probs"]) == len(r["spans"]) == r["target"] + 1 for r in summary["ratings"])

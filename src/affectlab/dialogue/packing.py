@@ -12,13 +12,14 @@ Long conversations are cut into windows that fit ``window_tokens``; nothing is d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from affectlab.encoders import load_tokenizer
 from affectlab.heads.layout import DISTANCE_BUCKETS
 
-CLS, SEP, PAD = 101, 102, 0
+PAD = 0  # padded positions are masked out, so any id every vocabulary has will do
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,13 @@ class TurnTokens:
 
 
 class TurnTokenizer:
-    """Tokenizes turn texts (capped at ``turn_tokens``) and speaker prefixes (``A:``, ``B:``, …)."""
+    """Tokenizes turn texts (capped at ``turn_tokens``) and speaker prefixes (``A:``, ``B:``, …) with the
+    shared encoder's vocabulary, or that of the model in ``model_dir``; ``cls``/``sep`` are its own
+    sequence-start and separator ids."""
 
-    def __init__(self, turn_tokens: int) -> None:
-        self.tokenizer = load_tokenizer(turn_tokens)
+    def __init__(self, turn_tokens: int, model_dir: Path | None = None) -> None:
+        self.tokenizer = load_tokenizer(turn_tokens, model_dir)
+        self.cls, self.sep = self.tokenizer.encode("").ids
         self._prefixes: dict[str, list[int]] = {}
 
     def turns(self, texts: list[str]) -> list[TurnTokens]:
@@ -92,10 +96,10 @@ def turn_windows(lengths: list[int], budget: int, context_turns: int) -> list[tu
 def pack_turns(tokens: list[TurnTokens], letters: list[str], tokenizer: TurnTokenizer,
                budget: int, context_turns: int) -> list[tuple[Packed, int]]:
     """Turn-emotion layout: windows of whole turns, each with the number of context-only slots first."""
-    blocks = [tokenizer.prefix(letter) + t.ids + [SEP] for t, letter in zip(tokens, letters)]
+    blocks = [tokenizer.prefix(letter) + t.ids + [tokenizer.sep] for t, letter in zip(tokens, letters)]
     packed = []
     for start, first_new, stop in turn_windows([len(b) for b in blocks], budget - 1, context_turns):
-        ids, slots, segments = [CLS], [-1], [0]
+        ids, slots, segments = [tokenizer.cls], [-1], [0]
         for slot, turn in enumerate(range(start, stop)):
             prefix = len(tokenizer.prefix(letters[turn]))
             ids += blocks[turn]
@@ -109,10 +113,10 @@ def pack_causes(tokens: list[TurnTokens], letters: list[str], target: int, emoti
                 tokenizer: TurnTokenizer, budget: int, first: int = 0) -> list[Packed]:
     """Cause layout for one target turn: windows of candidate turns ``first..target`` (latest first), each
     led by the target."""
-    head = [CLS] + tokenizer.words(emotion) + [SEP]
-    lead_ids = head + tokens[target].ids + [SEP]
+    head = [tokenizer.cls] + tokenizer.words(emotion) + [tokenizer.sep]
+    lead_ids = head + tokens[target].ids + [tokenizer.sep]
     lead_slots = [-1] * len(head) + [0] * len(tokens[target].ids) + [-1]
-    blocks = {i: tokenizer.prefix(letters[i]) + tokens[i].ids + [SEP] for i in range(first, target + 1)}
+    blocks = {i: tokenizer.prefix(letters[i]) + tokens[i].ids + [tokenizer.sep] for i in range(first, target + 1)}
     packed, newest = [], target
     while newest >= first:
         oldest, used = newest, len(lead_ids) + len(blocks[newest])

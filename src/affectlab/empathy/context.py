@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from affectlab.dialogue.packing import CLS, SEP, TurnTokenizer
+from affectlab.dialogue.packing import TurnTokenizer
 from affectlab.errors import AffectlabError
 
 ROLES = ("speaker", "listener")
@@ -45,13 +45,13 @@ def encode_context(tokenizer: TurnTokenizer, texts: list[str], roles: list[str],
     cut_turn = False
     for i, (tokens, role, tag) in enumerate(zip(tokenizer.turns(list(texts)), roles, tags)):
         prefix = tokenizer.words(f"{role} ({tag.lower()}):" if tag else f"{role}:")
-        ids += prefix + tokens.ids + [SEP]
+        ids += prefix + tokens.ids + [tokenizer.sep]
         owners += [-1] * len(prefix) + [i] * len(tokens.ids) + [-1]
         offsets += [(0, 0)] * len(prefix) + list(tokens.offsets) + [(0, 0)]
         cut_turn = cut_turn or tokens.truncated
-    head = [CLS]
+    head = [tokenizer.cls]
     if situation.strip():
-        head += tokenizer.words(f"situation: {situation}")[:SITUATION_TOKENS] + [SEP]
+        head += tokenizer.words(f"situation: {situation}")[:SITUATION_TOKENS] + [tokenizer.sep]
     room = max_tokens - len(head)
     dropped = max(0, len(ids) - room)
     ids, owners, offsets = ids[dropped:], owners[dropped:], offsets[dropped:]

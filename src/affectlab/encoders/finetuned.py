@@ -28,13 +28,13 @@ def freeze_embeddings(model: nn.Module) -> None:
             param.requires_grad_(False)
 
 
-def save_finetuned(model: nn.Module, path: Path) -> None:
+def save_finetuned(model: nn.Module, path: Path, base_model: str = BASE_MODEL) -> None:
     shipped = {
         name: tensor.detach().to(torch.float16).contiguous()
         for name, tensor in model.state_dict().items()
         if not name.startswith(FROZEN_PREFIX)
     }
-    save_file(shipped, str(path), metadata={"base_model": BASE_MODEL})
+    save_file(shipped, str(path), metadata={"base_model": base_model})
 
 
 def load_finetuned(model: nn.Module, path: Path) -> nn.Module:

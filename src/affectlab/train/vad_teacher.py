@@ -22,7 +22,7 @@ from torch import nn
 
 from affectlab.encoders.finetuned import freeze_embeddings
 from affectlab.encoders.minilm import load_tokenizer, mean_pool
-from affectlab.encoders.mpnet import TEACHER_MODEL, teacher_model_dir
+from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
 from affectlab.errors import AffectlabError
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
 from affectlab.evaluate.metrics import pearson
@@ -57,13 +57,8 @@ class TeacherRecipe:
 
 class VadTeacher(nn.Module):
     def __init__(self) -> None:
-        from transformers import AutoModel
-        from transformers.utils import logging
-
         super().__init__()
-        logging.set_verbosity_error()  # its load report and bar would print; the library never prints
-        logging.disable_progress_bar()
-        self.encoder = AutoModel.from_pretrained(str(teacher_model_dir()), add_pooling_layer=False)
+        self.encoder = load_teacher_encoder()
         self.head = nn.Linear(self.encoder.config.hidden_size, len(DIMENSIONS))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

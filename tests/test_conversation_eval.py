@@ -164,6 +164,8 @@ def test_cause_ratings_of_other_conversations_are_refused(tmp_path):
                                  "--teacher", str(tmp_path / "teacher"), "--out", str(tmp_path / "student")])
     assert result.exit_code != 0
     assert "rates other conversations" in result.output
+    result = runner.invoke(app, ["train", "causes", "--data", str(DATA_DIR), "--limit", "4", "--teacher", str(tmp_path)])
+    assert result.exit_code != 0 and "run `affectlab train cause-teacher` first" in result.output
 
 
 @needs_data

@@ -43,7 +43,10 @@ def targets_digest(chosen: list[tuple[Dialogue, int]]) -> str:
 def load_cause_ratings(folder: Path, data_dir: Path) -> tuple[list[tuple[Dialogue, int]], list[dict], float]:
     """The rated targets, the teacher's rating of each (``probs`` and ``spans`` per turn up to the target)
     and its pair threshold, checked to have been made for exactly these conversations."""
-    summary = json.loads((Path(folder) / RATINGS_FILE).read_text(encoding="utf-8"))
+    path = Path(folder) / RATINGS_FILE
+    if not path.is_file():
+        raise TeacherMismatch(f"{folder} holds no {RATINGS_FILE}: run `affectlab train cause-teacher` first")
+    summary = json.loads(path.read_text(encoding="utf-8"))
     chosen = transfer_targets(data_dir, summary["targets"])
     if summary["targets_sha256"] != targets_digest(chosen):
         raise TeacherMismatch(f"{folder} rates other conversations than {data_dir} holds: re-run the teacher recipe")

@@ -36,7 +36,7 @@ DIMENSIONS = ("valence", "arousal", "dominance")
 
 
 class TeacherMismatch(AffectlabError, ValueError):
-    """Teacher ratings that were made for other texts than the ones being trained on."""
+    """Teacher ratings that are missing, or were made for other texts than the ones being trained on."""
 
 
 @dataclass

@@ -8,7 +8,10 @@ import json
 import re
 from pathlib import Path
 
+from affectlab.dialogue.packing import TurnTokenizer
+from affectlab.dialogue.predict import CauseQuery
 from affectlab.evaluate.datasets import RECCON_SETS, Dialogue, load_dailydialog, load_reccon
+from affectlab.evaluate.dialogue import tokenize_dialogues
 from affectlab.train.vad_teacher import TeacherMismatch
 
 RATINGS_FILE = "dailydialog-train-causes.json"
@@ -31,6 +34,13 @@ def transfer_targets(data_dir: Path, targets: int) -> list[tuple[Dialogue, int]]
         if _opening(dialogue) not in annotated:
             chosen += [(dialogue, t) for t, emotion in enumerate(dialogue.emotions) if emotion != "neutral"]
     return chosen
+
+
+def target_queries(chosen: list[tuple[Dialogue, int]], tokenizer: TurnTokenizer) -> list[CauseQuery]:
+    """The chosen targets as cause queries (each conversation tokenized once), in the same order."""
+    dialogues = list({d.id: d for d, _ in chosen}.values())
+    tokenized = dict(zip([d.id for d in dialogues], tokenize_dialogues(dialogues, tokenizer)))
+    return [CauseQuery(*tokenized[d.id], target, d.emotions[target]) for d, target in chosen]
 
 
 def targets_digest(chosen: list[tuple[Dialogue, int]]) -> str:

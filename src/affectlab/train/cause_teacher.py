@@ -21,14 +21,13 @@ from pathlib import Path
 from affectlab.dialogue.artifact import DialogueConfig
 from affectlab.dialogue.models import CauseModel
 from affectlab.dialogue.packing import TurnTokenizer
-from affectlab.dialogue.predict import CauseQuery, cause_scores
+from affectlab.dialogue.predict import cause_scores
 from affectlab.encoders.finetuned import load_finetuned
 from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, Dialogue
-from affectlab.evaluate.dialogue import tokenize_dialogues
 from affectlab.io.writers import atomic_write_text
 from affectlab.text.artifact import WEIGHTS_FILE
-from affectlab.train.cause_ratings import RATINGS_FILE, targets_digest, transfer_targets
+from affectlab.train.cause_ratings import RATINGS_FILE, target_queries, targets_digest, transfer_targets
 from affectlab.train.dialogue import DialogueRecipe, train_dialogue
 from affectlab.train.optim import provenance, seed_everything
 
@@ -49,9 +48,7 @@ class CauseTeacherRecipe:
 
 def rate_targets(model: CauseModel, tokenizer: TurnTokenizer, chosen: list[tuple[Dialogue, int]], budget: int,
                  on_progress: Callable[[int], None] | None = None) -> list[dict]:
-    dialogues = list({d.id: d for d, _ in chosen}.values())
-    tokenized = dict(zip([d.id for d in dialogues], tokenize_dialogues(dialogues, tokenizer)))
-    queries = [CauseQuery(*tokenized[d.id], target, d.emotions[target]) for d, target in chosen]
+    queries = target_queries(chosen, tokenizer)
     ratings = []
     for start in range(0, len(queries), RATING_CHUNK):
         part = queries[start : start + RATING_CHUNK]

@@ -29,7 +29,7 @@ from torch import nn
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig
 from affectlab.dialogue.models import CauseModel, TurnEmotionModel
 from affectlab.dialogue.packing import TurnTokenizer, pack_causes, pack_turns
-from affectlab.dialogue.predict import CauseQuery, cause_inputs, cause_scores, turn_emotion_logits, turn_inputs
+from affectlab.dialogue.predict import cause_inputs, cause_scores, turn_emotion_logits, turn_inputs
 from affectlab.encoders import BASE_MODEL
 from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
 from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
@@ -38,7 +38,7 @@ from affectlab.evaluate.dialogue import cause_pairs, cause_queries, predicted_sp
 from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_scores
 from affectlab.taxonomy import EKMAN
 from affectlab.text.artifact import WEIGHTS_FILE
-from affectlab.train.cause_ratings import load_cause_ratings
+from affectlab.train.cause_ratings import load_cause_ratings, target_queries
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 
 CAUSE_TEACHER = "cause-teacher-mpnet"
@@ -115,17 +115,14 @@ def _cause_examples(queries, tokenizer, recipe):
 
 def _teacher_examples(folder: Path, tokenizer, recipe):
     chosen, ratings, threshold = load_cause_ratings(folder, recipe.data_dir)
-    dialogues = list({d.id: d for d, _ in chosen}.values())
-    tokenized = dict(zip([d.id for d in dialogues], tokenize_dialogues(dialogues, tokenizer)))
     examples = []
-    for (dialogue, target), rating in zip(chosen, ratings):
-        tokens, letters = tokenized[dialogue.id]
-        query = CauseQuery(tokens, letters, target, dialogue.emotions[target])
-        for packed in pack_causes(tokens, letters, target, query.emotion, tokenizer, recipe.window_tokens):
+    for query, rating in zip(target_queries(chosen, tokenizer), ratings):
+        for packed in pack_causes(query.tokens, query.letters, query.target, query.emotion, tokenizer,
+                                  recipe.window_tokens):
             labels = [rating["probs"][turn] for turn in packed.turns]
             spans = []
             for slot, turn in enumerate(packed.turns, 1):
-                found = _char_span_tokens(*rating["spans"][turn], tokens[turn].offsets)
+                found = _char_span_tokens(*rating["spans"][turn], query.tokens[turn].offsets)
                 if rating["probs"][turn] >= threshold and found:
                     spans.append((slot, *found))
             examples.append((packed, query, labels, spans))

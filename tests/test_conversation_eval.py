@@ -78,11 +78,18 @@ def test_bench_conversation(tmp_path):
 @needs_data
 @pytest.mark.parametrize("task", ["turns", "causes"])
 def test_train_smoke_run_writes_a_loadable_artifact(tmp_path, task):
-    result = runner.invoke(app, ["train", task, "--data", str(DATA_DIR), "--limit", "6", "--epochs", "1",
+    result = runner.invoke(app, ["train", task, "--data", str(DATA_DIR), "--limit", "6", "--epochs", "2",
                                  "--out", str(tmp_path / task)])
     assert result.exit_code == 0, result.output
     config = json.loads((tmp_path / task / "config.json").read_text())
-    assert config["trained"]["epochs_done"] == 1 and config["trained"]["recipe"]["seed"] == 13
+    trained = config["trained"]
+    assert trained["epochs_done"] == 2 and trained["recipe"]["seed"] == 13
+    # the kept epoch is the first with the best dev selection score, and its tuned decision value is the config's
+    selections = [h["selection"] for h in trained["dev_history"]]
+    kept = trained["dev_history"][trained["kept_epoch"] - 1]
+    assert trained["kept_epoch"] == selections.index(max(selections)) + 1
+    decision = "neutral_bias" if task == "turns" else "threshold"
+    assert config[decision] == kept[decision]
     kind = {"turns": "turn_model", "causes": "cause_model"}[task]
     analyzer = ConversationAnalyzer(**{kind: tmp_path / task})
     turns = [{"speaker": "A", "text": "I won!"}, {"speaker": "B", "text": "Great news!"}]

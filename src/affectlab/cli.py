@@ -272,8 +272,9 @@ def with_training_progress(train, recipe):
 def run_training(train, recipe) -> None:
     """Train an artifact with a progress bar and say where it was written."""
     config = with_training_progress(train, recipe)
+    kept = f", kept: epoch {config.trained['kept_epoch']}" if "kept_epoch" in config.trained else ""
     out.print(f"artifact written to {recipe.out_dir or Path('runs') / recipe.name} "
-              f"(epochs done: {config.trained['epochs_done']})")
+              f"(epochs done: {config.trained['epochs_done']}{kept})")
 
 
 def _train_dialogue(task: str, data: Path, out_dir: Optional[Path], epochs: int, seed: int, threads: int,

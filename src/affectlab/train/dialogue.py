@@ -10,8 +10,9 @@ epoch the pair threshold is tuned on RECCON-DD valid for macro-F1. With ``teache
 teacher rated (:mod:`affectlab.train.cause_teacher`) join the training windows: its probabilities are
 the pair targets, its spans the span targets wherever it judged the pair a cause.
 
-Both write the artifact after every epoch, so an interrupted run keeps the last finished one. Test
-splits are never read here.
+Both keep the epoch that scores best on the dev split (turns: micro-F1 without neutral; causes: the mean
+of entailment macro-F1 and span F1_pos) and write the artifact whenever an epoch improves on it, so an
+interrupted run keeps the best finished one. Test splits are never read here.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] |
     total = math.ceil(len(examples) / recipe.batch_size) * recipe.epochs
     optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
     lengths = [len(e[0].ids) for e in examples]
-    history, step = [], 0
+    history, step, kept = [], 0, None
     config = DialogueConfig(recipe.name, recipe.task, list(EKMAN), turn_tokens=recipe.turn_tokens,
                             window_tokens=recipe.window_tokens, context_turns=recipe.context_turns,
                             base_model=TEACHER_MODEL if teacher else BASE_MODEL)
@@ -217,20 +218,28 @@ def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] |
         if turns_task:
             logits, _ = turn_emotion_logits(model, tokenizer, dev_tokens, recipe.window_tokens, recipe.context_turns)
             gold = [e for d in dev for e in d.emotions]
-            config.neutral_bias, scores = tune_neutral_bias(np.concatenate(logits), gold)
-            metrics = {"micro_f1": scores["micro_f1"], "weighted_f1": scores["weighted_f1"],
-                       "neutral_bias": config.neutral_bias}
+            bias, scores = tune_neutral_bias(np.concatenate(logits), gold)
+            decision = {"neutral_bias": bias}
+            metrics = {"micro_f1": scores["micro_f1"], "weighted_f1": scores["weighted_f1"], **decision}
+            selection = scores["micro_f1"]
         else:
             scores = cause_scores(model, tokenizer, [q for q, _ in dev_queries], recipe.window_tokens)
-            config.threshold, entail = tune_threshold(*cause_pairs(dev_queries, scores))
-            spans = span_scores(*predicted_spans(dev_queries, scores, config.threshold))
-            metrics = {**entail, "threshold": config.threshold, "span_f1_pos": spans["f1_pos"], "span_f1": spans["f1"]}
+            threshold, entail = tune_threshold(*cause_pairs(dev_queries, scores))
+            spans = span_scores(*predicted_spans(dev_queries, scores, threshold))
+            decision = {"threshold": threshold}
+            metrics = {**entail, **decision, "span_f1_pos": spans["f1_pos"],
+                       "span_f1_pos_nested": spans["f1_pos_nested"], "span_f1": spans["f1"]}
+            selection = (entail["macro_f1"] + spans["f1_pos"]) / 2  # the two RECCON subtasks, equally
         model.train()
-        history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), **metrics})
+        history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), "selection": selection, **metrics})
         if on_progress is not None:
             on_progress({"epoch": epoch, "step": step, "total": total, "task": "dev", **metrics})
-        config.trained = provenance(recipe, epoch, history)
         out_dir.mkdir(parents=True, exist_ok=True)
-        save_finetuned(model, out_dir / WEIGHTS_FILE, config.base_model)
+        if kept is None or selection > history[kept - 1]["selection"]:
+            kept = epoch
+            for key, value in decision.items():
+                setattr(config, key, value)
+            save_finetuned(model, out_dir / WEIGHTS_FILE, config.base_model)
+        config.trained = provenance(recipe, epoch, history, kept_epoch=kept)
         config.save(out_dir)
     return config

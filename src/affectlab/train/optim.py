@@ -60,12 +60,14 @@ class Optimizer:
         self.scheduler.step()
 
 
-def provenance(recipe, epochs_done: int, dev_history: list[dict]) -> dict:
-    """What an artifact's ``config.json`` records about how it was made."""
+def provenance(recipe, epochs_done: int, dev_history: list[dict], kept_epoch: int | None = None) -> dict:
+    """What an artifact's ``config.json`` records about how it was made (``kept_epoch``: for recipes
+    that keep their best dev epoch, the one whose weights it holds)."""
     return {
         "recipe": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(recipe).items()},
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
         "epochs_done": epochs_done,
         "dev_history": dev_history,
+        **({} if kept_epoch is None else {"kept_epoch": kept_epoch}),
     }

@@ -127,6 +127,10 @@ def test_closed_loop_arms_on_two_prompts(llm, analyzer, directions):
     each = run_arms(llm, analyzer, directions, ["Tell me about your weekend.", "How was the drive?"], layer=6,
                     strength={"joy": 4, "anger": 0}, arms=("steered",), emotions=["joy", "anger"])
     assert each[0].outputs == results[2].outputs and each[1].outputs != results[3].outputs
+    # the instruction with and without the direction on top: same prompts and seed, different text
+    both = run_arms(llm, analyzer, directions, ["Tell me about your weekend.", "How was the drive?"], layer=6,
+                    strength=4, arms=("prompted", "prompted_steered"), emotions=["joy"])
+    assert [r.arm for r in both] == ["prompted", "prompted_steered"] and both[0].outputs != both[1].outputs
     assert repetition("a b c a b c a b c") > 0.5 and repetition("one two three four") == 0.0
     assert np.isnan(perplexities(llm, ["Q:"], [""])[0])
 

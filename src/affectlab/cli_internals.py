@@ -182,7 +182,7 @@ def eval_steering_command(
                         f"strength {report['sweep']['chosen']['strength']}), judged by {report['classifier']}")
     for column in ("arm", "accuracy (7)", "accuracy (6)", "perplexity", "ratio", "repetition"):
         table.add_column(column, justify="right")
-    for arm in ("unsteered", "prompted", "steered", "steered_per_emotion"):
+    for arm in ("unsteered", "prompted", "steered", "steered_per_emotion", "prompted_steered"):
         r = test[arm]
         table.add_row(arm, f"{r['accuracy']:.3f}", f"{r['accuracy_of_six']:.3f}", f"{r['perplexity']:.1f}",
                       f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}")

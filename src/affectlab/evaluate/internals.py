@@ -123,7 +123,8 @@ def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], m
     """Directions from the packaged scenarios; (layer, strength) chosen on the dev prompts as the best mean
     expression accuracy whose perplexity stays within ``max_perplexity_ratio`` of the unsteered output's,
     and at that layer a strength for each emotion chosen the same way from that emotion's dev figures;
-    then every arm on the test prompts (``steered``: one strength, ``steered_per_emotion``: each its own)."""
+    then every arm on the test prompts (``steered``: one strength, ``steered_per_emotion``: each its own,
+    ``prompted_steered``: the one strength on top of the emotion instruction)."""
     template, dev_prompts, test_prompts = load_prompts()
     states = scenario_states(llm)
     directions = {m: states.directions(m) for m in METHODS}
@@ -148,13 +149,13 @@ def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], m
                             max_perplexity_ratio)["strength"] for e in chosen_directions.emotions}
 
     test = run_arms(llm, analyzer, chosen_directions, test_prompts, layer=pick["layer"], strength=pick["strength"],
-                    arms=("unsteered", "prompted", "steered"), samples=samples, seed=seed + 1000, template=template,
+                    arms=("unsteered", "prompted", "steered", "prompted_steered"), samples=samples, seed=seed + 1000, template=template,
                     on_progress=on_progress)
     test += [replace(r, arm="steered_per_emotion") for r in run_arms(
         llm, analyzer, chosen_directions, test_prompts, layer=pick["layer"], strength=per_emotion,
         samples=samples, seed=seed + 1000, template=template, on_progress=on_progress)]
     plain = overall(test, "unsteered")
-    arms = {arm: overall(test, arm) for arm in ("prompted", "steered", "steered_per_emotion")}
+    arms = {arm: overall(test, arm) for arm in ("prompted", "steered", "steered_per_emotion", "prompted_steered")}
     for figures in arms.values():
         figures["perplexity_ratio"] = figures["perplexity"] / plain["perplexity"]
     return {

@@ -1,8 +1,9 @@
 """The closed loop: steer (or prompt) the LM towards an emotion on neutral prompts, and let affectlab's own
 text classifier judge what came out.
 
-Three arms on the same prompts and sampling seed: *unsteered* (the plain prompt), *prompted* ("Respond in
-a joyful way." before the prompt) and *steered* (the plain prompt, a direction added at one layer). An
+Four arms on the same prompts and sampling seed: *unsteered* (the plain prompt), *prompted* ("Respond in
+a joyful way." before the prompt), *steered* (the plain prompt, a direction added at one layer) and
+*prompted_steered* (both: the instruction and the direction). An
 output expresses the target when the classifier's strongest Ekman label (of seven, neutral included) is
 the target; ``accuracy_of_six`` leaves neutral out. Fluency: perplexity of the output under the unsteered
 model after the plain prompt (geometric mean over outputs), and the share of repeated word trigrams.
@@ -97,10 +98,10 @@ def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Seque
         rows = [(e, k) for e in (["none"] if arm == "unsteered" else emotions) for k in range(len(plain))]
         outputs: list[str] = []
         for sample in range(samples):
-            inputs = [plain[k] if arm != "prompted" else f"Respond in a {ADJECTIVES[e]} way.\n{plain[k]}"
+            inputs = [f"Respond in a {ADJECTIVES[e]} way.\n{plain[k]}" if arm.startswith("prompted") else plain[k]
                       for e, k in rows]
             options = {**SAMPLING, "seed": seed + sample}
-            if arm == "steered":
+            if arm.endswith("steered") and arm != "unsteered":
                 matrix = np.stack([directions[e].at(layer) * scale[e] for e, _ in rows])
                 with Steering(llm, matrix, layer, 1.0):
                     generated = llm.generate_batch(inputs, **options)

@@ -62,7 +62,7 @@ def rate_targets(model: CauseModel, tokenizer: TurnTokenizer, chosen: list[tuple
 
 
 def train_cause_teacher(recipe: CauseTeacherRecipe, on_progress: Callable[[dict], None] | None = None) -> dict:
-    """Train the teacher (last epoch kept), rate the DailyDialog targets; returns the summary written."""
+    """Train the teacher (its best dev epoch kept), rate the DailyDialog targets; returns the summary written."""
     config = train_dialogue(DialogueRecipe(
         task="causes", encoder="mpnet", data_dir=recipe.data_dir, out_dir=recipe.out_dir, seed=recipe.seed,
         epochs=recipe.epochs, lr_encoder=recipe.lr_encoder, threads=recipe.threads, limit=recipe.limit,
@@ -94,7 +94,7 @@ def write_ratings(recipe: CauseTeacherRecipe, config: DialogueConfig,
         "targets_rated": len(chosen),
         "targets_sha256": targets_digest(chosen),
         "threshold": config.threshold,
-        "dev": config.trained["dev_history"][-1],
+        "dev": config.trained["dev_history"][config.trained.get("kept_epoch", recipe.epochs) - 1],
         **provenance(recipe, recipe.epochs, config.trained["dev_history"]),
         "ratings": ratings,
     }

@@ -163,7 +163,7 @@ def eval_steering_command(
     on the test prompts, judged by affectlab's text model → reports/eval-steering.json and .png
     (eval-steering-<method>.* for a method other than mean_diff)."""
     from affectlab import Analyzer
-    from affectlab.evaluate.internals import eval_steering
+    from affectlab.evaluate.internals import COMPARED_ARMS, eval_steering
     from affectlab.internals.plot import plot_steering
 
     with user_errors():
@@ -182,7 +182,7 @@ def eval_steering_command(
                         f"strength {report['sweep']['chosen']['strength']}), judged by {report['classifier']}")
     for column in ("arm", "accuracy (7)", "accuracy (6)", "perplexity", "ratio", "repetition"):
         table.add_column(column, justify="right")
-    for arm in ("unsteered", "prompted", "steered", "steered_per_emotion", "prompted_steered"):
+    for arm in ("unsteered", *COMPARED_ARMS):
         r = test[arm]
         table.add_row(arm, f"{r['accuracy']:.3f}", f"{r['accuracy_of_six']:.3f}", f"{r['perplexity']:.1f}",
                       f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}")

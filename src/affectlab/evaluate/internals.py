@@ -13,7 +13,7 @@ import numpy as np
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_goemotions
 from affectlab.evaluate.metrics import macro_f1_single
 from affectlab.internals.capture import capture_pooled
-from affectlab.internals.closed_loop import load_prompts, overall, run_arms
+from affectlab.internals.closed_loop import ARMS, load_prompts, overall, run_arms
 from affectlab.internals.directions import METHODS, scenario_states
 from affectlab.internals.layers import InternalsError, decoder_layers
 from affectlab.internals.probes import score_probes, train_probes
@@ -26,6 +26,8 @@ SPLITS = {"goemotions-ekman": ("train", "dev", "test"), "dailydialog": ("train",
 FILLER = (" After that I walked to the corner shop, bought a loaf of bread and a carton of milk, paid at the"
           " counter and went back home along the main road, where the buses were running on time as usual.")
 PERSISTENCE_TOKENS = (0, 8, 32)
+# the test arms compared with the unsteered one (perplexity ratios), in the order reports list them
+COMPARED_ARMS = ("prompted", "steered", "steered_per_emotion", "prompted_steered")
 Progress = Callable[[int], None] | None
 
 
@@ -149,13 +151,12 @@ def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], m
                             max_perplexity_ratio)["strength"] for e in chosen_directions.emotions}
 
     test = run_arms(llm, analyzer, chosen_directions, test_prompts, layer=pick["layer"], strength=pick["strength"],
-                    arms=("unsteered", "prompted", "steered", "prompted_steered"), samples=samples, seed=seed + 1000, template=template,
-                    on_progress=on_progress)
+                    arms=tuple(ARMS), samples=samples, seed=seed + 1000, template=template, on_progress=on_progress)
     test += [replace(r, arm="steered_per_emotion") for r in run_arms(
         llm, analyzer, chosen_directions, test_prompts, layer=pick["layer"], strength=per_emotion,
         samples=samples, seed=seed + 1000, template=template, on_progress=on_progress)]
     plain = overall(test, "unsteered")
-    arms = {arm: overall(test, arm) for arm in ("prompted", "steered", "steered_per_emotion", "prompted_steered")}
+    arms = {arm: overall(test, arm) for arm in COMPARED_ARMS}
     for figures in arms.values():
         figures["perplexity_ratio"] = figures["perplexity"] / plain["perplexity"]
     return {

@@ -25,6 +25,9 @@ from affectlab.internals.steering import Steering
 ADJECTIVES = {"anger": "angry", "disgust": "disgusted", "fear": "fearful", "joy": "joyful", "sadness": "sad",
               "surprise": "surprised"}
 SAMPLING = {"max_new_tokens": 40, "temperature": 0.7, "top_p": 0.9, "stop": ["\nQ:", "\n\n"]}
+# arm → (the emotion instruction before the prompt, the direction added while generating)
+ARMS = {"unsteered": (False, False), "prompted": (True, False), "steered": (False, True),
+        "prompted_steered": (True, True)}
 
 
 def load_prompts() -> tuple[str, list[str], list[str]]:
@@ -97,11 +100,11 @@ def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Seque
     for arm in arms:
         rows = [(e, k) for e in (["none"] if arm == "unsteered" else emotions) for k in range(len(plain))]
         outputs: list[str] = []
+        instructed, steered = ARMS[arm]
         for sample in range(samples):
-            inputs = [f"Respond in a {ADJECTIVES[e]} way.\n{plain[k]}" if arm.startswith("prompted") else plain[k]
-                      for e, k in rows]
+            inputs = [f"Respond in a {ADJECTIVES[e]} way.\n{plain[k]}" if instructed else plain[k] for e, k in rows]
             options = {**SAMPLING, "seed": seed + sample}
-            if arm.endswith("steered") and arm != "unsteered":
+            if steered:
                 matrix = np.stack([directions[e].at(layer) * scale[e] for e, _ in rows])
                 with Steering(llm, matrix, layer, 1.0):
                     generated = llm.generate_batch(inputs, **options)

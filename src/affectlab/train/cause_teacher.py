@@ -94,8 +94,8 @@ def write_ratings(recipe: CauseTeacherRecipe, config: DialogueConfig,
         "targets_rated": len(chosen),
         "targets_sha256": targets_digest(chosen),
         "threshold": config.threshold,
-        "dev": config.trained["dev_history"][config.trained.get("kept_epoch", recipe.epochs) - 1],
-        **provenance(recipe, recipe.epochs, config.trained["dev_history"]),
+        "dev": config.trained["dev_history"][config.trained["kept_epoch"] - 1],
+        **provenance(recipe, recipe.epochs, config.trained["dev_history"], config.trained["kept_epoch"]),
         "ratings": ratings,
     }
     atomic_write_text(Path(recipe.out_dir) / RATINGS_FILE, json.dumps(summary) + "\n")

@@ -14,8 +14,10 @@ from affectlab.internals import (
     Steering,
     capture,
     emotion_directions,
+    packaged_directions,
     scenario_states,
     score_probes,
+    text_directions,
     train_probes,
 )
 from affectlab.internals.closed_loop import perplexities, repetition, run_arms
@@ -100,6 +102,41 @@ def test_centered_directions_drop_what_the_emotions_share(llm, directions):
     assert np.isclose(np.linalg.norm(centered["joy"].at(9)), np.linalg.norm(directions["joy"].at(9)), rtol=1e-4)
 
 
+def test_text_directions_and_the_packaged_goemotions_ones(llm, directions):
+    texts = ["I love this so much, what a wonderful day!", "Best news ever, I am thrilled for you!",
+             "That is disgusting, it made me feel sick.", "Gross. I can't even look at that mess.",
+             "The shop opens at nine on weekdays.", "The meeting moved to Tuesday afternoon."]
+    labels = ["joy", "joy", "disgust", "disgust", "neutral", "neutral"]
+    found = text_directions(llm, texts, labels)
+    assert found.method == "texts" and found.emotions == ["disgust", "joy"] and found["joy"].vectors.shape == (18, 640)
+    assert len(found.consistency["joy"]) == 18 and all(-1 <= c <= 1 for c in found.consistency["joy"])
+    scaled = found.scaled_to(directions)
+    assert np.allclose(np.linalg.norm(scaled["joy"].vectors, axis=1), np.linalg.norm(directions["joy"].vectors, axis=1),
+                       rtol=1e-4)
+    assert np.allclose(scaled["joy"].at(9) @ found["joy"].at(9),
+                       np.linalg.norm(scaled["joy"].at(9)) * np.linalg.norm(found["joy"].at(9)), rtol=1e-4)
+    with pytest.raises(InternalsError, match="at least two 'fear' texts"):
+        text_directions(llm, texts, labels, emotions=["fear"])
+    with pytest.raises(InternalsError, match="6 texts but 5 labels"):
+        text_directions(llm, texts, labels[:5])
+    packaged = packaged_directions(llm)
+    assert packaged.method == "goemotions" and packaged.model == llm.name and packaged.layers == tuple(range(18))
+    assert packaged.emotions == directions.emotions
+    assert np.allclose(np.linalg.norm(packaged["anger"].vectors, axis=1),
+                       np.linalg.norm(directions["anger"].vectors, axis=1), rtol=1e-3)
+
+
+@needs_data
+def test_packaged_directions_are_what_the_recipe_gives(llm):
+    from affectlab.evaluate.internals import goemotions_directions
+
+    again, packaged = goemotions_directions(llm, DATA_DIR), packaged_directions(llm)
+    for emotion in packaged.emotions:
+        a, b = again[emotion].vectors, packaged[emotion].vectors
+        cosines = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+        assert cosines.min() > 0.999 and np.allclose(np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1), rtol=1e-3)
+
+
 def test_steering_moves_the_next_word_towards_the_emotion_and_then_lets_go(llm, directions):
     def happy_over_sad():
         happy, sad = llm.score("Q: How do you feel today?\nA: I feel", [" happy", " sad"])
@@ -112,6 +149,20 @@ def test_steering_moves_the_next_word_towards_the_emotion_and_then_lets_go(llm, 
         sad = happy_over_sad()
     assert joyful > before + 1 and sad < before - 1
     assert happy_over_sad() == pytest.approx(before, abs=1e-4)
+    # spread over three blocks, each at a third of the strength: still towards joy, and every hook comes off
+    with Steering(llm, directions["joy"], layer=(5, 6, 7), strength=4) as spread:
+        assert len(spread._handles) == 3
+        assert happy_over_sad() > before + 1
+    assert happy_over_sad() == pytest.approx(before, abs=1e-4)
+    # one layer given as a mapping or as a one-element tuple is the same push as the plain form
+    with Steering(llm, {6: directions["joy"].at(6)}, layer=(6,), strength=4):
+        assert happy_over_sad() == pytest.approx(joyful, abs=1e-4)
+    with pytest.raises(InternalsError, match="no direction given for layer 7"):
+        Steering(llm, {6: directions["joy"].at(6)}, layer=(6, 7))
+    with pytest.raises(InternalsError, match="several distinct"):
+        Steering(llm, directions["joy"], layer=(6, 6))
+    with pytest.raises(InternalsError, match="layer 18 is out of range"):
+        Steering(llm, directions["joy"], layer=(9, 18))
 
 
 def test_closed_loop_arms_on_two_prompts(llm, analyzer, directions):
@@ -131,6 +182,10 @@ def test_closed_loop_arms_on_two_prompts(llm, analyzer, directions):
     both = run_arms(llm, analyzer, directions, ["Tell me about your weekend.", "How was the drive?"], layer=6,
                     strength=4, arms=("prompted", "prompted_steered"), emotions=["joy"])
     assert [r.arm for r in both] == ["prompted", "prompted_steered"] and both[0].outputs != both[1].outputs
+    # several layers at once: a per-layer, per-row shift; different text from the one-layer push
+    spread = run_arms(llm, analyzer, directions, ["Tell me about your weekend.", "How was the drive?"],
+                      layer=(5, 6, 7), strength=4, arms=("steered",), emotions=["joy"])
+    assert len(spread[0].outputs) == 2 and spread[0].outputs != results[2].outputs
     assert repetition("a b c a b c a b c") > 0.5 and repetition("one two three four") == 0.0
     assert np.isnan(perplexities(llm, ["Q:"], [""])[0])
 
@@ -153,8 +208,14 @@ def test_steer_and_directions_cli(llm, tmp_path):
     result = runner.invoke(app, ["steer", "Tell me about your weekend.", "--emotion", "joy", "--directions",
                                  str(saved), "--max-new-tokens", "12"])
     assert result.exit_code == 0 and "steered: joy" in result.output and "unsteered" in result.output, result.output
+    # without --directions: the packaged GoEmotions directions
+    result = runner.invoke(app, ["steer", "Tell me about your weekend.", "--emotion", "joy", "--layer", "8+9+10",
+                                 "--max-new-tokens", "12"])
+    assert result.exit_code == 0 and "layer 8+9+10" in result.output, result.output
     for args, message in [
         (["--layer", "40"], "layer 40 is out of range"),
+        (["--layer", "8+40"], "layer 40 is out of range"),
+        (["--layer", "eight"], "--layer takes a number or numbers joined by '+'"),
         (["--emotion", "love"], "no direction for 'love'"),
         (["--llm", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "x"], "exposes no model layers"),
     ]:

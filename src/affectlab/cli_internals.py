@@ -13,9 +13,16 @@ from affectlab.cli import DataOpt, ReportsOpt, app, err, eval_app, invoked_comma
 from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 
-DEFAULT_LAYER = 9  # chosen on the dev prompts by `affectlab eval steering` (reports/eval-steering.json)
+DEFAULT_LAYER = "9"  # chosen on the dev prompts by `affectlab eval steering` (reports/eval-steering.json)
 DEFAULT_STRENGTH = 3.0
-MethodOpt = Annotated[str, typer.Option(help="mean_diff, pca or centered (contrast with the other emotions).")]
+MethodOpt = Annotated[str, typer.Option(help="Where directions come from: goemotions (emotional against neutral "
+                                             "comments), or the packaged scenarios: mean_diff, pca, centered.")]
+
+
+def _layer_spec(text: str) -> int | tuple[int, ...]:
+    """'9' → 9; '8+9+10' → (8, 9, 10): layers steered together."""
+    layers = tuple(int(x) for x in text.split("+"))
+    return layers[0] if len(layers) == 1 else layers
 
 
 def _local_llm(llm: str, model: Optional[str], base_url: Optional[str], api_key: Optional[str], threads):
@@ -78,16 +85,25 @@ def probe(
 @app.command()
 def directions(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to save them (.safetensors).")],
-    method: MethodOpt = "mean_diff",
+    method: MethodOpt = "mean_diff", data: DataOpt = DEFAULT_DATA_DIR,
     llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None,
 ) -> None:
-    """Emotion directions from the packaged scenarios, saved for `steer --directions` or any model of the same shape."""
+    """Emotion directions from the packaged scenarios or from GoEmotions train (--method goemotions, needs
+    --data), saved for `steer --directions` or any model of the same shape."""
+    from affectlab.evaluate.internals import goemotions_directions
     from affectlab.internals import emotion_directions
 
     with user_errors():
-        found = emotion_directions(_local_llm(llm, model, None, None, threads), method=method)
+        lm = _local_llm(llm, model, None, None, threads)
+        if method == "goemotions":
+            with progress_bar() as progress:
+                bar = progress.add_task("capturing GoEmotions train comments", total=None)
+                found = goemotions_directions(lm, data, on_progress=lambda k: progress.advance(bar, k))
+        else:
+            found = emotion_directions(lm, method=method)
     found.save(output)
-    table = Table(title=f"{method} directions of {found.model}: consistency across scenarios (mean pairwise cosine)")
+    agreement = "split-half cosine" if method == "goemotions" else "mean pairwise cosine across scenarios"
+    table = Table(title=f"{method} directions of {found.model}: consistency ({agreement})")
     table.add_column("emotion")
     for layer in found.layers:
         table.add_column(str(layer), justify="right")
@@ -102,27 +118,36 @@ def steer(
     prompt: Annotated[str, typer.Argument(help="What the model continues (wrapped as 'Q: ...\\nA:').")],
     emotion: Annotated[str, typer.Option(help="anger, disgust, fear, joy, sadness or surprise.")],
     strength: Annotated[float, typer.Option(help="Multiples of the direction added.")] = DEFAULT_STRENGTH,
-    layer: Annotated[int, typer.Option(help="The decoder layer whose output is steered.")] = DEFAULT_LAYER,
+    layer: Annotated[str, typer.Option(help="The decoder layer whose output is steered; '+' joins several "
+                                            "(8+9+10), which share the strength.")] = DEFAULT_LAYER,
     directions_file: Annotated[Optional[Path], typer.Option("--directions", help="Saved directions "
-                                                            "(default: computed from the packaged scenarios).")] = None,
-    method: MethodOpt = "mean_diff",
+                                                            "(default: those of --method).")] = None,
+    method: Annotated[str, typer.Option(help="goemotions (the packaged directions of the default LM) or a "
+                                             "scenario method computed now: mean_diff, pca, centered.")] = "goemotions",
     raw: Annotated[bool, typer.Option(help="Continue the prompt as it is, without the Q/A wrapping.")] = False,
     max_new_tokens: int = 40, seed: int = 0,
     llm: LlmOpt = "default", model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     threads: ThreadsOpt = None,
 ) -> None:
     """Generate with and without an emotion direction added, side by side (sampled, seeded)."""
-    from affectlab.internals import EmotionDirections, Steering, emotion_directions
+    from affectlab.internals import EmotionDirections, Steering, emotion_directions, packaged_directions
     from affectlab.internals.closed_loop import SAMPLING
 
     with user_errors():
         lm = _local_llm(llm, model, base_url, api_key, threads)
-        found = EmotionDirections.load(directions_file) if directions_file else emotion_directions(lm, method=method)
+        if directions_file:
+            found = EmotionDirections.load(directions_file)
+        else:
+            found = packaged_directions(lm) if method == "goemotions" else emotion_directions(lm, method=method)
         found.check_fits(lm)
         vector = found[emotion]
         text = prompt if raw else f"Q: {prompt}\nA:"
         options = {**SAMPLING, "max_new_tokens": max_new_tokens, "seed": seed}
-        steering = Steering(lm, vector, layer, strength)
+        try:
+            layers = _layer_spec(layer)
+        except ValueError:
+            raise typer.BadParameter(f"--layer takes a number or numbers joined by '+', not {layer!r}") from None
+        steering = Steering(lm, vector, layers, strength)
         plain = lm.generate(text, **options).text.strip()
         with steering:
             steered = lm.generate(text, **options).text.strip()
@@ -154,9 +179,11 @@ def eval_probes_command(
 @eval_app.command("steering")
 def eval_steering_command(
     ctx: typer.Context, reports_dir: ReportsOpt = Path("reports"),
-    layers: Annotated[str, typer.Option(help="Layers swept, comma-separated.")] = "3,6,9,12",
+    layers: Annotated[str, typer.Option(help="Layers swept, comma-separated; '+' joins layers steered "
+                                             "together (8+9+10).")] = "3,6,9,12",
     strengths: Annotated[str, typer.Option(help="Strengths swept, comma-separated.")] = "2,3,4,6",
     method: MethodOpt = "mean_diff", samples: Annotated[int, typer.Option(help="Samples per test prompt.")] = 2,
+    data: DataOpt = DEFAULT_DATA_DIR,
     llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
 ) -> None:
     """Closed-loop steering: sweep layer and strength on dev prompts, then steered vs. prompted vs. unsteered
@@ -168,17 +195,20 @@ def eval_steering_command(
 
     with user_errors():
         try:
-            layer_list = [int(x) for x in layers.split(",")]
+            layer_list = [_layer_spec(x) for x in layers.split(",")]
             strength_list = [float(x) for x in strengths.split(",")]
         except ValueError:
-            raise typer.BadParameter("--layers and --strengths take comma-separated numbers") from None
+            raise typer.BadParameter("--layers and --strengths take comma-separated numbers (layers joined by "
+                                     "'+' are steered together)") from None
         lm = _local_llm(llm, model, None, None, threads)
         with progress_bar() as progress:
             bar = progress.add_task("steering", total=None)
             report = eval_steering(lm, Analyzer(), layers=layer_list, strengths=strength_list, method=method,
-                                   samples=samples, seed=seed, on_progress=lambda k: progress.advance(bar, k))
+                                   samples=samples, seed=seed, data_dir=data,
+                                   on_progress=lambda k: progress.advance(bar, k))
     test = report["test"]
-    table = Table(title=f"closed-loop steering on {report['model']} (layer {report['sweep']['chosen']['layer']}, "
+    table = Table(title=f"closed-loop steering on {report['model']} (layers "
+                        f"{'+'.join(map(str, report['sweep']['chosen']['layers']))}, "
                         f"strength {report['sweep']['chosen']['strength']}), judged by {report['classifier']}")
     for column in ("arm", "accuracy (7)", "accuracy (6)", "perplexity", "ratio", "repetition"):
         table.add_column(column, justify="right")

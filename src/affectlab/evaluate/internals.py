@@ -14,8 +14,10 @@ from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load
 from affectlab.evaluate.metrics import macro_f1_single
 from affectlab.internals.capture import capture_pooled
 from affectlab.internals.closed_loop import ARMS, load_prompts, overall, run_arms
-from affectlab.internals.directions import METHODS, scenario_states
+from affectlab.internals.directions import METHODS, ScenarioStates, scenario_states
 from affectlab.internals.layers import InternalsError, decoder_layers
+from affectlab.internals.steering import steering_layers
+from affectlab.internals.text_directions import text_directions
 from affectlab.internals.probes import score_probes, train_probes
 from affectlab.internals.zero_shot import zero_shot_scores
 from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
@@ -26,6 +28,8 @@ SPLITS = {"goemotions-ekman": ("train", "dev", "test"), "dailydialog": ("train",
 FILLER = (" After that I walked to the corner shop, bought a loaf of bread and a carton of milk, paid at the"
           " counter and went back home along the main road, where the buses were running on time as usual.")
 PERSISTENCE_TOKENS = (0, 8, 32)
+# the scenario methods, and directions from GoEmotions' train texts (each Ekman group against neutral)
+STEERING_METHODS = (*METHODS, "goemotions")
 # the test arms compared with the unsteered one (perplexity ratios), in the order reports list them
 COMPARED_ARMS = ("prompted", "steered", "steered_per_emotion", "prompted_steered")
 Progress = Callable[[int], None] | None
@@ -113,6 +117,18 @@ def eval_probes(llm, dataset: str = "goemotions-ekman", data_dir: Path = DEFAULT
     }
 
 
+def goemotions_directions(llm, data_dir: Path = DEFAULT_DATA_DIR, *, per_label: int = 200, seed: int = 0,
+                          scenarios: ScenarioStates | None = None, on_progress: Progress = None):
+    """Directions from ``per_label`` GoEmotions train comments per Ekman group (seeded; comments whose labels
+    fall in exactly one group), each emotion's mean state minus the neutral comments', at the length of the
+    scenario mean difference (as ``pca`` and ``centered`` are): the comments' own differences are uneven
+    (anger's is a quarter to a third of the scenario one in the middle layers, joy's nearly all of it)."""
+    pairs = balanced(labelled_texts("goemotions-ekman", "train", data_dir), per_label, seed)
+    found = text_directions(llm, [t for t, _ in pairs], [EKMAN[y] for _, y in pairs], EKMAN[:-1],
+                            source="goemotions", seed=seed, on_progress=on_progress)
+    return found.scaled_to((scenarios or scenario_states(llm)).directions("mean_diff"))
+
+
 def _best(points: list[dict], max_perplexity_ratio: float) -> dict:
     """The most accurate point whose perplexity ratio is within bounds (all points if none is); ties go to
     the more fluent one."""
@@ -120,16 +136,24 @@ def _best(points: list[dict], max_perplexity_ratio: float) -> dict:
     return max(fluent, key=lambda p: (p["accuracy"], -p["perplexity_ratio"]))
 
 
-def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], max_perplexity_ratio: float = 2.0,
-                  method: str = "mean_diff", samples: int = 2, seed: int = 0, on_progress: Progress = None) -> dict:
-    """Directions from the packaged scenarios; (layer, strength) chosen on the dev prompts as the best mean
-    expression accuracy whose perplexity stays within ``max_perplexity_ratio`` of the unsteered output's,
-    and at that layer a strength for each emotion chosen the same way from that emotion's dev figures;
-    then every arm on the test prompts (``steered``: one strength, ``steered_per_emotion``: each its own,
+def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengths: list[float],
+                  max_perplexity_ratio: float = 2.0,
+                  method: str = "mean_diff", samples: int = 2, seed: int = 0, data_dir: Path = DEFAULT_DATA_DIR,
+                  on_progress: Progress = None) -> dict:
+    """Directions from the packaged scenarios (for ``goemotions``: from GoEmotions train under ``data_dir``);
+    (layers, strength) chosen on the dev prompts as the best mean expression accuracy whose perplexity stays
+    within ``max_perplexity_ratio`` of the unsteered output's (each entry of ``layers`` is one layer or a tuple
+    steered together), and at those layers a strength for each emotion chosen the same way from that
+    emotion's dev figures; then every arm on the test prompts (``steered``: one strength, ``steered_per_emotion``: each its own,
     ``prompted_steered``: the one strength on top of the emotion instruction)."""
     template, dev_prompts, test_prompts = load_prompts()
+    if method not in STEERING_METHODS:
+        raise InternalsError(f"method must be one of {', '.join(STEERING_METHODS)}, not {method!r}")
     states = scenario_states(llm)
     directions = {m: states.directions(m) for m in METHODS}
+    if method == "goemotions":
+        directions[method] = goemotions_directions(llm, data_dir, seed=seed, scenarios=states,
+                                                   on_progress=on_progress)
     chosen_directions = directions[method]
 
     dev_plain = overall(run_arms(llm, analyzer, None, dev_prompts, arms=("unsteered",), seed=seed,
@@ -140,20 +164,20 @@ def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], m
             results = run_arms(llm, analyzer, chosen_directions, dev_prompts, layer=layer, strength=strength,
                                seed=seed, template=template, on_progress=on_progress)
             figures = overall(results, "steered")
-            sweep.append({"layer": layer, "strength": strength, **figures,
+            sweep.append({"layers": list(steering_layers(layer)), "strength": strength, **figures,
                           "perplexity_ratio": figures["perplexity"] / dev_plain["perplexity"],
                           "per_emotion": {r.emotion: {"accuracy": r.accuracy,
                                                       "perplexity_ratio": r.perplexity / dev_plain["perplexity"]}
                                           for r in results}})
     pick = _best(sweep, max_perplexity_ratio)
-    at_layer = [s for s in sweep if s["layer"] == pick["layer"]]
+    at_layer = [s for s in sweep if s["layers"] == pick["layers"]]
     per_emotion = {e: _best([{"strength": s["strength"], **s["per_emotion"][e]} for s in at_layer],
                             max_perplexity_ratio)["strength"] for e in chosen_directions.emotions}
 
-    test = run_arms(llm, analyzer, chosen_directions, test_prompts, layer=pick["layer"], strength=pick["strength"],
+    test = run_arms(llm, analyzer, chosen_directions, test_prompts, layer=pick["layers"], strength=pick["strength"],
                     arms=tuple(ARMS), samples=samples, seed=seed + 1000, template=template, on_progress=on_progress)
     test += [replace(r, arm="steered_per_emotion") for r in run_arms(
-        llm, analyzer, chosen_directions, test_prompts, layer=pick["layer"], strength=per_emotion,
+        llm, analyzer, chosen_directions, test_prompts, layer=pick["layers"], strength=per_emotion,
         samples=samples, seed=seed + 1000, template=template, on_progress=on_progress)]
     plain = overall(test, "unsteered")
     arms = {arm: overall(test, arm) for arm in COMPARED_ARMS}
@@ -165,11 +189,13 @@ def eval_steering(llm, analyzer, *, layers: list[int], strengths: list[float], m
                     "samples_per_prompt": samples},
         "directions": {m: {"consistency_by_layer": d.consistency,
                            "adjacent_layer_cosine": {e: d.layer_agreement(e) for e in d.emotions},
-                           "emotion_cosine_at_chosen_layer": d.emotion_similarity(pick["layer"])}
+                           "emotion_cosine_at_chosen_layers": {str(at): d.emotion_similarity(at)
+                                                               for at in pick["layers"]}}
                        for m, d in directions.items()},
-        "mean_diff_vs_pca_cosine": {e: [float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
-                                        for a, b in zip(directions["mean_diff"].vectors[e], directions["pca"].vectors[e])]
-                                    for e in chosen_directions.emotions},
+        "cosine_with_mean_diff": {m: {e: [float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))) for a, b in
+                                          zip(directions["mean_diff"].vectors[e], d.vectors[e])]
+                                      for e in d.emotions}
+                                  for m, d in directions.items() if m != "mean_diff"},
         "sweep": {"dev_unsteered": dev_plain, "points": sweep, "chosen": pick, "chosen_per_emotion": per_emotion,
                   "rule": f"best dev accuracy with perplexity ratio <= {max_perplexity_ratio}"},
         "test": {"unsteered": plain, **arms, "per_emotion": [r.to_dict() for r in test]},

@@ -1,5 +1,5 @@
 """Inside the language model: hidden-state capture, layer-wise emotion probes, emotion directions from a
-contrast set, and steering with them (local backends only)."""
+contrast set or from labelled text, and steering with them (local backends only)."""
 
 from affectlab.internals.capture import capture
 from affectlab.internals.closed_loop import run_arms
@@ -14,10 +14,11 @@ from affectlab.internals.directions import (
 from affectlab.internals.layers import InternalsError, decoder_layers
 from affectlab.internals.probes import LayerProbes, LayerScore, score_probes, train_probes
 from affectlab.internals.steering import Steering
+from affectlab.internals.text_directions import packaged_directions, text_directions
 from affectlab.internals.zero_shot import zero_shot_scores
 
 __all__ = [
     "EmotionDirections", "EmotionVector", "InternalsError", "LayerProbes", "LayerScore", "ScenarioStates",
-    "Steering", "capture", "decoder_layers", "emotion_directions", "load_scenarios", "run_arms",
-    "scenario_states", "score_probes", "train_probes", "zero_shot_scores",
+    "Steering", "capture", "decoder_layers", "emotion_directions", "load_scenarios", "packaged_directions",
+    "run_arms", "scenario_states", "score_probes", "text_directions", "train_probes", "zero_shot_scores",
 ]

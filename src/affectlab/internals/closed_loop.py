@@ -20,7 +20,7 @@ from importlib import resources
 import numpy as np
 
 from affectlab.internals.directions import EmotionDirections
-from affectlab.internals.steering import Steering
+from affectlab.internals.steering import Steering, steering_layers
 
 ADJECTIVES = {"anger": "angry", "disgust": "disgusted", "fear": "fearful", "joy": "joyful", "sadness": "sad",
               "surprise": "surprised"}
@@ -85,14 +85,15 @@ def _geometric_mean(values: list[float]) -> float:
     return float(math.exp(np.mean(np.log(finite)))) if finite else float("nan")
 
 
-def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Sequence[str], *, layer: int = 0,
+def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Sequence[str], *,
+             layer: int | Sequence[int] = 0,
              strength: float | Mapping[str, float] = 0.0, arms: Sequence[str] = ("steered",),
              emotions: Sequence[str] | None = None, samples: int = 1, seed: int = 0, template: str = "Q: {prompt}\nA:",
              on_progress: Callable[[int], None] | None = None) -> list[ArmResult]:
     """Each arm on every (emotion, prompt, sample); all emotions run as one batch per sample, each row
     steered by its own emotion's direction. The ``unsteered`` arm runs each prompt once and is scored against
     every emotion (how often plain output already reads as it: the floor). ``strength`` may be one number
-    or one per emotion."""
+    or one per emotion; ``layer`` one layer or several (see ``Steering``)."""
     emotions = list(emotions or (directions.emotions if directions else ADJECTIVES))
     scale = strength if isinstance(strength, Mapping) else dict.fromkeys(emotions, strength)
     plain = [template.format(prompt=p) for p in prompts]
@@ -105,8 +106,9 @@ def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Seque
             inputs = [f"Respond in a {ADJECTIVES[e]} way.\n{plain[k]}" if instructed else plain[k] for e, k in rows]
             options = {**SAMPLING, "seed": seed + sample}
             if steered:
-                matrix = np.stack([directions[e].at(layer) * scale[e] for e, _ in rows])
-                with Steering(llm, matrix, layer, 1.0):
+                per_layer = {at: np.stack([directions[e].at(at) * scale[e] for e, _ in rows])
+                             for at in steering_layers(layer)}
+                with Steering(llm, per_layer, layer, 1.0):
                     generated = llm.generate_batch(inputs, **options)
             else:
                 generated = llm.generate_batch(inputs, **options)

@@ -80,6 +80,16 @@ class EmotionDirections:
         at = {e: self[e].at(layer) for e in self.vectors}
         return {a: {b: _cosine(at[a], at[b]) for b in at} for a in at}
 
+    def scaled_to(self, other: EmotionDirections) -> EmotionDirections:
+        """These directions, each rescaled to the length of ``other``'s for the same emotion and layer (so one
+        strength means the same push for both)."""
+        if other.layers != self.layers:
+            raise InternalsError(f"cannot scale directions on layers {self.layers} to ones on layers {other.layers}")
+        vectors = {e: (v / (np.linalg.norm(v, axis=-1, keepdims=True) + 1e-12)
+                       * np.linalg.norm(other[e].vectors, axis=-1, keepdims=True)).astype(np.float32)
+                   for e, v in self.vectors.items()}
+        return EmotionDirections(self.model, self.method, self.layers, vectors, self.consistency)
+
     def save(self, path: str | Path) -> None:
         from safetensors.numpy import save_file
 

@@ -37,11 +37,11 @@ def plot_steering(report: dict, path: Path) -> None:
     plt = pyplot()
     points = report["sweep"]["points"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
-    for layer in sorted({p["layer"] for p in points}):
-        mine = [p for p in points if p["layer"] == layer]
-        left.plot([p["strength"] for p in mine], [p["accuracy"] for p in mine], marker="o", label=f"layer {layer}")
-        right.plot([p["strength"] for p in mine], [p["perplexity_ratio"] for p in mine], marker="o",
-                   label=f"layer {layer}")
+    for layers in sorted({tuple(p["layers"]) for p in points}):
+        mine = [p for p in points if tuple(p["layers"]) == layers]
+        label = f"layer{'s' if len(layers) > 1 else ''} {'+'.join(map(str, layers))}"
+        left.plot([p["strength"] for p in mine], [p["accuracy"] for p in mine], marker="o", label=label)
+        right.plot([p["strength"] for p in mine], [p["perplexity_ratio"] for p in mine], marker="o", label=label)
     right.axhline(2.0, color="gray", linestyle="--", label="2x unsteered")
     left.set_xlabel("strength")
     left.set_ylabel("expression accuracy (dev)")

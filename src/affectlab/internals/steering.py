@@ -1,48 +1,83 @@
-"""Steering: add an emotion direction to one decoder block's output while the model runs.
+"""Steering: add an emotion direction to decoder blocks' outputs while the model runs.
 
 >>> dirs = emotion_directions(llm)
 >>> with Steering(llm, dirs["joy"], layer=9, strength=3):
 ...     llm.generate("Q: Tell me about your weekend.\\nA:", max_new_tokens=30, temperature=0.7, seed=0)
+>>> with Steering(llm, dirs["joy"], layer=(8, 9, 10), strength=3):    # the same push, spread over three blocks
+...     ...
 
 ``strength`` multiplies the direction as computed (a mean difference of activations), so 1 moves the
 residual stream by one neutral-to-emotional step; every position gets it, the prompt's and each new token's.
-A ``[rows, hidden]`` matrix steers each row of a batch its own way (rows in the order of the prompts).
+With several layers each block gets its own layer's direction at ``strength / len(layers)``: the residual
+stream carries every shift forward, so the total push stays comparable to one block at ``strength``.
+A ``[rows, hidden]`` matrix steers each row of a batch its own way (rows in the order of the prompts); a
+mapping ``{layer: vector or matrix}`` gives each layer its own.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from affectlab.internals.directions import EmotionVector
 from affectlab.internals.layers import InternalsError, check_layer, decoder_layers, hidden_size
 
+Direction = EmotionVector | np.ndarray | Mapping[int, np.ndarray]
+
+
+def steering_layers(layer: int | Sequence[int]) -> tuple[int, ...]:
+    """One layer or several, as a tuple (an empty or repeated list is an error)."""
+    layers = (int(layer),) if isinstance(layer, (int, np.integer)) else tuple(int(x) for x in layer)
+    if not layers or len(set(layers)) != len(layers):
+        raise InternalsError(f"steer at one layer or several distinct ones, not {list(layers)}")
+    return layers
+
+
+def _vector_at(direction: Direction, layer: int) -> np.ndarray:
+    if isinstance(direction, EmotionVector):
+        return direction.at(layer)
+    if isinstance(direction, Mapping):
+        if layer not in direction:
+            raise InternalsError(f"no direction given for layer {layer} (given: {sorted(direction)})")
+        return np.asarray(direction[layer], np.float32)
+    return np.asarray(direction, np.float32)
+
 
 class Steering:
-    def __init__(self, llm, direction: EmotionVector | np.ndarray, layer: int, strength: float = 4.0) -> None:
-        self.llm, self.layer, self.strength = llm, check_layer(llm, layer), float(strength)
-        vector = direction.at(layer) if isinstance(direction, EmotionVector) else np.asarray(direction, np.float32)
+    def __init__(self, llm, direction: Direction, layer: int | Sequence[int], strength: float = 4.0) -> None:
+        self.llm, self.strength = llm, float(strength)
+        self.layers = tuple(check_layer(llm, x) for x in steering_layers(layer))
         hidden = hidden_size(llm)
-        if vector.shape[-1] != hidden or vector.ndim not in (1, 2):
-            raise InternalsError(f"a direction of shape {list(vector.shape)} does not fit {llm.name} "
-                                 f"(hidden size {hidden})")
-        self.vector = vector
-        self._handle = None
+        self.vectors = {}
+        for at in self.layers:
+            vector = _vector_at(direction, at)
+            if vector.shape[-1] != hidden or vector.ndim not in (1, 2):
+                raise InternalsError(f"a direction of shape {list(vector.shape)} does not fit {llm.name} "
+                                     f"(hidden size {hidden})")
+            self.vectors[at] = vector
+        self._handles = []
 
     def __enter__(self) -> Steering:
         import torch
 
-        shift = torch.tensor(self.vector * self.strength, dtype=torch.float32)
-        shift = shift[None, None, :] if shift.ndim == 1 else shift[:, None, :]
-
-        def hook(module, inputs, output):
-            if isinstance(output, tuple):
-                return (output[0] + shift.to(output[0].dtype), *output[1:])
-            return output + shift.to(output.dtype)
-
-        self._handle = decoder_layers(self.llm)[self.layer].register_forward_hook(hook)
+        blocks = decoder_layers(self.llm)
+        for at, vector in self.vectors.items():
+            shift = torch.tensor(vector * self.strength / len(self.layers), dtype=torch.float32)
+            shift = shift[None, None, :] if shift.ndim == 1 else shift[:, None, :]
+            self._handles.append(blocks[at].register_forward_hook(_adder(shift)))
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._handle is not None:
-            self._handle.remove()
-            self._handle = None
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
+def _adder(shift):
+    def hook(module, inputs, output):
+        if isinstance(output, tuple):
+            return (output[0] + shift.to(output[0].dtype), *output[1:])
+        return output + shift.to(output.dtype)
+
+    return hook

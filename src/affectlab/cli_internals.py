@@ -13,8 +13,10 @@ from affectlab.cli import DataOpt, ReportsOpt, app, err, eval_app, invoked_comma
 from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 
-DEFAULT_LAYER = "9"  # chosen on the dev prompts by `affectlab eval steering` (reports/eval-steering.json)
-DEFAULT_STRENGTH = 3.0
+# The dev pick of `affectlab eval steering --method goemotions` (reports/eval-steering-goemotions.json), for the
+# default goemotions directions; the scenario mean differences picked layer 9, strength 3 (reports/eval-steering.json).
+DEFAULT_LAYER = "6"
+DEFAULT_STRENGTH = 4.0
 MethodOpt = Annotated[str, typer.Option(help="Where directions come from: goemotions (emotional against neutral "
                                              "comments), or the packaged scenarios: mean_diff, pca, centered.")]
 

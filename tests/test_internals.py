@@ -20,7 +20,7 @@ from affectlab.internals import (
     text_directions,
     train_probes,
 )
-from affectlab.internals.closed_loop import perplexities, repetition, run_arms
+from affectlab.internals.closed_loop import DEGENERATE, perplexities, repetition, run_arms
 from affectlab.llm import OpenAICompatibleLM
 
 runner = CliRunner()
@@ -173,6 +173,10 @@ def test_closed_loop_arms_on_two_prompts(llm, analyzer, directions):
     for r in results:
         assert 0 <= r.accuracy <= r.accuracy_of_six + 1e-9 <= 1 + 1e-9 and len(r.outputs) == 2
         assert r.perplexity > 1 and 0 <= r.repetition <= 1
+        looping = [repetition(o) > DEGENERATE for o in r.outputs]
+        assert r.degenerate == pytest.approx(np.mean(looping))
+        assert r.accuracy_fluent == pytest.approx(np.mean([p == r.emotion and not bad
+                                                           for p, bad in zip(r.predicted, looping)]))
     json.dumps([r.to_dict() for r in results])
     # a strength per emotion: joy as before (same batch, same seed), anger not steered this time
     each = run_arms(llm, analyzer, directions, ["Tell me about your weekend.", "How was the drive?"], layer=6,

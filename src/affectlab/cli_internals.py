@@ -212,12 +212,14 @@ def eval_steering_command(
     table = Table(title=f"closed-loop steering on {report['model']} (layers "
                         f"{'+'.join(map(str, report['sweep']['chosen']['layers']))}, "
                         f"strength {report['sweep']['chosen']['strength']}), judged by {report['classifier']}")
-    for column in ("arm", "accuracy (7)", "accuracy (6)", "perplexity", "ratio", "repetition"):
+    for column in ("arm", "accuracy (7)", "accuracy (6)", "fluent accuracy", "perplexity", "ratio", "repetition",
+                   "degenerate"):
         table.add_column(column, justify="right")
     for arm in ("unsteered", *COMPARED_ARMS):
         r = test[arm]
-        table.add_row(arm, f"{r['accuracy']:.3f}", f"{r['accuracy_of_six']:.3f}", f"{r['perplexity']:.1f}",
-                      f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}")
+        table.add_row(arm, f"{r['accuracy']:.3f}", f"{r['accuracy_of_six']:.3f}", f"{r['accuracy_fluent']:.3f}",
+                      f"{r['perplexity']:.1f}", f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}",
+                      f"{r['degenerate']:.3f}")
     out.print(table)
     name = "eval-steering" if method == "mean_diff" else f"eval-steering-{method}"
     _write(report, reports_dir / f"{name}.json", invoked_command(ctx), plot_steering)

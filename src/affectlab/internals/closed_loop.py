@@ -6,7 +6,10 @@ a joyful way." before the prompt), *steered* (the plain prompt, a direction adde
 *prompted_steered* (both: the instruction and the direction). An
 output expresses the target when the classifier's strongest Ekman label (of seven, neutral included) is
 the target; ``accuracy_of_six`` leaves neutral out. Fluency: perplexity of the output under the unsteered
-model after the plain prompt (geometric mean over outputs), and the share of repeated word trigrams.
+model after the plain prompt (geometric mean over outputs), and the share of repeated word trigrams. An output
+with more than ``DEGENERATE`` of its trigrams repeated is *degenerate* (one phrase over and over: a steered
+model can read as angry that way while its perplexity falls); ``accuracy_fluent`` counts only the outputs
+that express the target without degenerating.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ ADJECTIVES = {"anger": "angry", "disgust": "disgusted", "fear": "fearful", "joy"
               "surprise": "surprised"}
 SAMPLING = {"max_new_tokens": 40, "temperature": 0.7, "top_p": 0.9, "stop": ["\nQ:", "\n\n"]}
 # arm → (the emotion instruction before the prompt, the direction added while generating)
+DEGENERATE = 0.5
 ARMS = {"unsteered": (False, False), "prompted": (True, False), "steered": (False, True),
         "prompted_steered": (True, True)}
 
@@ -63,6 +67,8 @@ class ArmResult:
     accuracy_of_six: float
     perplexity: float  # geometric mean over outputs
     repetition: float
+    degenerate: float  # share of outputs with more than DEGENERATE of their trigrams repeated
+    accuracy_fluent: float  # share that express the target and are not degenerate
     outputs: list[str] = field(repr=False)
     predicted: list[str] = field(repr=False)
 
@@ -121,11 +127,14 @@ def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Seque
         seven, six = _judge(analyzer, outputs)
         for emotion in emotions:
             mine = [i for i, e in enumerate(emotion_of) if e in (emotion, "none")]
+            repeated = [repetition(outputs[i]) for i in mine]
+            fluent = [r <= DEGENERATE for r in repeated]
             results.append(ArmResult(
                 arm, emotion, float(np.mean([seven[i] == emotion for i in mine])),
                 float(np.mean([six[i] == emotion for i in mine])), _geometric_mean([ppl[i] for i in mine]),
-                float(np.mean([repetition(outputs[i]) for i in mine])), [outputs[i] for i in mine],
-                [seven[i] for i in mine]))
+                float(np.mean(repeated)), 1.0 - float(np.mean(fluent)),
+                float(np.mean([seven[i] == emotion and ok for i, ok in zip(mine, fluent)])),
+                [outputs[i] for i in mine], [seven[i] for i in mine]))
     return results
 
 
@@ -135,4 +144,6 @@ def overall(results: list[ArmResult], arm: str) -> dict:
     return {"accuracy": float(np.mean([r.accuracy for r in mine])),
             "accuracy_of_six": float(np.mean([r.accuracy_of_six for r in mine])),
             "perplexity": _geometric_mean([r.perplexity for r in mine]),
-            "repetition": float(np.mean([r.repetition for r in mine]))}
+            "repetition": float(np.mean([r.repetition for r in mine])),
+            "degenerate": float(np.mean([r.degenerate for r in mine])),
+            "accuracy_fluent": float(np.mean([r.accuracy_fluent for r in mine]))}

@@ -1,6 +1,7 @@
 """Inside the packaged Gemma 3 270M: capture, probes, directions, steering, the closed loop and the CLI."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from affectlab.internals import (
 )
 from affectlab.internals.closed_loop import DEGENERATE, perplexities, repetition, run_arms
 from affectlab.llm import OpenAICompatibleLM
+from affectlab.llm.base import Generation
 
 runner = CliRunner()
 
@@ -109,7 +111,7 @@ def test_text_directions_and_the_packaged_goemotions_ones(llm, directions):
     labels = ["joy", "joy", "disgust", "disgust", "neutral", "neutral"]
     found = text_directions(llm, texts, labels)
     assert found.method == "texts" and found.emotions == ["disgust", "joy"] and found["joy"].vectors.shape == (18, 640)
-    assert len(found.consistency["joy"]) == 18 and all(-1 <= c <= 1 for c in found.consistency["joy"])
+    assert len(found.consistency["joy"]) == 18 and np.mean(found.consistency["joy"][4:13]) > 0
     scaled = found.scaled_to(directions)
     assert np.allclose(np.linalg.norm(scaled["joy"].vectors, axis=1), np.linalg.norm(directions["joy"].vectors, axis=1),
                        rtol=1e-4)
@@ -152,8 +154,13 @@ def test_steering_moves_the_next_word_towards_the_emotion_and_then_lets_go(llm, 
     # spread over three blocks, each at a third of the strength: still towards joy, and every hook comes off
     with Steering(llm, directions["joy"], layer=(5, 6, 7), strength=4) as spread:
         assert len(spread._handles) == 3
-        assert happy_over_sad() > before + 1
-    assert happy_over_sad() == pytest.approx(before, abs=1e-4)
+        spread_joy = happy_over_sad()
+    assert spread_joy > before + 1 and happy_over_sad() == pytest.approx(before, abs=1e-4)
+    # each block takes its own layer's direction: as the explicit mapping does, unlike layer 6's at all three
+    with Steering(llm, {k: directions["joy"].at(k) for k in (5, 6, 7)}, layer=(5, 6, 7), strength=4):
+        assert happy_over_sad() == pytest.approx(spread_joy, abs=1e-4)
+    with Steering(llm, directions["joy"].at(6), layer=(5, 6, 7), strength=4):
+        assert happy_over_sad() != pytest.approx(spread_joy, abs=1e-3)
     # one layer given as a mapping or as a one-element tuple is the same push as the plain form
     with Steering(llm, {6: directions["joy"].at(6)}, layer=(6,), strength=4):
         assert happy_over_sad() == pytest.approx(joyful, abs=1e-4)
@@ -194,6 +201,41 @@ def test_closed_loop_arms_on_two_prompts(llm, analyzer, directions):
     assert np.isnan(perplexities(llm, ["Q:"], [""])[0])
 
 
+class _ScriptedLM:
+    """Gives the same continuations whatever the prompt; every token scores log-probability -1."""
+
+    name = "scripted"
+
+    def __init__(self, texts):
+        self.texts = texts
+
+    def generate_batch(self, prompts, **options):
+        return [Generation(text, len(text.split()), "stop") for text in self.texts[:len(prompts)]]
+
+    def count_tokens(self, text):
+        return len(text.split()) + 1
+
+    def score(self, prompt, continuations):
+        return [-float(len(c.split())) for c in continuations]
+
+
+class _AngerJudge:
+    """Reads a text as anger when it says "angry", else as neutral."""
+
+    def analyze(self, texts):
+        return [SimpleNamespace(ekman={"anger": 1.0 if "angry" in t else 0.0, "disgust": 0.0, "fear": 0.0, "joy": 0.1,
+                                       "sadness": 0.0, "surprise": 0.0, "neutral": 0.5}) for t in texts]
+
+
+def test_degenerate_outputs_do_not_count_as_fluent_expression():
+    outputs = ["so " + "angry " * 9, "I am angry about the late train.", "The shop opens at nine."]
+    [result] = run_arms(_ScriptedLM(outputs), _AngerJudge(), None, ["a", "b", "c"], arms=("prompted",),
+                        emotions=["anger"])
+    assert repetition(outputs[0]) > DEGENERATE >= repetition(outputs[1])
+    assert result.accuracy == pytest.approx(2 / 3) and result.degenerate == pytest.approx(1 / 3)
+    assert result.accuracy_fluent == pytest.approx(1 / 3) and result.perplexity == pytest.approx(np.e)
+
+
 @needs_data
 def test_probe_evaluation_on_a_small_sample(llm):
     from affectlab.evaluate.internals import eval_probes
@@ -228,3 +270,8 @@ def test_steer_and_directions_cli(llm, tmp_path):
             base = base[:2] + base[4:]
         result = runner.invoke(app, [*base, *args])
         assert result.exit_code == 2 and message in result.output, result.output
+    result = runner.invoke(app, ["steer", "Hello.", "--emotion", "joy", "--method", "goemotion"])
+    assert result.exit_code == 2 and "unknown --method 'goemotion'" in result.output, result.output
+    # a bad layer in the sweep fails before anything is captured or generated
+    result = runner.invoke(app, ["eval", "steering", "--layers", "6,7+18", "--reports-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "layer 18 is out of range" in result.output, result.output

@@ -27,6 +27,13 @@ def _layer_spec(text: str) -> int | tuple[int, ...]:
     return layers[0] if len(layers) == 1 else layers
 
 
+def _check_method(method: str) -> None:
+    from affectlab.evaluate.internals import STEERING_METHODS
+
+    if method not in STEERING_METHODS:
+        raise typer.BadParameter(f"unknown --method {method!r}; use one of {', '.join(STEERING_METHODS)}")
+
+
 def _local_llm(llm: str, model: Optional[str], base_url: Optional[str], api_key: Optional[str], threads):
     from affectlab.internals import decoder_layers
 
@@ -95,6 +102,7 @@ def directions(
     from affectlab.evaluate.internals import goemotions_directions
     from affectlab.internals import emotion_directions
 
+    _check_method(method)
     with user_errors():
         lm = _local_llm(llm, model, None, None, threads)
         if method == "goemotions":
@@ -135,20 +143,21 @@ def steer(
     from affectlab.internals import EmotionDirections, Steering, emotion_directions, packaged_directions
     from affectlab.internals.closed_loop import SAMPLING
 
+    try:
+        layers = _layer_spec(layer)
+    except ValueError:
+        raise typer.BadParameter(f"--layer takes a number or numbers joined by '+', not {layer!r}") from None
+    _check_method(method)
     with user_errors():
         lm = _local_llm(llm, model, base_url, api_key, threads)
         if directions_file:
             found = EmotionDirections.load(directions_file)
+            found.check_fits(lm)
         else:
             found = packaged_directions(lm) if method == "goemotions" else emotion_directions(lm, method=method)
-        found.check_fits(lm)
         vector = found[emotion]
         text = prompt if raw else f"Q: {prompt}\nA:"
         options = {**SAMPLING, "max_new_tokens": max_new_tokens, "seed": seed}
-        try:
-            layers = _layer_spec(layer)
-        except ValueError:
-            raise typer.BadParameter(f"--layer takes a number or numbers joined by '+', not {layer!r}") from None
         steering = Steering(lm, vector, layers, strength)
         plain = lm.generate(text, **options).text.strip()
         with steering:

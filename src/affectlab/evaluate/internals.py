@@ -15,10 +15,10 @@ from affectlab.evaluate.metrics import macro_f1_single
 from affectlab.internals.capture import capture_pooled
 from affectlab.internals.closed_loop import ARMS, load_prompts, overall, run_arms
 from affectlab.internals.directions import METHODS, ScenarioStates, scenario_states
-from affectlab.internals.layers import InternalsError, decoder_layers
+from affectlab.internals.layers import InternalsError, check_layer, decoder_layers
+from affectlab.internals.probes import score_probes, train_probes
 from affectlab.internals.steering import steering_layers
 from affectlab.internals.text_directions import text_directions
-from affectlab.internals.probes import score_probes, train_probes
 from affectlab.internals.zero_shot import zero_shot_scores
 from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
 
@@ -144,11 +144,15 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
     (layers, strength) chosen on the dev prompts as the best mean expression accuracy whose perplexity stays
     within ``max_perplexity_ratio`` of the unsteered output's (each entry of ``layers`` is one layer or a tuple
     steered together), and at those layers a strength for each emotion chosen the same way from that
-    emotion's dev figures; then every arm on the test prompts (``steered``: one strength, ``steered_per_emotion``: each its own,
-    ``prompted_steered``: the one strength on top of the emotion instruction)."""
+    emotion's dev figures; then every arm on the test prompts (``steered``: one strength,
+    ``steered_per_emotion``: each its own, ``prompted_steered``: the one strength on top of the emotion
+    instruction). The ``goemotions`` directions are recomputed with ``seed`` (at 0, the shipped ones)."""
     template, dev_prompts, test_prompts = load_prompts()
     if method not in STEERING_METHODS:
         raise InternalsError(f"method must be one of {', '.join(STEERING_METHODS)}, not {method!r}")
+    for entry in layers:  # before any capture or generation, so a bad layer fails at once
+        for layer in steering_layers(entry):
+            check_layer(llm, layer)
     states = scenario_states(llm)
     directions = {m: states.directions(m) for m in METHODS}
     if method == "goemotions":

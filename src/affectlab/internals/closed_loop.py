@@ -2,7 +2,7 @@
 text classifier judge what came out.
 
 Four arms on the same prompts and sampling seed: *unsteered* (the plain prompt), *prompted* ("Respond in
-a joyful way." before the prompt), *steered* (the plain prompt, a direction added at one layer) and
+a joyful way." before the prompt), *steered* (the plain prompt, a direction added at one or more layers) and
 *prompted_steered* (both: the instruction and the direction). An
 output expresses the target when the classifier's strongest Ekman label (of seven, neutral included) is
 the target; ``accuracy_of_six`` leaves neutral out. Fluency: perplexity of the output under the unsteered
@@ -28,8 +28,8 @@ from affectlab.internals.steering import Steering, steering_layers
 ADJECTIVES = {"anger": "angry", "disgust": "disgusted", "fear": "fearful", "joy": "joyful", "sadness": "sad",
               "surprise": "surprised"}
 SAMPLING = {"max_new_tokens": 40, "temperature": 0.7, "top_p": 0.9, "stop": ["\nQ:", "\n\n"]}
-# arm → (the emotion instruction before the prompt, the direction added while generating)
 DEGENERATE = 0.5
+# arm → (the emotion instruction before the prompt, the direction added while generating)
 ARMS = {"unsteered": (False, False), "prompted": (True, False), "steered": (False, True),
         "prompted_steered": (True, True)}
 

@@ -56,7 +56,8 @@ class EmotionDirections:
     method: str
     layers: tuple[int, ...]
     vectors: dict[str, np.ndarray]  # emotion -> [len(layers), hidden]
-    consistency: dict[str, list[float]]  # emotion -> per layer, mean pairwise cosine of the scenario differences
+    # emotion -> per layer: mean pairwise cosine of the scenario differences (split-half cosine for text directions)
+    consistency: dict[str, list[float]]
 
     def __getitem__(self, emotion: str) -> EmotionVector:
         if emotion not in self.vectors:

@@ -31,7 +31,8 @@ def decoder_layers(llm):
                 break
         if found is not None and hasattr(found, "__len__") and len(found):
             return found
-    raise InternalsError(f"cannot find the decoder layers of {type(model).__name__} (looked at {', '.join(_LAYER_PATHS)})")
+    raise InternalsError(f"cannot find the decoder layers of {type(model).__name__} "
+                         f"(looked at {', '.join(_LAYER_PATHS)})")
 
 
 def hidden_size(llm) -> int:

@@ -8,7 +8,8 @@
 
 ``strength`` multiplies the direction as computed (a mean difference of activations), so 1 moves the
 residual stream by one neutral-to-emotional step; every position gets it, the prompt's and each new token's.
-With several layers each block gets its own layer's direction at ``strength / len(layers)``: the residual
+With several layers each block gets its own layer's direction (from an ``EmotionVector`` or a mapping; a
+plain array is added as it is at every block) at ``strength / len(layers)``: the residual
 stream carries every shift forward, so the total push stays comparable to one block at ``strength``.
 A ``[rows, hidden]`` matrix steers each row of a batch its own way (rows in the order of the prompts); a
 mapping ``{layer: vector or matrix}`` gives each layer its own.
@@ -28,6 +29,8 @@ Direction = EmotionVector | np.ndarray | Mapping[int, np.ndarray]
 
 def steering_layers(layer: int | Sequence[int]) -> tuple[int, ...]:
     """One layer or several, as a tuple (an empty or repeated list is an error)."""
+    if isinstance(layer, (str, bytes)):
+        raise InternalsError(f"layer must be a number or a sequence of numbers, not the text {layer!r}")
     layers = (int(layer),) if isinstance(layer, (int, np.integer)) else tuple(int(x) for x in layer)
     if not layers or len(set(layers)) != len(layers):
         raise InternalsError(f"steer at one layer or several distinct ones, not {list(layers)}")
@@ -52,7 +55,7 @@ class Steering:
         self.vectors = {}
         for at in self.layers:
             vector = _vector_at(direction, at)
-            if vector.shape[-1] != hidden or vector.ndim not in (1, 2):
+            if vector.ndim not in (1, 2) or vector.shape[-1] != hidden:
                 raise InternalsError(f"a direction of shape {list(vector.shape)} does not fit {llm.name} "
                                      f"(hidden size {hidden})")
             self.vectors[at] = vector

@@ -9,6 +9,7 @@ directions from two random halves of each label's texts (seeded), per emotion an
 
 >>> texts, labels = ["I love this!", "ugh, gross", "It opens at nine."], ["joy", "disgust", "neutral"]
 >>> dirs = text_directions(llm, texts, labels, emotions=["joy", "disgust"])
+>>> dirs = dirs.scaled_to(emotion_directions(llm))   # optional: scenario lengths, so strengths compare
 >>> with Steering(llm, dirs["joy"], layer=9, strength=4): ...
 >>> packaged_directions(llm)      # the shipped GoEmotions directions of the default LM
 """
@@ -31,8 +32,9 @@ def text_directions(llm, texts: Sequence[str], labels: Sequence[str], emotions: 
                     neutral: str = "neutral", source: str = "texts", layers: Sequence[int] | None = None,
                     batch_size: int = 16, max_tokens: int = 128, seed: int = 0,
                     on_progress: Callable[[int], None] | None = None) -> EmotionDirections:
-    """One direction per emotion and layer: mean state of the emotion's texts minus the neutral texts' mean.
-    ``source`` names the data in the result's ``method`` (e.g. ``"goemotions"``)."""
+    """One direction per emotion and layer: mean state of the emotion's texts minus the neutral texts' mean,
+    at its own length (``scaled_to`` rescales it). ``source`` names the data in the result's ``method``
+    (e.g. ``"goemotions"``)."""
     if len(texts) != len(labels):
         raise InternalsError(f"{len(texts)} texts but {len(labels)} labels")
     labels = np.asarray(labels, dtype=object)
@@ -64,5 +66,9 @@ def packaged_directions(llm) -> EmotionDirections:
     """The GoEmotions directions shipped for the default LM (Gemma 3 270M); any model of its shape takes them."""
     path = resources.files("affectlab").joinpath("artifacts", PACKAGED, "directions.safetensors")
     found = EmotionDirections.load(str(path))
-    found.check_fits(llm)
+    try:
+        found.check_fits(llm)
+    except InternalsError as error:
+        raise InternalsError(f"{error}; for this model compute directions (`affectlab directions --method "
+                             "goemotions`, or `steer --method mean_diff`) or pass saved ones") from None
     return found

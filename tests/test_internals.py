@@ -236,6 +236,18 @@ def test_degenerate_outputs_do_not_count_as_fluent_expression():
     assert result.accuracy_fluent == pytest.approx(1 / 3) and result.perplexity == pytest.approx(np.e)
 
 
+def test_the_sweep_picks_fluent_expression_within_the_perplexity_bound():
+    from affectlab.evaluate.internals import _best
+
+    looping = {"accuracy": 0.9, "accuracy_fluent": 0.5, "perplexity_ratio": 0.8}
+    fluent = {"accuracy": 0.8, "accuracy_fluent": 0.75, "perplexity_ratio": 1.6}
+    as_fluent_but_smoother = {"accuracy": 0.8, "accuracy_fluent": 0.75, "perplexity_ratio": 1.2}
+    broken = {"accuracy": 1.0, "accuracy_fluent": 1.0, "perplexity_ratio": 2.5}
+    assert _best([looping, fluent, broken], 2.0) is fluent
+    assert _best([looping, fluent, as_fluent_but_smoother, broken], 2.0) is as_fluent_but_smoother
+    assert _best([broken], 2.0) is broken  # nothing within bounds: the best of all
+
+
 @needs_data
 def test_probe_evaluation_on_a_small_sample(llm):
     from affectlab.evaluate.internals import eval_probes

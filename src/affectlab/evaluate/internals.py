@@ -130,10 +130,11 @@ def goemotions_directions(llm, data_dir: Path = DEFAULT_DATA_DIR, *, per_label: 
 
 
 def _best(points: list[dict], max_perplexity_ratio: float) -> dict:
-    """The most accurate point whose perplexity ratio is within bounds (all points if none is); ties go to
-    the more fluent one."""
+    """The point with the best fluent accuracy (degenerate outputs count as misses: perplexity alone lets
+    a phrase repeated over and over pass) whose perplexity ratio is within bounds (all points if none is);
+    ties go to the lower perplexity."""
     fluent = [p for p in points if p["perplexity_ratio"] <= max_perplexity_ratio] or points
-    return max(fluent, key=lambda p: (p["accuracy"], -p["perplexity_ratio"]))
+    return max(fluent, key=lambda p: (p["accuracy_fluent"], -p["perplexity_ratio"]))
 
 
 def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengths: list[float],
@@ -141,7 +142,7 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
                   method: str = "mean_diff", samples: int = 2, seed: int = 0, data_dir: Path = DEFAULT_DATA_DIR,
                   on_progress: Progress = None) -> dict:
     """Directions from the packaged scenarios (for ``goemotions``: from GoEmotions train under ``data_dir``);
-    (layers, strength) chosen on the dev prompts as the best mean expression accuracy whose perplexity stays
+    (layers, strength) chosen on the dev prompts as the best fluent expression accuracy whose perplexity stays
     within ``max_perplexity_ratio`` of the unsteered output's (each entry of ``layers`` is one layer or a tuple
     steered together), and at those layers a strength for each emotion chosen the same way from that
     emotion's dev figures; then every arm on the test prompts (``steered``: one strength,
@@ -170,7 +171,7 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
             figures = overall(results, "steered")
             sweep.append({"layers": list(steering_layers(layer)), "strength": strength, **figures,
                           "perplexity_ratio": figures["perplexity"] / dev_plain["perplexity"],
-                          "per_emotion": {r.emotion: {"accuracy": r.accuracy,
+                          "per_emotion": {r.emotion: {"accuracy": r.accuracy, "accuracy_fluent": r.accuracy_fluent,
                                                       "perplexity_ratio": r.perplexity / dev_plain["perplexity"]}
                                           for r in results}})
     pick = _best(sweep, max_perplexity_ratio)
@@ -201,6 +202,6 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
                                       for e in d.emotions}
                                   for m, d in directions.items() if m != "mean_diff"},
         "sweep": {"dev_unsteered": dev_plain, "points": sweep, "chosen": pick, "chosen_per_emotion": per_emotion,
-                  "rule": f"best dev accuracy with perplexity ratio <= {max_perplexity_ratio}"},
+                  "rule": f"best dev fluent accuracy with perplexity ratio <= {max_perplexity_ratio}"},
         "test": {"unsteered": plain, **arms, "per_emotion": [r.to_dict() for r in test]},
     }

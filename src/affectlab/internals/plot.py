@@ -40,11 +40,13 @@ def plot_steering(report: dict, path: Path) -> None:
     for layers in sorted({tuple(p["layers"]) for p in points}):
         mine = [p for p in points if tuple(p["layers"]) == layers]
         label = f"layer{'s' if len(layers) > 1 else ''} {'+'.join(map(str, layers))}"
-        left.plot([p["strength"] for p in mine], [p["accuracy"] for p in mine], marker="o", label=label)
+        line, = left.plot([p["strength"] for p in mine], [p["accuracy"] for p in mine], marker="o", label=label)
+        left.plot([p["strength"] for p in mine], [p["accuracy_fluent"] for p in mine], marker="x", linestyle=":",
+                  color=line.get_color())
         right.plot([p["strength"] for p in mine], [p["perplexity_ratio"] for p in mine], marker="o", label=label)
     right.axhline(2.0, color="gray", linestyle="--", label="2x unsteered")
     left.set_xlabel("strength")
-    left.set_ylabel("expression accuracy (dev)")
+    left.set_ylabel("expression accuracy (dev; dotted: fluent)")
     right.set_xlabel("strength")
     right.set_ylabel("perplexity / unsteered (dev)")
     left.legend(fontsize=8)

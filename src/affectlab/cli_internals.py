@@ -15,8 +15,8 @@ from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 
 # The dev pick of `affectlab eval steering --method goemotions` (reports/eval-steering-goemotions.json), for the
 # default goemotions directions; the scenario mean differences picked layer 9, strength 3 (reports/eval-steering.json).
-DEFAULT_LAYER = "6"
-DEFAULT_STRENGTH = 4.0
+DEFAULT_LAYER = "5"
+DEFAULT_STRENGTH = 5.0
 MethodOpt = Annotated[str, typer.Option(help="Where directions come from: goemotions (emotional against neutral "
                                              "comments), or the packaged scenarios: mean_diff, pca, centered.")]
 

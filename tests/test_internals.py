@@ -128,6 +128,30 @@ def test_text_directions_and_the_packaged_goemotions_ones(llm, directions):
                        np.linalg.norm(directions["anger"].vectors, axis=1), rtol=1e-3)
 
 
+def test_removing_the_shared_part_sets_the_emotions_apart():
+    from affectlab.internals.text_directions import TextStates
+
+    rng = np.random.default_rng(0)
+    common, own = rng.normal(size=(1, 2, 8)) * 3, {e: rng.normal(size=(1, 2, 8)) for e in ("anger", "joy")}
+    labels = np.array(["neutral"] * 4 + ["anger"] * 4 + ["joy"] * 4, dtype=object)
+    means = np.concatenate([np.zeros((4, 2, 8)), np.repeat(common + own["anger"], 4, 0),
+                            np.repeat(common + own["joy"], 4, 0)])
+    states = means + rng.normal(size=(12, 2, 8)) * 0.01
+    found = TextStates("toy", "texts", (3, 4), ["anger", "joy"], "neutral", states, labels,
+                       np.array([True, False] * 6))
+    plain, apart = found.directions(), found.directions(remove_shared=1.0)
+    assert plain.emotion_similarity(3)["anger"]["joy"] > 0.5
+    # all of it removed: what is left of each is its own part less the mean of the own parts
+    expected = own["anger"][0] - (own["anger"][0] + own["joy"][0]) / 2
+    assert np.allclose(apart["anger"].vectors, expected, atol=0.05)
+    assert apart.emotion_similarity(3)["anger"]["joy"] < -0.9
+    assert np.allclose(found.directions(0.5)["joy"].vectors, (plain["joy"].vectors + apart["joy"].vectors) / 2)
+    assert min(apart.consistency["joy"]) > 0.9 and apart.layers == (3, 4)
+    assert plain.method == "texts" and apart.method == "texts, shared part x1 removed"
+    with pytest.raises(InternalsError, match="between 0 and 1, not 1.5"):
+        found.directions(remove_shared=1.5)
+
+
 @needs_data
 def test_packaged_directions_are_what_the_recipe_gives(llm):
     from affectlab.evaluate.internals import goemotions_directions
@@ -287,3 +311,10 @@ def test_steer_and_directions_cli(llm, tmp_path):
     # a bad layer in the sweep fails before anything is captured or generated
     result = runner.invoke(app, ["eval", "steering", "--layers", "6,7+18", "--reports-dir", str(tmp_path)])
     assert result.exit_code == 2 and "layer 18 is out of range" in result.output, result.output
+    for command in (["eval", "steering", "--remove-shared", "0.5", "--reports-dir", str(tmp_path)],
+                    ["directions", "--remove-shared", "0.5", "-o", str(saved)]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2 and "--remove-shared applies to --method goemotions only" in result.output
+    result = runner.invoke(app, ["eval", "steering", "--method", "goemotions", "--remove-shared", "0.5,2",
+                                 "--reports-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "between 0 and 1, not 2.0" in result.output, result.output

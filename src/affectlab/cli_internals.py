@@ -95,20 +95,27 @@ def probe(
 def directions(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to save them (.safetensors).")],
     method: MethodOpt = "mean_diff", data: DataOpt = DEFAULT_DATA_DIR,
+    remove_shared: Annotated[Optional[float], typer.Option(
+        help="goemotions only: the share (0 to 1) of the emotions' common part taken out (default: the "
+             "shipped directions' share).")] = None,
     llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None,
 ) -> None:
     """Emotion directions from the packaged scenarios or from GoEmotions train (--method goemotions, needs
     --data), saved for `steer --directions` or any model of the same shape."""
-    from affectlab.evaluate.internals import goemotions_directions
+    from affectlab.evaluate.internals import REMOVE_SHARED, check_shares, goemotions_directions
     from affectlab.internals import emotion_directions
 
     _check_method(method)
+    if remove_shared is not None and method != "goemotions":
+        raise typer.BadParameter("--remove-shared applies to --method goemotions only")
     with user_errors():
+        check_shares([] if remove_shared is None else [remove_shared])
         lm = _local_llm(llm, model, None, None, threads)
         if method == "goemotions":
             with progress_bar() as progress:
                 bar = progress.add_task("capturing GoEmotions train comments", total=None)
-                found = goemotions_directions(lm, data, on_progress=lambda k: progress.advance(bar, k))
+                found = goemotions_directions(lm, data, on_progress=lambda k: progress.advance(bar, k),
+                                              remove_shared=REMOVE_SHARED if remove_shared is None else remove_shared)
         else:
             found = emotion_directions(lm, method=method)
     found.save(output)
@@ -193,7 +200,11 @@ def eval_steering_command(
     layers: Annotated[str, typer.Option(help="Layers swept, comma-separated; '+' joins layers steered "
                                              "together (8+9+10).")] = "3,6,9,12",
     strengths: Annotated[str, typer.Option(help="Strengths swept, comma-separated.")] = "2,3,4,6",
-    method: MethodOpt = "mean_diff", samples: Annotated[int, typer.Option(help="Samples per test prompt.")] = 2,
+    method: MethodOpt = "mean_diff",
+    remove_shared: Annotated[Optional[str], typer.Option(
+        help="goemotions only: shares (0 to 1) of the emotions' common part taken out of the directions, "
+             "comma-separated, swept with layers and strengths (default: the shipped directions' share).")] = None,
+    samples: Annotated[int, typer.Option(help="Samples per test prompt.")] = 2,
     data: DataOpt = DEFAULT_DATA_DIR,
     llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
 ) -> None:
@@ -201,26 +212,32 @@ def eval_steering_command(
     on the test prompts, judged by affectlab's text model → reports/eval-steering.json and .png
     (eval-steering-<method>.* for a method other than mean_diff)."""
     from affectlab import Analyzer
-    from affectlab.evaluate.internals import COMPARED_ARMS, eval_steering
+    from affectlab.evaluate.internals import COMPARED_ARMS, check_shares, eval_steering
     from affectlab.internals.plot import plot_steering
 
+    _check_method(method)
     with user_errors():
         try:
             layer_list = [_layer_spec(x) for x in layers.split(",")]
             strength_list = [float(x) for x in strengths.split(",")]
+            shares = None if remove_shared is None else [float(x) for x in remove_shared.split(",")]
         except ValueError:
-            raise typer.BadParameter("--layers and --strengths take comma-separated numbers (layers joined by "
-                                     "'+' are steered together)") from None
+            raise typer.BadParameter("--layers, --strengths and --remove-shared take comma-separated numbers "
+                                     "(layers joined by '+' are steered together)") from None
+        if shares is not None and method != "goemotions":
+            raise typer.BadParameter("--remove-shared applies to --method goemotions only")
+        check_shares(shares or [])
         lm = _local_llm(llm, model, None, None, threads)
         with progress_bar() as progress:
             bar = progress.add_task("steering", total=None)
             report = eval_steering(lm, Analyzer(), layers=layer_list, strengths=strength_list, method=method,
-                                   samples=samples, seed=seed, data_dir=data,
+                                   remove_shared=shares, samples=samples, seed=seed, data_dir=data,
                                    on_progress=lambda k: progress.advance(bar, k))
     test = report["test"]
-    table = Table(title=f"closed-loop steering on {report['model']} (layers "
-                        f"{'+'.join(map(str, report['sweep']['chosen']['layers']))}, "
-                        f"strength {report['sweep']['chosen']['strength']}), judged by {report['classifier']}")
+    chosen = report["sweep"]["chosen"]
+    removed = f", shared part x{chosen['remove_shared']:g} removed" if chosen.get("remove_shared") else ""
+    table = Table(title=f"closed-loop steering on {report['model']} (layers {'+'.join(map(str, chosen['layers']))}, "
+                        f"strength {chosen['strength']}{removed}), judged by {report['classifier']}")
     for column in ("arm", "accuracy (7)", "accuracy (6)", "fluent accuracy", "perplexity", "ratio", "repetition",
                    "degenerate"):
         table.add_column(column, justify="right")

@@ -18,7 +18,7 @@ from affectlab.internals.directions import METHODS, ScenarioStates, scenario_sta
 from affectlab.internals.layers import InternalsError, check_layer, decoder_layers
 from affectlab.internals.probes import score_probes, train_probes
 from affectlab.internals.steering import steering_layers
-from affectlab.internals.text_directions import text_directions
+from affectlab.internals.text_directions import TextStates, text_states
 from affectlab.internals.zero_shot import zero_shot_scores
 from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
 
@@ -32,6 +32,9 @@ PERSISTENCE_TOKENS = (0, 8, 32)
 STEERING_METHODS = (*METHODS, "goemotions")
 # the test arms compared with the unsteered one (perplexity ratios), in the order reports list them
 COMPARED_ARMS = ("prompted", "steered", "steered_per_emotion", "prompted_steered")
+# the share of the emotions' common part taken out of the GoEmotions directions (text_directions.py): none, as
+# shipped; a quarter was measured and not adopted (reports/eval-steering-goemotions-shared.json)
+REMOVE_SHARED = 0.0
 Progress = Callable[[int], None] | None
 
 
@@ -117,16 +120,31 @@ def eval_probes(llm, dataset: str = "goemotions-ekman", data_dir: Path = DEFAULT
     }
 
 
-def goemotions_directions(llm, data_dir: Path = DEFAULT_DATA_DIR, *, per_label: int = 200, seed: int = 0,
-                          scenarios: ScenarioStates | None = None, on_progress: Progress = None):
-    """Directions from ``per_label`` GoEmotions train comments per Ekman group (seeded; comments whose labels
-    fall in exactly one group), each emotion's mean state minus the neutral comments', at the length of the
-    scenario mean difference (as ``pca`` and ``centered`` are): the comments' own differences are uneven
-    (anger's is a quarter to a third of the scenario one in the middle layers, joy's nearly all of it)."""
+def goemotions_states(llm, data_dir: Path = DEFAULT_DATA_DIR, *, per_label: int = 200, seed: int = 0,
+                      on_progress: Progress = None) -> TextStates:
+    """The captured states of ``per_label`` GoEmotions train comments per Ekman group (seeded; comments whose
+    labels fall in exactly one group)."""
     pairs = balanced(labelled_texts("goemotions-ekman", "train", data_dir), per_label, seed)
-    found = text_directions(llm, [t for t, _ in pairs], [EKMAN[y] for _, y in pairs], EKMAN[:-1],
-                            source="goemotions", seed=seed, on_progress=on_progress)
-    return found.scaled_to((scenarios or scenario_states(llm)).directions("mean_diff"))
+    return text_states(llm, [t for t, _ in pairs], [EKMAN[y] for _, y in pairs], EKMAN[:-1], source="goemotions",
+                       seed=seed, on_progress=on_progress)
+
+
+def goemotions_directions(llm, data_dir: Path = DEFAULT_DATA_DIR, *, per_label: int = 200, seed: int = 0,
+                          remove_shared: float = REMOVE_SHARED, states: TextStates | None = None,
+                          scenarios: ScenarioStates | None = None, on_progress: Progress = None):
+    """Directions from GoEmotions train comments (``goemotions_states``; ``states`` if already captured), each
+    emotion's mean state minus the neutral comments', less ``remove_shared`` of what the six differences
+    share, at the length of the scenario mean difference (as ``pca`` and ``centered`` are): the comments' own
+    differences are uneven (anger's is a quarter to a third of the scenario one in the middle layers, joy's
+    nearly all of it)."""
+    states = states or goemotions_states(llm, data_dir, per_label=per_label, seed=seed, on_progress=on_progress)
+    return states.directions(remove_shared).scaled_to((scenarios or scenario_states(llm)).directions("mean_diff"))
+
+
+def check_shares(shares: list[float]) -> None:
+    for share in shares:
+        if not 0.0 <= share <= 1.0:
+            raise InternalsError(f"remove_shared takes shares between 0 and 1, not {share}")
 
 
 def _best(points: list[dict], max_perplexity_ratio: float) -> dict:
@@ -138,45 +156,55 @@ def _best(points: list[dict], max_perplexity_ratio: float) -> dict:
 
 
 def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengths: list[float],
-                  max_perplexity_ratio: float = 2.0,
-                  method: str = "mean_diff", samples: int = 2, seed: int = 0, data_dir: Path = DEFAULT_DATA_DIR,
-                  on_progress: Progress = None) -> dict:
-    """Directions from the packaged scenarios (for ``goemotions``: from GoEmotions train under ``data_dir``);
-    (layers, strength) chosen on the dev prompts as the best fluent expression accuracy whose perplexity stays
-    within ``max_perplexity_ratio`` of the unsteered output's (each entry of ``layers`` is one layer or a tuple
-    steered together), and at those layers a strength for each emotion chosen the same way from that
-    emotion's dev figures; then every arm on the test prompts (``steered``: one strength,
+                  max_perplexity_ratio: float = 2.0, method: str = "mean_diff",
+                  remove_shared: list[float] | None = None, samples: int = 2, seed: int = 0,
+                  data_dir: Path = DEFAULT_DATA_DIR, on_progress: Progress = None) -> dict:
+    """Directions from the packaged scenarios (for ``goemotions``: from GoEmotions train under ``data_dir``,
+    with each share in ``remove_shared`` of the emotions' common part taken out, default ``REMOVE_SHARED``);
+    (layers, share, strength) chosen on the dev prompts as the best fluent expression accuracy whose perplexity
+    stays within ``max_perplexity_ratio`` of the unsteered output's (each entry of ``layers`` is one layer or a
+    tuple steered together), and at those layers and share a strength for each emotion chosen the same way
+    from that emotion's dev figures; then every arm on the test prompts (``steered``: one strength,
     ``steered_per_emotion``: each its own, ``prompted_steered``: the one strength on top of the emotion
     instruction). The ``goemotions`` directions are recomputed with ``seed`` (at 0, the shipped ones)."""
     template, dev_prompts, test_prompts = load_prompts()
     if method not in STEERING_METHODS:
         raise InternalsError(f"method must be one of {', '.join(STEERING_METHODS)}, not {method!r}")
+    if remove_shared is not None and method != "goemotions":
+        raise InternalsError("remove_shared applies to the goemotions directions only")
+    check_shares(remove_shared or [])
     for entry in layers:  # before any capture or generation, so a bad layer fails at once
         for layer in steering_layers(entry):
             check_layer(llm, layer)
     states = scenario_states(llm)
     directions = {m: states.directions(m) for m in METHODS}
+    candidates = {None: directions.get(method)}  # share removed (None: not a text method) -> directions
     if method == "goemotions":
-        directions[method] = goemotions_directions(llm, data_dir, seed=seed, scenarios=states,
-                                                   on_progress=on_progress)
-    chosen_directions = directions[method]
+        comments = goemotions_states(llm, data_dir, seed=seed, on_progress=on_progress)
+        candidates = {share: goemotions_directions(llm, states=comments, remove_shared=share, scenarios=states)
+                      for share in (remove_shared or [REMOVE_SHARED])}
 
     dev_plain = overall(run_arms(llm, analyzer, None, dev_prompts, arms=("unsteered",), seed=seed,
                                  template=template, on_progress=on_progress), "unsteered")
     sweep = []
     for layer in layers:
-        for strength in strengths:
-            results = run_arms(llm, analyzer, chosen_directions, dev_prompts, layer=layer, strength=strength,
-                               seed=seed, template=template, on_progress=on_progress)
-            figures = overall(results, "steered")
-            sweep.append({"layers": list(steering_layers(layer)), "strength": strength, **figures,
-                          "perplexity_ratio": figures["perplexity"] / dev_plain["perplexity"],
-                          "per_emotion": {r.emotion: {"accuracy": r.accuracy, "accuracy_fluent": r.accuracy_fluent,
-                                                      "perplexity_ratio": r.perplexity / dev_plain["perplexity"]}
-                                          for r in results}})
+        for share, swept in candidates.items():
+            for strength in strengths:
+                results = run_arms(llm, analyzer, swept, dev_prompts, layer=layer, strength=strength,
+                                   seed=seed, template=template, on_progress=on_progress)
+                figures = overall(results, "steered")
+                sweep.append({"layers": list(steering_layers(layer)),
+                              **({} if share is None else {"remove_shared": share}), "strength": strength,
+                              **figures, "perplexity_ratio": figures["perplexity"] / dev_plain["perplexity"],
+                              "per_emotion": {r.emotion: {"accuracy": r.accuracy,
+                                                          "accuracy_fluent": r.accuracy_fluent,
+                                                          "perplexity_ratio": r.perplexity / dev_plain["perplexity"]}
+                                              for r in results}})
     pick = _best(sweep, max_perplexity_ratio)
-    at_layer = [s for s in sweep if s["layers"] == pick["layers"]]
-    per_emotion = {e: _best([{"strength": s["strength"], **s["per_emotion"][e]} for s in at_layer],
+    chosen_directions = directions[method] = candidates[pick.get("remove_shared")]
+    at_pick = [s for s in sweep
+               if s["layers"] == pick["layers"] and s.get("remove_shared") == pick.get("remove_shared")]
+    per_emotion = {e: _best([{"strength": s["strength"], **s["per_emotion"][e]} for s in at_pick],
                             max_perplexity_ratio)["strength"] for e in chosen_directions.emotions}
 
     test = run_arms(llm, analyzer, chosen_directions, test_prompts, layer=pick["layers"], strength=pick["strength"],

@@ -37,9 +37,14 @@ def plot_steering(report: dict, path: Path) -> None:
     plt = pyplot()
     points = report["sweep"]["points"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
-    for layers in sorted({tuple(p["layers"]) for p in points}):
-        mine = [p for p in points if tuple(p["layers"]) == layers]
+
+    def line_of(p: dict) -> tuple:  # one line per layer set and share of the shared part removed
+        return tuple(p["layers"]), p.get("remove_shared", 0.0)
+
+    for layers, share in sorted({line_of(p) for p in points}):
+        mine = [p for p in points if line_of(p) == (layers, share)]
         label = f"layer{'s' if len(layers) > 1 else ''} {'+'.join(map(str, layers))}"
+        label += f", shared part x{share:g} removed" if share else ""
         line, = left.plot([p["strength"] for p in mine], [p["accuracy"] for p in mine], marker="o", label=label)
         left.plot([p["strength"] for p in mine], [p["accuracy_fluent"] for p in mine], marker="x", linestyle=":",
                   color=line.get_color())

@@ -4,11 +4,18 @@ from that of neutral texts.
 The scenario directions (``directions.py``) contrast events that would evoke an emotion; these contrast
 people's own emotional writing (GoEmotions comments grouped by Ekman) with their neutral writing, which is
 closer to what a steered model should produce. For each emotion and layer: the mean-pooled state of its
-texts minus that of the neutral texts. Consistency is split-half agreement: the cosine between the
-directions from two random halves of each label's texts (seeded), per emotion and layer.
+texts minus that of the neutral texts. Those six differences share a large part — what any emotional text
+has over a neutral one (first person, exclamations, a forum's register) — and a direction that is mostly that
+part steers towards emotional text in general, not towards its own emotion (disgust read as joy).
+``remove_shared`` takes that share of the six differences' mean out of each: 0 keeps the plain difference,
+1 contrasts each emotion with the mean of the emotions' means. Directions with a share removed say so in
+their ``method``. Consistency is split-half agreement: the
+cosine between the directions from two random halves of each label's texts (seeded), per emotion and layer.
 
 >>> texts, labels = ["I love this!", "ugh, gross", "It opens at nine."], ["joy", "disgust", "neutral"]
->>> dirs = text_directions(llm, texts, labels, emotions=["joy", "disgust"])
+>>> dirs = text_directions(llm, texts, labels, emotions=["joy", "disgust"], remove_shared=0.5)
+>>> states = text_states(llm, texts, labels)            # capture once, then any share removed
+>>> states.directions(remove_shared=0.25)
 >>> dirs = dirs.scaled_to(emotion_directions(llm))   # optional: scenario lengths, so strengths compare
 >>> with Steering(llm, dirs["joy"], layer=9, strength=4): ...
 >>> packaged_directions(llm)      # the shipped GoEmotions directions of the default LM
@@ -17,6 +24,7 @@ directions from two random halves of each label's texts (seeded), per emotion an
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
@@ -28,12 +36,46 @@ from affectlab.internals.layers import InternalsError
 PACKAGED = "gemma3-270m-goemotions-directions"  # artifacts/<this>/directions.safetensors
 
 
-def text_directions(llm, texts: Sequence[str], labels: Sequence[str], emotions: Sequence[str] | None = None, *,
-                    neutral: str = "neutral", source: str = "texts", layers: Sequence[int] | None = None,
-                    batch_size: int = 16, max_tokens: int = 128, seed: int = 0,
-                    on_progress: Callable[[int], None] | None = None) -> EmotionDirections:
-    """One direction per emotion and layer: mean state of the emotion's texts minus the neutral texts' mean,
-    at its own length (``scaled_to`` rescales it). ``source`` names the data in the result's ``method``
+@dataclass(frozen=True)
+class TextStates:
+    """What text directions are computed from: the mean-pooled state of every text at every layer, its
+    label, and a seeded split of each label's texts into two halves (for consistency)."""
+
+    model: str
+    source: str
+    layers: tuple[int, ...]
+    emotions: list[str]
+    neutral: str
+    states: np.ndarray  # [text, layer, hidden]
+    labels: np.ndarray  # [text], object
+    halves: np.ndarray  # [text], bool
+
+    def directions(self, remove_shared: float = 0.0) -> EmotionDirections:
+        """Per emotion and layer: its texts' mean minus the neutral texts' mean, less ``remove_shared`` times
+        the mean of those differences over the emotions; at its own length (``scaled_to`` rescales it)."""
+        if not 0.0 <= remove_shared <= 1.0:
+            raise InternalsError(f"remove_shared takes shares between 0 and 1, not {remove_shared}")
+
+        def differences(rows: np.ndarray) -> dict[str, np.ndarray]:  # emotion -> [layers, hidden]
+            neutral = self.states[rows & (self.labels == self.neutral)].mean(0)
+            plain = {e: self.states[rows & (self.labels == e)].mean(0) - neutral for e in self.emotions}
+            shared = np.mean(list(plain.values()), axis=0)
+            return {e: d - remove_shared * shared for e, d in plain.items()}
+
+        every, first, second = (differences(np.ones(len(self.labels), dtype=bool)), differences(self.halves),
+                                differences(~self.halves))
+        vectors = {e: every[e].astype(np.float32) for e in self.emotions}
+        consistency = {e: [_cosine(a, b) for a, b in zip(first[e], second[e])] for e in self.emotions}
+        method = f"{self.source}, shared part x{remove_shared:g} removed" if remove_shared else self.source
+        return EmotionDirections(self.model, method, self.layers, vectors, consistency)
+
+
+def text_states(llm, texts: Sequence[str], labels: Sequence[str], emotions: Sequence[str] | None = None, *,
+                neutral: str = "neutral", source: str = "texts", layers: Sequence[int] | None = None,
+                batch_size: int = 16, max_tokens: int = 128, seed: int = 0,
+                on_progress: Callable[[int], None] | None = None) -> TextStates:
+    """Capture ``texts`` (each read up to ``max_tokens``) for directions of ``emotions`` (default: every
+    label but ``neutral``) against ``neutral``. ``source`` names the data in the directions' ``method``
     (e.g. ``"goemotions"``)."""
     if len(texts) != len(labels):
         raise InternalsError(f"{len(texts)} texts but {len(labels)} labels")
@@ -48,18 +90,15 @@ def text_directions(llm, texts: Sequence[str], labels: Sequence[str], emotions: 
     rng, halves = np.random.default_rng(seed), np.zeros(len(texts), dtype=bool)
     for label in sorted({str(x) for x in labels}):  # each label split evenly, so both halves have every label
         halves[rng.permutation(np.flatnonzero(labels == label))[::2]] = True
-
-    def difference(emotion: str, rows: np.ndarray) -> np.ndarray:  # [layers, hidden]
-        return states[rows & (labels == emotion)].mean(0) - states[rows & (labels == neutral)].mean(0)
-
-    everything = np.ones(len(texts), dtype=bool)
-    vectors, consistency = {}, {}
-    for emotion in emotions:
-        vectors[emotion] = difference(emotion, everything).astype(np.float32)
-        first, second = difference(emotion, halves), difference(emotion, ~halves)
-        consistency[emotion] = [_cosine(a, b) for a, b in zip(first, second)]
     chosen = tuple(range(states.shape[1])) if layers is None else tuple(layers)
-    return EmotionDirections(llm.name, source, chosen, vectors, consistency)
+    return TextStates(llm.name, source, chosen, emotions, neutral, states, labels, halves)
+
+
+def text_directions(llm, texts: Sequence[str], labels: Sequence[str], emotions: Sequence[str] | None = None, *,
+                    remove_shared: float = 0.0, **options) -> EmotionDirections:
+    """One direction per emotion and layer from labelled texts (``text_states`` options), at its own
+    length."""
+    return text_states(llm, texts, labels, emotions, **options).directions(remove_shared)
 
 
 def packaged_directions(llm) -> EmotionDirections:

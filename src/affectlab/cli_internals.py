@@ -102,7 +102,8 @@ def directions(
 ) -> None:
     """Emotion directions from the packaged scenarios or from GoEmotions train (--method goemotions, needs
     --data), saved for `steer --directions` or any model of the same shape."""
-    from affectlab.evaluate.internals import REMOVE_SHARED, check_shares, goemotions_directions
+    from affectlab.evaluate.internals import REMOVE_SHARED, goemotions_directions
+    from affectlab.internals.text_directions import check_shares
     from affectlab.internals import emotion_directions
 
     _check_method(method)
@@ -212,7 +213,8 @@ def eval_steering_command(
     on the test prompts, judged by affectlab's text model → reports/eval-steering.json and .png
     (eval-steering-<method>.* for a method other than mean_diff)."""
     from affectlab import Analyzer
-    from affectlab.evaluate.internals import COMPARED_ARMS, check_shares, eval_steering
+    from affectlab.evaluate.internals import COMPARED_ARMS, eval_steering
+    from affectlab.internals.text_directions import check_shares
     from affectlab.internals.plot import plot_steering
 
     _check_method(method)

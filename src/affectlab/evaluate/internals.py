@@ -18,7 +18,7 @@ from affectlab.internals.directions import METHODS, ScenarioStates, scenario_sta
 from affectlab.internals.layers import InternalsError, check_layer, decoder_layers
 from affectlab.internals.probes import score_probes, train_probes
 from affectlab.internals.steering import steering_layers
-from affectlab.internals.text_directions import TextStates, text_states
+from affectlab.internals.text_directions import TextStates, check_shares, text_states
 from affectlab.internals.zero_shot import zero_shot_scores
 from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
 
@@ -137,14 +137,9 @@ def goemotions_directions(llm, data_dir: Path = DEFAULT_DATA_DIR, *, per_label: 
     share, at the length of the scenario mean difference (as ``pca`` and ``centered`` are): the comments' own
     differences are uneven (anger's is a quarter to a third of the scenario one in the middle layers, joy's
     nearly all of it)."""
-    states = states or goemotions_states(llm, data_dir, per_label=per_label, seed=seed, on_progress=on_progress)
+    if states is None:
+        states = goemotions_states(llm, data_dir, per_label=per_label, seed=seed, on_progress=on_progress)
     return states.directions(remove_shared).scaled_to((scenarios or scenario_states(llm)).directions("mean_diff"))
-
-
-def check_shares(shares: list[float]) -> None:
-    for share in shares:
-        if not 0.0 <= share <= 1.0:
-            raise InternalsError(f"remove_shared takes shares between 0 and 1, not {share}")
 
 
 def _best(points: list[dict], max_perplexity_ratio: float) -> dict:

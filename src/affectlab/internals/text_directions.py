@@ -9,8 +9,8 @@ has over a neutral one (first person, exclamations, a forum's register) — and 
 part steers towards emotional text in general, not towards its own emotion (disgust read as joy).
 ``remove_shared`` takes that share of the six differences' mean out of each: 0 keeps the plain difference,
 1 contrasts each emotion with the mean of the emotions' means. Directions with a share removed say so in
-their ``method``. Consistency is split-half agreement: the
-cosine between the directions from two random halves of each label's texts (seeded), per emotion and layer.
+their ``method``. Consistency is split-half agreement: the cosine between the directions from two random
+halves of each label's texts (seeded), per emotion and layer.
 
 >>> texts, labels = ["I love this!", "ugh, gross", "It opens at nine."], ["joy", "disgust", "neutral"]
 >>> dirs = text_directions(llm, texts, labels, emotions=["joy", "disgust"], remove_shared=0.5)
@@ -36,6 +36,13 @@ from affectlab.internals.layers import InternalsError
 PACKAGED = "gemma3-270m-goemotions-directions"  # artifacts/<this>/directions.safetensors
 
 
+def check_shares(shares: Sequence[float]) -> None:
+    """Shares of the emotions' common part to remove: each between 0 and 1."""
+    for share in shares:
+        if not 0.0 <= share <= 1.0:
+            raise InternalsError(f"remove_shared takes shares between 0 and 1, not {share}")
+
+
 @dataclass(frozen=True)
 class TextStates:
     """What text directions are computed from: the mean-pooled state of every text at every layer, its
@@ -53,8 +60,7 @@ class TextStates:
     def directions(self, remove_shared: float = 0.0) -> EmotionDirections:
         """Per emotion and layer: its texts' mean minus the neutral texts' mean, less ``remove_shared`` times
         the mean of those differences over the emotions; at its own length (``scaled_to`` rescales it)."""
-        if not 0.0 <= remove_shared <= 1.0:
-            raise InternalsError(f"remove_shared takes shares between 0 and 1, not {remove_shared}")
+        check_shares([remove_shared])
 
         def differences(rows: np.ndarray) -> dict[str, np.ndarray]:  # emotion -> [layers, hidden]
             neutral = self.states[rows & (self.labels == self.neutral)].mean(0)

@@ -122,7 +122,8 @@ def test_text_directions_and_the_packaged_goemotions_ones(llm, directions):
     with pytest.raises(InternalsError, match="6 texts but 5 labels"):
         text_directions(llm, texts, labels[:5])
     packaged = packaged_directions(llm)
-    assert packaged.method == "goemotions" and packaged.model == llm.name and packaged.layers == tuple(range(18))
+    assert packaged.method.startswith("goemotions, shared part removed per emotion: anger x0, disgust x0.5")
+    assert packaged.model == llm.name and packaged.layers == tuple(range(18))
     assert packaged.emotions == directions.emotions
     assert np.allclose(np.linalg.norm(packaged["anger"].vectors, axis=1),
                        np.linalg.norm(directions["anger"].vectors, axis=1), rtol=1e-3)
@@ -150,6 +151,12 @@ def test_removing_the_shared_part_sets_the_emotions_apart():
     assert plain.method == "texts" and apart.method == "texts, shared part x1 removed"
     with pytest.raises(InternalsError, match="between 0 and 1, not 1.5"):
         found.directions(remove_shared=1.5)
+    mixed = found.directions({"joy": 1.0})  # anger, not named, keeps all of it
+    assert np.allclose(mixed["anger"].vectors, plain["anger"].vectors)
+    assert np.allclose(mixed["joy"].vectors, apart["joy"].vectors)
+    assert mixed.method == "texts, shared part removed per emotion: anger x0, joy x1"
+    with pytest.raises(InternalsError, match="names fear, which these texts have no direction for"):
+        found.directions({"fear": 0.5})
 
 
 @needs_data
@@ -272,6 +279,65 @@ def test_the_sweep_picks_fluent_expression_within_the_perplexity_bound():
     assert _best([broken], 2.0) is broken  # nothing within bounds: the best of all
 
 
+
+def test_the_sweep_gives_each_emotion_its_own_share_and_strength(monkeypatch):
+    """The dev sweep over (share, strength), with generation and judging scripted: one pick for all emotions,
+    and each emotion's own pick, whose directions and strengths the per-emotion test arm must use."""
+    import affectlab.evaluate.internals as evaluation
+    from affectlab.internals.closed_loop import ArmResult
+
+    def directions(value):
+        vectors = {e: np.full((3, 4), value + i + 1, np.float32) for i, e in enumerate(("anger", "disgust"))}
+        return EmotionDirections("scripted", f"scripted {value}", (0, 1, 2), vectors,
+                                 {e: [0.5] * 3 for e in vectors})
+
+    by_share = {0.0: directions(0.0), 0.5: directions(10.0)}
+    # dev (fluent accuracy, perplexity ratio) per (share, strength, emotion)
+    dev = {(0.0, 4.0, "anger"): (0.5, 1.2), (0.0, 5.0, "anger"): (0.9, 1.5),
+           (0.0, 4.0, "disgust"): (0.2, 1.2), (0.0, 5.0, "disgust"): (0.4, 1.5),
+           (0.5, 4.0, "anger"): (0.6, 1.4), (0.5, 5.0, "anger"): (0.7, 2.5),
+           (0.5, 4.0, "disgust"): (0.8, 1.4), (0.5, 5.0, "disgust"): (0.9, 2.5)}
+    calls = []
+
+    def scripted_arms(llm, analyzer, dirs, prompts, *, layer=0, strength=0.0, arms=("steered",), **_):
+        calls.append((arms, dirs, strength))
+        results = []
+        for arm in arms:
+            for emotion in ("anger", "disgust"):
+                share = next((s for s, d in by_share.items() if dirs is not None and d.vectors[emotion] is
+                              dirs.vectors[emotion]), None)
+                level = strength[emotion] if isinstance(strength, dict) else strength
+                fluent, ratio = dev.get((share, level, emotion), (0.0, 1.0)) if arm == "steered" else (0.0, 1.0)
+                results.append(ArmResult(arm, emotion, fluent, fluent, 10.0 * ratio, 0.0, 0.0, fluent, [], []))
+        return results
+
+    monkeypatch.setattr(evaluation, "load_prompts", lambda: ("{prompt}", ["dev"], ["test"]))
+    monkeypatch.setattr(evaluation, "check_layer", lambda llm, layer: None)
+    monkeypatch.setattr(evaluation, "scenario_states", lambda llm: SimpleNamespace(directions=lambda m: by_share[0.0]))
+    monkeypatch.setattr(evaluation, "goemotions_states", lambda *a, **k: None)
+    def scripted_directions(llm, remove_shared, **_):
+        if not isinstance(remove_shared, dict):
+            return by_share[remove_shared]
+        return EmotionDirections("scripted", "mixed", (0, 1, 2),
+                                 {e: by_share[s].vectors[e] for e, s in remove_shared.items()},
+                                 {e: [0.5] * 3 for e in remove_shared})
+
+    monkeypatch.setattr(evaluation, "goemotions_directions", scripted_directions)
+    monkeypatch.setattr(evaluation, "run_arms", scripted_arms)
+
+    report = evaluation.eval_steering(SimpleNamespace(name="scripted"), SimpleNamespace(model_name="judge"),
+                                      layers=[1], strengths=[4.0, 5.0], method="goemotions", remove_shared=[0.0, 0.5])
+    sweep = report["sweep"]
+    # means: share 0 at 5 → 0.65 at 1.5x; share 0.5 at 4 → 0.7 at 1.4x; share 0.5 at 5 is over the bound
+    assert sweep["chosen"]["remove_shared"] == 0.5 and sweep["chosen"]["strength"] == 4.0
+    assert sweep["chosen_per_emotion"] == {"anger": {"remove_shared": 0.0, "strength": 5.0},
+                                           "disgust": {"remove_shared": 0.5, "strength": 4.0}}
+    [(_, own, strengths)] = [c for c in calls if isinstance(c[2], dict)]
+    assert strengths == {"anger": 5.0, "disgust": 4.0}
+    assert own.vectors["anger"] is by_share[0.0].vectors["anger"]
+    assert own.vectors["disgust"] is by_share[0.5].vectors["disgust"]
+    assert report["test"]["steered_per_emotion"]["accuracy_fluent"] == pytest.approx(0.85)
+
 @needs_data
 def test_probe_evaluation_on_a_small_sample(llm):
     from affectlab.evaluate.internals import eval_probes
@@ -294,6 +360,7 @@ def test_steer_and_directions_cli(llm, tmp_path):
     result = runner.invoke(app, ["steer", "Tell me about your weekend.", "--emotion", "joy", "--layer", "8+9+10",
                                  "--max-new-tokens", "12"])
     assert result.exit_code == 0 and "layer 8+9+10" in result.output, result.output
+    assert "strength 4.0" in result.output, result.output  # joy's own strength, picked on dev
     for args, message in [
         (["--layer", "40"], "layer 40 is out of range"),
         (["--layer", "8+40"], "layer 40 is out of range"),

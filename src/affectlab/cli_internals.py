@@ -13,10 +13,11 @@ from affectlab.cli import DataOpt, ReportsOpt, app, err, eval_app, invoked_comma
 from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 
-# The dev pick of `affectlab eval steering --method goemotions` (reports/eval-steering-goemotions.json), for the
-# default goemotions directions; the scenario mean differences picked layer 9, strength 3 (reports/eval-steering.json).
+# The dev picks of `affectlab eval steering --method goemotions` for the shipped goemotions directions: layer 5
+# and each emotion's own strength (reports/eval-steering-goemotions-per-emotion.json); the scenario mean
+# differences picked layer 9, strength 3 (reports/eval-steering.json).
 DEFAULT_LAYER = "5"
-DEFAULT_STRENGTH = 5.0
+DEFAULT_STRENGTHS = {"anger": 4.0, "disgust": 4.0, "fear": 5.0, "joy": 4.0, "sadness": 5.0, "surprise": 5.0}
 MethodOpt = Annotated[str, typer.Option(help="Where directions come from: goemotions (emotional against neutral "
                                              "comments), or the packaged scenarios: mean_diff, pca, centered.")]
 
@@ -96,8 +97,8 @@ def directions(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to save them (.safetensors).")],
     method: MethodOpt = "mean_diff", data: DataOpt = DEFAULT_DATA_DIR,
     remove_shared: Annotated[Optional[float], typer.Option(
-        help="goemotions only: the share (0 to 1) of the emotions' common part taken out (default: the "
-             "shipped directions' share).")] = None,
+        help="goemotions only: the share (0 to 1) of the emotions' common part taken out of every direction "
+             "(default: the shipped directions' share for each emotion).")] = None,
     llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None,
 ) -> None:
     """Emotion directions from the packaged scenarios or from GoEmotions train (--method goemotions, needs
@@ -135,7 +136,9 @@ def directions(
 def steer(
     prompt: Annotated[str, typer.Argument(help="What the model continues (wrapped as 'Q: ...\\nA:').")],
     emotion: Annotated[str, typer.Option(help="anger, disgust, fear, joy, sadness or surprise.")],
-    strength: Annotated[float, typer.Option(help="Multiples of the direction added.")] = DEFAULT_STRENGTH,
+    strength: Annotated[Optional[float], typer.Option(
+        help="Multiples of the direction added (default: the emotion's own, chosen on dev for the shipped "
+             "directions: anger, disgust and joy 4, the others 5).")] = None,
     layer: Annotated[str, typer.Option(help="The decoder layer whose output is steered; '+' joins several "
                                             "(8+9+10), which share the strength.")] = DEFAULT_LAYER,
     directions_file: Annotated[Optional[Path], typer.Option("--directions", help="Saved directions "
@@ -164,6 +167,7 @@ def steer(
         else:
             found = packaged_directions(lm) if method == "goemotions" else emotion_directions(lm, method=method)
         vector = found[emotion]
+        strength = DEFAULT_STRENGTHS.get(emotion, 5.0) if strength is None else strength
         text = prompt if raw else f"Q: {prompt}\nA:"
         options = {**SAMPLING, "max_new_tokens": max_new_tokens, "seed": seed}
         steering = Steering(lm, vector, layers, strength)
@@ -204,7 +208,8 @@ def eval_steering_command(
     method: MethodOpt = "mean_diff",
     remove_shared: Annotated[Optional[str], typer.Option(
         help="goemotions only: shares (0 to 1) of the emotions' common part taken out of the directions, "
-             "comma-separated, swept with layers and strengths (default: the shipped directions' share).")] = None,
+             "comma-separated, swept with layers and strengths (default: the shares the shipped directions "
+             "use).")] = None,
     samples: Annotated[int, typer.Option(help="Samples per test prompt.")] = 2,
     data: DataOpt = DEFAULT_DATA_DIR,
     llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,

@@ -4,7 +4,7 @@ closed-loop steering (a sweep on dev prompts, then the test prompts)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,9 +32,9 @@ PERSISTENCE_TOKENS = (0, 8, 32)
 STEERING_METHODS = (*METHODS, "goemotions")
 # the test arms compared with the unsteered one (perplexity ratios), in the order reports list them
 COMPARED_ARMS = ("prompted", "steered", "steered_per_emotion", "prompted_steered")
-# the share of the emotions' common part taken out of the GoEmotions directions (text_directions.py): none, as
-# shipped; a quarter was measured and not adopted (reports/eval-steering-goemotions-shared.json)
-REMOVE_SHARED = 0.0
+# the share of the emotions' common part taken out of each GoEmotions direction (text_directions.py), as shipped:
+# each emotion's own dev pick (reports/eval-steering-goemotions-per-emotion.json)
+REMOVE_SHARED = {"anger": 0.0, "disgust": 0.5, "fear": 0.0, "joy": 0.0, "sadness": 0.0, "surprise": 0.25}
 Progress = Callable[[int], None] | None
 
 
@@ -130,7 +130,8 @@ def goemotions_states(llm, data_dir: Path = DEFAULT_DATA_DIR, *, per_label: int 
 
 
 def goemotions_directions(llm, data_dir: Path = DEFAULT_DATA_DIR, *, per_label: int = 200, seed: int = 0,
-                          remove_shared: float = REMOVE_SHARED, states: TextStates | None = None,
+                          remove_shared: float | Mapping[str, float] = REMOVE_SHARED,
+                          states: TextStates | None = None,
                           scenarios: ScenarioStates | None = None, on_progress: Progress = None):
     """Directions from GoEmotions train comments (``goemotions_states``; ``states`` if already captured), each
     emotion's mean state minus the neutral comments', less ``remove_shared`` of what the six differences
@@ -155,13 +156,13 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
                   remove_shared: list[float] | None = None, samples: int = 2, seed: int = 0,
                   data_dir: Path = DEFAULT_DATA_DIR, on_progress: Progress = None) -> dict:
     """Directions from the packaged scenarios (for ``goemotions``: from GoEmotions train under ``data_dir``,
-    with each share in ``remove_shared`` of the emotions' common part taken out, default ``REMOVE_SHARED``);
+    with each share in ``remove_shared`` of the emotions' common part taken out, default the shipped shares);
     (layers, share, strength) chosen on the dev prompts as the best fluent expression accuracy whose perplexity
     stays within ``max_perplexity_ratio`` of the unsteered output's (each entry of ``layers`` is one layer or a
-    tuple steered together), and at those layers and share a strength for each emotion chosen the same way
-    from that emotion's dev figures; then every arm on the test prompts (``steered``: one strength,
-    ``steered_per_emotion``: each its own, ``prompted_steered``: the one strength on top of the emotion
-    instruction). The ``goemotions`` directions are recomputed with ``seed`` (at 0, the shipped ones)."""
+    tuple steered together), and at those layers a share and strength for each emotion chosen the same way
+    from that emotion's dev figures; then every arm on the test prompts (``steered``: one share and strength,
+    ``steered_per_emotion``: each emotion its own, ``prompted_steered``: the one share and strength on top of
+    the emotion instruction). The ``goemotions`` directions are recomputed with ``seed`` (at 0, the shipped ones)."""
     template, dev_prompts, test_prompts = load_prompts()
     if method not in STEERING_METHODS:
         raise InternalsError(f"method must be one of {', '.join(STEERING_METHODS)}, not {method!r}")
@@ -177,7 +178,7 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
     if method == "goemotions":
         comments = goemotions_states(llm, data_dir, seed=seed, on_progress=on_progress)
         candidates = {share: goemotions_directions(llm, states=comments, remove_shared=share, scenarios=states)
-                      for share in (remove_shared or [REMOVE_SHARED])}
+                      for share in (remove_shared or sorted(set(REMOVE_SHARED.values())))}
 
     dev_plain = overall(run_arms(llm, analyzer, None, dev_prompts, arms=("unsteered",), seed=seed,
                                  template=template, on_progress=on_progress), "unsteered")
@@ -197,15 +198,18 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
                                               for r in results}})
     pick = _best(sweep, max_perplexity_ratio)
     chosen_directions = directions[method] = candidates[pick.get("remove_shared")]
-    at_pick = [s for s in sweep
-               if s["layers"] == pick["layers"] and s.get("remove_shared") == pick.get("remove_shared")]
-    per_emotion = {e: _best([{"strength": s["strength"], **s["per_emotion"][e]} for s in at_pick],
-                            max_perplexity_ratio)["strength"] for e in chosen_directions.emotions}
+    at_layers = [s for s in sweep if s["layers"] == pick["layers"]]
+    own = {e: _best([{k: s[k] for k in ("remove_shared", "strength") if k in s}
+                     | s["per_emotion"][e] for s in at_layers], max_perplexity_ratio)
+           for e in chosen_directions.emotions}
+    per_emotion = {e: p["strength"] for e, p in own.items()}
+    own_directions = chosen_directions if method != "goemotions" else goemotions_directions(
+        llm, states=comments, remove_shared={e: p["remove_shared"] for e, p in own.items()}, scenarios=states)
 
     test = run_arms(llm, analyzer, chosen_directions, test_prompts, layer=pick["layers"], strength=pick["strength"],
                     arms=tuple(ARMS), samples=samples, seed=seed + 1000, template=template, on_progress=on_progress)
     test += [replace(r, arm="steered_per_emotion") for r in run_arms(
-        llm, analyzer, chosen_directions, test_prompts, layer=pick["layers"], strength=per_emotion,
+        llm, analyzer, own_directions, test_prompts, layer=pick["layers"], strength=per_emotion,
         samples=samples, seed=seed + 1000, template=template, on_progress=on_progress)]
     plain = overall(test, "unsteered")
     arms = {arm: overall(test, arm) for arm in COMPARED_ARMS}
@@ -224,7 +228,9 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
                                           zip(directions["mean_diff"].vectors[e], d.vectors[e])]
                                       for e in d.emotions}
                                   for m, d in directions.items() if m != "mean_diff"},
-        "sweep": {"dev_unsteered": dev_plain, "points": sweep, "chosen": pick, "chosen_per_emotion": per_emotion,
+        "sweep": {"dev_unsteered": dev_plain, "points": sweep, "chosen": pick,
+                  "chosen_per_emotion": {e: {k: p[k] for k in ("remove_shared", "strength") if k in p}
+                                         for e, p in own.items()},
                   "rule": f"best dev fluent accuracy with perplexity ratio <= {max_perplexity_ratio}"},
         "test": {"unsteered": plain, **arms, "per_emotion": [r.to_dict() for r in test]},
     }

@@ -23,7 +23,7 @@ halves of each label's texts (seeded), per emotion and layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -57,23 +57,38 @@ class TextStates:
     labels: np.ndarray  # [text], object
     halves: np.ndarray  # [text], bool
 
-    def directions(self, remove_shared: float = 0.0) -> EmotionDirections:
+    def directions(self, remove_shared: float | Mapping[str, float] = 0.0) -> EmotionDirections:
         """Per emotion and layer: its texts' mean minus the neutral texts' mean, less ``remove_shared`` times
-        the mean of those differences over the emotions; at its own length (``scaled_to`` rescales it)."""
-        check_shares([remove_shared])
+        the mean of those differences over the emotions (one share for all, or one per emotion, 0 for an
+        emotion not named); at its own length (``scaled_to`` rescales it)."""
+        if isinstance(remove_shared, Mapping):
+            unknown = sorted(set(remove_shared) - set(self.emotions))
+            if unknown:
+                raise InternalsError(f"remove_shared names {', '.join(unknown)}, which these texts have no "
+                                     f"direction for ({', '.join(self.emotions)})")
+            shares = {e: float(remove_shared.get(e, 0.0)) for e in self.emotions}
+        else:
+            shares = dict.fromkeys(self.emotions, float(remove_shared))
+        check_shares(list(shares.values()))
 
         def differences(rows: np.ndarray) -> dict[str, np.ndarray]:  # emotion -> [layers, hidden]
             neutral = self.states[rows & (self.labels == self.neutral)].mean(0)
             plain = {e: self.states[rows & (self.labels == e)].mean(0) - neutral for e in self.emotions}
             shared = np.mean(list(plain.values()), axis=0)
-            return {e: d - remove_shared * shared for e, d in plain.items()}
+            return {e: d - shares[e] * shared for e, d in plain.items()}
 
         every, first, second = (differences(np.ones(len(self.labels), dtype=bool)), differences(self.halves),
                                 differences(~self.halves))
         vectors = {e: every[e].astype(np.float32) for e in self.emotions}
         consistency = {e: [_cosine(a, b) for a, b in zip(first[e], second[e])] for e in self.emotions}
-        method = f"{self.source}, shared part x{remove_shared:g} removed" if remove_shared else self.source
-        return EmotionDirections(self.model, method, self.layers, vectors, consistency)
+        return EmotionDirections(self.model, self._method(shares), self.layers, vectors, consistency)
+
+    def _method(self, shares: dict[str, float]) -> str:
+        if len(set(shares.values())) > 1:
+            return f"{self.source}, shared part removed per emotion: " + ", ".join(
+                f"{e} x{s:g}" for e, s in shares.items())
+        share = next(iter(shares.values()))
+        return f"{self.source}, shared part x{share:g} removed" if share else self.source
 
 
 def text_states(llm, texts: Sequence[str], labels: Sequence[str], emotions: Sequence[str] | None = None, *,

@@ -1,6 +1,7 @@
 """Inside the packaged Gemma 3 270M: capture, probes, directions, steering, the closed loop and the CLI."""
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from conftest import DATA_DIR, needs_data
 from typer.testing import CliRunner
 
+import affectlab
 from affectlab.cli import app
 from affectlab.internals import (
     EmotionDirections,
@@ -157,6 +159,8 @@ def test_removing_the_shared_part_sets_the_emotions_apart():
     assert mixed.method == "texts, shared part removed per emotion: anger x0, joy x1"
     with pytest.raises(InternalsError, match="names fear, which these texts have no direction for"):
         found.directions({"fear": 0.5})
+    with pytest.raises(InternalsError, match=r"not 1.5 \(for joy\)"):
+        found.directions({"joy": 1.5})
 
 
 @needs_data
@@ -279,7 +283,6 @@ def test_the_sweep_picks_fluent_expression_within_the_perplexity_bound():
     assert _best([broken], 2.0) is broken  # nothing within bounds: the best of all
 
 
-
 def test_the_sweep_gives_each_emotion_its_own_share_and_strength(monkeypatch):
     """The dev sweep over (share, strength), with generation and judging scripted: one pick for all emotions,
     and each emotion's own pick, whose directions and strengths the per-emotion test arm must use."""
@@ -315,6 +318,7 @@ def test_the_sweep_gives_each_emotion_its_own_share_and_strength(monkeypatch):
     monkeypatch.setattr(evaluation, "check_layer", lambda llm, layer: None)
     monkeypatch.setattr(evaluation, "scenario_states", lambda llm: SimpleNamespace(directions=lambda m: by_share[0.0]))
     monkeypatch.setattr(evaluation, "goemotions_states", lambda *a, **k: None)
+
     def scripted_directions(llm, remove_shared, **_):
         if not isinstance(remove_shared, dict):
             return by_share[remove_shared]
@@ -337,6 +341,22 @@ def test_the_sweep_gives_each_emotion_its_own_share_and_strength(monkeypatch):
     assert own.vectors["anger"] is by_share[0.0].vectors["anger"]
     assert own.vectors["disgust"] is by_share[0.5].vectors["disgust"]
     assert report["test"]["steered_per_emotion"]["accuracy_fluent"] == pytest.approx(0.85)
+
+
+def test_the_shipped_steering_settings_are_the_reported_dev_picks():
+    """The packaged directions' shares and steer's strengths are what the per-emotion sweep picked."""
+    from affectlab.cli_internals import DEFAULT_STRENGTHS
+    from affectlab.evaluate.internals import REMOVE_SHARED
+    from affectlab.internals.text_directions import PACKAGED
+
+    report = json.loads((Path(__file__).parent.parent / "reports" / "eval-steering-goemotions-per-emotion.json")
+                        .read_text(encoding="utf-8"))
+    picks = report["sweep"]["chosen_per_emotion"]
+    assert {e: p["remove_shared"] for e, p in picks.items()} == REMOVE_SHARED
+    assert {e: p["strength"] for e, p in picks.items()} == DEFAULT_STRENGTHS
+    packaged = EmotionDirections.load(Path(affectlab.__file__).parent / "artifacts" / PACKAGED / "directions.safetensors")
+    assert packaged.method.endswith(", ".join(f"{e} x{s:g}" for e, s in REMOVE_SHARED.items()))
+
 
 @needs_data
 def test_probe_evaluation_on_a_small_sample(llm):

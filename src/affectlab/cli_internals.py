@@ -18,6 +18,7 @@ from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 # differences picked layer 9, strength 3 (reports/eval-steering.json).
 DEFAULT_LAYER = "5"
 DEFAULT_STRENGTHS = {"anger": 4.0, "disgust": 4.0, "fear": 5.0, "joy": 4.0, "sadness": 5.0, "surprise": 5.0}
+OTHER_STRENGTH = 5.0  # for an emotion the sweep did not cover (directions the user saved)
 MethodOpt = Annotated[str, typer.Option(help="Where directions come from: goemotions (emotional against neutral "
                                              "comments), or the packaged scenarios: mean_diff, pca, centered.")]
 
@@ -138,7 +139,7 @@ def steer(
     emotion: Annotated[str, typer.Option(help="anger, disgust, fear, joy, sadness or surprise.")],
     strength: Annotated[Optional[float], typer.Option(
         help="Multiples of the direction added (default: the emotion's own, chosen on dev for the shipped "
-             "directions: anger, disgust and joy 4, the others 5).")] = None,
+             "directions: " + ", ".join(f"{e} {s:g}" for e, s in DEFAULT_STRENGTHS.items()) + ").")] = None,
     layer: Annotated[str, typer.Option(help="The decoder layer whose output is steered; '+' joins several "
                                             "(8+9+10), which share the strength.")] = DEFAULT_LAYER,
     directions_file: Annotated[Optional[Path], typer.Option("--directions", help="Saved directions "
@@ -167,7 +168,7 @@ def steer(
         else:
             found = packaged_directions(lm) if method == "goemotions" else emotion_directions(lm, method=method)
         vector = found[emotion]
-        strength = DEFAULT_STRENGTHS.get(emotion, 5.0) if strength is None else strength
+        strength = DEFAULT_STRENGTHS.get(emotion, OTHER_STRENGTH) if strength is None else strength
         text = prompt if raw else f"Q: {prompt}\nA:"
         options = {**SAMPLING, "max_new_tokens": max_new_tokens, "seed": seed}
         steering = Steering(lm, vector, layers, strength)
@@ -208,13 +209,13 @@ def eval_steering_command(
     method: MethodOpt = "mean_diff",
     remove_shared: Annotated[Optional[str], typer.Option(
         help="goemotions only: shares (0 to 1) of the emotions' common part taken out of the directions, "
-             "comma-separated, swept with layers and strengths (default: the shares the shipped directions "
-             "use).")] = None,
+             "comma-separated, swept with layers and strengths (default: 0, 0.25 and 0.5).")] = None,
     samples: Annotated[int, typer.Option(help="Samples per test prompt.")] = 2,
     data: DataOpt = DEFAULT_DATA_DIR,
     llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
 ) -> None:
-    """Closed-loop steering: sweep layer and strength on dev prompts, then steered vs. prompted vs. unsteered
+    """Closed-loop steering: sweep layer, strength (and share removed) on dev prompts, for all emotions and for
+    each, then steered vs. prompted vs. unsteered
     on the test prompts, judged by affectlab's text model → reports/eval-steering.json and .png
     (eval-steering-<method>.* for a method other than mean_diff)."""
     from affectlab import Analyzer
@@ -254,5 +255,8 @@ def eval_steering_command(
                       f"{r['perplexity']:.1f}", f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}",
                       f"{r['degenerate']:.3f}")
     out.print(table)
+    own = ", ".join(f"{e} {p['strength']:g}" + (f" (x{p['remove_shared']:g} removed)" if p.get("remove_shared") else "")
+                    for e, p in report["sweep"]["chosen_per_emotion"].items())
+    out.print(f"steered_per_emotion, each emotion's dev pick: {own}")
     name = "eval-steering" if method == "mean_diff" else f"eval-steering-{method}"
     _write(report, reports_dir / f"{name}.json", invoked_command(ctx), plot_steering)

@@ -35,6 +35,8 @@ COMPARED_ARMS = ("prompted", "steered", "steered_per_emotion", "prompted_steered
 # the share of the emotions' common part taken out of each GoEmotions direction (text_directions.py), as shipped:
 # each emotion's own dev pick (reports/eval-steering-goemotions-per-emotion.json)
 REMOVE_SHARED = {"anger": 0.0, "disgust": 0.5, "fear": 0.0, "joy": 0.0, "sadness": 0.0, "surprise": 0.25}
+# the shares `eval steering --method goemotions` sweeps unless told otherwise
+SWEPT_SHARES = (0.0, 0.25, 0.5)
 Progress = Callable[[int], None] | None
 
 
@@ -156,7 +158,7 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
                   remove_shared: list[float] | None = None, samples: int = 2, seed: int = 0,
                   data_dir: Path = DEFAULT_DATA_DIR, on_progress: Progress = None) -> dict:
     """Directions from the packaged scenarios (for ``goemotions``: from GoEmotions train under ``data_dir``,
-    with each share in ``remove_shared`` of the emotions' common part taken out, default the shipped shares);
+    with each share in ``remove_shared`` of the emotions' common part taken out, default ``SWEPT_SHARES``);
     (layers, share, strength) chosen on the dev prompts as the best fluent expression accuracy whose perplexity
     stays within ``max_perplexity_ratio`` of the unsteered output's (each entry of ``layers`` is one layer or a
     tuple steered together), and at those layers a share and strength for each emotion chosen the same way
@@ -178,7 +180,7 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
     if method == "goemotions":
         comments = goemotions_states(llm, data_dir, seed=seed, on_progress=on_progress)
         candidates = {share: goemotions_directions(llm, states=comments, remove_shared=share, scenarios=states)
-                      for share in (remove_shared or sorted(set(REMOVE_SHARED.values())))}
+                      for share in (remove_shared or SWEPT_SHARES)}
 
     dev_plain = overall(run_arms(llm, analyzer, None, dev_prompts, arms=("unsteered",), seed=seed,
                                  template=template, on_progress=on_progress), "unsteered")

@@ -36,11 +36,13 @@ from affectlab.internals.layers import InternalsError
 PACKAGED = "gemma3-270m-goemotions-directions"  # artifacts/<this>/directions.safetensors
 
 
-def check_shares(shares: Sequence[float]) -> None:
-    """Shares of the emotions' common part to remove: each between 0 and 1."""
-    for share in shares:
+def check_shares(shares: Sequence[float] | Mapping[str, float]) -> None:
+    """Shares of the emotions' common part to remove (a list, or one per emotion): each between 0 and 1."""
+    named = shares.items() if isinstance(shares, Mapping) else ((None, share) for share in shares)
+    for emotion, share in named:
         if not 0.0 <= share <= 1.0:
-            raise InternalsError(f"remove_shared takes shares between 0 and 1, not {share}")
+            where = f" (for {emotion})" if emotion else ""
+            raise InternalsError(f"remove_shared takes shares between 0 and 1, not {share}{where}")
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class TextStates:
             shares = {e: float(remove_shared.get(e, 0.0)) for e in self.emotions}
         else:
             shares = dict.fromkeys(self.emotions, float(remove_shared))
-        check_shares(list(shares.values()))
+        check_shares(shares)
 
         def differences(rows: np.ndarray) -> dict[str, np.ndarray]:  # emotion -> [layers, hidden]
             neutral = self.states[rows & (self.labels == self.neutral)].mean(0)
@@ -116,9 +118,9 @@ def text_states(llm, texts: Sequence[str], labels: Sequence[str], emotions: Sequ
 
 
 def text_directions(llm, texts: Sequence[str], labels: Sequence[str], emotions: Sequence[str] | None = None, *,
-                    remove_shared: float = 0.0, **options) -> EmotionDirections:
+                    remove_shared: float | Mapping[str, float] = 0.0, **options) -> EmotionDirections:
     """One direction per emotion and layer from labelled texts (``text_states`` options), at its own
-    length."""
+    length, with ``remove_shared`` of the shared part taken out (one share, or one per emotion)."""
     return text_states(llm, texts, labels, emotions, **options).directions(remove_shared)
 
 

@@ -153,6 +153,11 @@ def _best(points: list[dict], max_perplexity_ratio: float) -> dict:
     return max(fluent, key=lambda p: (p["accuracy_fluent"], -p["perplexity_ratio"]))
 
 
+def _setting(point: dict) -> dict:
+    """What a sweep point set: its share removed (text directions only) and its strength."""
+    return {k: point[k] for k in ("remove_shared", "strength") if k in point}
+
+
 def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengths: list[float],
                   max_perplexity_ratio: float = 2.0, method: str = "mean_diff",
                   remove_shared: list[float] | None = None, samples: int = 2, seed: int = 0,
@@ -201,8 +206,7 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
     pick = _best(sweep, max_perplexity_ratio)
     chosen_directions = directions[method] = candidates[pick.get("remove_shared")]
     at_layers = [s for s in sweep if s["layers"] == pick["layers"]]
-    own = {e: _best([{k: s[k] for k in ("remove_shared", "strength") if k in s}
-                     | s["per_emotion"][e] for s in at_layers], max_perplexity_ratio)
+    own = {e: _setting(_best([_setting(s) | s["per_emotion"][e] for s in at_layers], max_perplexity_ratio))
            for e in chosen_directions.emotions}
     per_emotion = {e: p["strength"] for e, p in own.items()}
     own_directions = chosen_directions if method != "goemotions" else goemotions_directions(
@@ -231,8 +235,7 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
                                       for e in d.emotions}
                                   for m, d in directions.items() if m != "mean_diff"},
         "sweep": {"dev_unsteered": dev_plain, "points": sweep, "chosen": pick,
-                  "chosen_per_emotion": {e: {k: p[k] for k in ("remove_shared", "strength") if k in p}
-                                         for e, p in own.items()},
+                  "chosen_per_emotion": own,
                   "rule": f"best dev fluent accuracy with perplexity ratio <= {max_perplexity_ratio}"},
         "test": {"unsteered": plain, **arms, "per_emotion": [r.to_dict() for r in test]},
     }

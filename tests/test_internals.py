@@ -344,14 +344,15 @@ def test_the_sweep_gives_each_emotion_its_own_share_and_strength(monkeypatch):
 
 
 def test_the_shipped_steering_settings_are_the_reported_dev_picks():
-    """The packaged directions' shares and steer's strengths are what the per-emotion sweep picked."""
-    from affectlab.cli_internals import DEFAULT_STRENGTHS
+    """The packaged directions' shares and steer's layers and strengths are what the per-emotion sweep picked."""
+    from affectlab.cli_internals import DEFAULT_LAYER, DEFAULT_STRENGTHS
     from affectlab.evaluate.internals import REMOVE_SHARED
     from affectlab.internals.text_directions import PACKAGED
 
-    report = json.loads((Path(__file__).parent.parent / "reports" / "eval-steering-goemotions-per-emotion.json")
+    report = json.loads((Path(__file__).parent.parent / "reports" / "eval-steering-goemotions-two-layers.json")
                         .read_text(encoding="utf-8"))
     picks = report["sweep"]["chosen_per_emotion"]
+    assert "+".join(map(str, report["sweep"]["chosen"]["layers"])) == DEFAULT_LAYER
     assert {e: p["remove_shared"] for e, p in picks.items()} == REMOVE_SHARED
     assert {e: p["strength"] for e, p in picks.items()} == DEFAULT_STRENGTHS
     packaged = EmotionDirections.load(Path(affectlab.__file__).parent / "artifacts" / PACKAGED / "directions.safetensors")

@@ -13,11 +13,11 @@ from affectlab.cli import DataOpt, ReportsOpt, app, err, eval_app, invoked_comma
 from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 
-# The dev picks of `affectlab eval steering --method goemotions` for the shipped goemotions directions: layer 5
-# and each emotion's own strength (reports/eval-steering-goemotions-per-emotion.json); the scenario mean
+# The dev picks of `affectlab eval steering --method goemotions` for the shipped goemotions directions: layers 5
+# and 9 together and each emotion's own strength (reports/eval-steering-goemotions-two-layers.json); the scenario mean
 # differences picked layer 9, strength 3 (reports/eval-steering.json).
-DEFAULT_LAYER = "5"
-DEFAULT_STRENGTHS = {"anger": 4.0, "disgust": 4.0, "fear": 5.0, "joy": 4.0, "sadness": 5.0, "surprise": 5.0}
+DEFAULT_LAYER = "5+9"
+DEFAULT_STRENGTHS = {"anger": 4.0, "disgust": 4.0, "fear": 5.0, "joy": 4.0, "sadness": 4.0, "surprise": 5.0}
 OTHER_STRENGTH = 5.0  # for an emotion the sweep did not cover (directions the user saved)
 MethodOpt = Annotated[str, typer.Option(help="Where directions come from: goemotions (emotional against neutral "
                                              "comments), or the packaged scenarios: mean_diff, pca, centered.")]
@@ -141,7 +141,8 @@ def steer(
         help="Multiples of the direction added (default: the emotion's own, chosen on dev for the shipped "
              "directions: " + ", ".join(f"{e} {s:g}" for e, s in DEFAULT_STRENGTHS.items()) + ").")] = None,
     layer: Annotated[str, typer.Option(help="The decoder layer whose output is steered; '+' joins several "
-                                            "(8+9+10), which share the strength.")] = DEFAULT_LAYER,
+                                            "(8+9+10), which share the strength (default: the dev pick for the "
+                                            "shipped directions).")] = DEFAULT_LAYER,
     directions_file: Annotated[Optional[Path], typer.Option("--directions", help="Saved directions "
                                                             "(default: those of --method).")] = None,
     method: Annotated[str, typer.Option(help="goemotions (the packaged directions of the default LM) or a "

@@ -33,8 +33,8 @@ STEERING_METHODS = (*METHODS, "goemotions")
 # the test arms compared with the unsteered one (perplexity ratios), in the order reports list them
 COMPARED_ARMS = ("prompted", "steered", "steered_per_emotion", "prompted_steered")
 # the share of the emotions' common part taken out of each GoEmotions direction (text_directions.py), as shipped:
-# each emotion's own dev pick (reports/eval-steering-goemotions-per-emotion.json)
-REMOVE_SHARED = {"anger": 0.0, "disgust": 0.5, "fear": 0.0, "joy": 0.0, "sadness": 0.0, "surprise": 0.25}
+# each emotion's own dev pick (reports/eval-steering-goemotions-two-layers.json)
+REMOVE_SHARED = {"anger": 0.0, "disgust": 0.5, "fear": 0.0, "joy": 0.0, "sadness": 0.5, "surprise": 0.0}
 # the shares `eval steering --method goemotions` sweeps unless told otherwise
 SWEPT_SHARES = (0.0, 0.25, 0.5)
 Progress = Callable[[int], None] | None

@@ -139,7 +139,7 @@ def steer(
     emotion: Annotated[str, typer.Option(help="anger, disgust, fear, joy, sadness or surprise.")],
     strength: Annotated[Optional[float], typer.Option(
         help="Multiples of the direction added (default: the emotion's own, chosen on dev for the shipped "
-             "directions: " + ", ".join(f"{e} {s:g}" for e, s in DEFAULT_STRENGTHS.items()) + ").")] = None,
+             "directions at the default --layer: " + ", ".join(f"{e} {s:g}" for e, s in DEFAULT_STRENGTHS.items()) + ").")] = None,
     layer: Annotated[str, typer.Option(help="The decoder layer whose output is steered; '+' joins several "
                                             "(8+9+10), which share the strength (default: the dev pick for the "
                                             "shipped directions).")] = DEFAULT_LAYER,

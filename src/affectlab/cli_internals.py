@@ -14,8 +14,8 @@ from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, Th
 from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
 
 # The dev picks of `affectlab eval steering --method goemotions` for the shipped goemotions directions: layers 5
-# and 9 together and each emotion's own strength (reports/eval-steering-goemotions-two-layers.json); the scenario mean
-# differences picked layer 9, strength 3 (reports/eval-steering.json).
+# and 9 together and each emotion's own strength (reports/eval-steering-goemotions-two-layers.json); the
+# scenario mean differences picked layer 9, strength 3 (reports/eval-steering.json).
 DEFAULT_LAYER = "5+9"
 DEFAULT_STRENGTHS = {"anger": 4.0, "disgust": 4.0, "fear": 5.0, "joy": 4.0, "sadness": 4.0, "surprise": 5.0}
 OTHER_STRENGTH = 5.0  # for an emotion the sweep did not cover (directions the user saved)
@@ -139,7 +139,8 @@ def steer(
     emotion: Annotated[str, typer.Option(help="anger, disgust, fear, joy, sadness or surprise.")],
     strength: Annotated[Optional[float], typer.Option(
         help="Multiples of the direction added (default: the emotion's own, chosen on dev for the shipped "
-             "directions at the default --layer: " + ", ".join(f"{e} {s:g}" for e, s in DEFAULT_STRENGTHS.items()) + ").")] = None,
+             "directions at the default --layer: "
+             + ", ".join(f"{e} {s:g}" for e, s in DEFAULT_STRENGTHS.items()) + ").")] = None,
     layer: Annotated[str, typer.Option(help="The decoder layer whose output is steered; '+' joins several "
                                             "(8+9+10), which share the strength (default: the dev pick for the "
                                             "shipped directions).")] = DEFAULT_LAYER,

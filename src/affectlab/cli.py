@@ -314,7 +314,7 @@ def train_cause_teacher_command(
         "runs/cause-teacher-mpnet"),
     epochs: int = 1,
     seed: int = 13,
-    targets: Annotated[int, typer.Option(help="DailyDialog train targets to rate.")] = 4000,
+    targets: Annotated[int, typer.Option(help="DailyDialog train targets to rate.")] = 8000,
     threads: int = 2,
     limit: Annotated[Optional[int], typer.Option(
         help="Use only the first N dialogues of each RECCON split and rate N targets (smoke runs).")] = None,

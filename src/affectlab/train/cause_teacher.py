@@ -41,7 +41,7 @@ class CauseTeacherRecipe:
     seed: int = 13
     epochs: int = 1
     lr_encoder: float = 3e-5
-    targets: int = 4000  # DailyDialog train targets to rate (whole conversations, in file order)
+    targets: int = 8000  # DailyDialog train targets to rate (whole conversations, in file order)
     threads: int = 2
     limit: int | None = None  # smoke runs: first N RECCON dialogues of each split, N targets rated
 

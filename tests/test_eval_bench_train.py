@@ -87,7 +87,7 @@ def _fake_teacher(folder, texts, valence: float):
 
 @needs_data
 def test_teacher_ratings_become_vad_targets(tmp_path):
-    from affectlab.evaluate.datasets import load_goemotions
+    from affectlab.datasets import load_goemotions
 
     texts = load_goemotions("train", DATA_DIR).texts[:64]
     _fake_teacher(tmp_path / "teacher", texts, valence=4.9)
@@ -102,7 +102,7 @@ def test_teacher_ratings_become_vad_targets(tmp_path):
 
 @needs_data
 def test_teacher_ratings_of_other_texts_are_refused(tmp_path):
-    from affectlab.evaluate.datasets import load_goemotions
+    from affectlab.datasets import load_goemotions
 
     _fake_teacher(tmp_path / "teacher", load_goemotions("train", DATA_DIR).texts[:50], valence=3.0)
     result = runner.invoke(app, ["train", "text", "--data", str(DATA_DIR), "--out", str(tmp_path / "m"),

@@ -345,18 +345,19 @@ def test_the_sweep_gives_each_emotion_its_own_share_and_strength(monkeypatch):
 
 def test_the_shipped_steering_settings_are_the_reported_dev_picks():
     """The packaged directions' shares and steer's layers and strengths are what the per-emotion sweep picked."""
-    from affectlab.cli_internals import DEFAULT_LAYER, DEFAULT_STRENGTHS
-    from affectlab.evaluate.internals import REMOVE_SHARED
-    from affectlab.internals.text_directions import PACKAGED
+    from affectlab.internals.packaged import steering_settings
+    from affectlab.registry import ARTIFACTS_DIR, DEFAULTS
 
+    settings = steering_settings()
     report = json.loads((Path(__file__).parent.parent / "reports" / "eval-steering-goemotions-two-layers.json")
                         .read_text(encoding="utf-8"))
     picks = report["sweep"]["chosen_per_emotion"]
-    assert "+".join(map(str, report["sweep"]["chosen"]["layers"])) == DEFAULT_LAYER
-    assert {e: p["remove_shared"] for e, p in picks.items()} == REMOVE_SHARED
-    assert {e: p["strength"] for e, p in picks.items()} == DEFAULT_STRENGTHS
-    packaged = EmotionDirections.load(Path(affectlab.__file__).parent / "artifacts" / PACKAGED / "directions.safetensors")
-    assert packaged.method.endswith(", ".join(f"{e} x{s:g}" for e, s in REMOVE_SHARED.items()))
+    assert tuple(report["sweep"]["chosen"]["layers"]) == settings.layers
+    assert {e: p["remove_shared"] for e, p in picks.items()} == settings.remove_shared
+    assert {e: p["strength"] for e, p in picks.items()} == settings.strengths
+    folder = ARTIFACTS_DIR / DEFAULTS["steering-directions"]
+    packaged = EmotionDirections.load(folder / "directions.safetensors")
+    assert packaged.method.endswith(", ".join(f"{e} x{s:g}" for e, s in settings.remove_shared.items()))
 
 
 @needs_data

@@ -9,7 +9,7 @@ from conftest import DATA_DIR, needs_data
 from typer.testing import CliRunner
 
 from affectlab.cli import app
-from affectlab.evaluate.metrics import bootstrap_delta
+from affectlab.metrics import bootstrap_delta
 from affectlab.llm import Generation, LLMError
 from affectlab.prompting import (
     INSTRUCTION_INDUCTION,

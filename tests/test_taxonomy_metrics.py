@@ -1,6 +1,6 @@
 import numpy as np
 
-from affectlab.evaluate.metrics import f1_per_label, micro_f1, multi_hot, pearson, tune_thresholds
+from affectlab.metrics import f1_per_label, micro_f1, multi_hot, pearson, tune_thresholds
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, GOEMOTIONS_TO_EKMAN, GOEMOTIONS_TO_SENTIMENT, group_labels
 from conftest import DATA_DIR, needs_data
 

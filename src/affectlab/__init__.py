@@ -11,8 +11,7 @@ from affectlab.dialogue import (
 )
 from affectlab.errors import AffectlabError
 from affectlab.text import Analyzer, InvalidText, ModelNotFound, TextAffect, WordAttribution, analyze
-
-__version__ = "0.1.0"
+from affectlab.version import __version__
 
 __all__ = [
     "AffectlabError", "Analyzer", "Cause", "ConversationAffect", "ConversationAnalyzer", "InvalidConversation",

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL
 from affectlab.errors import AffectlabError
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
+from affectlab.datasets import DEFAULT_DATA_DIR
 from affectlab.text import DEFAULT_MODEL, DEFAULT_RUNTIME, RUNTIMES, Analyzer, TextAffect
 
 app = typer.Typer(help="Emotion intelligence for text and conversations, offline.", no_args_is_help=True, add_completion=False)

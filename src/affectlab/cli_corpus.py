@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from affectlab.cli import DataOpt, ReportsOpt, app, bench_app, err, invoked_command, out, progress_bar, user_errors
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
+from affectlab.datasets import DEFAULT_DATA_DIR
 from affectlab.text import DEFAULT_MODEL, DEFAULT_RUNTIME, RUNTIMES
 
 corpus_app = typer.Typer(help="Score a corpus of posts at scale, aggregate it, report it.", no_args_is_help=True)

@@ -24,7 +24,7 @@ from affectlab.cli import (
     train_app,
     user_errors,
 )
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
+from affectlab.datasets import DEFAULT_DATA_DIR
 
 LlmOpt = Annotated[str, typer.Option("--llm", help="default or local (a transformers model folder, default the "
                                                     "packaged Gemma 3 270M) or openai (an OpenAI-compatible server).")]

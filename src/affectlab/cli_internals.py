@@ -11,7 +11,7 @@ from rich.table import Table
 
 from affectlab.cli import DataOpt, ReportsOpt, app, err, eval_app, invoked_command, out, progress_bar, user_errors
 from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
+from affectlab.datasets import DEFAULT_DATA_DIR
 
 # The dev picks of `affectlab eval steering --method goemotions` for the shipped goemotions directions: layers 5
 # and 9 together and each emotion's own strength (reports/eval-steering-goemotions-two-layers.json); the
@@ -220,7 +220,7 @@ def eval_steering_command(
     each, then steered vs. prompted vs. unsteered
     on the test prompts, judged by affectlab's text model → reports/eval-steering.json and .png
     (eval-steering-<method>.* for a method other than mean_diff)."""
-    from affectlab import Analyzer
+    from affectlab.text import Analyzer
     from affectlab.evaluate.internals import COMPARED_ARMS, eval_steering
     from affectlab.internals.text_directions import check_shares
     from affectlab.internals.plot import plot_steering

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from affectlab.cli import DataOpt, app, err, invoked_command, out, progress_bar, user_errors
 from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, ChatOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR
+from affectlab.datasets import DEFAULT_DATA_DIR
 
 TasksOpt = Annotated[str, typer.Option(help="instruction-induction (all 24), a comma list of its task names, or "
                                             "JSONL files of {input, output}.")]

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from affectlab import __version__
+from affectlab.version import __version__
 from affectlab.corpus.aggregate import aggregate, scores_view
 from affectlab.corpus.engines import Engine
 from affectlab.corpus.plan import SCORES_DIR, ChunkSpec, CorpusJob, Plan, fingerprint, plan_job

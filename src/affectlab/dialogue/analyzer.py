@@ -18,7 +18,7 @@ from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig,
 from affectlab.dialogue.packing import TurnTokenizer, TurnTokens, speaker_letters
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, check_target, check_turns
-from affectlab.text.artifact import WEIGHTS_FILE
+from affectlab.registry import WEIGHTS_FILE
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -3,25 +3,22 @@ provenance) beside ``weights.safetensors`` and ``MODEL_CARD.md``, as for text mo
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from affectlab.encoders import BASE_MODEL
-from affectlab.text.artifact import ARTIFACTS_DIR, CONFIG_FILE, WEIGHTS_FILE, ModelNotFound
+from affectlab.registry import DEFAULTS, ModelNotFound, read_config, resolve, write_config
 
-TURN_MODEL = "dialogue-turns-minilm"
-CAUSE_MODEL = "dialogue-causes-minilm"
-EMOTION_CONTEXT_MODEL = "empathy-emotions-minilm"
-STRATEGY_MODEL = "support-strategies-minilm"
-SHIPPED = {"turn-emotions": TURN_MODEL, "causes": CAUSE_MODEL, "speaker-emotion": EMOTION_CONTEXT_MODEL,
-           "next-strategy": STRATEGY_MODEL}
+TURN_MODEL = DEFAULTS["turn-emotions"]
+CAUSE_MODEL = DEFAULTS["causes"]
+EMOTION_CONTEXT_MODEL = DEFAULTS["speaker-emotion"]
+STRATEGY_MODEL = DEFAULTS["next-strategy"]
 
 
 @dataclass
 class DialogueConfig:
     name: str
-    task: str  # one of SHIPPED's keys
+    task: str  # a task of affectlab.registry.TASKS
     labels: list[str] = field(default_factory=list)
     base_model: str = BASE_MODEL
     turn_tokens: int = 96  # tokens kept from one turn; longer turns are flagged truncated
@@ -33,24 +30,16 @@ class DialogueConfig:
     trained: dict = field(default_factory=dict)
 
     def save(self, folder: Path) -> None:
-        (folder / CONFIG_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+        write_config(folder, asdict(self))
 
     @classmethod
     def load(cls, folder: Path) -> DialogueConfig:
         try:
-            return cls(**json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError) as exc:
-            raise ModelNotFound(f"{folder / CONFIG_FILE} is not a conversation model config ({exc})") from None
+            return cls(**read_config(folder))
+        except TypeError as exc:
+            raise ModelNotFound(f"{Path(folder)} is not a conversation model config ({exc})") from None
 
 
 def resolve_dialogue_model(model: str | Path, task: str) -> Path:
     """A shipped model name or an artifact folder holding a conversation model for ``task``."""
-    candidate = Path(model)
-    folder = candidate if (candidate / CONFIG_FILE).exists() else ARTIFACTS_DIR / str(model)
-    shipped = SHIPPED[task]
-    if not (folder / CONFIG_FILE).exists() or not (folder / WEIGHTS_FILE).exists():
-        raise ModelNotFound(f"no {task} model {str(model)!r}; shipped: {shipped}")
-    found = DialogueConfig.load(folder).task
-    if found != task:
-        raise ModelNotFound(f"{folder} is a {found} model, not a {task} model; shipped: {shipped}")
-    return folder
+    return resolve(model, task)

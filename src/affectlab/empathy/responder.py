@@ -9,7 +9,8 @@
 
 With ``guided=False`` it is the plain baseline: the same prompt frame without any hint.
 
->>> from affectlab.llm import load_llm, EmpatheticResponder
+>>> from affectlab.llm import load_llm
+>>> from affectlab.empathy import EmpatheticResponder
 >>> responder = EmpatheticResponder(load_llm())
 >>> r = responder.respond([{"speaker": "me", "text": "I failed my driving test again."}])
 >>> r.text, r.emotion_hint, [w.word for w in r.cause_hint]

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from affectlab.encoders.finetuned import freeze_embeddings, load_finetuned, save_finetuned
 from affectlab.encoders.minilm import load_encoder, mean_pool
-from affectlab.text.artifact import WEIGHTS_FILE
+from affectlab.registry import WEIGHTS_FILE
 
 
 class PooledModel(nn.Module):

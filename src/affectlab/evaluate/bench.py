@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_goemotions
+from affectlab.datasets import DEFAULT_DATA_DIR, load_goemotions
 
 BASELINE = "roberta-base-28 (torch fp32, random weights)"
 SENSITIVITY_TEXTS = 300

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog
+from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog
 
 
 def bench_conversation(data_dir: Path = DEFAULT_DATA_DIR, turns: int = 30, rounds: int = 5, threads: int = 2,

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from affectlab.corpus.aggregate import scores_glob
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
+from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
 from affectlab.errors import OptionError
 from affectlab.io.writers import atomic_target
 from affectlab.taxonomy import GOEMOTIONS

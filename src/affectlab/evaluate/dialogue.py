@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from affectlab.dialogue.analyzer import ConversationAnalyzer
-from affectlab.dialogue.packing import TurnTokenizer, speaker_letters
-from affectlab.dialogue.predict import CauseQuery, cause_scores
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, Dialogue, load_dailydialog, load_reccon
-from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_scores
-from affectlab.text.artifact import fingerprint
+from affectlab.dialogue.cause_task import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
+from affectlab.dialogue.predict import cause_scores
+from affectlab.datasets import DEFAULT_DATA_DIR, Dialogue, load_dailydialog, load_reccon
+from affectlab.metrics import binary_f1s, emotion_f1_without, span_scores
+from affectlab.registry import fingerprint
 
 # Published test figures (RECCON: Poria et al., 2021, fold 1, RoBERTa-base; KEC: Li et al., 2022).
 PUBLISHED_RECCON = {
@@ -21,40 +21,6 @@ PUBLISHED_RECCON = {
     "KEC, entailment macro-F1": 0.8125,
     "RoBERTa-base, span F1_pos, with context": 0.5817,
 }
-
-
-# The tasks as the data sets pose them; the training recipes use these too, for their dev metrics.
-
-def tokenize_dialogues(dialogues: list[Dialogue], tokenizer: TurnTokenizer):
-    return [(tokenizer.turns(d.texts), speaker_letters(d.speakers)) for d in dialogues]
-
-
-def cause_queries(dialogues: list[Dialogue], tokenized) -> list[tuple[CauseQuery, Dialogue]]:
-    """Every non-neutral turn of every dialogue as a target, with its gold emotion."""
-    return [
-        (CauseQuery(tokens, letters, target, d.emotions[target]), d)
-        for d, (tokens, letters) in zip(dialogues, tokenized)
-        for target, emotion in enumerate(d.emotions)
-        if emotion != "neutral"
-    ]
-
-
-def cause_pairs(queries, scores) -> tuple[np.ndarray, np.ndarray]:
-    """Flatten per-target scores into the entailment task's pairs: (probabilities, gold)."""
-    probs = np.concatenate([s.probs for s in scores])
-    gold = np.concatenate([np.isin(np.arange(q.target + 1), d.causes[q.target]) for q, d in queries])
-    return probs, gold
-
-
-def predicted_spans(queries, scores, threshold: float) -> tuple[list[str], list[list[str]]]:
-    """Span predictions ("" where the pair is judged not a cause) and gold spans for every pair."""
-    predicted, gold = [], []
-    for (q, d), s in zip(queries, scores):
-        for turn in range(q.target + 1):
-            begin, end = s.spans[turn]
-            predicted.append(d.texts[turn][begin:end] if s.probs[turn] >= threshold else "")
-            gold.append([span for cause, span in zip(d.causes[q.target], d.spans[q.target]) if cause == turn])
-    return predicted, gold
 
 
 def _model_info(folder: Path) -> dict:

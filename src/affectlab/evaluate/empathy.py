@@ -18,8 +18,8 @@ from affectlab.empathy.context import encode_context
 from affectlab.empathy.emotion_choice import LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn
 from affectlab.empathy.responder import EmpatheticResponder
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, ContextExample, load_empathetic_dialogues, load_esconv
-from affectlab.evaluate.metrics import f1_per_label, macro_f1_single, preference_bias, strategy_preferences
+from affectlab.datasets import DEFAULT_DATA_DIR, ContextExample, load_empathetic_dialogues, load_esconv
+from affectlab.metrics import f1_per_label, macro_f1_single, preference_bias, strategy_preferences
 from affectlab.llm.base import LanguageModel
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES, GOEMOTIONS_TO_SENTIMENT
 from affectlab.text.artifact import resolve_artifact
@@ -148,7 +148,7 @@ def distinct_n(texts: list[str], n: int) -> float:
 
 def reply_alignment(replies: list[str], emotions: list[str]) -> dict:
     """Share of replies whose tone fits the speaker's emotion, by affectlab's text model (see FITTING_REPLY)."""
-    from affectlab import analyze
+    from affectlab.text import analyze
 
     results = analyze(replies) if replies else []
     fits, neutral = [], 0

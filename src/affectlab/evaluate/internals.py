@@ -10,16 +10,17 @@ from pathlib import Path
 
 import numpy as np
 
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_goemotions
-from affectlab.evaluate.metrics import macro_f1_single
+from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_goemotions
+from affectlab.metrics import macro_f1_single
 from affectlab.internals.capture import capture_pooled
 from affectlab.internals.closed_loop import ARMS, load_prompts, overall, run_arms
 from affectlab.internals.directions import METHODS, ScenarioStates, scenario_states
 from affectlab.internals.layers import InternalsError, check_layer, decoder_layers
-from affectlab.internals.probes import score_probes, train_probes
+from affectlab.internals.probes import best_layer, score_probes, train_probes
 from affectlab.internals.steering import steering_layers
 from affectlab.internals.text_directions import TextStates, check_shares, text_states
 from affectlab.internals.zero_shot import zero_shot_scores
+from affectlab.internals.packaged import steering_settings
 from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
 
 PROBE_DATASETS = ("goemotions-ekman", "dailydialog")
@@ -34,7 +35,7 @@ STEERING_METHODS = (*METHODS, "goemotions")
 COMPARED_ARMS = ("prompted", "steered", "steered_per_emotion", "prompted_steered")
 # the share of the emotions' common part taken out of each GoEmotions direction (text_directions.py), as shipped:
 # each emotion's own dev pick (reports/eval-steering-goemotions-two-layers.json)
-REMOVE_SHARED = {"anger": 0.0, "disgust": 0.5, "fear": 0.0, "joy": 0.0, "sadness": 0.5, "surprise": 0.0}
+REMOVE_SHARED = steering_settings().remove_shared  # what the shipped directions were made with
 # the shares `eval steering --method goemotions` sweeps unless told otherwise
 SWEPT_SHARES = (0.0, 0.25, 0.5)
 Progress = Callable[[int], None] | None
@@ -78,8 +79,10 @@ def with_filler(llm, texts: list[str], tokens: int) -> list[str]:
 def eval_probes(llm, dataset: str = "goemotions-ekman", data_dir: Path = DEFAULT_DATA_DIR, *,
                 train_per_label: int = 200, dev_per_label: int = 50, test_per_label: int = 70, seed: int = 0,
                 batch_size: int = 16, on_progress: Progress = None) -> dict:
-    """Probe accuracy and macro-F1 per layer on held-out test items, the LM's zero-shot accuracy on the same
-    items, and persistence: last-token probes read the emotion N filler tokens after the text ended."""
+    """Probe accuracy and macro-F1 per layer on dev and held-out test items, the best layer picked on dev (its
+    test figures reported; each layer's regularization is picked on the same dev items, so dev accuracies run
+    a little high), the LM's zero-shot accuracy on the test items, and persistence: last-token probes read the
+    emotion N filler tokens after the text ended."""
     train_split, dev_split, test_split = SPLITS.get(dataset, ("train", "dev", "test"))
     train = balanced(labelled_texts(dataset, train_split, data_dir), train_per_label, seed)
     dev = balanced(labelled_texts(dataset, dev_split, data_dir), dev_per_label, seed)
@@ -93,8 +96,10 @@ def eval_probes(llm, dataset: str = "goemotions-ekman", data_dir: Path = DEFAULT
     y_train, y_dev, y_test = ([y for _, y in s] for s in (train, dev, test))
     x_train, x_dev, x_test = states(train), states(dev), states(test)
     probes = train_probes(x_train["mean"], y_train, dev=(x_dev["mean"], y_dev), seed=seed)
+    dev_scores = score_probes(probes, x_dev["mean"], y_dev)
     layer_scores = score_probes(probes, x_test["mean"], y_test)
-    best = max(layer_scores, key=lambda s: s.accuracy)
+    chosen = best_layer(dev_scores)
+    best = next(s for s in layer_scores if s.layer == chosen)
 
     zero_shot = zero_shot_scores(llm, [t for t, _ in test], EKMAN, on_progress=on_progress).argmax(1)
     last_probes = train_probes(x_train["last"], y_train, dev=(x_dev["last"], y_dev), seed=seed)
@@ -110,8 +115,11 @@ def eval_probes(llm, dataset: str = "goemotions-ekman", data_dir: Path = DEFAULT
         "items": {"train": len(train), "dev": len(dev), "test": len(test)},
         "per_label_cap": {"train": train_per_label, "dev": dev_per_label, "test": test_per_label},
         "test_label_counts": np.bincount(y_test, minlength=len(EKMAN)).tolist(),
-        "probes": [{**s.to_dict(), "c": c} for s, c in zip(layer_scores, probes.c)],
-        "best_layer": {"layer": best.layer, "accuracy": best.accuracy, "macro_f1": best.macro_f1,
+        "probes": [{**s.to_dict(), "dev_accuracy": d.accuracy, "dev_macro_f1": d.macro_f1, "c": c}
+                   for s, d, c in zip(layer_scores, dev_scores, probes.c)],
+        "best_layer": {"layer": best.layer, "chosen_on": "dev accuracy (ties: the earlier layer)",
+                       "dev_accuracy": next(d.accuracy for d in dev_scores if d.layer == chosen),
+                       "accuracy": best.accuracy, "macro_f1": best.macro_f1,
                        "relative_depth": round(best.layer / (n_layers - 1), 2)},
         "zero_shot_prompting": {"accuracy": float((zero_shot == np.array(y_test)).mean()),
                                 "macro_f1": macro_f1_single(zero_shot, np.array(y_test), len(EKMAN)),

@@ -14,7 +14,11 @@ def plot_probes(report: dict, path: Path) -> None:
     plt = pyplot()
     layers = [p["layer"] for p in report["probes"]]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
-    left.plot(layers, [p["accuracy"] for p in report["probes"]], marker="o", label="linear probe (mean-pooled)")
+    left.plot(layers, [p["accuracy"] for p in report["probes"]], marker="o", label="linear probe (mean-pooled), test")
+    if "dev_accuracy" in report["probes"][0]:
+        left.plot(layers, [p["dev_accuracy"] for p in report["probes"]], marker=".", linestyle="--",
+                  label="linear probe, dev")
+        left.axvline(report["best_layer"]["layer"], color="gray", linewidth=0.8, label="layer picked on dev")
     left.plot(layers, [p["macro_f1"] for p in report["probes"]], marker=".", linestyle=":", label="probe macro-F1")
     left.axhline(report["zero_shot_prompting"]["accuracy"], color="tab:red", label="zero-shot prompting, same items")
     left.axhline(report["chance"]["uniform"], color="gray", linestyle="--", label="chance (balanced test)")

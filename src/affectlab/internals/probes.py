@@ -3,6 +3,7 @@
 >>> x = capture(llm, texts)                              # [n, layers, hidden]
 >>> probes = train_probes(x, labels, dev=(capture(llm, dev_texts), dev_labels))
 >>> [s.accuracy for s in score_probes(probes, capture(llm, test_texts), test_labels)]
+>>> best_layer(score_probes(probes, capture(llm, dev_texts), dev_labels))   # the layer to report, picked on dev
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from affectlab.evaluate.metrics import macro_f1_single
+from affectlab.metrics import macro_f1_single
 from affectlab.internals.layers import InternalsError
 
 C_GRID = (0.01, 0.1, 1.0)  # inverse L2 strength, chosen per layer on dev
@@ -83,3 +84,15 @@ def score_probes(probes: LayerProbes, features: np.ndarray, labels: Sequence[int
     return [LayerScore(layer, float((predicted[:, i] == gold).mean()),
                        macro_f1_single(predicted[:, i], gold, probes.n_labels))
             for i, layer in enumerate(probes.layers)]
+
+
+def best_layer(dev_scores: Sequence[LayerScore]) -> int:
+    """The layer whose probe reads the dev items best (ties: the earlier layer); report test at this layer,
+    never the layer that scores best on test.
+
+    >>> best_layer([LayerScore(0, 0.4, 0.4), LayerScore(1, 0.6, 0.5), LayerScore(2, 0.6, 0.6)])
+    1
+    """
+    if not dev_scores:
+        raise InternalsError("no dev scores to pick a layer from")
+    return max(dev_scores, key=lambda s: (s.accuracy, -s.layer)).layer

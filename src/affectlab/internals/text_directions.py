@@ -18,22 +18,18 @@ halves of each label's texts (seeded), per emotion and layer.
 >>> states.directions(remove_shared=0.25)
 >>> dirs = dirs.scaled_to(emotion_directions(llm))   # optional: scenario lengths, so strengths compare
 >>> with Steering(llm, dirs["joy"], layer=9, strength=4): ...
->>> packaged_directions(llm)      # the shipped GoEmotions directions of the default LM
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 
 from affectlab.internals.capture import capture_pooled
 from affectlab.internals.directions import EmotionDirections, _cosine
 from affectlab.internals.layers import InternalsError
-
-PACKAGED = "gemma3-270m-goemotions-directions"  # artifacts/<this>/directions.safetensors
 
 
 def check_shares(shares: Sequence[float] | Mapping[str, float]) -> None:
@@ -123,14 +119,3 @@ def text_directions(llm, texts: Sequence[str], labels: Sequence[str], emotions: 
     length, with ``remove_shared`` of the shared part taken out (one share, or one per emotion)."""
     return text_states(llm, texts, labels, emotions, **options).directions(remove_shared)
 
-
-def packaged_directions(llm) -> EmotionDirections:
-    """The GoEmotions directions shipped for the default LM (Gemma 3 270M); any model of its shape takes them."""
-    path = resources.files("affectlab").joinpath("artifacts", PACKAGED, "directions.safetensors")
-    found = EmotionDirections.load(str(path))
-    try:
-        found.check_fits(llm)
-    except InternalsError as error:
-        raise InternalsError(f"{error}; for this model compute directions (`affectlab directions --method "
-                             "goemotions`, or `steer --method mean_diff`) or pass saved ones") from None
-    return found

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from affectlab.evaluate.metrics import bootstrap_delta
+from affectlab.metrics import bootstrap_delta
 from affectlab.llm.base import LanguageModel
 from affectlab.prompting.generation import GenerationCache, generate_cached
 from affectlab.prompting.stimuli import BASELINE, Condition, Stimulus, StimulusError

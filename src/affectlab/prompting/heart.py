@@ -18,7 +18,7 @@ from importlib import resources
 
 import numpy as np
 
-from affectlab.evaluate.metrics import bootstrap_delta
+from affectlab.metrics import bootstrap_delta
 from affectlab.llm.base import LanguageModel
 from affectlab.prompting.generation import GenerationCache, generate_cached
 from affectlab.prompting.harness import Comparison, build_prompt, decoding, score_answer

@@ -9,7 +9,7 @@ import string
 from collections.abc import Callable, Sequence
 
 from affectlab.errors import AffectlabError
-from affectlab.evaluate.metrics import span_f1
+from affectlab.metrics import span_f1
 
 Metric = Callable[[str, Sequence[str]], float]
 

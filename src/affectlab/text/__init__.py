@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from affectlab.text.analyzer import DEFAULT_RUNTIME, RUNTIMES, Analyzer, InvalidText
-from affectlab.text.artifact import DEFAULT_MODEL, ModelNotFound
+from affectlab.text.artifact import DEFAULT_MODEL
+from affectlab.registry import ModelNotFound
 from affectlab.text.result import TextAffect, WordAttribution
 
 _default: Analyzer | None = None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from affectlab.cache import cache_root
 from affectlab.errors import OptionError
-from affectlab.text.artifact import fingerprint
+from affectlab.registry import fingerprint
 
 PRECISIONS = ("fp32", "int8")
 

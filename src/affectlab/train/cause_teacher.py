@@ -24,9 +24,9 @@ from affectlab.dialogue.packing import TurnTokenizer
 from affectlab.dialogue.predict import cause_scores
 from affectlab.encoders.finetuned import load_finetuned
 from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, Dialogue
+from affectlab.datasets import DEFAULT_DATA_DIR, Dialogue
 from affectlab.io.writers import atomic_write_text
-from affectlab.text.artifact import WEIGHTS_FILE
+from affectlab.registry import WEIGHTS_FILE
 from affectlab.train.cause_ratings import RATINGS_FILE, target_queries, targets_digest, transfer_targets
 from affectlab.train.dialogue import DialogueRecipe, train_dialogue
 from affectlab.train.optim import provenance, seed_everything

@@ -34,11 +34,11 @@ from affectlab.dialogue.predict import cause_inputs, cause_scores, turn_emotion_
 from affectlab.encoders import BASE_MODEL
 from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
 from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_reccon
-from affectlab.evaluate.dialogue import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
-from affectlab.evaluate.metrics import binary_f1s, emotion_f1_without, span_scores
+from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_reccon
+from affectlab.dialogue.cause_task import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
+from affectlab.metrics import binary_f1s, emotion_f1_without, span_scores
 from affectlab.taxonomy import EKMAN
-from affectlab.text.artifact import WEIGHTS_FILE
+from affectlab.registry import WEIGHTS_FILE
 from affectlab.train.cause_ratings import load_cause_ratings, target_queries
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 

@@ -26,8 +26,8 @@ import torch
 from torch import nn
 
 from affectlab.encoders import load_tokenizer
-from affectlab.evaluate.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
-from affectlab.evaluate.metrics import f1_per_label, multi_hot, pearson, tune_thresholds
+from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
+from affectlab.metrics import f1_per_label, multi_hot, pearson, tune_thresholds
 from affectlab.heads import head_slices
 from affectlab.taxonomy import (
     EKMAN,

@@ -16,7 +16,9 @@ def _teacher_installed() -> bool:
     return True
 
 
-needs_teacher = pytest.mark.skipif(not _teacher_installed(), reason="teacher encoder packages not installed (make teacher)")
+needs_teacher = pytest.mark.skipif(
+    not _teacher_installed(), reason="teacher encoder packages not installed (make teacher)"
+)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -69,3 +69,109 @@ def test_unreadable_inputs_exit_cleanly(tmp_path):
 
 def test_needs_text_or_input():
     assert runner.invoke(app, ["analyze"]).exit_code == 2
+
+
+# --- the command tree: groups, hidden aliases, re-run lines, the package's import order ------------------------
+
+def _context(*path: str, args: list[str]):
+    """Parse ``args`` for the command at ``path`` without running it (what the command would receive)."""
+    import typer
+
+    command = typer.main.get_command(app)
+    ctx = typer.Context(command, info_name="affectlab")
+    for name in path[:-1]:
+        command = command.commands[name]
+        ctx = typer.Context(command, info_name=name, parent=ctx)
+    return command.commands[path[-1]].make_context(path[-1], list(args), parent=ctx)
+
+
+def test_help_shows_user_commands_and_the_reproduction_groups():
+    result = runner.invoke(app, ["--help"], terminal_width=120)
+    assert result.exit_code == 0, result.output
+    for name in ("analyze", "conversation", "respond", "prompt-eval", "heart", "probe", "directions", "steer",
+                 "corpus", "models", "Reproduction", "train", "eval", "bench"):
+        assert f" {name} " in result.output, name
+    assert "bench-conversation" not in result.output
+    bench = runner.invoke(app, ["bench", "--help"], terminal_width=120)
+    assert all(f" {name} " in bench.output for name in ("text", "conversation", "corpus")), bench.output
+    assert "--data-dir" not in bench.output  # plain `bench` takes `bench text`'s options, unlisted
+
+
+def test_old_spellings_are_hidden_aliases():
+    from affectlab.cli._util import respell
+
+    ctx = _context("train", "text", args=["--data", "d", "--out", "o"])
+    assert (str(ctx.params["data_dir"]), str(ctx.params["output"])) == ("d", "o")
+    ctx = _context("eval", "goemotions", args=["--data=d", "--reports", "r"])
+    assert (str(ctx.params["data_dir"]), str(ctx.params["reports_dir"])) == ("d", "r")
+    ctx = _context("probe", args=["--data", "dailydialog", "--model", "m"])
+    assert (ctx.params["dataset"], ctx.params["llm_model"]) == ("dailydialog", "m")
+    ctx = _context("respond", args=["chat.json", "--model", "m"])
+    assert ctx.params["llm_model"] == "m"
+    assert respell(["--out", "x", "--", "--out"], {"--out": "--output"}) == ["--output", "x", "--", "--out"]
+    ctx = _context("bench", args=["--data", "d", "--limit", "5"])
+    assert (str(ctx.params["data_dir"]), ctx.params["limit"]) == ("d", 5)
+    for old in ("--data", "--out", "--reports", "--model"):
+        help_text = runner.invoke(app, ["train", "text", "--help"], terminal_width=200).output
+        assert f"{old} " not in help_text.replace("--data-dir", "").replace("--reports-dir", "")
+    result = runner.invoke(app, ["bench-conversation", "--help"])
+    assert result.exit_code == 0 and "--data-dir" in result.output
+
+
+def test_old_spellings_reach_the_command(tmp_path):
+    result = runner.invoke(app, ["eval", "emobank", "--data", str(tmp_path)])
+    assert result.exit_code == 2 and "emobank.csv not found" in result.output, result.output
+
+
+def test_reports_spell_the_new_option_names():
+    from affectlab.cli._util import invoked_command
+
+    ctx = _context("eval", "goemotions", args=["--data", "d", "--reports", "r"])
+    command = invoked_command(ctx)
+    assert command.startswith("affectlab eval goemotions --data-dir d --split test --model text-minilm"), command
+    assert command.endswith("--reports-dir r")
+    ctx = _context("respond", args=["chat.json", "--llm", "openai", "--api-key", "secret", "--base-url", "u"])
+    command = invoked_command(ctx)
+    assert command.startswith("affectlab respond chat.json --llm openai --base-url u --no-chat"), command
+    assert "secret" not in command and "--json" not in command and "--llm-model" not in command
+    assert invoked_command(_context("bench", args=["--limit", "5"]), "affectlab bench text").startswith(
+        "affectlab bench text --data-dir ")
+
+
+def test_models_lists_the_shipped_artifacts():
+    from affectlab.registry import SHIPPED
+
+    result = runner.invoke(app, ["models", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert [m["name"] for m in listed] == [s.name for s in SHIPPED] and len(listed) == 6
+    assert all(m["size_bytes"] > 0 and m["licence"] and m["card"].endswith("MODEL_CARD.md") for m in listed)
+    table = runner.invoke(app, ["models"]).output
+    assert "6 shipped models" in table and all(s.name in table for s in SHIPPED)
+
+
+def test_capability_modules_import_only_downward():
+    """Each capability module imports from this package only ``_util`` and ``_llm``; those import none of it."""
+    import ast
+    from pathlib import Path
+
+    import affectlab.cli
+
+    folder = Path(affectlab.cli.__file__).parent
+    for path in folder.glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        allowed = set() if path.name in ("_util.py", "_llm.py") else {"affectlab.cli._util", "affectlab.cli._llm"}
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{path.name}: relative import"
+                if node.module == "affectlab":
+                    assert "cli" not in [a.name for a in node.names], f"{path.name} imports affectlab.cli"
+                modules = [node.module]
+            elif isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            else:
+                continue
+            for module in modules:
+                if module == "affectlab.cli" or module.startswith("affectlab.cli."):
+                    assert module in allowed, f"{path.name} imports {module}"

@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 from affectlab import Cause, ConversationAffect, InvalidConversation, analyze_conversation, emotion_causes
 from affectlab.cli import app
 from affectlab.dialogue import ConversationAnalyzer, read_conversation
-from affectlab.io import InputFileError
 from affectlab.dialogue.packing import TurnTokenizer, pack_causes, speaker_letters, turn_windows
+from affectlab.io import InputFileError
 from affectlab.taxonomy import EKMAN
 
 runner = CliRunner()
@@ -166,6 +166,42 @@ def test_long_turn_is_flagged_truncated(conversation_analyzer):
     assert result.turns[0].truncated
 
 
+def test_one_public_call_checks_and_tokenizes_once(conversation_analyzer, monkeypatch):
+    """Both models share one tokenizer, and analyze/causes read the turn list once however many steps use it."""
+    import affectlab.dialogue.analyzer as module
+
+    assert conversation_analyzer.causes_model.tokenizer is conversation_analyzer.turns_model.tokenizer
+    calls = {"check": 0, "tokenize": 0}
+    check, tokenize = module.check_turns, conversation_analyzer.turns_model.tokenizer.turns
+
+    def counted_check(turns):
+        calls["check"] += 1
+        return check(turns)
+
+    def counted_tokenize(texts):
+        calls["tokenize"] += 1
+        return tokenize(texts)
+
+    monkeypatch.setattr(module, "check_turns", counted_check)
+    monkeypatch.setattr(conversation_analyzer.turns_model.tokenizer, "turns", counted_tokenize)
+    for call, conversations in ((lambda: conversation_analyzer.analyze(CHAT), 1),
+                                (lambda: conversation_analyzer.causes(CHAT, 1), 1),
+                                (lambda: conversation_analyzer.cause_candidates(CHAT, [(1, "joy"), (3, "sad")]), 1),
+                                (lambda: conversation_analyzer.analyze_many([CHAT, CHAT[:2]]), 2)):
+        calls.update(check=0, tokenize=0)
+        call()
+        assert calls == {"check": conversations, "tokenize": conversations}
+
+
+def test_analyze_many_keeps_each_bad_conversation_in_its_place(conversation_analyzer):
+    results = conversation_analyzer.analyze_many([CHAT, [{"speaker": "A", "text": ""}], CHAT[:2]], causes=False)
+    assert isinstance(results[1], InvalidConversation) and results[1].turn == 0
+    assert str(results[1]) == "turn 0: text is empty"
+    alone = conversation_analyzer.analyze(CHAT[:2], causes=False)
+    assert [t.emotion for t in results[2].turns] == [t.emotion for t in alone.turns] and results[2].windows == 1
+    assert [t.text for t in results[0].turns] == [t["text"] for t in CHAT]
+
+
 # --- CLI ------------------------------------------------------------------------------------------------
 
 def test_cli_conversation_table_and_json(tmp_path):
@@ -192,3 +228,26 @@ def test_cli_conversation_bad_input_is_one_line(tmp_path):
     result = runner.invoke(app, ["conversation", str(source)])
     assert result.exit_code == 2
     assert "turn 1: text is empty" in result.output and "Traceback" not in result.output
+
+
+def test_cli_conversation_long_table(tmp_path):
+    rows = ["chat,speaker,text,n", "a,Ann,I got the job!,2", "a,Ben,Hi Ann!,1", "b,,Who said this?,1",
+            "a,Ben,Wonderful news!,3"]
+    (tmp_path / "chats.csv").write_text("\n".join(rows) + "\n")
+    target = tmp_path / "turns.parquet"
+    result = runner.invoke(app, ["conversation", str(tmp_path / "chats.csv"), "--conversation-column", "chat",
+                                 "--order-column", "n", "--no-causes", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "2 conversations, 4 turns" in result.output and "conversation 'b': row 3 (turn 0): speaker is missing" in (
+        result.output)
+    import pandas as pd
+
+    frame = pd.read_parquet(target)
+    assert frame["text"].tolist() == ["Hi Ann!", "I got the job!", "Wonderful news!", "Who said this?"]
+    (tmp_path / "auto.jsonl").write_text("".join(
+        json.dumps({"conversation_id": i, "speaker": "A", "text": "Hello there."}) + "\n" for i in range(3)))
+    result = runner.invoke(app, ["conversation", str(tmp_path / "auto.jsonl"), "--no-causes", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["conversations"] == 3 and summary["output"].endswith("auto.affect.jsonl")
+    assert len((tmp_path / "auto.affect.jsonl").read_text().splitlines()) == 3

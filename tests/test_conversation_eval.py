@@ -53,7 +53,7 @@ def test_loaders_match_the_papers_counts():
 @pytest.mark.parametrize("dataset", ["dailydialog", "reccon"])
 def test_eval_conversation_writes_a_report(tmp_path, dataset):
     result = runner.invoke(
-        app, ["eval", dataset, "--data", str(DATA_DIR), "--limit", "3", "--reports-dir", str(tmp_path)]
+        app, ["eval", dataset, "--data-dir", str(DATA_DIR), "--limit", "3", "--reports-dir", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / f"eval-{dataset}.json").read_text())
@@ -64,11 +64,15 @@ def test_eval_conversation_writes_a_report(tmp_path, dataset):
             assert 0 <= report[name]["spans"]["f1_pos"] <= 1
     else:
         assert report["dailydialog"]["dialogues"] == 3 and report["reccon_iemocap"]["turns"] > 0
+    official = "dailydialog_test" if dataset == "reccon" else "dailydialog"
+    for variant in ("without_copies", "without_near_copies"):  # the official test set beside de-duplicated ones
+        dropped = report[f"{official}_train_overlap"][variant]["dropped_dialogues"]
+        assert report[f"{official}_{variant}"]["dialogues"] == 3 - dropped
 
 
 @needs_data
 def test_bench_conversation(tmp_path):
-    result = runner.invoke(app, ["bench-conversation", "--data", str(DATA_DIR), "--rounds", "1",
+    result = runner.invoke(app, ["bench", "conversation", "--data-dir", str(DATA_DIR), "--rounds", "1",
                                  "--reports-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "bench-conversation.json").read_text())
@@ -78,8 +82,8 @@ def test_bench_conversation(tmp_path):
 @needs_data
 @pytest.mark.parametrize("task", ["turns", "causes"])
 def test_train_smoke_run_writes_a_loadable_artifact(tmp_path, task):
-    result = runner.invoke(app, ["train", task, "--data", str(DATA_DIR), "--limit", "6", "--epochs", "2",
-                                 "--out", str(tmp_path / task)])
+    result = runner.invoke(app, ["train", task, "--data-dir", str(DATA_DIR), "--limit", "6", "--epochs", "2",
+                                 "--output", str(tmp_path / task)])
     assert result.exit_code == 0, result.output
     config = json.loads((tmp_path / task / "config.json").read_text())
     trained = config["trained"]
@@ -155,8 +159,8 @@ def test_cause_teacher_ratings_become_pair_and_span_targets(tmp_path):
         _, first, last = spans[0]
         first_word = texts[query.target, tuple(query.tokens[query.target].ids)][cause].split()[0]
         assert first == 0 and query.tokens[cause].offsets[last][1] == len(first_word)
-    result = runner.invoke(app, ["train", "causes", "--data", str(DATA_DIR), "--limit", "4", "--epochs", "1",
-                                 "--teacher", str(tmp_path / "teacher"), "--out", str(tmp_path / "student")])
+    result = runner.invoke(app, ["train", "causes", "--data-dir", str(DATA_DIR), "--limit", "4", "--epochs", "1",
+                                 "--teacher", str(tmp_path / "teacher"), "--output", str(tmp_path / "student")])
     assert result.exit_code == 0, result.output
     config = json.loads((tmp_path / "student" / "config.json").read_text())
     assert config["trained"]["recipe"]["teacher"] == str(tmp_path / "teacher")
@@ -167,18 +171,18 @@ def test_cause_ratings_of_other_conversations_are_refused(tmp_path):
     from affectlab.train.cause_ratings import transfer_targets
 
     _fake_cause_teacher(tmp_path / "teacher", transfer_targets(DATA_DIR, 20), digest="0" * 64)
-    result = runner.invoke(app, ["train", "causes", "--data", str(DATA_DIR), "--limit", "4", "--epochs", "1",
-                                 "--teacher", str(tmp_path / "teacher"), "--out", str(tmp_path / "student")])
+    result = runner.invoke(app, ["train", "causes", "--data-dir", str(DATA_DIR), "--limit", "4", "--epochs", "1",
+                                 "--teacher", str(tmp_path / "teacher"), "--output", str(tmp_path / "student")])
     assert result.exit_code != 0
     assert "rates other conversations" in result.output
-    result = runner.invoke(app, ["train", "causes", "--data", str(DATA_DIR), "--limit", "4", "--teacher", str(tmp_path)])
+    result = runner.invoke(app, ["train", "causes", "--data-dir", str(DATA_DIR), "--limit", "4", "--teacher", str(tmp_path)])
     assert result.exit_code != 0 and "run `affectlab train cause-teacher` first" in result.output
 
 
 @needs_data
 @needs_teacher
 def test_cause_teacher_recipe_rates_dailydialog(tmp_path):
-    result = runner.invoke(app, ["train", "cause-teacher", "--data", str(DATA_DIR), "--out", str(tmp_path / "t"),
+    result = runner.invoke(app, ["train", "cause-teacher", "--data-dir", str(DATA_DIR), "--output", str(tmp_path / "t"),
                                  "--limit", "3", "--threads", "1"])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "t" / "dailydialog-train-causes.json").read_text())

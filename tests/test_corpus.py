@@ -4,20 +4,20 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import DATA_DIR, needs_data
 
 from affectlab.corpus import CorpusJob, LocalEngine, RayEngine, ResumeError, plan_job, run_corpus
 from affectlab.corpus.report import ReportError, build_report
 from affectlab.corpus.times import TimeError, parse_time
-from affectlab.evaluate.bench_corpus import build_input, compare_scores, parse_configs, vary
 from affectlab.errors import OptionError
-from tests.conftest import DATA_DIR, needs_data
+from affectlab.evaluate.bench_corpus import build_input, compare_scores, parse_configs, vary
 
 pytestmark = pytest.mark.model
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -112,7 +112,8 @@ def test_times_in_many_formats(value, expected):
 
 @pytest.mark.parametrize("value, message", [
     (None, "missing"), ("", "missing"), (float("nan"), "missing"), ("  ", "missing"),
-    ("yesterday", "not a date format"), ("31/12/2023", "not a date format"), (-5, "not a Unix time"), (True, "not a timestamp"),
+    ("yesterday", "not a date format"), ("31/12/2023", "not a date format"),
+    (-5, "not a Unix time"), (True, "not a timestamp"),
 ])
 def test_bad_times_say_why(value, message):
     with pytest.raises(TimeError, match=message):
@@ -132,7 +133,8 @@ def test_bad_rows_are_recorded_and_the_run_completes(tmp_path):
     assert "5 cells where the header has 4" in problems[(5, "error")]
     assert "empty" in problems[(3, "skipped")]
     assert "'not a date'" in problems[(7, "ok")] and "time is missing" in problems[(8, "ok")]
-    rows = {r["row"]: r for r in duckdb.execute(f"SELECT * FROM read_parquet('{tmp_path}/out/scores/*/*.parquet')").df().to_dict("records")}
+    table = duckdb.execute(f"SELECT * FROM read_parquet('{tmp_path}/out/scores/*/*.parquet')").df()
+    rows = {r["row"]: r for r in table.to_dict("records")}
     assert sorted(rows) == list(range(1, 11))  # nothing the user gave is lost
     assert rows[9]["text"] == "two\nlines of text, both calm" and rows[9]["time"].month == 2
     assert rows[10]["time"].isoformat() == "2023-02-15T09:00:00+00:00"
@@ -315,7 +317,7 @@ def test_bench_input_repeats_real_texts(tmp_path):
     assert table.num_rows == 1_000 and table.column_names == ["id", "body", "created_at", "community"]
     assert pa.types.is_timestamp(table.column("created_at").type) and table.column("created_at").type.tz == "UTC"
     first = table.column("created_at").to_pylist()[0]
-    assert datetime(2014, 1, 1, tzinfo=timezone.utc) <= first < datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert datetime(2014, 1, 1, tzinfo=UTC) <= first < datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def test_cli_run_and_report(tmp_path):

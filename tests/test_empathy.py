@@ -193,11 +193,11 @@ def test_cli_respond_errors_are_one_line(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = CliRunner().invoke(app, ["respond", str(path), "--llm", "openai", "--model", "m",
+    result = CliRunner().invoke(app, ["respond", str(path), "--llm", "openai", "--llm-model", "m",
                                       "--base-url", f"http://127.0.0.1:{port}/v1", "--strategy", "none"])
     assert result.exit_code == 2 and "cannot reach" in result.output
     result = CliRunner().invoke(app, ["respond", str(path), "--llm", "openai"])
-    assert result.exit_code == 2 and "needs --base-url and --model" in result.output
+    assert result.exit_code == 2 and "needs --base-url and --llm-model" in result.output
 
 
 @needs_data
@@ -215,13 +215,20 @@ def test_eval_sem_and_strategies(tmp_path):
 
 @needs_data
 def test_eval_hef_runs_end_to_end(llm):
-    from affectlab.evaluate.empathy import eval_hef
+    from affectlab.datasets import load_empathetic_dialogues
+    from affectlab.evaluate.empathy import compare_responses, eval_hef, stratified_sample
 
-    report = eval_hef(llm, DATA_DIR, conversations=3, responses=2, margins=(2.0, float("inf")))
+    report = eval_hef(llm, DATA_DIR, conversations=3, responses_per_emotion=0, margins=(2.0, float("inf")))
     assert report["conversations"] == 3 and set(report["emotion_accuracy"]) == {"raw", "calibrated"}
     assert set(report["emotion_accuracy"]["raw"]["llm_two_stage_by_margin"]) == {"2.0", "inf"}
+    assert "responses" not in report
+    examples = stratified_sample(load_empathetic_dialogues("test", DATA_DIR), 1, seed=0)
+    replies = compare_responses(llm, load_emotion_model(), [examples[0], examples[-1]])  # afraid, trusting
+    assert replies["per_emotion"] == {"afraid": 1, "trusting": 1} and len(replies["examples"]) == 2
+    assert 0 <= replies["emotion_hint"]["accuracy"] <= replies["emotion_hint"]["same_sentiment"] <= 1
     for name in ("plain", "hef"):
-        assert 0 <= report["responses"][name]["aligned"] <= 1 and report["responses"][name]["mean_words"] > 0
+        assert 0 <= replies[name]["aligned"] <= 1 and replies[name]["mean_words"] > 0
+        assert set(replies[name]["aligned_by_story"]) == {"positive", "negative"}
 
 
 @needs_data

@@ -16,7 +16,7 @@ runner = CliRunner()
 def _eval_dev(dataset: str, reports_dir) -> dict:
     """Run ``affectlab eval <dataset>`` on dev and return the report it wrote."""
     result = runner.invoke(
-        app, ["eval", dataset, "--data", str(DATA_DIR), "--split", "dev", "--reports-dir", str(reports_dir)]
+        app, ["eval", dataset, "--data-dir", str(DATA_DIR), "--split", "dev", "--reports-dir", str(reports_dir)]
     )
     assert result.exit_code == 0, result.output
     return json.loads((reports_dir / f"eval-{dataset}-dev-onnx.json").read_text())
@@ -28,7 +28,9 @@ def test_eval_goemotions_writes_a_report(tmp_path):
     assert report["texts"] == 5426
     command = report["command"]
     assert command.startswith("affectlab eval goemotions ")
-    for option in (f"--data {DATA_DIR}", "--split dev", "--model text-minilm", "--runtime onnx", f"--reports-dir {tmp_path}"):
+    for option in (
+        f"--data-dir {DATA_DIR}", "--split dev", "--model text-minilm", "--runtime onnx", f"--reports-dir {tmp_path}"
+    ):
         assert option in command
     assert len(report["goemotions"]["per_label_f1_tuned"]) == 28
     # thresholds were tuned on dev, so this is a check that the pipeline is wired, not a test figure
@@ -43,15 +45,15 @@ def test_eval_emobank_writes_a_report(tmp_path):
 
 
 def test_eval_without_data_is_one_clear_line(tmp_path):
-    result = runner.invoke(app, ["eval", "emobank", "--data", str(tmp_path)])
+    result = runner.invoke(app, ["eval", "emobank", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
-    assert "emobank.csv not found; pass --data" in result.output
+    assert "emobank.csv not found; pass --data-dir" in result.output
 
 
 @needs_data
 def test_bench_measures_against_the_baseline(tmp_path):
     result = runner.invoke(
-        app, ["bench", "--data", str(DATA_DIR), "--limit", "48", "--rounds", "1", "--runtimes", "onnx-int8",
+        app, ["bench", "text", "--data-dir", str(DATA_DIR), "--limit", "48", "--rounds", "1", "--runtimes", "onnx-int8",
               "--reports-dir", str(tmp_path)],
     )
     assert result.exit_code == 0, result.output
@@ -67,7 +69,7 @@ def test_bench_measures_against_the_baseline(tmp_path):
 def test_train_recipe_produces_a_loadable_artifact(tmp_path):
     out = tmp_path / "model"
     result = runner.invoke(
-        app, ["train", "text", "--data", str(DATA_DIR), "--out", str(out), "--epochs", "1", "--limit", "64"]
+        app, ["train", "text", "--data-dir", str(DATA_DIR), "--output", str(out), "--epochs", "1", "--limit", "64"]
     )
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
@@ -92,7 +94,7 @@ def test_teacher_ratings_become_vad_targets(tmp_path):
     texts = load_goemotions("train", DATA_DIR).texts[:64]
     _fake_teacher(tmp_path / "teacher", texts, valence=4.9)
     out = tmp_path / "model"
-    result = runner.invoke(app, ["train", "text", "--data", str(DATA_DIR), "--out", str(out), "--epochs", "1",
+    result = runner.invoke(app, ["train", "text", "--data-dir", str(DATA_DIR), "--output", str(out), "--epochs", "1",
                                  "--limit", "64", "--teacher", str(tmp_path / "teacher"), "--teacher-weight", "20"])
     assert result.exit_code == 0, result.output
     assert json.loads((out / "config.json").read_text())["trained"]["recipe"]["teacher"] == str(tmp_path / "teacher")
@@ -105,7 +107,7 @@ def test_teacher_ratings_of_other_texts_are_refused(tmp_path):
     from affectlab.datasets import load_goemotions
 
     _fake_teacher(tmp_path / "teacher", load_goemotions("train", DATA_DIR).texts[:50], valence=3.0)
-    result = runner.invoke(app, ["train", "text", "--data", str(DATA_DIR), "--out", str(tmp_path / "m"),
+    result = runner.invoke(app, ["train", "text", "--data-dir", str(DATA_DIR), "--output", str(tmp_path / "m"),
                                  "--epochs", "1", "--limit", "64", "--teacher", str(tmp_path / "teacher")])
     assert result.exit_code != 0
     assert "rates other texts than these 64" in result.output
@@ -123,7 +125,7 @@ def test_missing_teacher_package_names_the_install(monkeypatch, tmp_path):
 @needs_data
 @needs_teacher
 def test_vad_teacher_recipe_rates_goemotions(tmp_path):
-    result = runner.invoke(app, ["train", "vad-teacher", "--data", str(DATA_DIR), "--out", str(tmp_path / "t"),
+    result = runner.invoke(app, ["train", "vad-teacher", "--data-dir", str(DATA_DIR), "--output", str(tmp_path / "t"),
                                  "--epochs", "1", "--limit", "48"])
     assert result.exit_code == 0, result.output
     ratings = np.load(tmp_path / "t" / "goemotions-train-vad.npy")

@@ -89,10 +89,9 @@ def test_missing_unreadable_and_unknown_files(tmp_path):
 def test_writer_is_atomic(tmp_path, suffix):
     target = tmp_path / f"out.{suffix}"
     target.write_text("previous")
-    with pytest.raises(RuntimeError):
-        with TableWriter(target) as writer:
-            writer.write([{"a": 1, "labels": ["x"]}])
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), TableWriter(target) as writer:
+        writer.write([{"a": 1, "labels": ["x"]}])
+        raise RuntimeError("interrupted")
     assert target.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no partial file left behind
     with TableWriter(target) as writer:

@@ -97,7 +97,9 @@ def test_empathetic_responder_over_http_matches_the_local_backend(llm, server_ur
     turns = [{"speaker": "ana", "text": "I finally finished my first marathon today!"}]
     sem = load_emotion_model()
     remote = OpenAICompatibleLM(server_url, "gemma3-270m")
-    over_http = EmpatheticResponder(remote, emotion_model=sem, max_new_tokens=12, temperature=0.0).respond(turns, "Question")
+    over_http = EmpatheticResponder(remote, emotion_model=sem, max_new_tokens=12, temperature=0.0).respond(
+        turns, "Question"
+    )
     local = EmpatheticResponder(llm, emotion_model=sem, max_new_tokens=12, temperature=0.0).respond(turns, "Question")
     assert over_http.text and over_http.emotion_hint == local.emotion_hint and over_http.prompt == local.prompt
     assert over_http.text == local.text  # greedy: the same model behind both backends

@@ -5,12 +5,11 @@ import re
 
 import numpy as np
 import pytest
-from conftest import DATA_DIR, needs_data
 from typer.testing import CliRunner
 
 from affectlab.cli import app
-from affectlab.metrics import bootstrap_delta
 from affectlab.llm import Generation, LLMError
+from affectlab.metrics import bootstrap_delta
 from affectlab.prompting import (
     INSTRUCTION_INDUCTION,
     GenerationCache,
@@ -28,6 +27,7 @@ from affectlab.prompting.heart import EMOTION_CYCLE, load_feedback
 from affectlab.prompting.scoring import MetricError, contains, exact, f1, resolve_metric, same_set
 from affectlab.prompting.stimuli import read_stimulus_file
 from affectlab.prompting.tasks import Item, Task
+from conftest import DATA_DIR, needs_data
 
 runner = CliRunner()
 
@@ -222,7 +222,8 @@ def test_a_failing_metric_is_recorded_per_item_and_the_run_goes_on(tmp_path):
             raise ValueError("cannot judge sevens")
         return float(prediction in answers)
 
-    result = run_prompt_eval(RuleLM(lambda p: True), [_task(metric=picky)], parse_conditions("pos-sm-1", load_stimuli()))
+    conditions = parse_conditions("pos-sm-1", load_stimuli())
+    result = run_prompt_eval(RuleLM(lambda p: True), [_task(metric=picky)], conditions)
     failed = [r for r in result.records if r.error]
     assert {r.item_id for r in failed} == {"7", "17", "27", "37"}
     assert all("metric failed: ValueError: cannot judge sevens" in r.error for r in failed)
@@ -330,7 +331,7 @@ def test_prompt_eval_and_heart_cli(llm, plural_task, tmp_path):
     (["prompt-eval", "--tasks", "antonym"], "unknown task 'antonym'"),
     (["prompt-eval", "--tasks", "{task}", "--stimuli", "grumpy"], "unknown stimulus group or id 'grumpy'"),
     (["heart", "--task", "{task}", "--verifier", "nowhere:check"], "cannot load metric 'nowhere:check'"),
-    (["prompt-eval", "--tasks", "{task}", "--llm", "cloud"], "--llm must be default, local or openai"),
+    (["prompt-eval", "--tasks", "{task}", "--llm", "cloud"], "--llm must be local or openai"),
     (["heart", "--task", "{task}", "--metric", "fuzzy"], "unknown metric 'fuzzy'"),
 ])
 def test_cli_bad_input(args, message, plural_task):

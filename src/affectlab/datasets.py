@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +33,7 @@ class EmoBankSplit:
 
 def _require(path: Path) -> Path:
     if not path.exists():
-        raise DatasetNotFound(f"{path} not found; pass --data pointing at the shared data folder")
+        raise DatasetNotFound(f"{path} not found; pass --data-dir pointing at the shared data folder")
     return path
 
 
@@ -124,6 +126,61 @@ def load_reccon(name: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[Dialogue]:
             spans,
         ))
     return dialogues
+
+
+NEAR_COPY_NGRAM = 8  # words; short enough to survive small edits, long enough that stock phrases rarely match
+NEAR_COPY_SHARE = 0.5
+
+
+def dialogue_words(texts: list[str]) -> list[str]:
+    """A dialogue's words as copies are matched: lower-case runs of letters and digits over all turns, so that
+    case, spacing, punctuation, typographic apostrophes and where the turns were split make no difference.
+
+    >>> dialogue_words(["Don ’ t go !", "OK."])
+    ['don', 't', 'go', 'ok']
+    """
+    return re.findall(r"[^\W_]+", " ".join(texts).lower())
+
+
+def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def overlapping_dialogues(test: list[Dialogue], train: list[Dialogue], min_shared: float | None = None,
+                          n: int = NEAR_COPY_NGRAM) -> list[str]:
+    """Ids of the ``test`` dialogues that also appear in ``train``, in test order.
+
+    With ``min_shared`` None, copies: the same :func:`dialogue_words` as some train dialogue, spaces between words
+    ignored too (a few copies differ by a missing or extra space, "guythat"). With a share, near copies as well:
+    at least that share of the test dialogue's word ``n``-grams (turn boundaries ignored) occur in one single train
+    dialogue, which also catches copies with a truncated turn, a changed word, or a few turns more or fewer. A
+    dialogue shorter than ``n`` words is a near copy only when it is a copy.
+
+    >>> a, b = Dialogue("t1", ["A"], ["Hi , how are you ?"], ["neutral"]), Dialogue("t2", ["A"], ["Bye"], ["neutral"])
+    >>> overlapping_dialogues([a, b], [Dialogue("x", ["A", "B"], ["hi, how", "are you?"], ["neutral"] * 2)])
+    ['t1']
+    """
+    seen = {"".join(dialogue_words(d.texts)) for d in train}
+    copies = {d.id for d in test if "".join(dialogue_words(d.texts)) in seen}
+    if min_shared is None:
+        return [d.id for d in test if d.id in copies]
+    holders: dict[tuple[str, ...], set[int]] = {}
+    for number, dialogue in enumerate(train):
+        for gram in _ngrams(dialogue_words(dialogue.texts), n):
+            holders.setdefault(gram, set()).add(number)
+    found = []
+    for dialogue in test:
+        grams = _ngrams(dialogue_words(dialogue.texts), n)
+        shared = Counter(number for gram in grams for number in holders.get(gram, ()))
+        if dialogue.id in copies or (shared and max(shared.values()) >= min_shared * len(grams)):
+            found.append(dialogue.id)
+    return found
+
+
+def deduplicated(test: list[Dialogue], train: list[Dialogue], min_shared: float | None = None) -> list[Dialogue]:
+    """``test`` without the dialogues :func:`overlapping_dialogues` finds in ``train``."""
+    dropped = set(overlapping_dialogues(test, train, min_shared))
+    return [d for d in test if d.id not in dropped]
 
 
 @dataclass(frozen=True)

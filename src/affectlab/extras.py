@@ -12,14 +12,16 @@ class MissingExtra(AffectlabError, ImportError):
     """A feature needs a package from an extra that is not installed."""
 
 
-def require(module: str, extra: str) -> ModuleType:
-    """Import ``module`` or raise :class:`MissingExtra` naming the extra to install.
+def require(module: str, extra: str, package: str | None = None) -> ModuleType:
+    """Import ``module`` or raise :class:`MissingExtra` naming the extra to install (``package``: the name
+    to show when it differs from the module's).
 
     >>> pandas = require("pandas", "corpus")
+    >>> sklearn = require("sklearn", "train", package="scikit-learn")
     """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
         if exc.name is not None and exc.name.split(".")[0] != module.split(".")[0]:
             raise  # the package is there but something it imports is broken: not a missing extra
-        raise MissingExtra(f"{module} is not installed: pip install 'affectlab[{extra}]'") from None
+        raise MissingExtra(f"{package or module} is not installed: pip install 'affectlab[{extra}]'") from None

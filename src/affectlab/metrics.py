@@ -178,3 +178,28 @@ def bootstrap_delta(differences: list[np.ndarray], resamples: int = 2000, seed: 
     tail = (1 - confidence) / 2
     low, high = np.quantile(draws, [tail, 1 - tail])
     return estimate, float(low), float(high)
+
+
+def cluster_bootstrap_interval(values, clusters, resamples: int = 2000, seed: int = 0,
+                               confidence: float = 0.95) -> tuple[float, float, float]:
+    """The mean of ``values`` with a percentile bootstrap interval that resamples whole clusters (e.g. prompts,
+    each with all of its outputs) instead of single items: items of one cluster are alike, so treating them as
+    independent makes the interval too narrow. Returns (mean, low, high).
+
+    >>> cluster_bootstrap_interval([1, 1, 0, 0], ["a", "a", "b", "b"])[0]
+    0.5
+    """
+    values = np.asarray(values, dtype=float)
+    ids = np.asarray(clusters)
+    if values.ndim != 1 or len(values) != len(ids):
+        raise ValueError(f"{len(values)} values but {len(ids)} cluster ids; give one id per value")
+    if not len(values):
+        raise ValueError("no values to bootstrap")
+    _, index = np.unique(ids, return_inverse=True)
+    sums = np.bincount(index, weights=values)
+    counts = np.bincount(index).astype(float)
+    draws = np.random.default_rng(seed).integers(0, len(sums), size=(resamples, len(sums)))
+    means = sums[draws].sum(1) / counts[draws].sum(1)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return float(values.mean()), float(low), float(high)

@@ -6,13 +6,13 @@ import base64
 import io
 from pathlib import Path
 
+from affectlab.extras import require
 from affectlab.io.writers import atomic_target
 
 
 def pyplot():
     """``matplotlib.pyplot`` on the Agg backend (files only, never a window)."""
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plots")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

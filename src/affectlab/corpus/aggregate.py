@@ -12,13 +12,16 @@ tables leave out rows without a usable time.
 from __future__ import annotations
 
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from affectlab.corpus.plan import SCORES_DIR
 from affectlab.errors import OptionError
+from affectlab.extras import require
 from affectlab.io.writers import atomic_target
 from affectlab.taxonomy import EKMAN, VAD
+
+if TYPE_CHECKING:
+    import duckdb
 
 BUCKETS = ("day", "week", "month", "quarter", "year")
 AGGREGATES_DIR = "aggregates"
@@ -46,7 +49,7 @@ def scores_glob(output: Path) -> str:
 
 def scores_view(output: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with a view ``scores`` over every part file of ``output``."""
-    con = duckdb.connect()
+    con = require("duckdb", "corpus").connect()
     con.execute("SET memory_limit = '2GB'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
@@ -119,10 +122,11 @@ def _label_shares() -> str:
 def _vad(keys: str, where: str) -> str:
     parts = []
     for dimension in VAD:
+        half_width = f"{_Z} * coalesce(stddev_samp({dimension}), 0) / sqrt(count({dimension}))"
         parts.append(
             f"""SELECT {keys}, '{dimension}' AS dimension, count({dimension}) AS n, avg({dimension}) AS mean,
-                       avg({dimension}) - {_Z} * coalesce(stddev_samp({dimension}), 0) / sqrt(count({dimension})) AS ci_low,
-                       avg({dimension}) + {_Z} * coalesce(stddev_samp({dimension}), 0) / sqrt(count({dimension})) AS ci_high
+                       avg({dimension}) - {half_width} AS ci_low,
+                       avg({dimension}) + {half_width} AS ci_high
                 FROM ok {where} GROUP BY ALL"""
         )
     return " UNION ALL ".join(parts) + " ORDER BY ALL"

@@ -20,7 +20,6 @@ from affectlab.corpus.plan import ChunkSpec, CorpusJob
 from affectlab.corpus.scoring import ChunkResult, ChunkScorer
 from affectlab.errors import AffectlabError, OptionError
 
-
 ENGINES = ("local", "ray")
 
 
@@ -124,7 +123,9 @@ class RayEngine:
             dataset = ray.data.from_items(items, override_num_blocks=len(items))
             # the job travels inside the class (pickled by value), not as constructor arguments, which
             # Ray would keep in its object store for actor restarts
-            scorer = type("ChunkScorerActor", (_RayChunkScorer,), {"job": asdict(job), "threads": self.threads_per_worker})
+            scorer = type(
+                "ChunkScorerActor", (_RayChunkScorer,), {"job": asdict(job), "threads": self.threads_per_worker}
+            )
             scored = dataset.map_batches(
                 scorer,
                 batch_size=1,

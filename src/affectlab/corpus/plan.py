@@ -116,7 +116,9 @@ def plan_job(job: CorpusJob) -> Plan:
         try:
             fmt = detect_format(path)
             starts, rows = _chunk_starts(path, fmt, job.text_column, job.chunk_rows)
-            plan.files.append(InputFile(index, str(path), fmt, path.stat().st_size, fingerprint(path), rows, len(starts)))
+            plan.files.append(
+                InputFile(index, str(path), fmt, path.stat().st_size, fingerprint(path), rows, len(starts))
+            )
         except InputFileError as exc:
             plan.file_errors.append({"file_index": index, "path": str(path), "error": str(exc)})
             continue

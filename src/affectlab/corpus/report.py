@@ -14,11 +14,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL, sql_path
 from affectlab.corpus.run import MANIFEST
 from affectlab.errors import AffectlabError
+from affectlab.extras import require
 from affectlab.io.writers import atomic_write_text
 from affectlab.plots import data_uri, pyplot, save_png
 from affectlab.taxonomy import EKMAN, VAD
@@ -42,18 +41,27 @@ class CorpusReport:
 
 
 def build_report(results: Path, target: Path) -> CorpusReport:
+    duckdb = require("duckdb", "corpus")
+    require("pandas", "corpus")  # the aggregates are read as DataFrames
     results, target = Path(results), Path(target)
     manifest = _manifest(results)
-    tables = {p.stem: duckdb.sql(f"SELECT * FROM {sql_path(p)}").df() for p in (results / AGGREGATES_DIR).glob("*.parquet")}
+    tables = {
+        p.stem: duckdb.sql(f"SELECT * FROM {sql_path(p)}").df() for p in (results / AGGREGATES_DIR).glob("*.parquet")
+    }
     missing = {"shares_over_time", "shares_by_group", "vad_over_time", "top_terms", "examples"} - set(tables)
     if missing:
-        raise ReportError(f"{results}: aggregates missing ({', '.join(sorted(missing))}); run `affectlab corpus run` again")
+        raise ReportError(
+            f"{results}: aggregates missing ({', '.join(sorted(missing))}); run `affectlab corpus run` again"
+        )
     plot_dir = target.with_name(target.stem + "-plots")
     figures = {
         "shares_over_time": ("Dominant emotion over time", _shares_over_time(tables["shares_over_time"])),
         "vad_over_time": ("Valence, arousal, dominance over time", _vad_over_time(tables["vad_over_time"])),
         "groups": ("Groups side by side", _groups(tables["shares_by_group"])),
-        "top_terms": ("Terms most associated with each emotion (PMI, ranked with rare terms shrunk)", _terms(tables["top_terms"])),
+        "top_terms": (
+            "Terms most associated with each emotion (PMI, ranked with rare terms shrunk)",
+            _terms(tables["top_terms"]),
+        ),
     }
     sections, written = [], []
     for name, (title, fig) in figures.items():
@@ -63,7 +71,9 @@ def build_report(results: Path, target: Path) -> CorpusReport:
         png = plot_dir / f"{name}.png"
         data = save_png(fig, png)
         written.append(str(png))
-        sections.append(f"<h2>{html.escape(title)}</h2><img class='plot' alt='{html.escape(title)}' src='{data_uri(data)}'>")
+        sections.append(
+            f"<h2>{html.escape(title)}</h2><img class='plot' alt='{html.escape(title)}' src='{data_uri(data)}'>"
+        )
     page = _page(manifest, sections, tables)
     atomic_write_text(target, page)
     return CorpusReport(str(target), written)
@@ -75,7 +85,9 @@ def _manifest(results: Path) -> dict:
         raise ReportError(f"{results}: no {MANIFEST}; is this the output folder of `affectlab corpus run`?")
     manifest = json.loads(path.read_text(encoding="utf-8"))
     if manifest.get("state") != "complete":
-        raise ReportError(f"{results}: the run is not complete (state {manifest.get('state')!r}); run it again to resume")
+        raise ReportError(
+            f"{results}: the run is not complete (state {manifest.get('state')!r}); run it again to resume"
+        )
     return manifest
 
 
@@ -158,7 +170,8 @@ def _page(manifest: dict, sections: list[str], tables: dict) -> str:
     counts = manifest["counts"]
     facts = {
         "inputs": ", ".join(f["path"] for f in manifest["files"]) or "none",
-        "rows": f"{counts['rows']:,} ({counts['ok']:,} scored, {counts['skipped']:,} without text, {counts['errors']:,} unreadable)",
+        "rows": f"{counts['rows']:,} ({counts['ok']:,} scored, {counts['skipped']:,} without text, "
+        f"{counts['errors']:,} unreadable)",
         "times": f"{counts['time_missing']:,} missing, {counts['time_unparsed']:,} not understood",
         "model": f"{manifest['model']['name']} (trained {manifest['model']['trained']})",
         "engine": ", ".join(f"{k} {v}" for k, v in manifest["engine"].items()),
@@ -166,10 +179,13 @@ def _page(manifest: dict, sections: list[str], tables: dict) -> str:
     }
     head = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
     if manifest.get("file_errors"):
-        head += "".join(f"<tr><th>file error</th><td>{html.escape(e['error'])}</td></tr>" for e in manifest["file_errors"])
+        head += "".join(
+            f"<tr><th>file error</th><td>{html.escape(e['error'])}</td></tr>" for e in manifest["file_errors"]
+        )
     terms = tables["top_terms"]
     term_rows = "".join(
-        f"<tr><td>{e}</td><td>{html.escape(', '.join(terms[terms['emotion'] == e].sort_values('rank')['term']))}</td></tr>"
+        f"<tr><td>{e}</td>"
+        f"<td>{html.escape(', '.join(terms[terms['emotion'] == e].sort_values('rank')['term']))}</td></tr>"
         for e in EKMAN if (terms["emotion"] == e).any()
     )
     examples = tables["examples"]

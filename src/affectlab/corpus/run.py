@@ -16,18 +16,19 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from affectlab.version import __version__
 from affectlab.corpus.aggregate import aggregate, scores_view
 from affectlab.corpus.engines import Engine
 from affectlab.corpus.plan import SCORES_DIR, ChunkSpec, CorpusJob, Plan, fingerprint, plan_job
 from affectlab.corpus.scoring import ChunkResult
 from affectlab.errors import AffectlabError
+from affectlab.extras import require
 from affectlab.io.readers import InputFileError
 from affectlab.io.writers import atomic_write_text
 from affectlab.text.artifact import ArtifactConfig, resolve_artifact
+from affectlab.version import __version__
 
 MANIFEST = "manifest.json"
 ROW_ERRORS_KEPT = 1000
@@ -88,7 +89,7 @@ def run_corpus(
         files=[asdict(f) for f in plan.files],
         file_errors=plan.file_errors,
         chunks={"planned": len(plan.chunks), "already_done": len(plan.chunks) - len(todo), "scored_now": 0},
-        started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     _write(output, manifest)
     engine.run(job, todo, lambda result: _chunk_done(manifest, result, on_chunk))
@@ -100,7 +101,7 @@ def run_corpus(
         manifest.counts = {"rows": 0, "ok": 0, "skipped": 0, "errors": 0, "time_missing": 0, "time_unparsed": 0}
     manifest.state = "complete"
     manifest.seconds = round(time.perf_counter() - started, 2)
-    manifest.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifest.finished = datetime.now(UTC).isoformat(timespec="seconds")
     _write(output, manifest)
     return manifest
 
@@ -153,7 +154,9 @@ def _counts(output: Path) -> tuple[dict, list[dict]]:
             WHERE error IS NOT NULL OR time_error IS NOT NULL ORDER BY source, "row" LIMIT {ROW_ERRORS_KEPT}"""
     ).fetchall()
     con.close()
-    counts = {"rows": rows, "ok": ok, "skipped": skipped, "errors": errors, "time_missing": missing, "time_unparsed": unparsed}
+    counts = {
+        "rows": rows, "ok": ok, "skipped": skipped, "errors": errors, "time_missing": missing, "time_unparsed": unparsed
+    }
     return counts, [dict(zip(("source", "row", "status", "error"), p)) for p in problems]
 
 
@@ -165,12 +168,11 @@ def _model_info(model: str) -> dict:
 
 
 def _software() -> dict:
-    import duckdb
     import onnxruntime
     import pyarrow
 
     return {"affectlab": __version__, "onnxruntime": onnxruntime.__version__, "pyarrow": pyarrow.__version__,
-            "duckdb": duckdb.__version__}
+            "duckdb": require("duckdb", "corpus").__version__}
 
 
 def _write(output: Path, manifest: RunManifest) -> None:

@@ -62,7 +62,9 @@ class ChunkScorer:
         table = self.score(spec)
         write_part(table, spec.part(Path(self.job.output)))
         status = table.column("status").to_pylist()
-        return ChunkResult(spec.file_index, spec.chunk_index, len(status), status.count("skipped"), status.count("error"))
+        return ChunkResult(
+            spec.file_index, spec.chunk_index, len(status), status.count("skipped"), status.count("error")
+        )
 
     def score(self, spec: ChunkSpec) -> pa.Table:
         try:
@@ -81,7 +83,8 @@ class ChunkScorer:
             group = row.record.get(self.job.group_column) if self.job.group_column else None
             columns["source"].append(spec.path)
             columns["row"].append(row.number)
-            columns["text"].append(row.text if isinstance(row.text, str) else _as_text(row.record.get(self.job.text_column)))
+            text = row.text if isinstance(row.text, str) else _as_text(row.record.get(self.job.text_column))
+            columns["text"].append(text)
             columns["time"].append(moment)
             columns["group"].append(None if is_missing(group) else str(group))
             columns["status"].append(status)

@@ -8,7 +8,7 @@ way most US-made exports write them; anything else is reported as not understood
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
 from affectlab.io.readers import is_missing
@@ -39,7 +39,7 @@ def parse_time(value: object) -> datetime:
     if isinstance(value, datetime):
         return _utc(value)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, bool):
         raise TimeError(f"time {value!r} is not a timestamp")
     if isinstance(value, (int, float)):
@@ -72,15 +72,15 @@ def _epoch(seconds: float, original: object) -> datetime:
     if seconds > _EPOCH_MS:
         seconds /= 1000.0
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise TimeError(f"time {_shown(original)} is out of range") from None
 
 
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _shown(value: object) -> str:

@@ -1,22 +1,15 @@
-"""Conversations: emotion of every turn in context (:func:`analyze_conversation`), and the causes of
-each emotion (:func:`emotion_causes`, RECCON's task)."""
+"""Conversations: emotion of every turn in context (:func:`analyze_conversation`), the causes of
+each emotion (:func:`emotion_causes`, RECCON's task), and many conversations from one long table
+(:func:`analyze_conversations`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from affectlab.dialogue.analyzer import ConversationAnalyzer
+from affectlab.dialogue.analyzer import ConversationAnalyzer, shared_analyzer
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
+from affectlab.dialogue.tables import ConversationResult, ConversationResults, analyze_conversations
 from affectlab.dialogue.turns import InvalidConversation, Turn, read_conversation
-
-_default: ConversationAnalyzer | None = None
-
-
-def _analyzer() -> ConversationAnalyzer:
-    global _default
-    if _default is None:
-        _default = ConversationAnalyzer()
-    return _default
 
 
 def analyze_conversation(turns: Iterable[object], *, causes: bool = True) -> ConversationAffect:
@@ -28,7 +21,7 @@ def analyze_conversation(turns: Iterable[object], *, causes: bool = True) -> Con
     >>> c.turns[1].emotion
     'joy'
     """
-    return _analyzer().analyze(turns, causes=causes)
+    return shared_analyzer().analyze(turns, causes=causes)
 
 
 def emotion_causes(turns: Iterable[object], target: int, emotion: str | None = None) -> list[Cause]:
@@ -40,10 +33,11 @@ def emotion_causes(turns: Iterable[object], target: int, emotion: str | None = N
     >>> [cause.turn for cause in emotion_causes(turns, target=1, emotion="happiness")]
     [0]
     """
-    return _analyzer().causes(turns, target, emotion)
+    return shared_analyzer().causes(turns, target, emotion)
 
 
 __all__ = [
-    "Cause", "ConversationAffect", "ConversationAnalyzer", "InvalidConversation", "Turn", "TurnAffect",
-    "analyze_conversation", "emotion_causes", "read_conversation",
+    "Cause", "ConversationAffect", "ConversationAnalyzer", "ConversationResult", "ConversationResults",
+    "InvalidConversation", "Turn", "TurnAffect", "analyze_conversation", "analyze_conversations", "emotion_causes",
+    "read_conversation",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,14 +27,27 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(-1, keepdims=True)
 
 
+@dataclass
+class _Conversation:
+    """Checked turns with their speaker letters, and their tokens for each tokenizer that has read them, so one
+    public call checks and tokenizes a conversation once."""
+
+    turns: list[Turn]
+    letters: list[str]
+    tokens: dict[int, list[TurnTokens]] = field(default_factory=dict)  # by id() of the TurnTokenizer
+
+
 class _Loaded:
     """One conversation model: its config and tokenizer read at once (a wrong name fails early), its
-    network loaded on first use."""
+    network loaded on first use. With ``share``, that model's tokenizer is reused when it cuts turns alike."""
 
-    def __init__(self, model: str | Path, task: str) -> None:
+    def __init__(self, model: str | Path, task: str, share: _Loaded | None = None) -> None:
         self.folder = resolve_dialogue_model(model, task)
         self.config = DialogueConfig.load(self.folder)
-        self.tokenizer = TurnTokenizer(self.config.turn_tokens)
+        if share is not None and share.config.turn_tokens == self.config.turn_tokens:
+            self.tokenizer = share.tokenizer
+        else:
+            self.tokenizer = TurnTokenizer(self.config.turn_tokens)
         self._network = None
 
     def network(self, threads: int):
@@ -48,12 +62,16 @@ class _Loaded:
             self._network = load_finetuned(blank, self.folder / WEIGHTS_FILE)
         return self._network
 
-    def tokenize(self, turns: list[Turn]) -> tuple[list[TurnTokens], list[str]]:
-        tokens = self.tokenizer.turns([t.text for t in turns])
-        for index, turn_tokens in enumerate(tokens):
-            if not turn_tokens.ids:
-                raise InvalidConversation(f"turn {index}: text has no readable characters")
-        return tokens, speaker_letters([t.speaker for t in turns])
+    def tokens(self, conversation: _Conversation) -> list[TurnTokens]:
+        """The conversation's turns in this model's tokens (tokenized on the first request only)."""
+        key = id(self.tokenizer)
+        if key not in conversation.tokens:
+            tokens = self.tokenizer.turns([t.text for t in conversation.turns])
+            for index, turn_tokens in enumerate(tokens):
+                if not turn_tokens.ids:
+                    raise InvalidConversation(f"turn {index}: text has no readable characters", index)
+            conversation.tokens[key] = tokens
+        return conversation.tokens[key]
 
 
 class ConversationAnalyzer:
@@ -70,7 +88,7 @@ class ConversationAnalyzer:
     def __init__(self, turn_model: str | Path = TURN_MODEL, cause_model: str | Path = CAUSE_MODEL,
                  threads: int | None = None, batch_size: int = 16, lookback: int | None = None) -> None:
         self.turns_model = _Loaded(turn_model, "turn-emotions")
-        self.causes_model = _Loaded(cause_model, "causes")
+        self.causes_model = _Loaded(cause_model, "causes", share=self.turns_model)
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
         self.lookback = lookback
@@ -79,9 +97,11 @@ class ConversationAnalyzer:
     def cause_threshold(self) -> float:
         return self.causes_model.config.threshold
 
-    def turn_probabilities(self, conversations: list[tuple[list[TurnTokens], list[str]]]) -> tuple[list[np.ndarray], int]:
+    def turn_probabilities(
+        self, conversations: list[tuple[list[TurnTokens], list[str]]]
+    ) -> tuple[list[np.ndarray], list[int]]:
         """Tokenized conversations (tokens and speaker letters) → ``[turns, 7]`` Ekman probabilities for each,
-        with the tuned neutral bias applied, and the number of windows read."""
+        with the tuned neutral bias applied, and the number of windows read for each."""
         from affectlab.dialogue.predict import turn_emotion_logits
 
         loaded = self.turns_model
@@ -94,63 +114,122 @@ class ConversationAnalyzer:
 
     def turn_emotions(self, turns: Iterable[object]) -> tuple[list[Turn], list[TurnTokens], np.ndarray, int]:
         """Validated turns, their tokens, ``[turns, 7]`` Ekman probabilities and the number of windows."""
-        checked = check_turns(turns)
-        tokens, letters = self.turns_model.tokenize(checked)
-        (probs,), windows = self.turn_probabilities([(tokens, letters)])
-        return checked, tokens, probs, windows
+        conversation = self._prepare(turns)
+        (probs,), (windows,) = self._probabilities([conversation])
+        return conversation.turns, self.turns_model.tokens(conversation), probs, windows
 
     def cause_candidates(self, turns: Iterable[object], targets: list[tuple[int, str]]) -> list[list[Cause]]:
         """For each (target, emotion), every turn up to the target (within ``lookback``) as a
         :class:`Cause` with its probability and best span, most likely first (no threshold applied)."""
-        from affectlab.dialogue.predict import CauseQuery, cause_scores
-
-        checked = check_turns(turns)
-        loaded = self.causes_model
-        tokens, letters = loaded.tokenize(checked)
-        queries = [CauseQuery(tokens, letters, check_target(checked, target), check_emotion(emotion))
-                   for target, emotion in targets]
-        if not queries:
-            return []
-        scores = cause_scores(loaded.network(self.threads), loaded.tokenizer, queries,
-                              loaded.config.window_tokens, self.batch_size, self.lookback)
-        out = []
-        for query, score in zip(queries, scores):
-            first = 0 if self.lookback is None else max(0, query.target - self.lookback)
-            causes = [
-                Cause(turn, checked[turn].text[begin:end], float(score.probs[turn]), begin, end)
-                for turn, (begin, end) in enumerate(score.spans) if turn >= first
-            ]
-            out.append(sorted(causes, key=lambda c: -c.score))
-        return out
+        (candidates,) = self._candidates([(self._prepare(turns), targets)])
+        return candidates
 
     def causes(self, turns: Iterable[object], target: int, emotion: str | None = None) -> list[Cause]:
         """The turns that cause ``target``'s emotion (score at or above the tuned threshold), most likely
         first. Without ``emotion``, the turn-emotion model's prediction is used; a neutral turn has none."""
-        checked = check_turns(turns)
-        check_target(checked, target)
+        conversation = self._prepare(turns)
+        check_target(conversation.turns, target)
         if emotion is None:
-            _, _, probs, _ = self.turn_emotions(checked)
+            (probs,), _ = self._probabilities([conversation])
             emotion = self.turns_model.config.labels[int(probs[target].argmax())]
         if check_emotion(emotion) == "neutral":
             return []
-        (candidates,) = self.cause_candidates(checked, [(target, emotion)])
+        ((candidates,),) = self._candidates([(conversation, [(target, emotion)])])
         return [c for c in candidates if c.score >= self.cause_threshold]
 
     def analyze(self, turns: Iterable[object], causes: bool = True) -> ConversationAffect:
-        checked, tokens, probs, windows = self.turn_emotions(turns)
+        (result,) = self._analyze([self._prepare(turns)], causes)
+        return result
+
+    def analyze_many(
+        self, conversations: Iterable[Iterable[object]], causes: bool = True
+    ) -> list[ConversationAffect | InvalidConversation]:
+        """Several conversations in one go, their windows batched together (much faster than one call each
+        for short conversations). A conversation that fails its checks gets its :class:`InvalidConversation`
+        in its place and the others are analyzed as usual.
+
+        >>> results = analyzer.analyze_many([chat, [{"speaker": "A", "text": ""}]])
+        >>> results[1]
+        InvalidConversation('turn 0: text is empty')
+        """
+        prepared: list[_Conversation | InvalidConversation] = []
+        for turns in conversations:
+            try:
+                prepared.append(self._prepare(turns))
+            except InvalidConversation as exc:
+                prepared.append(exc)
+        analyzed = iter(self._analyze([c for c in prepared if isinstance(c, _Conversation)], causes))
+        return [next(analyzed) if isinstance(c, _Conversation) else c for c in prepared]
+
+    def _prepare(self, turns: Iterable[object]) -> _Conversation:
+        """Check the turns and tokenize them (a turn with no readable characters fails here, before any model runs)."""
+        checked = check_turns(turns)
+        conversation = _Conversation(checked, speaker_letters([t.speaker for t in checked]))
+        self.turns_model.tokens(conversation)
+        return conversation
+
+    def _probabilities(self, conversations: list[_Conversation]) -> tuple[list[np.ndarray], list[int]]:
+        return self.turn_probabilities([(self.turns_model.tokens(c), c.letters) for c in conversations])
+
+    def _candidates(self, requests: list[tuple[_Conversation, list[tuple[int, str]]]]) -> list[list[list[Cause]]]:
+        """:meth:`cause_candidates` for several conversations at once, their windows batched together."""
+        from affectlab.dialogue.predict import CauseQuery, cause_scores
+
+        loaded = self.causes_model
+        queries, owners = [], []
+        for owner, (conversation, targets) in enumerate(requests):
+            tokens = loaded.tokens(conversation)
+            for target, emotion in targets:
+                target = check_target(conversation.turns, target)
+                queries.append(CauseQuery(tokens, conversation.letters, target, check_emotion(emotion)))
+                owners.append(owner)
+        out: list[list[list[Cause]]] = [[] for _ in requests]
+        if not queries:
+            return out
+        scores = cause_scores(loaded.network(self.threads), loaded.tokenizer, queries,
+                              loaded.config.window_tokens, self.batch_size, self.lookback)
+        for owner, query, score in zip(owners, queries, scores):
+            turns = requests[owner][0].turns
+            first = 0 if self.lookback is None else max(0, query.target - self.lookback)
+            causes = [
+                Cause(turn, turns[turn].text[begin:end], float(score.probs[turn]), begin, end)
+                for turn, (begin, end) in enumerate(score.spans) if turn >= first
+            ]
+            out[owner].append(sorted(causes, key=lambda c: -c.score))
+        return out
+
+    def _analyze(self, conversations: list[_Conversation], causes: bool) -> list[ConversationAffect]:
+        if not conversations:
+            return []
+        probs, windows = self._probabilities(conversations)
         labels = self.turns_model.config.labels
-        emotions = [labels[int(p.argmax())] for p in probs]
-        found: dict[int, list[Cause]] = {}
+        emotions = [[labels[int(p.argmax())] for p in conversation] for conversation in probs]
+        found: list[dict[int, list[Cause]]] = [{} for _ in conversations]
         if causes:
-            targets = [(i, e) for i, e in enumerate(emotions) if e != "neutral"]
-            for (target, _), candidates in zip(targets, self.cause_candidates(checked, targets)):
-                found[target] = [c for c in candidates if c.score >= self.cause_threshold]
-        return ConversationAffect(
-            [
-                TurnAffect(i, turn.speaker, turn.text, emotions[i],
-                           {label: round(float(p), 4) for label, p in zip(labels, probs[i])},
-                           found.get(i, []), tokens[i].truncated)
-                for i, turn in enumerate(checked)
-            ],
-            windows,
-        )
+            targets = [[(i, e) for i, e in enumerate(each) if e != "neutral"] for each in emotions]
+            for n, per_target in enumerate(self._candidates(list(zip(conversations, targets)))):
+                for (target, _), candidates in zip(targets[n], per_target):
+                    found[n][target] = [c for c in candidates if c.score >= self.cause_threshold]
+        return [
+            ConversationAffect(
+                [
+                    TurnAffect(i, turn.speaker, turn.text, emotions[n][i],
+                               {label: round(float(p), 4) for label, p in zip(labels, probs[n][i])},
+                               found[n].get(i, []), self.turns_model.tokens(conversation)[i].truncated)
+                    for i, turn in enumerate(conversation.turns)
+                ],
+                windows[n],
+            )
+            for n, conversation in enumerate(conversations)
+        ]
+
+
+_shared: ConversationAnalyzer | None = None
+
+
+def shared_analyzer() -> ConversationAnalyzer:
+    """The default models, loaded on first use and then kept (behind :func:`affectlab.analyze_conversation`)."""
+    global _shared
+    if _shared is None:
+        _shared = ConversationAnalyzer()
+    return _shared

@@ -71,9 +71,9 @@ def _by_length(items: list, length, batch_size: int):
 
 
 def turn_emotion_logits(model, tokenizer: TurnTokenizer, conversations: list[tuple[list[TurnTokens], list[str]]],
-                        budget: int, context_turns: int, batch_size: int = 16) -> tuple[list[np.ndarray], int]:
+                        budget: int, context_turns: int, batch_size: int = 16) -> tuple[list[np.ndarray], list[int]]:
     """``[turns, labels]`` logits for each conversation (every turn predicted once, with its context), and
-    the number of windows read."""
+    the number of windows read for each."""
     windows = []  # (conversation, packed, context-only slots)
     for c, (tokens, letters) in enumerate(conversations):
         windows += [(c, packed, skip) for packed, skip in pack_turns(tokens, letters, tokenizer, budget, context_turns)]
@@ -86,7 +86,8 @@ def turn_emotion_logits(model, tokenizer: TurnTokenizer, conversations: list[tup
                 for slot in range(skip, len(packed.turns)):
                     parts[c].append((packed.turns[slot], logits[row, slot]))
     logits = [np.stack([logit for _, logit in sorted(found, key=lambda x: x[0])]) for found in parts]
-    return logits, len(windows)
+    counts = np.bincount(np.array([c for c, _, _ in windows], dtype=np.int64), minlength=len(conversations))
+    return logits, counts.tolist()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ from affectlab.taxonomy import EKMAN, to_ekman
 
 
 class InvalidConversation(AffectlabError, ValueError):
-    """A conversation, turn or target that cannot be analyzed; the message names the turn or field."""
+    """A conversation, turn or target that cannot be analyzed; the message names the turn or field, and
+    ``turn`` is the index of the turn at fault (None when it is not one turn's fault)."""
+
+    def __init__(self, message: str, turn: int | None = None) -> None:
+        super().__init__(message)
+        self.turn = turn
 
 
 @dataclass(frozen=True)
@@ -23,22 +28,25 @@ class Turn:
     text: str
 
 
-def _turn(index: int, value: object) -> Turn:
+def check_turn(index: int, value: object) -> Turn:
+    """One turn (a :class:`Turn` or a mapping with ``speaker`` and ``text``) checked; errors name ``turn {index}``."""
     if isinstance(value, Turn):
         speaker, text = value.speaker, value.text
     elif isinstance(value, Mapping):
         speaker, text = value.get("speaker"), value.get("text")
     else:
-        raise InvalidConversation(f"turn {index}: expected {{'speaker': ..., 'text': ...}}, got {type(value).__name__}")
+        raise InvalidConversation(
+            f"turn {index}: expected {{'speaker': ..., 'text': ...}}, got {type(value).__name__}", index
+        )
     if isinstance(speaker, int) and not isinstance(speaker, bool):
         speaker = str(speaker)
     if speaker is None or (isinstance(speaker, str) and not speaker.strip()):
-        raise InvalidConversation(f"turn {index}: speaker is missing or empty")
+        raise InvalidConversation(f"turn {index}: speaker is missing or empty", index)
     if not isinstance(speaker, str):
-        raise InvalidConversation(f"turn {index}: speaker must be a string, got {type(speaker).__name__}")
+        raise InvalidConversation(f"turn {index}: speaker must be a string, got {type(speaker).__name__}", index)
     if not isinstance(text, str) or not text.strip():
         what = "missing" if text is None else "empty" if isinstance(text, str) else f"a {type(text).__name__}"
-        raise InvalidConversation(f"turn {index}: text is {what}")
+        raise InvalidConversation(f"turn {index}: text is {what}", index)
     return Turn(speaker.strip(), text)
 
 
@@ -46,7 +54,7 @@ def check_turns(turns: Iterable[object]) -> list[Turn]:
     """Validate a conversation: a non-empty sequence of turns, each with a speaker and a text."""
     if isinstance(turns, (str, bytes, Mapping)) or not isinstance(turns, Iterable):
         raise InvalidConversation("a conversation is a list of turns, each {'speaker': ..., 'text': ...}")
-    checked = [_turn(i, value) for i, value in enumerate(turns)]
+    checked = [check_turn(i, value) for i, value in enumerate(turns)]
     if not checked:
         raise InvalidConversation("the conversation has no turns")
     return checked
@@ -113,7 +121,7 @@ def read_conversation(path: Path) -> list[Turn]:
             if not turns and "speaker" not in row.record:
                 raise InputFileError(f"{path}: no column 'speaker'; a conversation file needs speaker and text")
             try:
-                turns.append(_turn(len(turns), {"speaker": row.record.get("speaker"), "text": row.text}))
+                turns.append(check_turn(len(turns), {"speaker": row.record.get("speaker"), "text": row.text}))
             except InvalidConversation as exc:
                 raise InvalidConversation(f"{where}: {str(exc).split(': ', 1)[1]}") from None
     if not turns:

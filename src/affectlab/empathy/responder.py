@@ -74,7 +74,8 @@ def _smallest(low: int, high: int, ok) -> int:
 
 
 class EmpatheticResponder:
-    def __init__(self, llm: LanguageModel, *, emotion_model: str | Path | ContextClassifier | None = EMOTION_CONTEXT_MODEL,
+    def __init__(self, llm: LanguageModel, *,
+                 emotion_model: str | Path | ContextClassifier | None = EMOTION_CONTEXT_MODEL,
                  strategy_model: str | Path | ContextClassifier | None = STRATEGY_MODEL, guided: bool = True,
                  top_k: int = 3, fallback_margin: float = 2.0, calibrate: bool = True, mark_causes: int = 3,
                  max_new_tokens: int = 48,
@@ -143,7 +144,9 @@ class EmpatheticResponder:
         if strategy == AUTO:
             strategy = self.strategy_model.predict(checked, top_k=1, listener=listener).label
         elif strategy is not None and strategy not in ESCONV_STRATEGIES:
-            raise InvalidConversation(f"unknown strategy {strategy!r}; expected auto or one of {', '.join(ESCONV_STRATEGIES)}")
+            raise InvalidConversation(
+                f"unknown strategy {strategy!r}; expected auto or one of {', '.join(ESCONV_STRATEGIES)}"
+            )
         choice, causes, marks = None, [], {}
         if self.guided:
             choice = self.choose_emotion(checked, roles, listener)
@@ -154,7 +157,8 @@ class EmpatheticResponder:
         emotion = choice.emotion if choice else None
 
         def build(start: int, cut: int) -> str:
-            return response_prompt(self.conversation(checked, roles, marks, start, cut), emotion, bool(causes), strategy)
+            shown = self.conversation(checked, roles, marks, start, cut)
+            return response_prompt(shown, emotion, bool(causes), strategy)
 
         window = self._fit(checked, build, room=self.llm.context_length - self.generation["max_new_tokens"])
         prompt = build(*window)

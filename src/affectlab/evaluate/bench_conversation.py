@@ -1,4 +1,4 @@
-"""``affectlab bench-conversation``: seconds to analyze one 30-turn conversation end to end (turn
+"""``affectlab bench conversation``: seconds to analyze one 30-turn conversation end to end (turn
 emotions, then causes of every non-neutral turn), side by side with the baseline of scoring the same
 30 turns as one batch of texts with the text model (no context, no causes).
 

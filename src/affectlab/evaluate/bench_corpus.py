@@ -19,11 +19,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
-
 from affectlab.corpus.aggregate import scores_glob
 from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
 from affectlab.errors import OptionError
+from affectlab.extras import require
 from affectlab.io.writers import atomic_target
 from affectlab.taxonomy import GOEMOTIONS
 
@@ -104,7 +103,7 @@ def _tree_pss(process) -> int:
 
 def timed_run(command: list[str], log: Path) -> tuple[float, int]:
     """Run ``command``; wall seconds and peak summed PSS in bytes."""
-    import psutil
+    psutil = require("psutil", "corpus")
 
     with log.open("w") as sink:
         started = time.perf_counter()
@@ -132,7 +131,7 @@ def compare_scores(reference: Path, other: Path) -> dict:
                count(*) FILTER (a.labels IS DISTINCT FROM b.labels OR a.status <> b.status) AS label_sets_differ,
                coalesce(max(greatest({diff})), 0) AS max_abs_diff
         FROM read_parquet({scores_glob(reference)}) a JOIN read_parquet({scores_glob(other)}) b USING (source, "row")"""
-    rows, differ, largest = duckdb.execute(query).fetchone()
+    rows, differ, largest = require("duckdb", "corpus").execute(query).fetchone()
     return {"rows_compared": rows, "label_sets_differ": differ, "max_abs_score_diff": float(largest)}
 
 
@@ -148,6 +147,7 @@ def bench_corpus(
     import os
     import shutil
 
+    require("duckdb", "corpus")  # before the runs, not after them
     cores = cores or os.cpu_count() or 1
     chosen = parse_configs(configs, cores)
     report: dict = {"input": __doc__.split("\n\n")[1].replace("\n", " "), "cores": cores, "runtime": runtime, "runs": []}

@@ -7,10 +7,19 @@ from pathlib import Path
 
 import numpy as np
 
+from affectlab.datasets import (
+    DEFAULT_DATA_DIR,
+    NEAR_COPY_NGRAM,
+    NEAR_COPY_SHARE,
+    RECCON_SETS,
+    Dialogue,
+    load_dailydialog,
+    load_reccon,
+    overlapping_dialogues,
+)
 from affectlab.dialogue.analyzer import ConversationAnalyzer
 from affectlab.dialogue.cause_task import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
 from affectlab.dialogue.predict import cause_scores
-from affectlab.datasets import DEFAULT_DATA_DIR, Dialogue, load_dailydialog, load_reccon
 from affectlab.metrics import binary_f1s, emotion_f1_without, span_scores
 from affectlab.registry import fingerprint
 
@@ -27,10 +36,33 @@ def _model_info(folder: Path) -> dict:
     return {"name": folder.name, "fingerprint": fingerprint(folder)}
 
 
-def _turn_scores(analyzer: ConversationAnalyzer, dialogues) -> dict:
-    labels = analyzer.turns_model.config.labels
-    probs, _ = analyzer.turn_probabilities(tokenize_dialogues(dialogues, analyzer.turns_model.tokenizer))
-    predicted = [labels[i] for i in np.concatenate(probs).argmax(1)]
+def _train_overlap(test: list[Dialogue], train: list[Dialogue]) -> dict[str, set[str]]:
+    """The test dialogues to leave out for each de-duplicated variant of the test set."""
+    return {"without_copies": set(overlapping_dialogues(test, train)),
+            "without_near_copies": set(overlapping_dialogues(test, train, NEAR_COPY_SHARE))}
+
+
+def _overlap_note(test: list[Dialogue], dropped: dict[str, set[str]], train_name: str) -> dict:
+    emotional = sum(e != "neutral" for d in test for e in d.emotions)
+
+    def described(ids: set[str]) -> dict:
+        share = sum(e != "neutral" for d in test if d.id in ids for e in d.emotions) / max(emotional, 1)
+        return {"dropped_dialogues": len(ids), "of": len(test), "share_of_emotional_turns": round(share, 4)}
+
+    return {
+        "compared_with": train_name,
+        "without_copies": {**described(dropped["without_copies"]),
+                           "definition": "test dialogues left out whose words (lower-cased letters and digits of "
+                                         "all turns; case, spacing, punctuation and turn splits ignored) equal a "
+                                         "train dialogue's"},
+        "without_near_copies": {**described(dropped["without_near_copies"]),
+                                "definition": f"copies, and test dialogues of which at least {NEAR_COPY_SHARE:.0%} "
+                                              f"of the word {NEAR_COPY_NGRAM}-grams occur in one train dialogue"},
+    }
+
+
+def _turn_scores(predicted_by_dialogue: list[list[str]], dialogues: list[Dialogue], labels: list[str]) -> dict:
+    predicted = [p for ps in predicted_by_dialogue for p in ps]
     gold = [e for d in dialogues for e in d.emotions]
     scores = emotion_f1_without(predicted, gold, tuple(labels), "neutral")
     with_neutral = emotion_f1_without(predicted, gold, tuple(labels))
@@ -52,10 +84,20 @@ def eval_dailydialog(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DA
     (happy/excited → joy, sad → sadness, angry/frustrated → anger)."""
     report = {"model": _model_info(analyzer.turns_model.folder), "split": split, "limit": limit,
               "neutral_bias": analyzer.turns_model.config.neutral_bias}
+    labels = analyzer.turns_model.config.labels
     for name, dialogues in (("dailydialog", load_dailydialog(split, data_dir)),
                             ("reccon_iemocap", load_reccon("iemocap_test", data_dir))):
         dialogues = dialogues[:limit]
-        report[name] = _turn_scores(analyzer, dialogues)
+        probs, _ = analyzer.turn_probabilities(tokenize_dialogues(dialogues, analyzer.turns_model.tokenizer))
+        predicted = [[labels[i] for i in p.argmax(1)] for p in probs]
+        report[name] = _turn_scores(predicted, dialogues, labels)
+        if name == "dailydialog" and split != "train":
+            dropped = _train_overlap(dialogues, load_dailydialog("train", data_dir))
+            report[f"{name}_train_overlap"] = _overlap_note(dialogues, dropped, "DailyDialog train")
+            for variant, ids in dropped.items():
+                kept = [i for i, d in enumerate(dialogues) if d.id not in ids]
+                report[f"{name}_{variant}"] = _turn_scores([predicted[i] for i in kept], [dialogues[i] for i in kept],
+                                                           labels)
         if on_progress is not None:
             on_progress(len(dialogues))
     return report
@@ -74,6 +116,21 @@ def _found_spans(queries, scores) -> dict:
     return {"em_pos": on_causes["em_pos"], "f1_pos": on_causes["f1_pos"]}
 
 
+def _cause_figures(dialogues: int, queries, scores, threshold: float) -> dict:
+    probs, gold = cause_pairs(queries, scores)
+    return {
+        "dialogues": dialogues,
+        "targets": len(queries),
+        "pairs": int(len(gold)),
+        "cause_pairs": int(gold.sum()),
+        "entailment": binary_f1s(probs >= threshold, gold),
+        "spans": span_scores(*predicted_spans(queries, scores, threshold)),
+        # diagnostic, not a task figure: span quality alone, as if every gold cause turn had been found
+        "spans_if_every_cause_were_found": _found_spans(queries, scores),
+        "baseline_target_is_its_own_cause": _self_only(queries),
+    }
+
+
 def eval_reccon(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DIR,
                 sets: tuple[str, ...] = ("dailydialog_test", "iemocap_test"),
                 on_progress: Callable[[int], None] | None = None, limit: int | None = None) -> dict:
@@ -87,18 +144,15 @@ def eval_reccon(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DI
         queries = cause_queries(dialogues, tokenize_dialogues(dialogues, loaded.tokenizer))
         scores = cause_scores(loaded.network(analyzer.threads), loaded.tokenizer, [q for q, _ in queries],
                               loaded.config.window_tokens, analyzer.batch_size)
-        probs, gold = cause_pairs(queries, scores)
-        report[name] = {
-            "dialogues": len(dialogues),
-            "targets": len(queries),
-            "pairs": int(len(gold)),
-            "cause_pairs": int(gold.sum()),
-            "entailment": binary_f1s(probs >= loaded.config.threshold, gold),
-            "spans": span_scores(*predicted_spans(queries, scores, loaded.config.threshold)),
-            # diagnostic, not a task figure: span quality alone, as if every gold cause turn had been found
-            "spans_if_every_cause_were_found": _found_spans(queries, scores),
-            "baseline_target_is_its_own_cause": _self_only(queries),
-        }
+        report[name] = _cause_figures(len(dialogues), queries, scores, loaded.config.threshold)
+        train_name = name.replace("_test", "_train")
+        if name.endswith("_test") and train_name in RECCON_SETS:
+            dropped = _train_overlap(dialogues, load_reccon(train_name, data_dir))
+            report[f"{name}_train_overlap"] = _overlap_note(dialogues, dropped, f"RECCON {train_name}")
+            for variant, ids in dropped.items():
+                kept = [i for i, (_, d) in enumerate(queries) if d.id not in ids]
+                report[f"{name}_{variant}"] = _cause_figures(len(dialogues) - len(ids), [queries[i] for i in kept],
+                                                             [scores[i] for i in kept], loaded.config.threshold)
         if on_progress is not None:
             on_progress(len(dialogues))
     return report

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from affectlab.datasets import DEFAULT_DATA_DIR, ContextExample, load_empathetic_dialogues, load_esconv
 from affectlab.dialogue.artifact import EMOTION_CONTEXT_MODEL, STRATEGY_MODEL
 from affectlab.dialogue.turns import Turn
 from affectlab.empathy.classifier import ContextClassifier, load_emotion_model, load_strategy_model
@@ -18,9 +19,8 @@ from affectlab.empathy.context import encode_context
 from affectlab.empathy.emotion_choice import LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn
 from affectlab.empathy.responder import EmpatheticResponder
-from affectlab.datasets import DEFAULT_DATA_DIR, ContextExample, load_empathetic_dialogues, load_esconv
-from affectlab.metrics import f1_per_label, macro_f1_single, preference_bias, strategy_preferences
 from affectlab.llm.base import LanguageModel
+from affectlab.metrics import f1_per_label, macro_f1_single, preference_bias, strategy_preferences
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES, GOEMOTIONS_TO_SENTIMENT
 from affectlab.text.artifact import resolve_artifact
 
@@ -140,6 +140,23 @@ def sample(examples: list, n: int | None, seed: int) -> list:
     return [examples[i] for i in sorted(random.Random(seed).sample(range(len(examples)), n))]
 
 
+def stratified_sample(examples: list, per_label: int, seed: int,
+                      label: Callable[[object], str] = lambda e: e.label) -> list:
+    """A seeded random subset with ``per_label`` items of every label (all of a label's items when it has fewer),
+    kept in data-set order.
+
+    >>> stratified_sample(["a1", "a2", "b1"], 1, seed=0, label=lambda e: e[0])
+    ['a2', 'b1']
+    """
+    rng = random.Random(seed)
+    positions: dict[str, list[int]] = {}
+    for i, example in enumerate(examples):
+        positions.setdefault(label(example), []).append(i)
+    chosen = [i for name in sorted(positions)
+              for i in rng.sample(positions[name], min(per_label, len(positions[name])))]
+    return [examples[i] for i in sorted(chosen)]
+
+
 def distinct_n(texts: list[str], n: int) -> float:
     """Distinct n-grams over all n-grams of all responses (Li et al., 2016)."""
     grams = [tuple(words[i : i + n]) for words in (t.lower().split() for t in texts) for i in range(len(words) - n + 1)]
@@ -161,10 +178,15 @@ def reply_alignment(replies: list[str], emotions: list[str]) -> dict:
 
 
 def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str = "test", conversations: int | None = 500,
-             responses: int = 40, top_k: int = 3, margins: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf")),
-             seed: int = 0, on_progress: Progress = None) -> dict:
+             responses_per_emotion: int = 10, top_k: int = 3,
+             margins: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf")), seed: int = 0,
+             on_progress: Progress = None) -> dict:
+    """LLM emotion accuracy alone and with the SEM's hint on a seeded sample of ``conversations``; then plain vs
+    HEF replies on a seeded sample of ``responses_per_emotion`` conversations of every gold emotion (all 32
+    EmpatheticDialogues labels; an emotion with fewer conversations gives all it has)."""
     sem = load_emotion_model()
-    examples = sample(load_empathetic_dialogues(split, data_dir), conversations, seed)
+    everything = load_empathetic_dialogues(split, data_dir)
+    examples = sample(everything, conversations, seed)
     gold = np.array([ED_EMOTIONS.index(e.label) for e in examples])
     probs = _context_probs(sem, examples)
     scorer = LabelScorer(llm)
@@ -209,13 +231,20 @@ def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str =
                    "on a content-free conversation. Two-stage: best of the SEM's top-k unless a label outside beats "
                    "it by more than the margin (nats); margin inf = never fall back.",
     }
-    if responses:
-        report["responses"] = _compare_responses(llm, sem, examples[:responses], seed, on_progress)
+    if responses_per_emotion:
+        replied = stratified_sample(everything, responses_per_emotion, seed)
+        report["responses"] = {
+            "sample": f"{responses_per_emotion} conversations per gold emotion (all {len(ED_EMOTIONS)} "
+                      f"EmpatheticDialogues labels), drawn with seed {seed} from the whole split",
+            **compare_responses(llm, sem, replied, seed, on_progress),
+        }
     return report
 
 
-def _compare_responses(llm: LanguageModel, sem: ContextClassifier, examples: list[ContextExample], seed: int,
-                       on_progress: Progress) -> dict:
+def compare_responses(llm: LanguageModel, sem: ContextClassifier, examples: list[ContextExample], seed: int = 0,
+                      on_progress: Progress = None) -> dict:
+    """Plain and HEF replies to each conversation of ``examples``: tone alignment (by story sentiment), diversity,
+    length, and how often HEF's emotion hint is the gold emotion."""
     resolve_artifact()  # the alignment judge must be installed before generating for minutes
     plain = EmpatheticResponder(llm, guided=False, strategy_model=None, seed=seed)
     guided = EmpatheticResponder(llm, emotion_model=sem, strategy_model=None, seed=seed)
@@ -225,7 +254,7 @@ def _compare_responses(llm: LanguageModel, sem: ContextClassifier, examples: lis
         turns = _turns(example)
         for name, responder in (("plain", plain), ("hef", guided)):
             outputs[name].append(responder.respond(turns, listener="listener"))
-        if len(shown) < 5:
+        if len(shown) < 5 and all(example.label != s["emotion"] for s in shown):  # one per emotion
             shown.append({"conversation": [f"{r}: {t}" for r, t in zip(example.roles, example.texts)],
                           "emotion": example.label,
                           **{name: outputs[name][-1].text for name in outputs},
@@ -234,17 +263,37 @@ def _compare_responses(llm: LanguageModel, sem: ContextClassifier, examples: lis
         if on_progress is not None:
             on_progress(1)
     emotions = [e.label for e in examples]
+    positive = [e in ED_POSITIVE for e in emotions]
     figures = {}
     for name, rs in outputs.items():
         texts = [r.text for r in rs]
         figures[name] = {
             **reply_alignment(texts, emotions),
+            "aligned_by_story": {
+                story: reply_alignment([t for t, p in zip(texts, positive) if p == want],
+                                       [e for e, p in zip(emotions, positive) if p == want])["aligned"]
+                for story, want in (("positive", True), ("negative", False))
+            },
             "distinct_1": round(distinct_n(texts, 1), 4),
             "distinct_2": round(distinct_n(texts, 2), 4),
             "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 2),
             "empty": sum(not t for t in texts),
         }
-    figures["hef"]["emotion_hint_accuracy"] = round(float(np.mean(
-        [r.emotion_hint == e for r, e in zip(outputs["hef"], emotions)])), 4)
-    return {"conversations": len(examples), "sampling": "temperature 0.7, top_p 0.9, seeded, stop at newline, "
+    hef = outputs["hef"]
+
+    def share(hits) -> float:
+        return round(float(np.mean(list(hits))), 4)
+
+    hints = {
+        "definition": "share of HEF replies whose emotion hint (the LLM's two-stage choice among the SEM's top-3) "
+                      "is the gold emotion",
+        "accuracy": share(r.emotion_hint == e for r, e in zip(hef, emotions)),
+        "same_sentiment": share((r.emotion_hint in ED_POSITIVE) == p for r, p in zip(hef, positive)),
+        "sem_top1_accuracy": share(bool(r.emotion_candidates) and r.emotion_candidates[0].label == e
+                                   for r, e in zip(hef, emotions)),
+        "fell_back_outside_top3": share(r.emotion_fell_back for r in hef),
+    }
+    figures["hef"]["emotion_hint_accuracy"] = hints["accuracy"]
+    return {"conversations": len(examples), "per_emotion": dict(sorted(Counter(emotions).items())),
+            "emotion_hint": hints, "sampling": "temperature 0.7, top_p 0.9, seeded, stop at newline, "
             "at most 48 new tokens", **figures, "examples": shown}

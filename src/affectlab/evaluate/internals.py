@@ -1,26 +1,40 @@
 """The internals evaluations: layer-wise probes (with zero-shot prompting and persistence beside them) and
-closed-loop steering (a sweep on dev prompts, then the test prompts)."""
+closed-loop steering (a sweep on dev prompts, then the test prompts; or the test prompts alone at the shipped
+settings)."""
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_goemotions
-from affectlab.metrics import macro_f1_single
 from affectlab.internals.capture import capture_pooled
-from affectlab.internals.closed_loop import ARMS, load_prompts, overall, run_arms
-from affectlab.internals.directions import METHODS, ScenarioStates, scenario_states
+from affectlab.internals.closed_loop import (
+    ARMS,
+    ArmResult,
+    arm_intervals,
+    load_prompts,
+    overall,
+    results_from_records,
+    run_arms,
+)
+from affectlab.internals.directions import METHODS, EmotionDirections, ScenarioStates, scenario_states
 from affectlab.internals.layers import InternalsError, check_layer, decoder_layers
+from affectlab.internals.packaged import TASK as DIRECTIONS_TASK
+from affectlab.internals.packaged import packaged_directions, steering_settings
 from affectlab.internals.probes import best_layer, score_probes, train_probes
 from affectlab.internals.steering import steering_layers
 from affectlab.internals.text_directions import TextStates, check_shares, text_states
 from affectlab.internals.zero_shot import zero_shot_scores
-from affectlab.internals.packaged import steering_settings
+from affectlab.io import atomic_write_text
+from affectlab.metrics import macro_f1_single
+from affectlab.registry import DEFAULTS, read_config, resolve
 from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
 
 PROBE_DATASETS = ("goemotions-ekman", "dailydialog")
@@ -32,7 +46,7 @@ PERSISTENCE_TOKENS = (0, 8, 32)
 # the scenario methods, and directions from GoEmotions' train texts (each Ekman group against neutral)
 STEERING_METHODS = (*METHODS, "goemotions")
 # the test arms compared with the unsteered one (perplexity ratios), in the order reports list them
-COMPARED_ARMS = ("prompted", "steered", "steered_per_emotion", "prompted_steered")
+COMPARED_ARMS = ("prompted", "steered", "steered_per_emotion", "prompted_steered", "prompted_steered_per_emotion")
 # the share of the emotions' common part taken out of each GoEmotions direction (text_directions.py), as shipped:
 # each emotion's own dev pick (reports/eval-steering-goemotions-two-layers.json)
 REMOVE_SHARED = steering_settings().remove_shared  # what the shipped directions were made with
@@ -220,17 +234,12 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
     own_directions = chosen_directions if method != "goemotions" else goemotions_directions(
         llm, states=comments, remove_shared={e: p["remove_shared"] for e, p in own.items()}, scenarios=states)
 
-    test = run_arms(llm, analyzer, chosen_directions, test_prompts, layer=pick["layers"], strength=pick["strength"],
-                    arms=tuple(ARMS), samples=samples, seed=seed + 1000, template=template, on_progress=on_progress)
-    test += [replace(r, arm="steered_per_emotion") for r in run_arms(
-        llm, analyzer, own_directions, test_prompts, layer=pick["layers"], strength=per_emotion,
-        samples=samples, seed=seed + 1000, template=template, on_progress=on_progress)]
-    plain = overall(test, "unsteered")
-    arms = {arm: overall(test, arm) for arm in COMPARED_ARMS}
-    for figures in arms.values():
-        figures["perplexity_ratio"] = figures["perplexity"] / plain["perplexity"]
+    test = _test_arms(llm, analyzer, own_directions, per_emotion, layers=pick["layers"],
+                      one=(chosen_directions, pick["strength"]), prompts=test_prompts, template=template,
+                      samples=samples, seed=seed, on_progress=on_progress)
     return {
         "model": llm.name, "classifier": analyzer.model_name, "method": method,
+        "caveats": steering_caveats(method),
         "prompts": {"template": template, "dev": len(dev_prompts), "test": len(test_prompts),
                     "samples_per_prompt": samples},
         "directions": {m: {"consistency_by_layer": d.consistency,
@@ -245,5 +254,115 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
         "sweep": {"dev_unsteered": dev_plain, "points": sweep, "chosen": pick,
                   "chosen_per_emotion": own,
                   "rule": f"best dev fluent accuracy with perplexity ratio <= {max_perplexity_ratio}"},
-        "test": {"unsteered": plain, **arms, "per_emotion": [r.to_dict() for r in test]},
+        "test": steering_test_figures(test, seed=seed),
     }
+
+
+def _test_arms(llm, analyzer, own: EmotionDirections, strengths: Mapping[str, float], *, layers: Sequence[int],
+               one: tuple[EmotionDirections, float] | None = None, own_arms: Sequence[str] = ("steered",),
+               prompts: Sequence[str], template: str, samples: int, seed: int,
+               on_progress: Progress) -> list[ArmResult]:
+    """Every test arm, on the test seed (``seed`` + 1000): unsteered and prompted; with ``one`` (directions and
+    one strength for every emotion) steered and prompted_steered; and ``own_arms`` with each emotion at its own
+    directions and strength, named ``<arm>_per_emotion``. Each arm's outputs depend on its own settings and the
+    seed alone, so the same setting gives the same texts whichever other arms run beside it."""
+    run = {"layer": layers, "samples": samples, "seed": seed + 1000, "template": template, "on_progress": on_progress}
+    if one is None:
+        results = run_arms(llm, analyzer, own, prompts, arms=("unsteered", "prompted"), **run)
+    else:
+        results = run_arms(llm, analyzer, one[0], prompts, strength=one[1], arms=tuple(ARMS), **run)
+    return results + [replace(r, arm=f"{r.arm}_per_emotion")
+                      for r in run_arms(llm, analyzer, own, prompts, strength=strengths, arms=own_arms, **run)]
+
+
+def eval_steering_shipped(llm, analyzer, *, samples: int = 2, seed: int = 0, on_progress: Progress = None) -> dict:
+    """The test arms alone, no dev sweep: the shipped directions at the settings in their ``config.json`` (the
+    dev picks of the report named there), on ``eval_steering``'s test prompts, samples, seed and judge, so the
+    arms that need no sweep give the same texts and figures as that report: unsteered, prompted and
+    steered_per_emotion (what ``steer`` does); beside them prompted_steered_per_emotion (the emotion
+    instruction as well). The steered and prompted_steered arms of a full eval use the sweep's one pick for all
+    emotions, which the config does not keep.
+
+    >>> report = eval_steering_shipped(load_llm(), Analyzer())
+    >>> report["test"]["steered_per_emotion"]["interval_95"]["accuracy"]  # [low, high] over test prompts
+    """
+    settings = steering_settings()
+    directions = packaged_directions(llm)
+    template, _, test_prompts = load_prompts()
+    strengths = {e: settings.strength(e) for e in directions.emotions}
+    test = _test_arms(llm, analyzer, directions, strengths, layers=settings.layers,
+                      own_arms=("steered", "prompted_steered"), prompts=test_prompts, template=template,
+                      samples=samples, seed=seed, on_progress=on_progress)
+    method = directions.method.partition(",")[0]
+    config = read_config(resolve(DEFAULTS[DIRECTIONS_TASK], DIRECTIONS_TASK))
+    return {
+        "model": llm.name, "classifier": analyzer.model_name, "method": method, "caveats": steering_caveats(method),
+        "prompts": {"template": template, "test": len(test_prompts), "samples_per_prompt": samples},
+        "settings": {"directions": DEFAULTS[DIRECTIONS_TASK], "made_with": directions.method,
+                     "layers": list(settings.layers),
+                     "per_emotion": {e: {"remove_shared": settings.remove_shared.get(e), "strength": strengths[e]}
+                                     for e in directions.emotions},
+                     "picked_in": config.get("trained", {}).get("settings_from"),
+                     "rule": "no sweep: the settings in the directions' config.json"},
+        "test": steering_test_figures(test, seed=seed),
+    }
+
+
+def steering_caveats(method: str) -> list[str]:
+    """What a reader of a steering report's test figures should know beside them."""
+    caveats = ["Test outputs cluster by prompt (every emotion and sample of a prompt start from the same "
+               "question), so the intervals resample prompts, not single outputs; the figures rest on that "
+               "handful of test prompts."]
+    if method.startswith("goemotions"):
+        caveats.insert(0, "The judge (affectlab's text model) was trained on GoEmotions, the comments these "
+                          "directions were computed from: text steered towards those comments may read as its "
+                          "target to this judge more readily than to an independent judge or a person, so the "
+                          "steered accuracies may run high.")
+    return caveats
+
+
+def steering_test_figures(results: list[ArmResult], *, resamples: int = 2000, seed: int = 0) -> dict:
+    """A steering report's ``test`` section from the test arms' results: each arm's figures (mean over
+    emotions) with perplexity ratios against the unsteered arm and 95% intervals from a bootstrap over prompts
+    (when the results keep their outputs' prompts), each (arm, emotion)'s figures, and every output judged."""
+    records = [row for r in results for row in r.records()]
+    figures = {}
+    for arm in ("unsteered", *COMPARED_ARMS):
+        if any(r.arm == arm for r in results):
+            figures[arm] = overall(results, arm)
+            if arm != "unsteered":
+                figures[arm]["perplexity_ratio"] = figures[arm]["perplexity"] / figures["unsteered"]["perplexity"]
+            if records:
+                figures[arm]["interval_95"] = arm_intervals(records, arm, resamples=resamples, seed=seed)
+    interval = f"95% percentile bootstrap over test prompts ({resamples} resamples, each with all its outputs)"
+    return {**figures, **({"interval": interval} if records else {}),
+            "per_emotion": [r.to_dict() for r in results], "outputs": records}
+
+
+def rescore_steering(report: dict, *, resamples: int = 2000, seed: int = 0) -> dict:
+    """``report`` (an ``eval steering`` report) with its test figures and intervals recomputed from the outputs
+    it keeps, and its caveats; nothing is generated again and everything else stays as it was."""
+    outputs = report.get("test", {}).get("outputs")
+    if not outputs:
+        raise InternalsError("this steering report keeps no test outputs (reports written before outputs were "
+                             "kept hold three examples per arm and emotion), so it cannot be rescored; run "
+                             "`affectlab eval steering` again")
+    test = steering_test_figures(results_from_records(outputs), resamples=resamples, seed=seed)
+    return {**report, "caveats": steering_caveats(report.get("method", "")), "test": test}
+
+
+def rescore_steering_file(path: Path, command: str, *, resamples: int = 2000, seed: int = 0) -> dict:
+    """Rescore the steering report at ``path`` in place (``rescore_steering``), noting the command and date
+    under ``rescored``; its own command, date and machine stay those of the run that generated the outputs.
+
+    >>> rescore_steering_file(Path("reports/eval-steering-goemotions.json"), "affectlab eval steering --rescore ...")
+    """
+    path = Path(path)
+    try:
+        report = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as error:
+        raise InternalsError(f"cannot read the steering report {path}: {error}") from None
+    rescored = rescore_steering(report, resamples=resamples, seed=seed)
+    rescored["rescored"] = {"command": command, "date": datetime.now(UTC).isoformat(timespec="seconds")}
+    atomic_write_text(path, json.dumps(rescored, indent=2) + "\n")
+    return rescored

@@ -10,6 +10,10 @@ model after the plain prompt (geometric mean over outputs), and the share of rep
 with more than ``DEGENERATE`` of its trigrams repeated is *degenerate* (one phrase over and over: a steered
 model can read as angry that way while its perplexity falls); ``accuracy_fluent`` counts only the outputs
 that express the target without degenerating.
+
+Every output is kept with its prompt (``ArmResult.records``), so a report can be rescored without generating
+again (``results_from_records``) and its figures given intervals that resample prompts (``arm_intervals``):
+the outputs of one prompt are alike, for every emotion and sample.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from importlib import resources
 import numpy as np
 
 from affectlab.internals.directions import EmotionDirections
+from affectlab.internals.layers import InternalsError
 from affectlab.internals.steering import Steering, steering_layers
+from affectlab.metrics import cluster_bootstrap_interval
 
 ADJECTIVES = {"anger": "angry", "disgust": "disgusted", "fear": "fearful", "joy": "joyful", "sadness": "sad",
               "surprise": "surprised"}
@@ -71,12 +77,41 @@ class ArmResult:
     accuracy_fluent: float  # share that express the target and are not degenerate
     outputs: list[str] = field(repr=False)
     predicted: list[str] = field(repr=False)
+    # per output, beside ``outputs``: its prompt's index, its sample, the strongest of the six, its perplexity
+    prompt_ids: list[int] = field(default_factory=list, repr=False)
+    samples: list[int] = field(default_factory=list, repr=False)
+    predicted_of_six: list[str] = field(default_factory=list, repr=False)
+    output_perplexities: list[float] = field(default_factory=list, repr=False)
 
     def to_dict(self, examples: int = 3) -> dict:
-        document = asdict(self)
+        """The figures and the first ``examples`` outputs (``records`` keeps them all)."""
+        document = {k: v for k, v in asdict(self).items() if k not in RECORD_ONLY}
         document["outputs"] = self.outputs[:examples]
         document["predicted"] = self.predicted[:examples]
         return document
+
+    def records(self) -> list[dict]:
+        """One JSON-ready row per output, judged against this result's emotion (``nan`` perplexity: ``None``)."""
+        return [{"arm": self.arm, "emotion": self.emotion, "prompt": k, "sample": n, "output": o, "predicted": a,
+                 "predicted_of_six": b, "perplexity": x if math.isfinite(x) else None}
+                for k, n, o, a, b, x in zip(self.prompt_ids, self.samples, self.outputs, self.predicted,
+                                            self.predicted_of_six, self.output_perplexities)]
+
+
+RECORD_ONLY = ("prompt_ids", "samples", "predicted_of_six", "output_perplexities")
+RECORD_FIELDS = ("arm", "emotion", "prompt", "sample", "output", "predicted", "predicted_of_six", "perplexity")
+
+
+def _arm_result(arm: str, emotion: str, outputs: list[str], seven: list[str], six: list[str], ppl: list[float],
+                prompt_ids: list[int], samples: list[int]) -> ArmResult:
+    """One arm's figures for one emotion from its judged outputs."""
+    repeated = [repetition(o) for o in outputs]
+    fluent = [r <= DEGENERATE for r in repeated]
+    expressed = [p == emotion for p in seven]
+    return ArmResult(arm, emotion, float(np.mean(expressed)), float(np.mean([p == emotion for p in six])),
+                     _geometric_mean(ppl), float(np.mean(repeated)), 1.0 - float(np.mean(fluent)),
+                     float(np.mean([hit and ok for hit, ok in zip(expressed, fluent)])),
+                     list(outputs), list(seven), list(prompt_ids), list(samples), list(six), list(ppl))
 
 
 def _judge(analyzer, outputs: list[str]) -> tuple[list[str], list[str]]:
@@ -121,21 +156,31 @@ def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Seque
             outputs += [g.text.strip() for g in generated]
             if on_progress is not None:
                 on_progress(len(rows))
-        prompts_used = [plain[k] for _ in range(samples) for _, k in rows]
+        prompt_of = [k for _ in range(samples) for _, k in rows]
+        sample_of = [n for n in range(samples) for _ in rows]
         emotion_of = [e for _ in range(samples) for e, _ in rows]
-        ppl = perplexities(llm, prompts_used, outputs)
+        ppl = perplexities(llm, [plain[k] for k in prompt_of], outputs)
         seven, six = _judge(analyzer, outputs)
         for emotion in emotions:
             mine = [i for i, e in enumerate(emotion_of) if e in (emotion, "none")]
-            repeated = [repetition(outputs[i]) for i in mine]
-            fluent = [r <= DEGENERATE for r in repeated]
-            results.append(ArmResult(
-                arm, emotion, float(np.mean([seven[i] == emotion for i in mine])),
-                float(np.mean([six[i] == emotion for i in mine])), _geometric_mean([ppl[i] for i in mine]),
-                float(np.mean(repeated)), 1.0 - float(np.mean(fluent)),
-                float(np.mean([seven[i] == emotion and ok for i, ok in zip(mine, fluent)])),
-                [outputs[i] for i in mine], [seven[i] for i in mine]))
+            results.append(_arm_result(arm, emotion, *([column[i] for i in mine] for column in (
+                outputs, seven, six, ppl, prompt_of, sample_of))))
     return results
+
+
+def results_from_records(records: Sequence[Mapping]) -> list[ArmResult]:
+    """The arm results that ``records`` (rows of ``ArmResult.records``, e.g. from a report) were taken from,
+    figures recomputed, in the order each (arm, emotion) first appears: rescoring without generating."""
+    groups: dict[tuple[str, str], list[Mapping]] = {}
+    for number, row in enumerate(records):
+        missing = [k for k in RECORD_FIELDS if k not in row]
+        if missing:
+            raise InternalsError(f"output record {number} lacks {', '.join(missing)}")
+        groups.setdefault((row["arm"], row["emotion"]), []).append(row)
+    return [_arm_result(arm, emotion, *([r[k] for r in rows] for k in ("output", "predicted", "predicted_of_six")),
+                        [float("nan") if r["perplexity"] is None else float(r["perplexity"]) for r in rows],
+                        [int(r["prompt"]) for r in rows], [int(r["sample"]) for r in rows])
+            for (arm, emotion), rows in groups.items()]
 
 
 def overall(results: list[ArmResult], arm: str) -> dict:
@@ -147,3 +192,22 @@ def overall(results: list[ArmResult], arm: str) -> dict:
             "repetition": float(np.mean([r.repetition for r in mine])),
             "degenerate": float(np.mean([r.degenerate for r in mine])),
             "accuracy_fluent": float(np.mean([r.accuracy_fluent for r in mine]))}
+
+
+def arm_intervals(records: Sequence[Mapping], arm: str, *, resamples: int = 2000, seed: int = 0,
+                  confidence: float = 0.95) -> dict[str, list[float]]:
+    """Bootstrap intervals for one arm's accuracies (as ``overall`` gives them: every emotion has as many
+    outputs) that resample prompts, each with all of its outputs for every emotion and sample.
+
+    >>> arm_intervals([r for result in test for r in result.records()], "steered")["accuracy_fluent"]  # [low, high]
+    """
+    mine = [r for r in records if r["arm"] == arm]
+    if not mine:
+        raise InternalsError(f"no output records of the {arm!r} arm")
+    prompts = [r["prompt"] for r in mine]
+    hits = {"accuracy": [r["predicted"] == r["emotion"] for r in mine],
+            "accuracy_of_six": [r["predicted_of_six"] == r["emotion"] for r in mine],
+            "accuracy_fluent": [r["predicted"] == r["emotion"] and repetition(r["output"]) <= DEGENERATE
+                                for r in mine]}
+    return {name: list(cluster_bootstrap_interval(values, prompts, resamples, seed, confidence)[1:])
+            for name, values in hits.items()}

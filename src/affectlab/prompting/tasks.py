@@ -88,7 +88,7 @@ def load_instruction_induction(data_dir: str | Path, names: list[str] | None = N
         raise TaskError(f"unknown instruction-induction task(s) {', '.join(unknown)}; known: "
                         f"{', '.join(INSTRUCTION_INDUCTION)}")
     if not root.is_dir():
-        raise TaskError(f"{root} not found: point --data at the folder holding instruction_induction")
+        raise TaskError(f"{root} not found: point --data-dir at the folder holding instruction_induction")
     tasks = []
     for name in names or INSTRUCTION_INDUCTION:
         rng = random.Random(f"{seed}:{name}")
@@ -129,7 +129,9 @@ def load_jsonl_task(path: str | Path, *, instruction: str = "", metric: str | Me
             raise TaskError(f"{path}, line {number}: needs a string 'input' and an 'output' string or list of strings")
         converted.append(Item(str(row.get("id", number)), row["input"], tuple(answers)))
     if len(converted) <= shots:
-        raise TaskError(f"{path}: {len(converted)} items, not enough for {shots} demonstrations and at least one to ask")
+        raise TaskError(
+            f"{path}: {len(converted)} items, not enough for {shots} demonstrations and at least one to ask"
+        )
     asked = tuple(converted[shots:])
     return Task(name or path.stem, instruction, asked, tuple(converted[:shots]), metric,
                 max_new_tokens or _token_budget(asked))

@@ -1,15 +1,25 @@
-"""Text analysis: one call to start (:func:`analyze`), an :class:`Analyzer` to hold a model."""
+"""Text analysis: one call to start (:func:`analyze`), an :class:`Analyzer` to hold a model, and a
+DataFrame's text column in, the same DataFrame with affect columns out (:func:`analyze_frame`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from affectlab.registry import ModelNotFound
 from affectlab.text.analyzer import DEFAULT_RUNTIME, RUNTIMES, Analyzer, InvalidText
 from affectlab.text.artifact import DEFAULT_MODEL
-from affectlab.registry import ModelNotFound
+from affectlab.text.frame import analyze_frame
 from affectlab.text.result import TextAffect, WordAttribution
 
 _default: Analyzer | None = None
+
+
+def default_analyzer() -> Analyzer:
+    """The default model, loaded on first use and then kept (behind :func:`analyze` and :func:`analyze_frame`)."""
+    global _default
+    if _default is None:
+        _default = Analyzer()
+    return _default
 
 
 def analyze(texts: str | Iterable[object], *, explain: bool = False) -> TextAffect | list[TextAffect]:
@@ -19,13 +29,10 @@ def analyze(texts: str | Iterable[object], *, explain: bool = False) -> TextAffe
     >>> r = analyze("I can't believe you remembered my birthday!")
     >>> r.labels, r.ekman["surprise"], r.vad["valence"]
     """
-    global _default
-    if _default is None:
-        _default = Analyzer()
-    return _default.analyze(texts, explain=explain)
+    return default_analyzer().analyze(texts, explain=explain)
 
 
 __all__ = [
     "DEFAULT_MODEL", "DEFAULT_RUNTIME", "RUNTIMES", "Analyzer", "InvalidText", "ModelNotFound",
-    "TextAffect", "WordAttribution", "analyze",
+    "TextAffect", "WordAttribution", "analyze", "analyze_frame", "default_analyzer",
 ]

@@ -134,6 +134,20 @@ class Analyzer:
 
     __call__ = analyze
 
+    def analyze_frame(
+        self,
+        frame,
+        text_column: str = "text",
+        *,
+        explain: bool = False,
+        batch_size: int = 512,
+        on_rows: Callable[[int], None] | None = None,
+    ):
+        """:func:`affectlab.analyze_frame` with this model: a DataFrame's rows with their affect columns appended."""
+        from affectlab.text.frame import analyze_frame
+
+        return analyze_frame(frame, text_column, analyzer=self, explain=explain, batch_size=batch_size, on_rows=on_rows)
+
     def analyze_batch(
         self,
         rows: Sequence[object],

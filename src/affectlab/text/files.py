@@ -52,7 +52,8 @@ def analyze_file(
     preview: list[dict] = []
     with TableWriter(Path(target)) as writer:
         for block in read_rows(Path(source), text_column, block_size):
-            results = analyzer.analyze_batch([row.text if row.error is None else None for row in block], explain=explain)
+            texts = [row.text if row.error is None else None for row in block]
+            results = analyzer.analyze_batch(texts, explain=explain)
             out = []
             for row, result in zip(block, results):
                 affect = result.to_row()
@@ -69,7 +70,9 @@ def analyze_file(
                     preview.append(_preview(row.number, row.text, result, affect["error"]))
                 clash = set(affect) & set(row.record)
                 if clash:
-                    raise InputFileError(f"{source}: input columns {sorted(clash)} clash with affectlab's output columns")
+                    raise InputFileError(
+                        f"{source}: input columns {sorted(clash)} clash with affectlab's output columns"
+                    )
                 out.append({**row.record, **affect})
             writer.write(out)
             rows += len(block)

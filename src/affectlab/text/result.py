@@ -51,7 +51,9 @@ class TextAffect:
         """A flat record for tables: one column per score (``emotion_joy``, ``ekman_joy``, ...)."""
         row: dict = {"labels": self.labels, "top": self.top}
         for prefix, names, scores in (
-            ("emotion", GOEMOTIONS, self.emotions), ("ekman", EKMAN, self.ekman), ("sentiment", SENTIMENT, self.sentiment)
+            ("emotion", GOEMOTIONS, self.emotions),
+            ("ekman", EKMAN, self.ekman),
+            ("sentiment", SENTIMENT, self.sentiment),
         ):
             row.update({f"{prefix}_{name}": scores.get(name) for name in names})
         row.update({name: self.vad.get(name) for name in VAD})

@@ -8,10 +8,10 @@ import json
 import re
 from pathlib import Path
 
-from affectlab.dialogue.packing import TurnTokenizer
-from affectlab.dialogue.predict import CauseQuery
 from affectlab.datasets import RECCON_SETS, Dialogue, load_dailydialog, load_reccon
 from affectlab.dialogue.cause_task import tokenize_dialogues
+from affectlab.dialogue.packing import TurnTokenizer
+from affectlab.dialogue.predict import CauseQuery
 from affectlab.train.vad_teacher import TeacherMismatch
 
 RATINGS_FILE = "dailydialog-train-causes.json"

@@ -18,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from affectlab.datasets import DEFAULT_DATA_DIR, Dialogue
 from affectlab.dialogue.artifact import DialogueConfig
 from affectlab.dialogue.models import CauseModel
 from affectlab.dialogue.packing import TurnTokenizer
 from affectlab.dialogue.predict import cause_scores
 from affectlab.encoders.finetuned import load_finetuned
 from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
-from affectlab.datasets import DEFAULT_DATA_DIR, Dialogue
 from affectlab.io.writers import atomic_write_text
 from affectlab.registry import WEIGHTS_FILE
 from affectlab.train.cause_ratings import RATINGS_FILE, target_queries, targets_digest, transfer_targets

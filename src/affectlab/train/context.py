@@ -32,13 +32,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from affectlab.datasets import DEFAULT_DATA_DIR, ContextExample, load_empathetic_dialogues, load_esconv
 from affectlab.dialogue.artifact import DialogueConfig
-from affectlab.registry import DEFAULTS
 from affectlab.dialogue.packing import TurnTokenizer
 from affectlab.empathy.context import encode_context
 from affectlab.empathy.model import ContextModel
-from affectlab.datasets import DEFAULT_DATA_DIR, ContextExample, load_empathetic_dialogues, load_esconv
 from affectlab.metrics import macro_f1_single
+from affectlab.registry import DEFAULTS
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything

@@ -27,18 +27,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_reccon
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig
+from affectlab.dialogue.cause_task import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
 from affectlab.dialogue.models import CauseModel, TurnEmotionModel
 from affectlab.dialogue.packing import TurnTokenizer, pack_causes, pack_turns
 from affectlab.dialogue.predict import cause_inputs, cause_scores, turn_emotion_logits, turn_inputs
 from affectlab.encoders import BASE_MODEL
 from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
 from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
-from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_reccon
-from affectlab.dialogue.cause_task import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
 from affectlab.metrics import binary_f1s, emotion_f1_without, span_scores
-from affectlab.taxonomy import EKMAN
 from affectlab.registry import WEIGHTS_FILE
+from affectlab.taxonomy import EKMAN
 from affectlab.train.cause_ratings import load_cause_ratings, target_queries
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 

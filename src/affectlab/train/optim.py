@@ -6,7 +6,7 @@ from __future__ import annotations
 import platform
 import random
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +65,7 @@ def provenance(recipe, epochs_done: int, dev_history: list[dict], kept_epoch: in
     that keep their best dev epoch, the one whose weights it holds)."""
     return {
         "recipe": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(recipe).items()},
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
         "epochs_done": epochs_done,
         "dev_history": dev_history,

@@ -25,10 +25,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from affectlab.encoders import load_tokenizer
 from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
-from affectlab.metrics import f1_per_label, multi_hot, pearson, tune_thresholds
+from affectlab.encoders import load_tokenizer
 from affectlab.heads import head_slices
+from affectlab.metrics import f1_per_label, multi_hot, pearson, tune_thresholds
 from affectlab.taxonomy import (
     EKMAN,
     GOEMOTIONS,
@@ -38,10 +38,10 @@ from affectlab.taxonomy import (
     group_labels,
 )
 from affectlab.text.artifact import ArtifactConfig
-from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
-from affectlab.train.vad_teacher import load_ratings
 from affectlab.text.model import AffectModel
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
+from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
+from affectlab.train.vad_teacher import load_ratings
 
 CLASS_BLOCKS = (("goemotions", GOEMOTIONS, None), ("ekman", EKMAN, GOEMOTIONS_TO_EKMAN),
                 ("sentiment", SENTIMENT, GOEMOTIONS_TO_SENTIMENT))

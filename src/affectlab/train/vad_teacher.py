@@ -20,13 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
 from affectlab.encoders.finetuned import freeze_embeddings
 from affectlab.encoders.minilm import load_tokenizer, mean_pool
 from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
 from affectlab.errors import AffectlabError
-from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
-from affectlab.metrics import pearson
 from affectlab.io.writers import atomic_target, atomic_write_text
+from affectlab.metrics import pearson
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 

@@ -1,66 +1,48 @@
-"""CLI commands of the empathy capability: ``respond``, ``train sem|strategies``, ``eval sem|strategies|hef``."""
+"""Commands of the empathy capability: ``respond``, ``train sem|strategies``, ``eval sem|strategies|hef``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from affectlab.cli import (
-    DataOpt,
+from affectlab.cli._llm import DEFAULT_KIND, ApiKeyOpt, BaseUrlOpt, ChatOpt, LlmModelOpt, LlmOpt, make_llm
+from affectlab.cli._util import (
+    REPORTS,
+    ArtifactOutputOpt,
+    DataDirOpt,
+    JsonOpt,
     LimitOpt,
-    OutOpt,
-    ReportsOpt,
+    ReportsDirOpt,
+    ThreadsOpt,
     app,
     err,
     eval_app,
-    invoked_command,
     out,
     progress_bar,
     run_training,
+    save_report,
     train_app,
     user_errors,
 )
 from affectlab.datasets import DEFAULT_DATA_DIR
 
-LlmOpt = Annotated[str, typer.Option("--llm", help="default or local (a transformers model folder, default the "
-                                                    "packaged Gemma 3 270M) or openai (an OpenAI-compatible server).")]
-LlmModelOpt = Annotated[Optional[str], typer.Option("--model", help="local: a model folder; openai: the model name.")]
-BaseUrlOpt = Annotated[Optional[str], typer.Option(help="openai: the server's base URL, e.g. http://127.0.0.1:8080/v1")]
-ApiKeyOpt = Annotated[Optional[str], typer.Option(envvar="AFFECTLAB_API_KEY", help="openai: bearer token.")]
-ChatOpt = Annotated[bool, typer.Option(help="openai: generate through /chat/completions instead of /completions.")]
-ThreadsOpt = Annotated[Optional[int], typer.Option(help="CPU threads (default: all cores).")]
-
-
-def make_llm(kind: str, model: Optional[str], base_url: Optional[str], api_key: Optional[str], chat: bool,
-             threads: Optional[int]):
-    from affectlab.errors import AffectlabError
-    from affectlab.llm import OpenAICompatibleLM, load_llm
-
-    if kind in ("local", "default"):
-        return load_llm(model, threads)
-    if kind == "openai":
-        if not base_url or not model:
-            raise AffectlabError("--llm openai needs --base-url and --model")
-        return OpenAICompatibleLM(base_url, model, api_key=api_key, chat=chat)
-    raise AffectlabError(f"--llm must be default, local or openai, not {kind!r}")
-
 
 @app.command()
 def respond(
     path: Annotated[Path, typer.Argument(help="The conversation so far: json, jsonl or csv of {speaker, text}.")],
-    llm: LlmOpt = "local", model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     chat: ChatOpt = False,
     strategy: Annotated[str, typer.Option(help="auto (predicted), none, or an ESConv strategy name.")] = "auto",
-    listener: Annotated[Optional[str], typer.Option(help="The responder's speaker name, if it spoke before "
+    listener: Annotated[str | None, typer.Option(help="The responder's speaker name, if it spoke before "
                                                           "(default: everyone but the last speaker).")] = None,
     plain: Annotated[bool, typer.Option(help="No emotion, cause or strategy hints (the baseline).")] = False,
     seed: int = 0,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the response as JSON here.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the response as JSON here.")] = None,
+    as_json: JsonOpt = False,
     threads: ThreadsOpt = None,
 ) -> None:
     """The listener's next line: a small emotion model guides the language model (HEF)."""
@@ -71,7 +53,7 @@ def respond(
     with user_errors():
         turns = read_conversation(path)
         with err.status("loading the language model"):
-            lm = make_llm(llm, model, base_url, api_key, chat, threads)
+            lm = make_llm(llm, llm_model, base_url, api_key, chat, threads)
         responder = EmpatheticResponder(lm, guided=not plain, seed=seed)
         with err.status(f"responding to {len(turns)} turns"):
             response = responder.respond(turns, None if strategy == "none" else strategy, listener)
@@ -88,51 +70,46 @@ def respond(
     if response.emotion_hint:
         candidates = ", ".join(f"{c.label} {c.score:.2f}" for c in response.emotion_candidates)
         fell_back = " (the LLM chose outside them)" if response.emotion_fell_back else ""
-        err.print(f"emotion: [bold]{response.emotion_hint}[/bold] — small model's top-{len(response.emotion_candidates)}: "
-                  f"{candidates}{fell_back}")
+        err.print(f"emotion: [bold]{response.emotion_hint}[/bold] — small model's "
+                  f"top-{len(response.emotion_candidates)}: {candidates}{fell_back}")
         err.print(f"cause words: {', '.join(w.word for w in response.cause_hint) or '—'}")
     if response.strategy:
         err.print(f"strategy: {response.strategy}")
     out.print(f"[bold]listener:[/bold] {response.text or '(the model produced nothing)'}")
 
 
-def _train_context(task: str, data: Path, out_dir: Optional[Path], epochs: int, seed: int, threads: int,
-                   limit: Optional[int]) -> None:
+def _train_context(task: str, data_dir: Path, output: Path | None, epochs: int, seed: int, threads: int,
+                   limit: int | None) -> None:
     from affectlab.train.context import ContextRecipe, train_context
 
-    run_training(train_context, ContextRecipe(task=task, data_dir=data, out_dir=out_dir, epochs=epochs, seed=seed,
+    run_training(train_context, ContextRecipe(task=task, data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed,
                                               threads=threads, limit=limit, prior_correction=task == "next-strategy"))
 
 
 @train_app.command("sem")
-def train_sem_command(data: DataOpt = DEFAULT_DATA_DIR, out_dir: OutOpt = None, epochs: int = 2, seed: int = 13,
-                      threads: int = 1, limit: LimitOpt = None) -> None:
-    """Fine-tune the small empathetic model (32 EmpatheticDialogues emotions) on ED train; best epoch on valid."""
-    _train_context("speaker-emotion", data, out_dir, epochs, seed, threads, limit)
+def train_sem_command(data_dir: DataDirOpt = DEFAULT_DATA_DIR, output: ArtifactOutputOpt = None, epochs: int = 2,
+                      seed: int = 13, threads: int = 1, limit: LimitOpt = None) -> None:
+    """The small empathetic model (32 EmpatheticDialogues emotions) on ED train; best epoch on valid."""
+    _train_context("speaker-emotion", data_dir, output, epochs, seed, threads, limit)
 
 
 @train_app.command("strategies")
-def train_strategies_command(data: DataOpt = DEFAULT_DATA_DIR, out_dir: OutOpt = None, epochs: int = 2, seed: int = 13,
-                             threads: int = 1, limit: LimitOpt = None) -> None:
-    """Fine-tune the next-strategy model (8 ESConv strategies) on ESConv train; best epoch on valid."""
-    _train_context("next-strategy", data, out_dir, epochs, seed, threads, limit)
-
-
-def _write(ctx: typer.Context, name: str, report: dict, reports_dir: Path) -> None:
-    from affectlab.evaluate.report import write_report
-
-    err.print(f"report: {write_report(name, report, invoked_command(ctx), reports_dir)}")
+def train_strategies_command(data_dir: DataDirOpt = DEFAULT_DATA_DIR, output: ArtifactOutputOpt = None,
+                             epochs: int = 2, seed: int = 13, threads: int = 1, limit: LimitOpt = None) -> None:
+    """The next-strategy model (8 ESConv strategies) on ESConv train; best epoch on valid."""
+    _train_context("next-strategy", data_dir, output, epochs, seed, threads, limit)
 
 
 @eval_app.command("sem")
-def eval_sem_command(ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, reports_dir: ReportsOpt = Path("reports"),
+def eval_sem_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, reports_dir: ReportsDirOpt = REPORTS,
                      split: str = "test", limit: LimitOpt = None) -> None:
-    """The small empathetic model on EmpatheticDialogues: accuracy, top-3, macro-F1; turns only and with the situation."""
+    """The small empathetic model on EmpatheticDialogues: accuracy, top-3, macro-F1; turns only and with the
+    situation."""
     from affectlab.evaluate.empathy import eval_sem
 
     with user_errors(), err.status("scoring"):
-        report = eval_sem(data, split=split, limit=limit)
-    _write(ctx, f"eval-sem-{split}", report, reports_dir)
+        report = eval_sem(data_dir, split=split, limit=limit)
+    save_report(ctx, f"eval-sem-{split}", report, reports_dir)
     table = Table(title=f"SEM on ED {split} ({report['conversations']} conversations)", title_justify="left")
     for column in ("input", "accuracy", "top-3", "macro-F1"):
         table.add_column(column)
@@ -143,15 +120,15 @@ def eval_sem_command(ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, repor
 
 
 @eval_app.command("strategies")
-def eval_strategies_command(ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR,
-                            reports_dir: ReportsOpt = Path("reports"), split: str = "test",
+def eval_strategies_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+                            reports_dir: ReportsDirOpt = REPORTS, split: str = "test",
                             limit: LimitOpt = None) -> None:
     """The next-strategy model on ESConv: accuracy, macro-F1 and preference bias, beside always-majority."""
     from affectlab.evaluate.empathy import eval_strategies
 
     with user_errors(), err.status("scoring"):
-        report = eval_strategies(data, split=split, limit=limit)
-    _write(ctx, f"eval-strategies-{split}", report, reports_dir)
+        report = eval_strategies(data_dir, split=split, limit=limit)
+    save_report(ctx, f"eval-strategies-{split}", report, reports_dir)
     table = Table(title=f"ESConv {split} ({report['examples']} supporter turns)", title_justify="left")
     for column in ("predictor", "accuracy", "macro-F1", "weighted-F1", "preference bias"):
         table.add_column(column)
@@ -165,26 +142,31 @@ def eval_strategies_command(ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR
 
 @eval_app.command("hef")
 def eval_hef_command(
-    ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, reports_dir: ReportsOpt = Path("reports"),
+    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, reports_dir: ReportsDirOpt = REPORTS,
     split: str = "test",
-    conversations: Annotated[int, typer.Option(help="A fixed random sample of this many conversations (0: all).")] = 500,
-    responses: Annotated[int, typer.Option(help="Generate plain and HEF replies for the first N of the sample.")] = 40,
-    seed: int = 0, llm: LlmOpt = "local", model: LlmModelOpt = None, base_url: BaseUrlOpt = None,
+    conversations: Annotated[int, typer.Option(help="A fixed random sample of this many conversations (0: all).")]
+    = 500,
+    responses_per_emotion: Annotated[int, typer.Option(
+        help="Plain and HEF replies to this many conversations of every gold emotion (0: none).")] = 10,
+    seed: int = 0, llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, base_url: BaseUrlOpt = None,
     api_key: ApiKeyOpt = None, chat: ChatOpt = False, threads: ThreadsOpt = None,
 ) -> None:
-    """HEF's claim on EmpatheticDialogues: LLM emotion accuracy alone vs with the small model's hint; replies plain vs HEF."""
+    """HEF's claim on EmpatheticDialogues: LLM emotion accuracy alone vs with the small model's hint; replies
+    plain vs HEF."""
     from affectlab.evaluate.empathy import eval_hef
 
     with user_errors():
-        lm = make_llm(llm, model, base_url, api_key, chat, threads)
+        lm = make_llm(llm, llm_model, base_url, api_key, chat, threads)
         with progress_bar() as progress:
             n = conversations or None
             bar = progress.add_task("emotion scoring, then replies", total=None)
-            report = eval_hef(lm, data, split, n, responses, seed=seed, on_progress=lambda k: progress.advance(bar, k))
-    _write(ctx, f"eval-hef-{split}", report, reports_dir)
+            report = eval_hef(lm, data_dir, split, n, responses_per_emotion=responses_per_emotion, seed=seed,
+                              on_progress=lambda k: progress.advance(bar, k))
+    save_report(ctx, f"eval-hef-{split}", report, reports_dir)
     table = Table(title=f"{report['llm']}: emotion accuracy on {report['conversations']} ED {split} conversations "
                         f"(SEM alone {report['sem']['accuracy']:.3f})", title_justify="left")
-    for column in ("scoring", "LLM alone", "LLM + hint (all labels)", "two-stage, margin 2", "two-stage, never fall back"):
+    for column in ("scoring", "LLM alone", "LLM + hint (all labels)", "two-stage, margin 2",
+                   "two-stage, never fall back"):
         table.add_column(column)
     for kind, m in report["emotion_accuracy"].items():
         stages = m["llm_two_stage_by_margin"]

@@ -1,24 +1,34 @@
-"""CLI commands that look inside the language model: ``probe``, ``directions``, ``steer``,
+"""Commands that look inside the language model: ``probe``, ``directions``, ``steer``,
 ``eval probes`` and ``eval steering``."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from affectlab.cli import DataOpt, ReportsOpt, app, err, eval_app, invoked_command, out, progress_bar, user_errors
-from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
+from affectlab.cli._llm import DEFAULT_KIND, ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, make_llm
+from affectlab.cli._util import (
+    REPORTS,
+    DataDirOpt,
+    ReportsDirOpt,
+    ThreadsOpt,
+    app,
+    err,
+    eval_app,
+    invoked_command,
+    old_spellings,
+    out,
+    progress_bar,
+    user_errors,
+)
 from affectlab.datasets import DEFAULT_DATA_DIR
 
 # The dev picks of `affectlab eval steering --method goemotions` for the shipped goemotions directions: layers 5
 # and 9 together and each emotion's own strength (reports/eval-steering-goemotions-two-layers.json); the
 # scenario mean differences picked layer 9, strength 3 (reports/eval-steering.json).
-DEFAULT_LAYER = "5+9"
-DEFAULT_STRENGTHS = {"anger": 4.0, "disgust": 4.0, "fear": 5.0, "joy": 4.0, "sadness": 4.0, "surprise": 5.0}
-OTHER_STRENGTH = 5.0  # for an emotion the sweep did not cover (directions the user saved)
 MethodOpt = Annotated[str, typer.Option(help="Where directions come from: goemotions (emotional against neutral "
                                              "comments), or the packaged scenarios: mean_diff, pca, centered.")]
 
@@ -36,24 +46,26 @@ def _check_method(method: str) -> None:
         raise typer.BadParameter(f"unknown --method {method!r}; use one of {', '.join(STEERING_METHODS)}")
 
 
-def _local_llm(llm: str, model: Optional[str], base_url: Optional[str], api_key: Optional[str], threads):
+def _local_llm(llm: str, llm_model: str | None, base_url: str | None, api_key: str | None, threads):
     from affectlab.internals import decoder_layers
 
-    lm = make_llm(llm, model, base_url, api_key, False, threads)
+    lm = make_llm(llm, llm_model, base_url, api_key, False, threads)
     decoder_layers(lm)  # an HTTP backend fails here, before any work
     return lm
 
 
 def _probe_table(report: dict) -> Table:
     table = Table(title=f"Ekman-7 probes on {report['model']} — {report['dataset']} test ({report['items']['test']} "
-                        f"balanced items); zero-shot prompting {report['zero_shot_prompting']['accuracy']:.3f}")
-    for column in ("layer", "probe accuracy", "macro-F1", *(f"+{n} tokens" for n in
-                                                            report["persistence"]["accuracy_by_layer"] if n != "0")):
+                        f"balanced items); zero-shot prompting {report['zero_shot_prompting']['accuracy']:.3f}; "
+                        "bold: the layer picked on dev")
+    for column in ("layer", "dev accuracy", "probe accuracy", "macro-F1",
+                   *(f"+{n} tokens" for n in report["persistence"]["accuracy_by_layer"] if n != "0")):
         table.add_column(column, justify="right")
     later = {n: acc for n, acc in report["persistence"]["accuracy_by_layer"].items() if n != "0"}
     for i, p in enumerate(report["probes"]):
         best = p["layer"] == report["best_layer"]["layer"]
-        table.add_row(f"{'[bold]' if best else ''}{p['layer']}", f"{p['accuracy']:.3f}", f"{p['macro_f1']:.3f}",
+        dev = f"{p['dev_accuracy']:.3f}" if "dev_accuracy" in p else "-"
+        table.add_row(f"{'[bold]' if best else ''}{p['layer']}", dev, f"{p['accuracy']:.3f}", f"{p['macro_f1']:.3f}",
                       *(f"{acc[i]:.3f}" for acc in later.values()))
     return table
 
@@ -66,20 +78,23 @@ def _run_probes(dataset: str, data_dir: Path, lm, seed: int):
         return eval_probes(lm, dataset, data_dir, seed=seed, on_progress=lambda k: progress.advance(bar, k))
 
 
-def _write(report: dict, path: Path, command: str, plot) -> None:
+def _write(report: dict, path: Path, command: str, plot=None) -> None:
     from affectlab.evaluate.report import write_report
 
     written = write_report(path.stem, report, command, path.parent)
+    if plot is None:
+        err.print(f"report: {written}")
+        return
     plot(report, written.with_suffix(".png"))
     err.print(f"report: {written} (plot: {written.with_suffix('.png')})")
 
 
-@app.command()
+@app.command(cls=old_spellings(data="--dataset"))
 def probe(
     ctx: typer.Context,
-    data: Annotated[str, typer.Option(help="goemotions-ekman or dailydialog.")] = "goemotions-ekman",
-    data_dir: DataOpt = DEFAULT_DATA_DIR,
-    llm: LlmOpt = "default", model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
+    dataset: Annotated[str, typer.Option(help="goemotions-ekman or dailydialog.")] = "goemotions-ekman",
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     threads: ThreadsOpt = None, seed: int = 0,
     output: Annotated[Path, typer.Option("--output", "-o", help="The JSON report (a PNG goes beside it).")]
     = Path("reports/probe.json"),
@@ -88,7 +103,7 @@ def probe(
     from affectlab.internals.plot import plot_probes
 
     with user_errors():
-        report = _run_probes(data, data_dir, _local_llm(llm, model, base_url, api_key, threads), seed)
+        report = _run_probes(dataset, data_dir, _local_llm(llm, llm_model, base_url, api_key, threads), seed)
     out.print(_probe_table(report))
     _write(report, output, invoked_command(ctx), plot_probes)
 
@@ -96,28 +111,30 @@ def probe(
 @app.command()
 def directions(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to save them (.safetensors).")],
-    method: MethodOpt = "mean_diff", data: DataOpt = DEFAULT_DATA_DIR,
-    remove_shared: Annotated[Optional[float], typer.Option(
+    method: MethodOpt = "mean_diff", data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    remove_shared: Annotated[float | None, typer.Option(
         help="goemotions only: the share (0 to 1) of the emotions' common part taken out of every direction "
              "(default: the shipped directions' share for each emotion).")] = None,
-    llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, threads: ThreadsOpt = None,
 ) -> None:
-    """Emotion directions from the packaged scenarios or from GoEmotions train (--method goemotions, needs
-    --data), saved for `steer --directions` or any model of the same shape."""
+    """Emotion directions of the language model, saved for `steer --directions`.
+
+    From the packaged scenarios (--method mean_diff, pca or centered) or from GoEmotions train (--method
+    goemotions, read from --data-dir); any model of the same shape can use them."""
     from affectlab.evaluate.internals import REMOVE_SHARED, goemotions_directions
-    from affectlab.internals.text_directions import check_shares
     from affectlab.internals import emotion_directions
+    from affectlab.internals.text_directions import check_shares
 
     _check_method(method)
     if remove_shared is not None and method != "goemotions":
         raise typer.BadParameter("--remove-shared applies to --method goemotions only")
     with user_errors():
         check_shares([] if remove_shared is None else [remove_shared])
-        lm = _local_llm(llm, model, None, None, threads)
+        lm = _local_llm(llm, llm_model, None, None, threads)
         if method == "goemotions":
             with progress_bar() as progress:
                 bar = progress.add_task("capturing GoEmotions train comments", total=None)
-                found = goemotions_directions(lm, data, on_progress=lambda k: progress.advance(bar, k),
+                found = goemotions_directions(lm, data_dir, on_progress=lambda k: progress.advance(bar, k),
                                               remove_shared=REMOVE_SHARED if remove_shared is None else remove_shared)
         else:
             found = emotion_directions(lm, method=method)
@@ -137,40 +154,48 @@ def directions(
 def steer(
     prompt: Annotated[str, typer.Argument(help="What the model continues (wrapped as 'Q: ...\\nA:').")],
     emotion: Annotated[str, typer.Option(help="anger, disgust, fear, joy, sadness or surprise.")],
-    strength: Annotated[Optional[float], typer.Option(
+    strength: Annotated[float | None, typer.Option(
         help="Multiples of the direction added (default: the emotion's own, chosen on dev for the shipped "
-             "directions at the default --layer: "
-             + ", ".join(f"{e} {s:g}" for e, s in DEFAULT_STRENGTHS.items()) + ").")] = None,
-    layer: Annotated[str, typer.Option(help="The decoder layer whose output is steered; '+' joins several "
-                                            "(8+9+10), which share the strength (default: the dev pick for the "
-                                            "shipped directions).")] = DEFAULT_LAYER,
-    directions_file: Annotated[Optional[Path], typer.Option("--directions", help="Saved directions "
+             "directions at their layers; in their config.json).")] = None,
+    layer: Annotated[str | None, typer.Option(help="The decoder layer whose output is steered; '+' joins several "
+                                                   "(8+9+10), which share the strength (default: the layers in "
+                                                   "the shipped directions' config.json).")] = None,
+    directions_file: Annotated[Path | None, typer.Option("--directions", help="Saved directions "
                                                             "(default: those of --method).")] = None,
     method: Annotated[str, typer.Option(help="goemotions (the packaged directions of the default LM) or a "
                                              "scenario method computed now: mean_diff, pca, centered.")] = "goemotions",
     raw: Annotated[bool, typer.Option(help="Continue the prompt as it is, without the Q/A wrapping.")] = False,
     max_new_tokens: int = 40, seed: int = 0,
-    llm: LlmOpt = "default", model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
-    threads: ThreadsOpt = None,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None, threads: ThreadsOpt = None,
 ) -> None:
     """Generate with and without an emotion direction added, side by side (sampled, seeded)."""
-    from affectlab.internals import EmotionDirections, Steering, emotion_directions, packaged_directions
+    from affectlab.internals import (
+        EmotionDirections,
+        Steering,
+        emotion_directions,
+        packaged_directions,
+        steering_settings,
+    )
     from affectlab.internals.closed_loop import SAMPLING
 
+    with user_errors():
+        settings = steering_settings()
+    layer = layer or "+".join(map(str, settings.layers))
     try:
         layers = _layer_spec(layer)
     except ValueError:
         raise typer.BadParameter(f"--layer takes a number or numbers joined by '+', not {layer!r}") from None
     _check_method(method)
     with user_errors():
-        lm = _local_llm(llm, model, base_url, api_key, threads)
+        lm = _local_llm(llm, llm_model, base_url, api_key, threads)
         if directions_file:
             found = EmotionDirections.load(directions_file)
             found.check_fits(lm)
         else:
             found = packaged_directions(lm) if method == "goemotions" else emotion_directions(lm, method=method)
         vector = found[emotion]
-        strength = DEFAULT_STRENGTHS.get(emotion, OTHER_STRENGTH) if strength is None else strength
+        strength = settings.strength(emotion) if strength is None else strength
         text = prompt if raw else f"Q: {prompt}\nA:"
         options = {**SAMPLING, "max_new_tokens": max_new_tokens, "seed": seed}
         steering = Steering(lm, vector, layers, strength)
@@ -187,44 +212,102 @@ def steer(
 
 @eval_app.command("probes")
 def eval_probes_command(
-    ctx: typer.Context, data: DataOpt = DEFAULT_DATA_DIR, reports_dir: ReportsOpt = Path("reports"),
-    llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
+    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, reports_dir: ReportsDirOpt = REPORTS,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
 ) -> None:
     """Probes on GoEmotions (Ekman) and DailyDialog → reports/eval-probes-<data>.json and .png."""
     from affectlab.evaluate.internals import PROBE_DATASETS
     from affectlab.internals.plot import plot_probes
 
     with user_errors():
-        lm = _local_llm(llm, model, None, None, threads)
+        lm = _local_llm(llm, llm_model, None, None, threads)
         for dataset in PROBE_DATASETS:
-            report = _run_probes(dataset, data, lm, seed)
+            report = _run_probes(dataset, data_dir, lm, seed)
             out.print(_probe_table(report))
             _write(report, reports_dir / f"eval-probes-{dataset}.json", invoked_command(ctx), plot_probes)
 
 
+def _steering_table(report: dict) -> Table:
+    """The test arms of a steering report, with 95% intervals over prompts where the report has them."""
+    from affectlab.evaluate.internals import COMPARED_ARMS
+
+    test = report["test"]
+    chosen = report["sweep"]["chosen"] if "sweep" in report else report["settings"]
+    removed = f", shared part x{chosen['remove_shared']:g} removed" if chosen.get("remove_shared") else ""
+    strength = f"strength {chosen['strength']}" if "strength" in chosen else "the shipped settings, no sweep"
+    table = Table(title=f"closed-loop steering on {report['model']} (layers {'+'.join(map(str, chosen['layers']))}, "
+                        f"{strength}{removed}), judged by {report['classifier']}",
+                  caption="\n".join(report.get("caveats", [])))
+    for column in ("arm", "accuracy (7)", "accuracy (6)", "fluent accuracy", "perplexity", "ratio", "repetition",
+                   "degenerate"):
+        table.add_column(column, justify="right")
+
+    def figure(r: dict, name: str) -> str:
+        low_high = r.get("interval_95", {}).get(name)
+        return f"{r[name]:.3f}" + (f" [{low_high[0]:.2f}, {low_high[1]:.2f}]" if low_high else "")
+
+    for arm in (a for a in ("unsteered", *COMPARED_ARMS) if a in test):
+        r = test[arm]
+        table.add_row(arm, figure(r, "accuracy"), figure(r, "accuracy_of_six"), figure(r, "accuracy_fluent"),
+                      f"{r['perplexity']:.1f}", f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}",
+                      f"{r['degenerate']:.3f}")
+    return table
+
+
+def _print_steering(report: dict, per_emotion: dict, source: str) -> None:
+    out.print(_steering_table(report))
+    own = ", ".join(f"{e} {p['strength']:g}" + (f" (x{p['remove_shared']:g} removed)" if p.get("remove_shared") else "")
+                    for e, p in per_emotion.items())
+    out.print(f"steered_per_emotion, each emotion's {source}: {own}")
+
+
 @eval_app.command("steering")
 def eval_steering_command(
-    ctx: typer.Context, reports_dir: ReportsOpt = Path("reports"),
+    ctx: typer.Context, reports_dir: ReportsDirOpt = REPORTS,
     layers: Annotated[str, typer.Option(help="Layers swept, comma-separated; '+' joins layers steered "
                                              "together (8+9+10).")] = "3,6,9,12",
     strengths: Annotated[str, typer.Option(help="Strengths swept, comma-separated.")] = "2,3,4,6",
     method: MethodOpt = "mean_diff",
-    remove_shared: Annotated[Optional[str], typer.Option(
+    remove_shared: Annotated[str | None, typer.Option(
         help="goemotions only: shares (0 to 1) of the emotions' common part taken out of the directions, "
              "comma-separated, swept with layers and strengths (default: 0, 0.25 and 0.5).")] = None,
     samples: Annotated[int, typer.Option(help="Samples per test prompt.")] = 2,
-    data: DataOpt = DEFAULT_DATA_DIR,
-    llm: LlmOpt = "default", model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
+    rescore: Annotated[Path | None, typer.Option(
+        help="Recompute a steering report's test figures and their intervals from the outputs it keeps, in "
+             "place, without generating (the other options are ignored).")] = None,
+    shipped: Annotated[bool, typer.Option(
+        "--shipped", help="No dev sweep: only the test arms, with the shipped directions at the layers and "
+                          "strengths in their config.json → eval-steering-<method>-shipped.json (--layers, "
+                          "--strengths, --method and --remove-shared are ignored).")] = False,
 ) -> None:
     """Closed-loop steering: sweep layer, strength (and share removed) on dev prompts, for all emotions and for
     each, then steered vs. prompted vs. unsteered
     on the test prompts, judged by affectlab's text model → reports/eval-steering.json and .png
-    (eval-steering-<method>.* for a method other than mean_diff)."""
-    from affectlab.text import Analyzer
-    from affectlab.evaluate.internals import COMPARED_ARMS, eval_steering
-    from affectlab.internals.text_directions import check_shares
+    (eval-steering-<method>.* for a method other than mean_diff). With --shipped, the test arms alone at the
+    shipped directions' settings (same prompts, samples, seed and judge) → eval-steering-goemotions-shipped.json."""
+    from affectlab.evaluate.internals import eval_steering, eval_steering_shipped, rescore_steering_file
     from affectlab.internals.plot import plot_steering
+    from affectlab.internals.text_directions import check_shares
+    from affectlab.text import Analyzer
 
+    if rescore is not None:
+        with user_errors():
+            report = rescore_steering_file(rescore, invoked_command(ctx))
+        out.print(_steering_table(report))
+        err.print(f"report: {rescore} (test figures rescored from its outputs)")
+        return
+    if shipped:
+        with user_errors():
+            lm = _local_llm(llm, llm_model, None, None, threads)
+            with progress_bar() as progress:
+                bar = progress.add_task("steering (test arms)", total=None)
+                report = eval_steering_shipped(lm, Analyzer(), samples=samples, seed=seed,
+                                               on_progress=lambda k: progress.advance(bar, k))
+        _print_steering(report, report["settings"]["per_emotion"], "shipped setting")
+        _write(report, reports_dir / f"eval-steering-{report['method']}-shipped.json", invoked_command(ctx))
+        return
     _check_method(method)
     with user_errors():
         try:
@@ -237,28 +320,12 @@ def eval_steering_command(
         if shares is not None and method != "goemotions":
             raise typer.BadParameter("--remove-shared applies to --method goemotions only")
         check_shares(shares or [])
-        lm = _local_llm(llm, model, None, None, threads)
+        lm = _local_llm(llm, llm_model, None, None, threads)
         with progress_bar() as progress:
             bar = progress.add_task("steering", total=None)
             report = eval_steering(lm, Analyzer(), layers=layer_list, strengths=strength_list, method=method,
-                                   remove_shared=shares, samples=samples, seed=seed, data_dir=data,
+                                   remove_shared=shares, samples=samples, seed=seed, data_dir=data_dir,
                                    on_progress=lambda k: progress.advance(bar, k))
-    test = report["test"]
-    chosen = report["sweep"]["chosen"]
-    removed = f", shared part x{chosen['remove_shared']:g} removed" if chosen.get("remove_shared") else ""
-    table = Table(title=f"closed-loop steering on {report['model']} (layers {'+'.join(map(str, chosen['layers']))}, "
-                        f"strength {chosen['strength']}{removed}), judged by {report['classifier']}")
-    for column in ("arm", "accuracy (7)", "accuracy (6)", "fluent accuracy", "perplexity", "ratio", "repetition",
-                   "degenerate"):
-        table.add_column(column, justify="right")
-    for arm in ("unsteered", *COMPARED_ARMS):
-        r = test[arm]
-        table.add_row(arm, f"{r['accuracy']:.3f}", f"{r['accuracy_of_six']:.3f}", f"{r['accuracy_fluent']:.3f}",
-                      f"{r['perplexity']:.1f}", f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}",
-                      f"{r['degenerate']:.3f}")
-    out.print(table)
-    own = ", ".join(f"{e} {p['strength']:g}" + (f" (x{p['remove_shared']:g} removed)" if p.get("remove_shared") else "")
-                    for e, p in report["sweep"]["chosen_per_emotion"].items())
-    out.print(f"steered_per_emotion, each emotion's dev pick: {own}")
+    _print_steering(report, report["sweep"]["chosen_per_emotion"], "dev pick")
     name = "eval-steering" if method == "mean_diff" else f"eval-steering-{method}"
     _write(report, reports_dir / f"{name}.json", invoked_command(ctx), plot_steering)

@@ -1,37 +1,37 @@
-"""CLI commands of the emotional prompting lab: ``prompt-eval`` and ``heart``."""
+"""Commands of the emotional prompting lab: ``prompt-eval`` and ``heart``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from affectlab.cli import DataOpt, app, err, invoked_command, out, progress_bar, user_errors
-from affectlab.cli_empathy import ApiKeyOpt, BaseUrlOpt, ChatOpt, LlmModelOpt, LlmOpt, ThreadsOpt, make_llm
+from affectlab.cli._llm import DEFAULT_KIND, ApiKeyOpt, BaseUrlOpt, ChatOpt, LlmModelOpt, LlmOpt, make_llm
+from affectlab.cli._util import DataDirOpt, ThreadsOpt, app, err, invoked_command, out, progress_bar, user_errors
 from affectlab.datasets import DEFAULT_DATA_DIR
 
 TasksOpt = Annotated[str, typer.Option(help="instruction-induction (all 24), a comma list of its task names, or "
                                             "JSONL files of {input, output}.")]
-ItemsOpt = Annotated[Optional[int], typer.Option(help="Items asked per instruction-induction task (seeded sample; "
+ItemsOpt = Annotated[int | None, typer.Option(help="Items asked per instruction-induction task (seeded sample; "
                                                       "default all).")]
 ShotsOpt = Annotated[int, typer.Option(help="Solved examples shown before each item (a base LM needs a few).")]
 InstructionOpt = Annotated[str, typer.Option(help="JSONL tasks: the instruction shown before the examples.")]
 MetricOpt = Annotated[str, typer.Option(help="JSONL tasks: exact, contains, f1, set, or module:function.")]
 BatchOpt = Annotated[int, typer.Option(help="Prompts generated together (local backend).")]
-CacheOpt = Annotated[Optional[Path], typer.Option(help="Where generations are cached (default: the user cache); "
+CacheOpt = Annotated[Path | None, typer.Option(help="Where generations are cached (default: the user cache); "
                                                        "a re-run resumes from it.")]
 
 
-def _tasks(tasks: str, data: Path, items: Optional[int], shots: int, instruction: str, metric: str, seed: int):
+def _tasks(tasks: str, data_dir: Path, items: int | None, shots: int, instruction: str, metric: str, seed: int):
     from affectlab.prompting import resolve_tasks
 
-    return resolve_tasks(tasks, data, items=items, shots=shots, seed=seed, instruction=instruction, metric=metric)
+    return resolve_tasks(tasks, data_dir, items=items, shots=shots, seed=seed, instruction=instruction, metric=metric)
 
 
-def _cache(cache_dir: Optional[Path]):
+def _cache(cache_dir: Path | None):
     from affectlab.prompting import GenerationCache, default_cache_dir
 
     return GenerationCache(cache_dir or default_cache_dir())
@@ -64,12 +64,12 @@ def prompt_eval(
     stimuli: Annotated[str, typer.Option(help="Conditions: groups (positive, negative, stress, or a group from "
                                               "--stimuli-file), stress:1-5 (one per level) or stimulus ids.")]
     = "positive,negative,stress:1-5",
-    stimuli_file: Annotated[Optional[list[Path]], typer.Option(help="More stimuli (JSON); repeatable.")] = None,
+    stimuli_file: Annotated[list[Path] | None, typer.Option(help="More stimuli (JSON); repeatable.")] = None,
     position: Annotated[str, typer.Option(help="append or prepend the stimulus to the instruction.")] = "append",
     items: ItemsOpt = None, shots: ShotsOpt = 3, instruction: InstructionOpt = "", metric: MetricOpt = "exact",
-    llm: LlmOpt = "default", model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     chat: ChatOpt = False, threads: ThreadsOpt = None,
-    data: DataOpt = DEFAULT_DATA_DIR, batch_size: BatchOpt = 16, seed: int = 0, cache_dir: CacheOpt = None,
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR, batch_size: BatchOpt = 16, seed: int = 0, cache_dir: CacheOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The JSON report; the per-item records go beside "
                                                                  "it (.records.jsonl), and the plot (.png, .html).")]
     = Path("reports/prompting.json"),
@@ -80,8 +80,8 @@ def prompt_eval(
 
     with user_errors():
         conditions = parse_conditions(stimuli, load_stimuli(*(stimuli_file or ())))
-        chosen = _tasks(tasks, data, items, shots, instruction, metric, seed)
-        lm = make_llm(llm, model, base_url, api_key, chat, threads)
+        chosen = _tasks(tasks, data_dir, items, shots, instruction, metric, seed)
+        lm = make_llm(llm, llm_model, base_url, api_key, chat, threads)
         cache = _cache(cache_dir)
         total = sum(len(t.items) for t in chosen) * len(conditions)
         with progress_bar() as progress:
@@ -104,7 +104,8 @@ def prompt_eval(
         base = result.baseline_accuracy[t.name]
         table.add_row(t.name, "-" if base is None else f"{base:.2f}", *(cells.get((t.name, n), "-") for n in names[1:]))
     overall_base = sum(v for v in result.baseline_accuracy.values() if v is not None) / max(1, len(chosen))
-    table.add_row("[bold]all tasks[/bold]", f"{overall_base:.2f}", *(cells.get(("all tasks", n), "-") for n in names[1:]))
+    table.add_row("[bold]all tasks[/bold]", f"{overall_base:.2f}",
+                  *(cells.get(("all tasks", n), "-") for n in names[1:]))
     out.print(table)
     failed = sum(r.error is not None for r in result.records)
     if failed:
@@ -113,7 +114,7 @@ def prompt_eval(
               f"{output.with_suffix('.html')})")
 
 
-def _verifier(spec: Optional[str]):
+def _verifier(spec: str | None):
     from affectlab.prompting import oracle
     from affectlab.prompting.scoring import resolve_metric
 
@@ -129,12 +130,12 @@ def heart(
     task: Annotated[str, typer.Option(help="A JSONL file of {input, output}, instruction-induction task names, or "
                                            "instruction-induction.")],
     max_rounds: Annotated[int, typer.Option(help="Answers per item at most (1 + rounds of feedback).")] = 4,
-    verifier: Annotated[Optional[str], typer.Option(help="module:function(answer, answers) -> bool (default: the "
+    verifier: Annotated[str | None, typer.Option(help="module:function(answer, answers) -> bool (default: the "
                                                          "task's metric must give full marks).")] = None,
     items: ItemsOpt = None, shots: ShotsOpt = 3, instruction: InstructionOpt = "", metric: MetricOpt = "exact",
-    llm: LlmOpt = "default", model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
     chat: ChatOpt = False, threads: ThreadsOpt = None,
-    data: DataOpt = DEFAULT_DATA_DIR, batch_size: BatchOpt = 16, seed: int = 0, cache_dir: CacheOpt = None,
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR, batch_size: BatchOpt = 16, seed: int = 0, cache_dir: CacheOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The JSON report; traces go beside it "
                                                                  "(.traces.jsonl).")] = Path("reports/heart.json"),
 ) -> None:
@@ -143,8 +144,8 @@ def heart(
 
     with user_errors():
         check = _verifier(verifier)
-        chosen = _tasks(task, data, items, shots, instruction, metric, seed)
-        lm = make_llm(llm, model, base_url, api_key, chat, threads)
+        chosen = _tasks(task, data_dir, items, shots, instruction, metric, seed)
+        lm = make_llm(llm, llm_model, base_url, api_key, chat, threads)
         cache = _cache(cache_dir)
         with progress_bar() as progress:
             bar = progress.add_task("answering", total=None)

@@ -1,18 +1,33 @@
-"""CLI commands for corpus analytics: ``corpus run``, ``corpus report`` and ``bench corpus``."""
+"""Commands of corpus analytics: ``corpus run``, ``corpus report`` and ``bench corpus``."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from affectlab.cli import DataOpt, ReportsOpt, app, bench_app, err, invoked_command, out, progress_bar, user_errors
+from affectlab.cli._util import (
+    REPORTS,
+    App,
+    DataDirOpt,
+    ModelOpt,
+    ReportsDirOpt,
+    RuntimeOpt,
+    app,
+    bench_app,
+    err,
+    fail,
+    out,
+    progress_bar,
+    save_report,
+    user_errors,
+)
 from affectlab.datasets import DEFAULT_DATA_DIR
 from affectlab.text import DEFAULT_MODEL, DEFAULT_RUNTIME, RUNTIMES
 
-corpus_app = typer.Typer(help="Score a corpus of posts at scale, aggregate it, report it.", no_args_is_help=True)
+corpus_app = App(help="Score a corpus of posts at scale, aggregate it, report it.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 
 
@@ -21,18 +36,19 @@ def corpus_run(
     inputs: Annotated[list[str], typer.Argument(help="Input files or glob patterns (csv, jsonl, parquet, txt).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Results folder (created; a re-run resumes).")],
     text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
-    time_column: Annotated[Optional[str], typer.Option(help="Column holding the post time (any common format).")] = None,
-    group_column: Annotated[Optional[str], typer.Option(help="Column to compare groups by (community, source...).")] = None,
+    time_column: Annotated[str | None, typer.Option(help="Column holding the post time (any common format).")] = None,
+    group_column: Annotated[str | None, typer.Option(help="Column to compare groups by (community, source...).")]
+    = None,
     engine: Annotated[str, typer.Option(help="local or ray.")] = "local",
-    address: Annotated[Optional[str], typer.Option(help="Ray: cluster address (auto, ray://host:10001); default a "
+    address: Annotated[str | None, typer.Option(help="Ray: cluster address (auto, ray://host:10001); default a "
                                                         "private instance on this machine.")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Ray: actors (default: cluster CPUs / threads).")] = None,
-    threads: Annotated[Optional[int], typer.Option(help="Threads of the model (local: default all cores; Ray: per "
+    workers: Annotated[int | None, typer.Option(help="Ray: actors (default: cluster CPUs / threads).")] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads of the model (local: default all cores; Ray: per "
                                                         "actor, default 1).")] = None,
     chunk_rows: Annotated[int, typer.Option(help="Rows per chunk: the unit of resuming and of Ray work.")] = 10_000,
     bucket: Annotated[str, typer.Option(help="Time bucket: day, week, month, quarter, year.")] = "month",
-    model: Annotated[str, typer.Option(help="Shipped model name or artifact folder.")] = DEFAULT_MODEL,
-    runtime: Annotated[str, typer.Option(help=f"One of {', '.join(RUNTIMES)}.")] = DEFAULT_RUNTIME,
+    model: ModelOpt = DEFAULT_MODEL,
+    runtime: RuntimeOpt = DEFAULT_RUNTIME,
     batch_size: int = 64,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
@@ -40,10 +56,10 @@ def corpus_run(
     from affectlab.corpus import ENGINES, CorpusJob, LocalEngine, RayEngine, run_corpus
 
     if engine not in ENGINES:
-        err.print(f"[red]error:[/red] --engine must be one of {', '.join(ENGINES)}")
-        raise typer.Exit(2)
+        fail(f"--engine must be one of {', '.join(ENGINES)}")
     with user_errors():
-        job = CorpusJob(inputs, str(output), text_column, time_column, group_column, chunk_rows, model, runtime, batch_size)
+        job = CorpusJob(inputs, str(output), text_column, time_column, group_column, chunk_rows, model, runtime,
+                        batch_size)
         chosen = LocalEngine(threads) if engine == "local" else RayEngine(address, workers, threads or 1)
         with progress_bar() as bar:
             task = bar.add_task("planning", total=None, visible=progress)
@@ -67,14 +83,16 @@ def corpus_run(
 @corpus_app.command("report")
 def corpus_report(
     results: Annotated[Path, typer.Argument(help="The output folder of `affectlab corpus run`.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file (PNGs go beside it).")] = Path("report.html"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file (PNGs go beside it).")]
+    = Path("report.html"),
 ) -> None:
     """One self-contained HTML report with plots, and the plots as PNGs."""
     from affectlab.corpus.report import build_report
 
     with user_errors():
         report = build_report(results, output)
-    out.print(f"{report.html} ({len(report.plots)} plots; PNGs in {Path(report.plots[0]).parent if report.plots else '-'})")
+    folder = Path(report.plots[0]).parent if report.plots else "-"
+    out.print(f"{report.html} ({len(report.plots)} plots; PNGs in {folder})")
 
 
 @bench_app.command("corpus")
@@ -85,30 +103,28 @@ def bench_corpus_command(
                                               "reference.")] = "local,ray:1,ray:2",
     runtime: Annotated[str, typer.Option(help=f"Model runtime of every run: {', '.join(RUNTIMES)}.")] = DEFAULT_RUNTIME,
     work_dir: Annotated[Path, typer.Option(help="Where inputs and results are built.")] = Path("runs/bench-corpus"),
-    data: DataOpt = DEFAULT_DATA_DIR,
-    reports_dir: ReportsOpt = Path("reports"),
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    reports_dir: ReportsDirOpt = REPORTS,
     name: Annotated[str, typer.Option(help="Report name: reports/<name>.json.")] = "bench-corpus",
 ) -> None:
     """Rows/second and peak memory of whole corpus runs: local engine against Ray on this machine."""
     from affectlab.evaluate.bench_corpus import bench_corpus
-    from affectlab.evaluate.report import write_report
 
     if not all(r.strip().isdigit() and int(r) > 0 for r in rows.split(",")) or runtime not in RUNTIMES:
-        err.print(f"[red]error:[/red] --rows takes positive whole numbers (100000,1000000); --runtime one of {', '.join(RUNTIMES)}")
-        raise typer.Exit(2)
+        fail(f"--rows takes positive whole numbers (100000,1000000); --runtime one of {', '.join(RUNTIMES)}")
     sizes = [int(r) for r in rows.split(",")]
-    with user_errors():
-        with err.status("benchmarking") as status:
-            report = bench_corpus(sizes, configs, work_dir, data, runtime,
-                                  on_step=lambda s: status.update(f"benchmarking: {s}"))
-        path = write_report(name, report, invoked_command(ctx), reports_dir)
+    with user_errors(), err.status("benchmarking") as status:
+        report = bench_corpus(sizes, configs, work_dir, data_dir, runtime,
+                              on_step=lambda s: status.update(f"benchmarking: {s}"))
     table = Table(title=f"corpus runs on {report['cores']} cores, runtime {runtime}", title_justify="left")
-    for column in ("rows", "configuration", "seconds", "rows/s", "× first", "peak MB", "label sets differ", "max Δ score"):
+    for column in ("rows", "configuration", "seconds", "rows/s", "× first", "peak MB", "label sets differ",
+                   "max Δ score"):
         table.add_column(column)
     for run in report["runs"]:
         same = run.get("same_scores", {})
-        table.add_row(f"{run['rows']:,}", run["configuration"], f"{run['seconds']:.0f}", f"{run['rows_per_second']:.0f}",
-                      f"{run.get('throughput_ratio', 1.0):.2f}", str(run["peak_memory_mb"]),
+        table.add_row(f"{run['rows']:,}", run["configuration"], f"{run['seconds']:.0f}",
+                      f"{run['rows_per_second']:.0f}", f"{run.get('throughput_ratio', 1.0):.2f}",
+                      str(run["peak_memory_mb"]),
                       str(same.get("label_sets_differ", "-")), f"{same['max_abs_score_diff']:.1e}" if same else "-")
     out.print(table)
-    out.print(f"report: {path}")
+    save_report(ctx, name, report, reports_dir)

@@ -1,0 +1,34 @@
+"""Options that choose a language model (``--llm``, ``--llm-model``, ``--base-url``...) and :func:`make_llm`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+LLM_KINDS = ("local", "openai")
+DEFAULT_KIND = "local"  # with no --llm-model: the packaged Gemma 3 270M
+
+LlmOpt = Annotated[str, typer.Option("--llm", help="local: a transformers model folder (--llm-model; default the "
+                                                    "packaged Gemma 3 270M); openai: an OpenAI-compatible server. "
+                                                    "'default' means local.")]
+LlmModelOpt = Annotated[str | None, typer.Option("--llm-model", help="local: a model folder; openai: the model "
+                                                                        "name.")]
+BaseUrlOpt = Annotated[str | None, typer.Option(help="openai: the server's base URL, e.g. http://127.0.0.1:8080/v1")]
+ApiKeyOpt = Annotated[str | None, typer.Option(envvar="AFFECTLAB_API_KEY", help="openai: bearer token.")]
+ChatOpt = Annotated[bool, typer.Option(help="openai: generate through /chat/completions instead of /completions.")]
+
+
+def make_llm(kind: str, model: str | None, base_url: str | None, api_key: str | None, chat: bool,
+             threads: int | None):
+    """The language model the options name; ``default`` is the old spelling of ``local``."""
+    from affectlab.errors import AffectlabError
+    from affectlab.llm import OpenAICompatibleLM, load_llm
+
+    if kind in ("local", "default"):
+        return load_llm(model, threads)
+    if kind == "openai":
+        if not base_url or not model:
+            raise AffectlabError("--llm openai needs --base-url and --llm-model")
+        return OpenAICompatibleLM(base_url, model, api_key=api_key, chat=chat)
+    raise AffectlabError(f"--llm must be {' or '.join(LLM_KINDS)}, not {kind!r}")

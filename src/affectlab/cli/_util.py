@@ -1,0 +1,186 @@
+"""What every command shares: the app and its ``train``/``eval``/``bench`` groups, the option types (one meaning
+per name), error handling, progress bars and the re-run line written into reports.
+
+Old option spellings stay accepted for one release as hidden aliases: :class:`Command` rewrites them before
+parsing, so they work without showing up in ``--help``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from typer.core import TyperCommand, TyperGroup
+
+from affectlab.errors import AffectlabError
+from affectlab.text import RUNTIMES
+
+# old spelling -> new, applied to a command that has the new option and lacks the old one
+OLD_SPELLINGS = {"--data": "--data-dir", "--out": "--output", "--out-dir": "--output", "--reports": "--reports-dir",
+                 "--model": "--llm-model"}
+SECRET_PARAMS = {"api_key"}  # never written into a report's re-run line
+REPRODUCTION = "Reproduction (reports under reports/)"
+
+
+def respell(args: list[str], aliases: dict[str, str]) -> list[str]:
+    """``args`` with old option spellings (``--out x``, ``--out=x``) replaced by the new ones, up to ``--``.
+
+    >>> respell(["--out=x", "--", "--out"], {"--out": "--output"})
+    ['--output=x', '--', '--out']
+    """
+    fixed = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return fixed + args[i:]
+        name, sep, value = arg.partition("=")
+        fixed.append(aliases[name] + sep + value if name in aliases else arg)
+    return fixed
+
+
+class _Respelling:
+    old_spellings: dict[str, str] = {}  # a command's own aliases, before OLD_SPELLINGS
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        known = {opt for p in self.params for opt in (*p.opts, *p.secondary_opts)}
+        table = {**OLD_SPELLINGS, **self.old_spellings}
+        aliases = {old: new for old, new in table.items() if old not in known and new in known}
+        return super().parse_args(ctx, respell(args, aliases))
+
+
+class Command(_Respelling, TyperCommand):
+    """A command that still accepts the old spellings of its options."""
+
+
+class Group(_Respelling, TyperGroup):
+    """A group whose own (callback) options still accept their old spellings."""
+
+
+def old_spellings(**aliases: str) -> type[Command]:
+    """A :class:`Command` with its own hidden aliases: ``old_spellings(data="--dataset")`` accepts ``--data``."""
+    table = {"--" + old.replace("_", "-"): new for old, new in aliases.items()}
+    return type("Command", (Command,), {"old_spellings": table})
+
+
+class App(typer.Typer):
+    """A Typer app whose commands are :class:`Command` unless told otherwise."""
+
+    def command(self, name: str | None = None, *, cls: type | None = None, **kwargs):
+        return super().command(name, cls=cls or Command, **kwargs)
+
+
+def _group(help: str, **kwargs) -> App:
+    return App(help=help, cls=Group, no_args_is_help=True, **kwargs)
+
+
+app = App(help="Emotion intelligence for text and conversations, offline.", no_args_is_help=True,
+          add_completion=False)
+train_app = _group("Reproduce a shipped model from the shared data.")
+eval_app = _group("Measure a model on a held-out split; JSON report under reports/.")
+bench_app = _group("Speed and memory beside a baseline; JSON report under reports/. Alone: `bench text`.",
+                   invoke_without_command=True)
+app.add_typer(train_app, name="train", rich_help_panel=REPRODUCTION)
+app.add_typer(eval_app, name="eval", rich_help_panel=REPRODUCTION)
+app.add_typer(bench_app, name="bench", rich_help_panel=REPRODUCTION)
+
+out = Console()
+err = Console(stderr=True)
+
+ModelOpt = Annotated[str, typer.Option("--model", help="A shipped model name (see `affectlab models`) or an "
+                                                       "artifact folder.")]
+RuntimeOpt = Annotated[str, typer.Option(help=f"One of {', '.join(RUNTIMES)}.")]
+DataDirOpt = Annotated[Path, typer.Option("--data-dir", help="The shared data folder.")]
+ReportsDirOpt = Annotated[Path, typer.Option("--reports-dir", help="Where JSON reports are written.")]
+ThreadsOpt = Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")]
+LimitOpt = Annotated[int | None, typer.Option(help="Use only the first N dialogues of each split (smoke runs).")]
+ArtifactOutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Where the artifact is written "
+                                                                              "(default runs/<name>).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+REPORTS = Path("reports")
+
+
+@contextmanager
+def user_errors():
+    """Turn problems with the user's input into one red line and exit code 2."""
+    try:
+        yield
+    except AffectlabError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def fail(message: str) -> None:
+    """Stop with one red line and exit code 2."""
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _long(names: list[str]) -> str | None:
+    return next((n for n in names if n.startswith("--")), names[0] if names else None)
+
+
+def invoked_command(ctx: typer.Context, path: str | None = None) -> str:
+    """The running command with every option spelled out (new spellings), so a report says how to re-run it.
+    ``path`` replaces the command path, e.g. ``"affectlab bench text"`` for plain ``affectlab bench``."""
+    words = ["affectlab", *(path or ctx.command_path).split()[1:]]
+    arguments: list[str] = []
+    options: list[str] = []
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if value is None or param.name in SECRET_PARAMS:
+            continue
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if param.param_type_name == "argument":
+            arguments += [str(v) for v in values]
+        elif isinstance(value, bool):
+            flag = _long(param.opts) if value else _long(param.secondary_opts)
+            options += [flag] if flag else []
+        else:
+            for each in values:
+                options += [_long(param.opts), str(each)]
+    return shlex.join(words + arguments + options)
+
+
+def save_report(ctx: typer.Context, name: str, report: dict, reports_dir: Path, path: str | None = None) -> Path:
+    """Write ``reports_dir/name.json`` with the re-run line and say where."""
+    from affectlab.evaluate.report import write_report
+
+    written = write_report(name, report, invoked_command(ctx, path), reports_dir)
+    err.print(f"report: {written}")
+    return written
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
+    )
+
+
+def with_training_progress(train: Callable, recipe):
+    """Run a recipe with a progress bar, dev metrics printed after every epoch; returns what it returns."""
+    with user_errors(), progress_bar() as progress:
+        bar = progress.add_task("training", total=None)
+
+        def on_progress(record: dict) -> None:
+            if record.get("task") == "dev":
+                progress.console.print({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
+                return
+            description = f"epoch {record['epoch']} loss {record['loss']:.3f}" if "loss" in record else record["task"]
+            progress.update(bar, completed=record["step"], total=record["total"], description=description)
+
+        return train(recipe, on_progress)
+
+
+def run_training(train: Callable, recipe) -> None:
+    """Train an artifact with a progress bar and say where it was written."""
+    config = with_training_progress(train, recipe)
+    kept = f", kept: epoch {config.trained['kept_epoch']}" if "kept_epoch" in config.trained else ""
+    out.print(f"artifact written to {recipe.out_dir or Path('runs') / recipe.name} "
+              f"(epochs done: {config.trained['epochs_done']}{kept})")

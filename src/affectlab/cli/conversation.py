@@ -1,0 +1,288 @@
+"""Commands of the conversation models: ``conversation``, ``train turns|causes|cause-teacher``,
+``eval dailydialog|reccon`` and ``bench conversation`` (old spelling ``bench-conversation``, hidden)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from affectlab.cli._util import (
+    REPORTS,
+    ArtifactOutputOpt,
+    DataDirOpt,
+    JsonOpt,
+    LimitOpt,
+    ModelOpt,
+    ReportsDirOpt,
+    ThreadsOpt,
+    app,
+    bench_app,
+    err,
+    eval_app,
+    fail,
+    out,
+    progress_bar,
+    run_training,
+    save_report,
+    train_app,
+    user_errors,
+    with_training_progress,
+)
+from affectlab.datasets import DEFAULT_DATA_DIR
+from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL
+
+EMOTION_STYLE = {"anger": "red", "disgust": "green", "fear": "magenta", "joy": "yellow", "sadness": "blue",
+                 "surprise": "cyan", "neutral": "dim"}
+TurnModelOpt = Annotated[str, typer.Option(help="Turn-emotion model: a shipped name or an artifact folder.")]
+CauseModelOpt = Annotated[str, typer.Option(help="Emotion-cause model: a shipped name or an artifact folder.")]
+
+
+def render_conversation(result, with_causes: bool = True) -> None:
+    """Each turn with its emotion; the spans that cause a later turn's emotion are underlined in that
+    emotion's colour, and each emotional turn lists its causes."""
+    from rich.text import Text
+
+    table = Table(title=f"{len(result.turns)} turns ({result.windows} window{'s' if result.windows > 1 else ''})",
+                  title_justify="left", show_lines=False)
+    for column in ("#", "speaker", "turn", "emotion", "causes"):
+        table.add_column(column, overflow="fold")
+    marks: dict[int, list] = {}
+    for turn in result.turns:
+        for cause in turn.causes:
+            marks.setdefault(cause.turn, []).append((cause, turn.emotion))
+    for turn in result.turns:
+        text = Text(turn.text)
+        for cause, emotion in marks.get(turn.index, []):
+            text.stylize(f"underline {EMOTION_STYLE[emotion]}", cause.start, cause.end)
+        style = EMOTION_STYLE[turn.emotion]
+        causes = ", ".join(f"{c.turn} ({c.score:.2f})" for c in turn.causes)
+        if not causes and with_causes and turn.emotion != "neutral":
+            causes = "none found"
+        table.add_row(str(turn.index), Text(turn.speaker), text,
+                      Text(f"{turn.emotion} {turn.emotions[turn.emotion]:.2f}", style=style), causes)
+    out.print(table)
+
+
+def _emit(document: dict, output: Path | None, as_json: bool) -> bool:
+    """Write ``document`` to ``output`` and/or print it as JSON; True when it was printed."""
+    from affectlab.io import atomic_write_text
+
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    if output is not None:
+        atomic_write_text(output, text + "\n")
+        err.print(f"written: {output}")
+    if as_json:
+        out.print_json(text)
+    return as_json
+
+
+@app.command()
+def conversation(
+    path: Annotated[Path, typer.Argument(help="json (list of {speaker, text}), jsonl, or csv with speaker,text "
+                                              "columns; or a long table (csv/tsv/jsonl/parquet) of many "
+                                              "conversations, one row per turn.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the result as JSON here; for a "
+                                                "long table, one row per turn (.csv, .jsonl or .parquet).")] = None,
+    as_json: JsonOpt = False,
+    causes: Annotated[bool, typer.Option(help="Find the causes of every non-neutral turn.")] = True,
+    conversation_column: Annotated[str | None, typer.Option(
+        help="Column naming each row's conversation: the file is a long table (the default when it has a "
+             "conversation_id column).")] = None,
+    order_column: Annotated[str | None, typer.Option(help="Long tables: column giving the turn order "
+                                                          "(default: the table's order).")] = None,
+    speaker_column: Annotated[str, typer.Option(help="Long tables: column holding the speaker.")] = "speaker",
+    text_column: Annotated[str, typer.Option(help="Long tables: column holding the turn's text.")] = "text",
+    turn_model: TurnModelOpt = TURN_MODEL,
+    cause_model: CauseModelOpt = CAUSE_MODEL,
+    threads: ThreadsOpt = None,
+) -> None:
+    """Emotion of every turn in context, and the turns and spans that cause each emotion."""
+    from affectlab.dialogue import ConversationAnalyzer, read_conversation
+    from affectlab.dialogue.tables import table_columns
+
+    if conversation_column is None and "conversation_id" in table_columns(path):
+        conversation_column = "conversation_id"
+    if conversation_column is None and (order_column, speaker_column, text_column) != (None, "speaker", "text"):
+        fail("--order-column, --speaker-column and --text-column are for long tables: give --conversation-column "
+             "too (a conversation_id column is found by itself)")
+    if conversation_column is not None:
+        columns = {"conversation_column": conversation_column, "order_column": order_column,
+                   "speaker_column": speaker_column, "text_column": text_column}
+        models = {"turn_model": turn_model, "cause_model": cause_model, "threads": threads}
+        _conversation_table(path, output, as_json, causes, columns, models)
+        return
+    with user_errors():
+        turns = read_conversation(path)
+        analyzer = ConversationAnalyzer(turn_model, cause_model, threads=threads)
+        with err.status(f"analyzing {len(turns)} turns"):
+            result = analyzer.analyze(turns, causes=causes)
+    if not _emit(result.to_dict(), output, as_json):
+        render_conversation(result, with_causes=causes)
+
+
+def _conversation_table(source: Path, target: Path | None, as_json: bool, causes: bool, columns: dict,
+                        models: dict) -> None:
+    """Every conversation of a long table, one row per turn to ``target``; a broken conversation is listed and
+    its rows carry its error, the others go on."""
+    from rich.markup import escape
+
+    from affectlab.dialogue import ConversationAnalyzer, analyze_conversations
+    from affectlab.io.writers import output_format
+
+    target = target or source.with_name(f"{source.stem}.affect.jsonl")
+    if source.exists() and target.resolve() == source.resolve():
+        fail(f"{target}: the output would overwrite the input")
+    with user_errors():
+        output_format(target)
+        analyzer = ConversationAnalyzer(**models)
+        with progress_bar() as progress:
+            bar = progress.add_task(f"conversations in {source.name}", total=None)
+            results = analyze_conversations(
+                source, **columns, causes=causes, analyzer=analyzer,
+                progress=lambda done, total: progress.update(bar, completed=done, total=total),
+            )
+        results.write(target)
+    errors = results.errors
+    summary = {"input": str(source), "output": str(target), "conversations": len(results),
+               "turns": sum(len(c.turns) for c in results), "conversations_with_errors": len(errors),
+               "errors": [c.error for c in errors]}
+    if as_json:
+        out.print_json(json.dumps(summary, ensure_ascii=False))
+        return
+    out.print(f"{summary['conversations']} conversations, {summary['turns']} turns → {target} "
+              f"({len(errors)} conversations with errors)", highlight=False, soft_wrap=True)
+    for message in summary["errors"][:10]:
+        err.print(f"[yellow]conversation error:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
+    if len(errors) > 10:
+        err.print(f"... and {len(errors) - 10} more: see the error column of {target}", highlight=False)
+
+
+def _train_dialogue(task: str, data_dir: Path, output: Path | None, epochs: int, seed: int, threads: int,
+                    limit: int | None, teacher: Path | None = None) -> None:
+    from affectlab.train.dialogue import DialogueRecipe, train_dialogue
+
+    run_training(train_dialogue, DialogueRecipe(task=task, data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed,
+                                                threads=threads, limit=limit, teacher=teacher))
+
+
+@train_app.command("turns")
+def train_turns_command(data_dir: DataDirOpt = DEFAULT_DATA_DIR, output: ArtifactOutputOpt = None, epochs: int = 2,
+                        seed: int = 13, threads: int = 1, limit: LimitOpt = None) -> None:
+    """The turn-emotion model on DailyDialog train; neutral bias tuned on validation."""
+    _train_dialogue("turn-emotions", data_dir, output, epochs, seed, threads, limit)
+
+
+@train_app.command("causes")
+def train_causes_command(
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR, output: ArtifactOutputOpt = None, epochs: int = 3, seed: int = 13,
+    threads: int = 1, limit: LimitOpt = None,
+    teacher: Annotated[Path | None, typer.Option(
+        help="A `train cause-teacher` run folder: learn its ratings of DailyDialog train as well.")] = None,
+) -> None:
+    """The emotion-cause model (turns and spans) on RECCON-DD train; threshold tuned on valid."""
+    _train_dialogue("causes", data_dir, output, epochs, seed, threads, limit, teacher)
+
+
+@train_app.command("cause-teacher")
+def train_cause_teacher_command(
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where weights and ratings are written.")]
+    = Path("runs/cause-teacher-mpnet"),
+    epochs: int = 1,
+    seed: int = 13,
+    targets: Annotated[int, typer.Option(help="DailyDialog train targets to rate.")] = 8000,
+    threads: int = 2,
+    limit: Annotated[int | None, typer.Option(
+        help="Use only the first N dialogues of each RECCON split and rate N targets (smoke runs).")] = None,
+) -> None:
+    """All-mpnet-base-v2 fine-tuned as a cause model on RECCON-DD rates DailyDialog train (for `train causes
+    --teacher`)."""
+    from affectlab.train.cause_teacher import CauseTeacherRecipe, train_cause_teacher
+
+    recipe = CauseTeacherRecipe(data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed, targets=targets,
+                                threads=threads, limit=limit)
+    summary = with_training_progress(train_cause_teacher, recipe)
+    out.print(f"ratings of {summary['targets_rated']} targets written to {output} "
+              f"(dev macro-F1 {summary['dev']['macro_f1']:.3f}, span F1_pos {summary['dev']['span_f1_pos']:.3f})")
+
+
+def _conversation_eval(ctx: typer.Context, name: str, runner, data_dir: Path, reports_dir: Path,
+                       threads: int | None, limit: int | None, models: dict) -> dict:
+    from affectlab.dialogue import ConversationAnalyzer
+
+    with user_errors():
+        analyzer = ConversationAnalyzer(**models, threads=threads)
+        with progress_bar() as progress:
+            bar = progress.add_task(name, total=None)
+            report = runner(analyzer, data_dir, on_progress=lambda n: progress.advance(bar, n), limit=limit)
+        save_report(ctx, f"eval-{name}", report, reports_dir)
+    return report
+
+
+@eval_app.command("dailydialog")
+def eval_dailydialog_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+                             reports_dir: ReportsDirOpt = REPORTS, threads: ThreadsOpt = None,
+                             limit: LimitOpt = None, model: ModelOpt = TURN_MODEL) -> None:
+    """Turn emotions in context: DailyDialog test and RECCON-IEMOCAP turns (F1 without neutral)."""
+    from affectlab.evaluate.dialogue import eval_dailydialog
+
+    report = _conversation_eval(ctx, "dailydialog", eval_dailydialog, data_dir, reports_dir, threads, limit,
+                                {"turn_model": model})
+    table = Table(title="turn emotions (test)", title_justify="left")
+    for column in ("set", "turns", "micro-F1 w/o neutral", "weighted-F1 w/o neutral", "accuracy"):
+        table.add_column(column)
+    for name in ("dailydialog", "reccon_iemocap"):
+        m = report[name]
+        table.add_row(name, str(m["turns"]), f"{m['micro_f1_without_neutral']:.3f}",
+                      f"{m['weighted_f1_without_neutral']:.3f}", f"{m['accuracy']:.3f}")
+    out.print(table)
+
+
+@eval_app.command("reccon")
+def eval_reccon_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+                        reports_dir: ReportsDirOpt = REPORTS, threads: ThreadsOpt = None,
+                        limit: LimitOpt = None, model: ModelOpt = CAUSE_MODEL) -> None:
+    """Emotion causes on RECCON-DD and IEMOCAP test: entailment (Pos/Neg/macro-F1) and spans (EM_pos, F1_pos, F1)."""
+    from affectlab.evaluate.dialogue import eval_reccon
+
+    report = _conversation_eval(ctx, "reccon", eval_reccon, data_dir, reports_dir, threads, limit,
+                                {"cause_model": model})
+    table = Table(title=f"RECCON test (pair threshold {report['threshold']:.2f}, tuned on DD valid)",
+                  title_justify="left")
+    for column in ("set", "pairs", "Pos.F1", "Neg.F1", "macro-F1", "EM_pos", "F1_pos", "span F1",
+                   "target-only macro-F1"):
+        table.add_column(column)
+    for name in ("dailydialog_test", "iemocap_test"):
+        m = report[name]
+        e, s = m["entailment"], m["spans"]
+        table.add_row(name, str(m["pairs"]), f"{e['pos_f1']:.3f}", f"{e['neg_f1']:.3f}", f"{e['macro_f1']:.3f}",
+                      f"{s['em_pos']:.3f}", f"{s['f1_pos']:.3f}", f"{s['f1']:.3f}",
+                      f"{m['baseline_target_is_its_own_cause']['macro_f1']:.3f}")
+    out.print(table)
+
+
+def bench_conversation_command(
+    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, turns: int = 30, rounds: int = 5, threads: int = 2,
+    reports_dir: ReportsDirOpt = REPORTS,
+) -> None:
+    """Seconds for one conversation end to end (emotions + causes), beside scoring its turns as plain texts."""
+    from affectlab.evaluate.bench_conversation import bench_conversation
+
+    with user_errors(), err.status("benchmarking") as status:
+        report = bench_conversation(data_dir, turns, rounds, threads,
+                                    on_step=lambda s: status.update(f"benchmarking: {s}"))
+    out.print(f"{report['turns']}-turn conversation ({report['non_neutral_turns']} emotional turns) on {threads} "
+              "threads: "
+              f"{report['conversation_seconds']:.2f} s end to end ({report['every_turn_emotional_seconds']:.2f} s if "
+              f"every turn were emotional); its turns as plain texts "
+              f"{report['baseline_seconds']:.2f} s (ratio {report['ratio_to_baseline']:.1f}); "
+              f"first call with model loading {report['first_call_seconds_including_model_load']:.1f} s")
+    save_report(ctx, "bench-conversation", report, reports_dir, path="affectlab bench conversation")
+
+
+bench_app.command("conversation")(bench_conversation_command)
+app.command("bench-conversation", hidden=True)(bench_conversation_command)

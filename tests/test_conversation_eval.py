@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from affectlab.cli import app
-from affectlab.dialogue import ConversationAnalyzer
 from affectlab.datasets import load_dailydialog, load_reccon
+from affectlab.dialogue import ConversationAnalyzer
 from affectlab.metrics import binary_f1s, emotion_f1_without, span_f1, span_scores
 from conftest import DATA_DIR, needs_data, needs_teacher
 
@@ -175,7 +175,8 @@ def test_cause_ratings_of_other_conversations_are_refused(tmp_path):
                                  "--teacher", str(tmp_path / "teacher"), "--output", str(tmp_path / "student")])
     assert result.exit_code != 0
     assert "rates other conversations" in result.output
-    result = runner.invoke(app, ["train", "causes", "--data-dir", str(DATA_DIR), "--limit", "4", "--teacher", str(tmp_path)])
+    options = ["--data-dir", str(DATA_DIR), "--limit", "4", "--teacher", str(tmp_path)]
+    result = runner.invoke(app, ["train", "causes", *options])
     assert result.exit_code != 0 and "run `affectlab train cause-teacher` first" in result.output
 
 

@@ -6,7 +6,6 @@ import socket
 
 import numpy as np
 import pytest
-from conftest import DATA_DIR, needs_data
 from typer.testing import CliRunner
 
 from affectlab.cli import app
@@ -20,6 +19,7 @@ from affectlab.empathy.prompts import render_turn, response_prompt, strategy_des
 from affectlab.evaluate.empathy import distinct_n
 from affectlab.metrics import macro_f1_single, preference_bias, strategy_preferences
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES
+from conftest import DATA_DIR, needs_data
 
 STORY = [
     {"speaker": "ana", "text": "My landlord just told me I have to move out by the end of the month."},
@@ -146,7 +146,8 @@ def test_responder_guided_and_plain(llm, responder):
     assert r.emotion_fell_back or r.emotion_hint in [c.label for c in r.emotion_candidates]
     assert f"The speaker feels {r.emotion_hint}" in r.prompt and "names the feeling" in r.prompt
     assert all(f"*{w.word}*" in r.prompt for w in r.cause_hint) and r.trimmed_turns == 0
-    assert r.prompt.endswith("Listener:") and json.loads(json.dumps(r.to_dict()))["strategy"] == "Reflection of feelings"
+    assert r.prompt.endswith("Listener:")
+    assert json.loads(json.dumps(r.to_dict()))["strategy"] == "Reflection of feelings"
     assert responder.respond(STORY, strategy="auto").strategy in ESCONV_STRATEGIES
     plain = EmpatheticResponder(llm, guided=False, max_new_tokens=16).respond(STORY)
     assert plain.emotion_hint is None and plain.cause_hint == [] and "feels" not in plain.prompt
@@ -209,7 +210,8 @@ def test_eval_sem_and_strategies(tmp_path):
     assert sem_report["turns_only"]["top3_accuracy"] >= sem_report["turns_only"]["accuracy"]
     report = eval_strategies(DATA_DIR, limit=300)
     majority = report["baseline_always_majority"]
-    assert majority["strategy"] == "Question" and majority["preference_bias"] == pytest.approx(np.std([8] + [0] * 7), abs=1e-3)
+    assert majority["strategy"] == "Question"
+    assert majority["preference_bias"] == pytest.approx(np.std([8] + [0] * 7), abs=1e-3)
     assert report["with_strategy_history"]["preference_bias"] < majority["preference_bias"]
 
 

@@ -105,7 +105,11 @@ def test_steering_test_figures_come_back_from_the_stored_outputs():
     test = steering_test_figures(results)
     assert test["prompted"]["accuracy"] == pytest.approx(0.25)  # anger on prompts a and c, never joy
     assert test["prompted"]["accuracy_fluent"] == pytest.approx(0.125)  # c repeats itself
-    assert set(test["prompted"]["interval_95"]) == {"accuracy", "accuracy_of_six", "accuracy_fluent"}
+    assert set(test["prompted"]["interval_95"]) == {"accuracy", "accuracy_of_six", "accuracy_fluent", "perplexity",
+                                                    "perplexity_ratio"}
+    assert "perplexity_ratio" not in test["unsteered"]["interval_95"]
+    # prompted outputs are the unsteered ones (scripted by prompt): a ratio of 1 in every resample
+    assert test["prompted"]["interval_95"]["perplexity_ratio"] == pytest.approx([1.0, 1.0])
     report = {"method": "goemotions", "sweep": {"kept": True}, "test": json.loads(json.dumps(test))}
     rescored = rescore_steering(report)
     assert rescored["test"] == report["test"] and rescored["sweep"] == {"kept": True}
@@ -208,8 +212,9 @@ def test_the_shipped_settings_give_the_test_arms_without_a_sweep(monkeypatch):
     test = report["test"]
     assert [a for a in evaluation.COMPARED_ARMS if a in test] == [
         "prompted", "steered_per_emotion", "prompted_steered_per_emotion"] and "unsteered" in test
-    assert all(set(test[a]["interval_95"]) == {"accuracy", "accuracy_of_six", "accuracy_fluent"}
-               for a in ("unsteered", "prompted", "steered_per_emotion", "prompted_steered_per_emotion"))
+    every = {"accuracy", "accuracy_of_six", "accuracy_fluent", "perplexity", "perplexity_ratio"}
+    assert all(every <= set(test[a]["interval_95"])
+               for a in ("prompted", "steered_per_emotion", "prompted_steered_per_emotion"))
     assert test["steered_per_emotion"]["accuracy"] == 0.5  # angry for anger and joy alike
     assert test["steered_per_emotion"]["interval_95"]["accuracy"] == [0.5, 0.5]
     assert not any("dev?" in p for prompts, _ in lm.calls for p in prompts) and "sweep" not in report

@@ -6,10 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import DATA_DIR, needs_data
 from typer.testing import CliRunner
 
-import affectlab
 from affectlab.cli import app
 from affectlab.internals import (
     EmotionDirections,
@@ -26,6 +24,7 @@ from affectlab.internals import (
 from affectlab.internals.closed_loop import DEGENERATE, perplexities, repetition, run_arms
 from affectlab.llm import OpenAICompatibleLM
 from affectlab.llm.base import Generation
+from conftest import DATA_DIR, needs_data
 
 runner = CliRunner()
 

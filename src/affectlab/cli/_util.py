@@ -125,15 +125,16 @@ def _long(names: list[str]) -> str | None:
     return next((n for n in names if n.startswith("--")), names[0] if names else None)
 
 
-def invoked_command(ctx: typer.Context, path: str | None = None) -> str:
+def invoked_command(ctx: typer.Context, path: str | None = None, ignored: tuple[str, ...] = ()) -> str:
     """The running command with every option spelled out (new spellings), so a report says how to re-run it.
-    ``path`` replaces the command path, e.g. ``"affectlab bench text"`` for plain ``affectlab bench``."""
+    ``path`` replaces the command path, e.g. ``"affectlab bench text"`` for plain ``affectlab bench``;
+    ``ignored`` names parameters the run did not use (left out, so the line does not claim them)."""
     words = ["affectlab", *(path or ctx.command_path).split()[1:]]
     arguments: list[str] = []
     options: list[str] = []
     for param in ctx.command.params:
         value = ctx.params.get(param.name)
-        if value is None or param.name in SECRET_PARAMS:
+        if value is None or param.name in SECRET_PARAMS or param.name in ignored:
             continue
         values = list(value) if isinstance(value, (list, tuple)) else [value]
         if param.param_type_name == "argument":

@@ -235,7 +235,9 @@ def eval_dailydialog_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_
     table = Table(title="turn emotions (test)", title_justify="left")
     for column in ("set", "turns", "micro-F1 w/o neutral", "weighted-F1 w/o neutral", "accuracy"):
         table.add_column(column)
-    for name in ("dailydialog", "reccon_iemocap"):
+    for name in ("dailydialog", "dailydialog_without_copies", "dailydialog_without_near_copies", "reccon_iemocap"):
+        if name not in report:  # the de-duplicated sets exist beside a split other than train
+            continue
         m = report[name]
         table.add_row(name, str(m["turns"]), f"{m['micro_f1_without_neutral']:.3f}",
                       f"{m['weighted_f1_without_neutral']:.3f}", f"{m['accuracy']:.3f}")
@@ -256,7 +258,8 @@ def eval_reccon_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_
     for column in ("set", "pairs", "Pos.F1", "Neg.F1", "macro-F1", "EM_pos", "F1_pos", "span F1",
                    "target-only macro-F1"):
         table.add_column(column)
-    for name in ("dailydialog_test", "iemocap_test"):
+    for name in ("dailydialog_test", "dailydialog_test_without_copies", "dailydialog_test_without_near_copies",
+                 "iemocap_test"):
         m = report[name]
         e, s = m["entailment"], m["spans"]
         table.add_row(name, str(m["pairs"]), f"{e['pos_f1']:.3f}", f"{e['neg_f1']:.3f}", f"{e['macro_f1']:.3f}",

@@ -175,10 +175,11 @@ def eval_hef_command(
     out.print(table)
     if "responses" in report:
         replies = Table(title=f"replies on {report['responses']['conversations']} conversations", title_justify="left")
-        for column in ("", "aligned tone", "distinct-1", "distinct-2", "mean words"):
+        for column in ("", "aligned tone", "distinct-1", "distinct-2", "mean words", "emotion hint = gold"):
             replies.add_column(column)
         for name in ("plain", "hef"):
             m = report["responses"][name]
+            hint = m.get("emotion_hint_accuracy")
             replies.add_row(name, f"{m['aligned']:.3f}", f"{m['distinct_1']:.3f}", f"{m['distinct_2']:.3f}",
-                            f"{m['mean_words']:.1f}")
+                            f"{m['mean_words']:.1f}", "–" if hint is None else f"{hint:.3f}")
         out.print(replies)

@@ -242,14 +242,16 @@ def _steering_table(report: dict) -> Table:
                    "degenerate"):
         table.add_column(column, justify="right")
 
-    def figure(r: dict, name: str) -> str:
+    def figure(r: dict, name: str, digits: int = 3) -> str:
         low_high = r.get("interval_95", {}).get(name)
-        return f"{r[name]:.3f}" + (f" [{low_high[0]:.2f}, {low_high[1]:.2f}]" if low_high else "")
+        inner = min(digits, 2)
+        return f"{r.get(name, 1.0):.{digits}f}" + (f" [{low_high[0]:.{inner}f}, {low_high[1]:.{inner}f}]"
+                                                   if low_high else "")
 
     for arm in (a for a in ("unsteered", *COMPARED_ARMS) if a in test):
         r = test[arm]
         table.add_row(arm, figure(r, "accuracy"), figure(r, "accuracy_of_six"), figure(r, "accuracy_fluent"),
-                      f"{r['perplexity']:.1f}", f"{r.get('perplexity_ratio', 1.0):.2f}", f"{r['repetition']:.3f}",
+                      figure(r, "perplexity", 1), figure(r, "perplexity_ratio", 2), f"{r['repetition']:.3f}",
                       f"{r['degenerate']:.3f}")
     return table
 
@@ -306,7 +308,9 @@ def eval_steering_command(
                 report = eval_steering_shipped(lm, Analyzer(), samples=samples, seed=seed,
                                                on_progress=lambda k: progress.advance(bar, k))
         _print_steering(report, report["settings"]["per_emotion"], "shipped setting")
-        _write(report, reports_dir / f"eval-steering-{report['method']}-shipped.json", invoked_command(ctx))
+        sweep_only = ("layers", "strengths", "method", "remove_shared")
+        _write(report, reports_dir / f"eval-steering-{report['method']}-shipped.json",
+               invoked_command(ctx, ignored=sweep_only))
         return
     _check_method(method)
     with user_errors():

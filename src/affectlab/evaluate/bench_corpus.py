@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from affectlab.corpus.aggregate import scores_glob
@@ -29,8 +29,8 @@ from affectlab.taxonomy import GOEMOTIONS
 COMMUNITIES = ("news", "climate", "health", "sports", "gaming")
 _PREFIXES = ("", "", "Honestly, ", "Ok so ", "Update: ", "tbh ")
 _SUFFIXES = ("", "", " lol", "!!", " ...", " #thoughts")
-_START = datetime(2014, 1, 1, tzinfo=timezone.utc).timestamp()
-_END = datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()
+_START = datetime(2014, 1, 1, tzinfo=UTC).timestamp()
+_END = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 
 
 def source_texts(data_dir: Path) -> list[str]:
@@ -69,7 +69,8 @@ def build_input(data_dir: Path, rows: int, path: Path, seed: int = 0) -> Path:
             bodies = [texts[i % len(texts)] if i < len(texts) else vary(texts[i % len(texts)], rng) for i in ids]
             times = [int(rng.uniform(_START, _END)) for _ in ids]
             groups = [rng.choice(COMMUNITIES) for _ in ids]
-            out.write_table(pa.table({"id": ids, "body": bodies, "created_at": times, "community": groups}, schema=schema))
+            columns = {"id": ids, "body": bodies, "created_at": times, "community": groups}
+            out.write_table(pa.table(columns, schema=schema))
     return path
 
 
@@ -150,7 +151,8 @@ def bench_corpus(
     require("duckdb", "corpus")  # before the runs, not after them
     cores = cores or os.cpu_count() or 1
     chosen = parse_configs(configs, cores)
-    report: dict = {"input": __doc__.split("\n\n")[1].replace("\n", " "), "cores": cores, "runtime": runtime, "runs": []}
+    described = __doc__.split("\n\n")[1].replace("\n", " ")
+    report: dict = {"input": described, "cores": cores, "runtime": runtime, "runs": []}
     for size in sizes:
         source = build_input(data_dir, size, Path(work_dir) / f"posts-{size}.parquet")
         reference = None

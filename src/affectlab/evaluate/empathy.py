@@ -38,7 +38,8 @@ ED_POSITIVE = frozenset({
 # joy), and a negative one when that label is caring or itself negative (comfort or shared concern).
 FITTING_REPLY = {
     "positive": frozenset(label for label, group in GOEMOTIONS_TO_SENTIMENT.items() if group == "positive"),
-    "negative": frozenset(label for label, group in GOEMOTIONS_TO_SENTIMENT.items() if group == "negative") | {"caring"},
+    "negative": frozenset(label for label, group in GOEMOTIONS_TO_SENTIMENT.items() if group == "negative")
+    | {"caring"},
 }
 
 
@@ -99,7 +100,8 @@ def _strategy_scores(predicted: np.ndarray, gold: np.ndarray) -> dict:
         "macro_f1": round(macro_f1_single(predicted, gold, n), 4),
         "weighted_f1": round(float((per_label * support).sum() / support.sum()), 4),
         "preference_bias": round(preference_bias(predicted, gold, n), 4),
-        "preferences": {s: round(float(p), 3) for s, p in zip(ESCONV_STRATEGIES, strategy_preferences(predicted, gold, n))},
+        "preferences": {s: round(float(p), 3)
+                        for s, p in zip(ESCONV_STRATEGIES, strategy_preferences(predicted, gold, n))},
         "predicted_share": {s: round(float((predicted == i).mean()), 4) for i, s in enumerate(ESCONV_STRATEGIES)},
     }
 
@@ -177,8 +179,8 @@ def reply_alignment(replies: list[str], emotions: list[str]) -> dict:
             "neutral_dominant": round(neutral / len(replies), 4) if replies else 0.0}
 
 
-def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str = "test", conversations: int | None = 500,
-             responses_per_emotion: int = 10, top_k: int = 3,
+def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str = "test",
+             conversations: int | None = 500, responses_per_emotion: int = 10, top_k: int = 3,
              margins: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf")), seed: int = 0,
              on_progress: Progress = None) -> dict:
     """LLM emotion accuracy alone and with the SEM's hint on a seeded sample of ``conversations``; then plain vs

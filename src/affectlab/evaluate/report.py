@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from affectlab.io import atomic_write_text
@@ -28,7 +28,7 @@ def write_report(name: str, payload: dict, command: str, reports_dir: Path = REP
     document = {
         "report": name,
         "command": command,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         **payload,
     }

@@ -9,9 +9,17 @@ import numpy as np
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
 from affectlab.metrics import f1_per_label, micro_f1, multi_hot, pearson
-from affectlab.taxonomy import EKMAN, GOEMOTIONS, GOEMOTIONS_TO_EKMAN, GOEMOTIONS_TO_SENTIMENT, SENTIMENT, VAD, group_labels
-from affectlab.text.analyzer import Analyzer
 from affectlab.registry import fingerprint
+from affectlab.taxonomy import (
+    EKMAN,
+    GOEMOTIONS,
+    GOEMOTIONS_TO_EKMAN,
+    GOEMOTIONS_TO_SENTIMENT,
+    SENTIMENT,
+    VAD,
+    group_labels,
+)
+from affectlab.text.analyzer import Analyzer
 
 # Published figures on GoEmotions test, for the README's comparison (macro-F1).
 PUBLISHED_GOEMOTIONS = {

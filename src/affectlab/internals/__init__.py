@@ -20,6 +20,7 @@ from affectlab.internals.zero_shot import zero_shot_scores
 
 __all__ = [
     "EmotionDirections", "EmotionVector", "InternalsError", "LayerProbes", "LayerScore", "ScenarioStates",
-    "Steering", "SteeringSettings", "capture", "decoder_layers", "emotion_directions", "load_scenarios", "packaged_directions",
-    "run_arms", "scenario_states", "score_probes", "steering_settings", "text_directions", "train_probes", "zero_shot_scores",
+    "Steering", "SteeringSettings", "capture", "decoder_layers", "emotion_directions", "load_scenarios",
+    "packaged_directions", "run_arms", "scenario_states", "score_probes", "steering_settings", "text_directions",
+    "train_probes", "zero_shot_scores",
 ]

@@ -196,18 +196,35 @@ def overall(results: list[ArmResult], arm: str) -> dict:
 
 def arm_intervals(records: Sequence[Mapping], arm: str, *, resamples: int = 2000, seed: int = 0,
                   confidence: float = 0.95) -> dict[str, list[float]]:
-    """Bootstrap intervals for one arm's accuracies (as ``overall`` gives them: every emotion has as many
-    outputs) that resample prompts, each with all of its outputs for every emotion and sample.
+    """Bootstrap intervals for one arm's accuracies and perplexity (as ``overall`` gives them: every emotion has
+    as many outputs) that resample prompts, each with all of its outputs for every emotion and sample; and, for
+    an arm other than ``unsteered`` when its records are there, for the perplexity ratio, paired by prompt (each
+    output's log perplexity less the mean of the unsteered outputs of its prompt).
 
     >>> arm_intervals([r for result in test for r in result.records()], "steered")["accuracy_fluent"]  # [low, high]
     """
     mine = [r for r in records if r["arm"] == arm]
     if not mine:
         raise InternalsError(f"no output records of the {arm!r} arm")
+
+    def interval(values: Sequence[float], prompts: Sequence[int]) -> list[float]:
+        return list(cluster_bootstrap_interval(values, prompts, resamples, seed, confidence)[1:])
+
     prompts = [r["prompt"] for r in mine]
     hits = {"accuracy": [r["predicted"] == r["emotion"] for r in mine],
             "accuracy_of_six": [r["predicted_of_six"] == r["emotion"] for r in mine],
             "accuracy_fluent": [r["predicted"] == r["emotion"] and repetition(r["output"]) <= DEGENERATE
                                 for r in mine]}
-    return {name: list(cluster_bootstrap_interval(values, prompts, resamples, seed, confidence)[1:])
-            for name, values in hits.items()}
+    intervals = {name: interval(values, prompts) for name, values in hits.items()}
+    scored = [(r["prompt"], math.log(r["perplexity"])) for r in mine if r["perplexity"] is not None]
+    if scored:
+        intervals["perplexity"] = [math.exp(x) for x in interval([v for _, v in scored], [k for k, _ in scored])]
+    plain: dict[int, list[float]] = {}
+    for r in records:
+        if r["arm"] == "unsteered" and r["perplexity"] is not None:
+            plain.setdefault(r["prompt"], []).append(math.log(r["perplexity"]))
+    paired = [(k, v - float(np.mean(plain[k]))) for k, v in scored if k in plain]
+    if arm != "unsteered" and paired:
+        intervals["perplexity_ratio"] = [math.exp(x) for x in interval([v for _, v in paired],
+                                                                         [k for k, _ in paired])]
+    return intervals

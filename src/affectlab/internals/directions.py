@@ -108,7 +108,7 @@ class EmotionDirections:
         try:
             with safe_open(str(path), framework="numpy") as handle:
                 meta = handle.metadata() or {}
-                vectors = {k: handle.get_tensor(k) for k in handle.keys()}
+                vectors = {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118 (safe_open is no dict)
             return cls(meta["model"], meta["method"], tuple(json.loads(meta["layers"])), vectors,
                        json.loads(meta.get("consistency", "{}")))
         except (OSError, KeyError, ValueError, SafetensorError) as exc:

@@ -130,3 +130,30 @@ def test_table_columns_peeks_at_the_header(tmp_path):
     assert table_columns(_write(tmp_path, ".tsv"))[:2] == ["conversation_id", "speaker"]
     (tmp_path / "chat.json").write_text("[]")
     assert table_columns(tmp_path / "chat.json") == [] and table_columns(tmp_path / "missing.csv") == []
+
+
+def test_mixed_ids_numpy_ids_and_missing_times_are_handled(tmp_path, conversation_analyzer):
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    mixed = [{"conversation_id": cid, "speaker": "x", "text": "hi"} for cid in (1, "b")]
+    results = analyze_conversations(mixed, causes=False, analyzer=conversation_analyzer)
+    written = pq.read_table(results.write(tmp_path / "mixed.parquet")).to_pylist()
+    assert [row["conversation_id"] for row in written] == ["1", "b"]  # one type per column: all text
+
+    numpy_ids = [{"conversation_id": np.int64(7), "speaker": "x", "text": "hello there"}]
+    assert not analyze_conversations(numpy_ids, causes=False, analyzer=conversation_analyzer).errors
+
+    times = pd.DataFrame({"conversation_id": ["t"] * 3, "speaker": ["a", "b", "a"], "text": ["one", "two", "three"],
+                          "at": [pd.Timestamp("2020-01-03"), pd.NaT, pd.Timestamp("2020-01-01")]})
+    [failed] = analyze_conversations(times, order_column="at", causes=False, analyzer=conversation_analyzer)
+    assert failed.error == "conversation 't': row 1: 'at' is missing"
+    text_nan = times.assign(at=["3", "nan", "1"])
+    assert analyze_conversations(text_nan, order_column="at", causes=False,
+                                 analyzer=conversation_analyzer)[0].error.endswith("'at' is missing")
+
+
+def test_duplicate_columns_in_a_frame_are_refused(conversation_analyzer):
+    frame = pd.DataFrame([["c", "x", "hi", "again"]], columns=["conversation_id", "speaker", "text", "text"])
+    with pytest.raises(OptionError, match="2 columns named 'text'"):
+        analyze_conversations(frame, causes=False, analyzer=conversation_analyzer)

@@ -113,6 +113,9 @@ def write_config(folder: Path, config: dict) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's file is private; a config is as readable as any file
         os.replace(temporary, folder / CONFIG_FILE)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -15,6 +15,7 @@ import contextlib
 import csv
 import itertools
 import json
+import numbers
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -100,7 +101,14 @@ class ConversationResults:
         return [c for c in self.conversations if c.error is not None]
 
     def rows(self) -> list[dict]:
-        return [row for conversation in self.conversations for row in conversation.rows()]
+        """One record per turn; ids or row labels of mixed types (1 and "b") are all given as text, so that
+        every row of a column has one type (a Parquet column must)."""
+        rows = [row for conversation in self.conversations for row in conversation.rows()]
+        for name in ("conversation_id", "row"):
+            if len({type(row[name]) for row in rows if row[name] is not None}) > 1:
+                for row in rows:
+                    row[name] = None if row[name] is None else str(row[name])
+        return rows
 
     def to_frame(self):
         """A pandas DataFrame with one row per turn (needs pandas: ``pip install 'affectlab[corpus]'``)."""
@@ -219,6 +227,10 @@ def _file_rows(path: Path, columns: _Columns) -> tuple[_Columns, Iterator[_Row]]
 
 def _frame_rows(frame, columns: _Columns) -> Iterator[_Row]:
     _require(columns, list(frame.columns), OptionError, "the DataFrame")
+    for name in columns.required:
+        if list(frame.columns).count(name) > 1:
+            raise OptionError(f"the DataFrame has {list(frame.columns).count(name)} columns named {name!r}; "
+                              "rename all but one")
     labels = [label if isinstance(label, (int, str)) else str(label) for label in frame.index.tolist()]
     return (_Row(label, record) for label, record in zip(labels, frame.to_dict("records")))
 
@@ -251,7 +263,7 @@ def _group(rows: Iterable[_Row], columns: _Columns) -> list[_Group | Conversatio
         problem = None
         if is_missing(cid) or (isinstance(cid, str) and not cid.strip()):
             problem = f"{columns.conversation!r} is missing"
-        elif isinstance(cid, bool) or not isinstance(cid, (str, int, float)):
+        elif isinstance(cid, bool) or not isinstance(cid, (str, numbers.Real)):
             problem = f"{columns.conversation!r} must be text or a number, got {type(cid).__name__}"
         if problem is not None:
             message = row.error or f"{columns.unit} {row.label}: {problem}"
@@ -313,7 +325,11 @@ def _ordered(rows: list[_Row], columns: _Columns) -> list[_Row] | str:
         values.append(value)
     if all(isinstance(v, str) for v in values):
         with contextlib.suppress(ValueError):  # text that is not all numbers (ISO times, say) sorts as text
-            values = [float(v) for v in values]
+            numbers_read = [float(v) for v in values]
+            if any(is_missing(v) for v in numbers_read):  # "nan" is a missing value, not a number
+                row = rows[next(i for i, v in enumerate(numbers_read) if is_missing(v))]
+                return f"{columns.unit} {row.label}: {columns.order!r} is missing"
+            values = numbers_read
     try:
         order = sorted(range(len(rows)), key=values.__getitem__)
     except TypeError:

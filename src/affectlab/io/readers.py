@@ -39,8 +39,13 @@ START = Position()
 
 
 def is_missing(cell: object) -> bool:
-    """A cell that holds no value: None, or the float NaN that pandas and Parquet use for an empty cell."""
-    return cell is None or (isinstance(cell, float) and cell != cell)
+    """A cell that holds no value: None, a NaN (float or NumPy), or pandas' NaT and NA."""
+    if cell is None:
+        return True
+    try:
+        return bool(cell != cell)  # NaN and NaT are the values unequal to themselves
+    except (TypeError, ValueError):  # pandas' NA answers NA, which has no truth value
+        return type(cell).__name__ == "NAType"
 
 
 @dataclass

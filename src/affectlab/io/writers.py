@@ -102,14 +102,14 @@ class TableWriter:
         import pyarrow.parquet as pq
 
         columns = {name: [row.get(name) for row in rows] for name in self._columns}
-        if self._schema is None:
-            inferred = pa.table(columns).schema
-            # a column that is empty in the first block is typed string, not null, so later blocks fit
-            self._schema = pa.schema(
-                [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in inferred]
-            )
-            self._parquet = pq.ParquetWriter(str(self._tmp), self._schema)
         try:
+            if self._schema is None:
+                inferred = pa.table(columns).schema
+                # a column that is empty in the first block is typed string, not null, so later blocks fit
+                self._schema = pa.schema(
+                    [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in inferred]
+                )
+                self._parquet = pq.ParquetWriter(str(self._tmp), self._schema)
             table = pa.table(columns, schema=self._schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise InputFileError(f"{self.path}: a column changes type between rows ({exc})") from exc

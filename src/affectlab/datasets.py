@@ -77,7 +77,6 @@ class Dialogue:
     spans: list[list[str]] = field(default_factory=list)  # per turn: the cause span inside each of ``causes``
 
 
-DAILYDIALOG_SPLITS = ("train", "validation", "test")
 RECCON_SETS = ("dailydialog_train", "dailydialog_valid", "dailydialog_test", "iemocap_test")
 
 

@@ -120,9 +120,12 @@ def test_long_text_is_chunked_not_truncated(analyzer):
     assert analyzer.analyze(calm).ekman["anger"] < long_result.ekman["anger"]  # the end was read
 
 
-def test_one_megabyte_text(analyzer):
-    result = analyzer.analyze("It was a calm day at the lake. " * 34000)
-    assert result.error is None and result.chunks > 1000
+def test_bounds_off_read_a_text_over_the_default_bounds_whole(analyzer):
+    text = ("x" * 200 + " ") * 500  # 100,500 characters the defaults refuse, yet cheap: each word is one [UNK]
+    with pytest.raises(InvalidText, match="max_chars"):
+        analyzer.analyze(text)
+    result = Analyzer(max_chars=None, max_windows=None).analyze(text)
+    assert result.error is None and result.chunks == 5 and not result.truncated  # 500 tokens, 5 windows
 
 
 def test_evidence_points_at_the_emotional_words(torch_analyzer):

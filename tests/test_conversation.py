@@ -174,9 +174,9 @@ def test_one_public_call_checks_and_tokenizes_once(conversation_analyzer, monkey
     calls = {"check": 0, "tokenize": 0}
     check, tokenize = module.check_turns, conversation_analyzer.turns_model.tokenizer.turns
 
-    def counted_check(turns):
+    def counted_check(turns, max_chars):
         calls["check"] += 1
-        return check(turns)
+        return check(turns, max_chars)
 
     def counted_tokenize(texts):
         calls["tokenize"] += 1

@@ -180,7 +180,7 @@ def test_a_crash_loses_at_most_the_running_chunk_and_a_rerun_resumes(tmp_path):
         run_corpus(job([source], tmp_path / "cut"), CrashAfter(3))
     parts = sorted((tmp_path / "cut" / "scores").rglob("*"))
     assert len([p for p in parts if p.suffix == ".parquet"]) == 3 and not [p for p in parts if p.name.endswith(".part")]
-    assert json.loads((tmp_path / "cut" / "manifest.json").read_text())["state"] == "running"
+    assert json.loads((tmp_path / "cut" / "manifest.json").read_text())["state"] == "interrupted"
     resumed = run_corpus(job([source], tmp_path / "cut"), LocalEngine())
     assert resumed.chunks == {"planned": 6, "already_done": 3, "scored_now": 3}
     assert scores(tmp_path / "cut") == scores(tmp_path / "whole")
@@ -328,7 +328,7 @@ def test_cli_run_and_report(tmp_path):
                           "-o", str(tmp_path / "out"), "--chunk-rows", "4", "--no-progress"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert "10 rows: 7 scored, 1 without text, 2 unreadable" in run.stdout.replace("\n", " ")
+    assert "10 rows: 7 scored, 1 without text, 2 with errors" in run.stdout.replace("\n", " ")
     report = subprocess.run([*cli, "corpus", "report", str(tmp_path / "out"), "-o", str(tmp_path / "r.html")],
                             capture_output=True, text=True, timeout=300)
     assert report.returncode == 0, report.stderr

@@ -124,3 +124,47 @@ def test_reading_can_start_after_any_row(tmp_path, name):
     for k, row in enumerate(rows):
         rest = [r for block in read_rows(path, "text", block_size=4, start=row.after) for r in block]
         assert [(r.number, r.record, r.error) for r in rest] == [(r.number, r.record, r.error) for r in rows[k + 1:]]
+
+
+def test_a_csv_field_over_the_limit_is_a_row_error_and_reading_goes_on(tmp_path, monkeypatch):
+    from affectlab.io import readers
+
+    monkeypatch.setattr(readers, "CSV_FIELD_LIMIT", 10)
+    path = tmp_path / "a.csv"
+    path.write_text("id,text\n1,short\n2,much longer than ten\n3,fine\n")
+    rows = _all(path)
+    assert [r.record["id"] for r in rows] == ["1", "2", "3"] and rows[2].text == "fine"
+    assert rows[1].error.startswith("row 2: not readable as CSV (field larger than field limit (10))")
+
+
+def test_parquet_widening_rules():
+    from decimal import Decimal
+
+    from affectlab.io.parquet_out import column_array, widen_schema
+
+    def widened(a: list, b: list) -> pa.DataType:
+        return widen_schema(pa.schema([("c", column_array(a).type)]), pa.schema([("c", column_array(b).type)]))[0].type
+
+    assert widened([1], [0.5]) == pa.float64()
+    assert widened([None], [1]) == pa.int64()
+    assert widened([1], ["a"]) == pa.string()
+    assert widened([Decimal("1.5")], [Decimal("10.25")]) == pa.decimal128(4, 2)
+    assert widened([{"a": 1}], [{"b": "x"}]) == pa.struct([("a", pa.int64()), ("b", pa.string())])
+    assert widened([[1]], [[0.5]]) == pa.list_(pa.float64())
+    assert widened([[1]], [["a"]]) == pa.string()
+    assert column_array(["a", 5]).to_pylist() == ["a", "5"]  # a mixed block is text at once
+    assert column_array([{}]).type == pa.string()  # Parquet has no struct without fields
+
+
+def test_values_written_as_json_and_as_text():
+    import datetime as dt
+    from decimal import Decimal
+
+    from affectlab.io.values import json_line, text_value
+
+    row = {"t": dt.datetime(2024, 5, 1, 12), "d": dt.date(2024, 5, 1), "b": b"\x00\xff", "m": Decimal("1.10"),
+           "w": dt.timedelta(minutes=1, seconds=30.5), "s": {2, 1}}
+    assert json.loads(json_line(row)) == {"t": "2024-05-01T12:00:00", "d": "2024-05-01", "b": "AP8=", "m": "1.10",
+                                          "w": "PT90.5S", "s": [1, 2]}
+    assert [text_value(v) for v in (None, "x", True, 3, 0.5, [1, "a"], {"k": None}, b"ok")] == [
+        None, "x", "true", "3", "0.5", '[1, "a"]', '{"k": null}', "b2s="]

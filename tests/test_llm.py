@@ -44,6 +44,23 @@ def test_cached_scoring_equals_scoring_each_full_sequence(llm):
     assert llm.score(prompt, continuations) == pytest.approx(expected, abs=1e-3)
 
 
+def test_generation_stops_when_asked_and_prompt_logprobs_run_in_chunks(llm):
+    asked = []
+
+    def third_time() -> bool:
+        asked.append(1)
+        return len(asked) >= 3
+
+    stopped = llm.generate("The weather today is", max_new_tokens=40, should_stop=third_time)
+    assert stopped.tokens == 3 and stopped.finish_reason == "length"
+    prompt = "I just won the lottery and I feel so happy about it."
+    whole, chunked = llm.prompt_logprobs(prompt), llm.prompt_logprobs(prompt, chunk=4)
+    assert whole["tokens"] == chunked["tokens"] and whole["token_logprobs"][0] is None
+    assert whole["token_logprobs"][1:] == pytest.approx(chunked["token_logprobs"][1:], abs=1e-3)
+    with pytest.raises(LLMError, match="exceeds the model's context"):
+        llm.prompt_logprobs("word " * llm.context_length)
+
+
 def test_llm_errors_are_clear(llm, tmp_path):
     with pytest.raises(LLMError, match="exceeds the model's context"):
         llm.generate("word " * 40_000, max_new_tokens=4)

@@ -10,15 +10,16 @@ def _tokenizer():
 
 
 def test_short_text_is_one_window_with_special_tokens():
-    (chunk,) = chunk_texts(_tokenizer(), ["a quiet morning"], 128)
+    (chunk,), needed = chunk_texts(_tokenizer(), ["a quiet morning"], 128)
+    assert needed == [1]
     assert chunk.ids[0] == 101 and chunk.ids[-1] == 102
     assert (chunk.start, chunk.end) == (0, len("a quiet morning"))
 
 
 def test_long_text_is_covered_by_overlapping_windows():
     text = " ".join(f"word{i}" for i in range(400))
-    chunks = chunk_texts(_tokenizer(), [text], 64, overlap=16)
-    assert len(chunks) > 1
+    chunks, needed = chunk_texts(_tokenizer(), [text], 64, overlap=16)
+    assert len(chunks) > 1 and needed == [len(chunks)]
     assert all(len(c.ids) <= 64 for c in chunks)
     assert chunks[0].start == 0 and chunks[-1].end == len(text)
     for before, after in zip(chunks, chunks[1:]):
@@ -26,8 +27,16 @@ def test_long_text_is_covered_by_overlapping_windows():
 
 
 def test_text_without_known_tokens_still_gets_a_window():
-    (chunk,) = chunk_texts(_tokenizer(), ["\x00\x01"], 128)
+    (chunk,), _ = chunk_texts(_tokenizer(), ["\x00\x01"], 128)
     assert chunk.ids == [101, 102]
+
+
+def test_max_windows_keeps_the_first_windows_and_counts_them_all():
+    text = " ".join(f"word{i}" for i in range(400))
+    whole, needed = chunk_texts(_tokenizer(), [text, "short"], 64, overlap=16)
+    capped, same = chunk_texts(_tokenizer(), [text, "short"], 64, overlap=16, max_windows=2)
+    assert same == needed and needed[0] > 2 and needed[1] == 1
+    assert [c.text_index for c in capped] == [0, 0, 1] and capped[:2] == whole[:2]
 
 
 def test_emoji_are_spelled_out_and_map_back():

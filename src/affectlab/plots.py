@@ -19,6 +19,18 @@ def pyplot():
     return plt
 
 
+def literal(text: object) -> str:
+    """``text`` escaped so that matplotlib draws it as written: a pair of ``$`` would start math mode.
+
+    Use it for every user-given string in a label, title, legend or tick (group names, terms, model
+    names): ``$\\frac{$`` would crash the drawing, ``$AAPL and $TSLA`` would come out as italic math.
+
+    >>> literal("$AAPL and $TSLA")
+    '\\\\$AAPL and \\\\$TSLA'
+    """
+    return str(text).replace("$", r"\$")
+
+
 def save_png(fig, path: Path, dpi: int = 110) -> bytes:
     """Write ``fig`` to ``path`` atomically, close it, and return the PNG bytes (for inlining in HTML)."""
     buffer = io.BytesIO()

@@ -8,6 +8,8 @@ parsing, so they work without showing up in ``--help``.
 from __future__ import annotations
 
 import shlex
+import signal
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperCommand, TyperGroup
 
 from affectlab.errors import AffectlabError
-from affectlab.text import RUNTIMES
+from affectlab.text import DEFAULT_MAX_CHARS, DEFAULT_MAX_WINDOWS, RUNTIMES
 
 # old spelling -> new, applied to a command that has the new option and lacks the old one
 OLD_SPELLINGS = {"--data": "--data-dir", "--out": "--output", "--out-dir": "--output", "--reports": "--reports-dir",
@@ -69,10 +71,54 @@ def old_spellings(**aliases: str) -> type[Command]:
 
 
 class App(typer.Typer):
-    """A Typer app whose commands are :class:`Command` unless told otherwise."""
+    """A Typer app whose commands are :class:`Command` unless told otherwise; run as a program, it turns
+    SIGTERM and SIGINT into :class:`Stopped` (see :func:`stop_on_signals`)."""
 
     def command(self, name: str | None = None, *, cls: type | None = None, **kwargs):
         return super().command(name, cls=cls or Command, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        with stop_on_signals():
+            return super().__call__(*args, **kwargs)
+
+
+class Stopped(SystemExit):
+    """Raised where a run is when SIGTERM or SIGINT arrives. It unwinds like any exception, so every ``with``
+    block cleans up (a :class:`~affectlab.io.TableWriter` removes its partial file), and click lets it through."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+
+
+@contextmanager
+def stop_on_signals():
+    """SIGTERM and SIGINT stop the run with one line and exit code 128 + signal (143, 130); a second signal
+    during the clean-up ends the process at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    received: list[int] = []
+
+    def stop(signum, frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        received.append(signum)
+        raise Stopped(signum)
+
+    previous = {each: signal.signal(each, stop) for each in (signal.SIGTERM, signal.SIGINT)
+                if signal.getsignal(each) is not signal.SIG_IGN}  # a signal ignored on purpose stays ignored
+    try:
+        yield
+    except BaseException:
+        if not received:
+            raise
+        # some libraries (DuckDB) swallow the Stopped raised in them and fail another way; the signal still decides
+        err.print(f"[red]stopped[/red] by {signal.Signals(received[0]).name}", highlight=False)
+        raise SystemExit(128 + received[0]) from None
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)
 
 
 def _group(help: str, **kwargs) -> App:
@@ -98,6 +144,15 @@ RuntimeOpt = Annotated[str, typer.Option(help=f"One of {', '.join(RUNTIMES)}.")]
 DataDirOpt = Annotated[Path, typer.Option("--data-dir", help="The shared data folder.")]
 ReportsDirOpt = Annotated[Path, typer.Option("--reports-dir", help="Where JSON reports are written.")]
 ThreadsOpt = Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")]
+MaxCharsOpt = Annotated[int, typer.Option(
+    help=f"Longest text read, in characters (0: no bound; default {DEFAULT_MAX_CHARS:,}); checked before "
+         "tokenizing.", show_default=False)]
+MaxWindowsOpt = Annotated[int, typer.Option(
+    help=f"Most encoder windows one text may take (0: no bound; default {DEFAULT_MAX_WINDOWS}); catches "
+         "emoji-heavy texts.", show_default=False)]
+OnLongOpt = Annotated[str, typer.Option(
+    help="A text over --max-chars or --max-windows: 'error' (its row gets an error naming the limit) or "
+         "'truncate' (only its beginning is read; the row's truncated column is true).")]
 LimitOpt = Annotated[int | None, typer.Option(help="Use only the first N dialogues of each split (smoke runs).")]
 ArtifactOutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Where the artifact is written "
                                                                               "(default runs/<name>).")]

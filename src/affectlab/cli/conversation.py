@@ -34,6 +34,7 @@ from affectlab.cli._util import (
 )
 from affectlab.datasets import DEFAULT_DATA_DIR
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL
+from affectlab.text.normalize import DEFAULT_MAX_CHARS
 
 EMOTION_STYLE = {"anger": "red", "disgust": "green", "fear": "magenta", "joy": "yellow", "sadness": "blue",
                  "surprise": "cyan", "neutral": "dim"}
@@ -99,12 +100,23 @@ def conversation(
     turn_model: TurnModelOpt = TURN_MODEL,
     cause_model: CauseModelOpt = CAUSE_MODEL,
     threads: ThreadsOpt = None,
+    max_chars: Annotated[int, typer.Option(
+        help="Longest turn, in characters (0: no bound); the models read about 96 tokens of a turn.")]
+    = DEFAULT_MAX_CHARS,
+    on_long: Annotated[str, typer.Option(
+        help="A turn over --max-chars: 'error' (its conversation gets an error naming the turn) or 'truncate' "
+             "(its beginning is kept and the turn is marked truncated).")] = "error",
+    encoding: Annotated[str, typer.Option(help="Encoding of a csv/tsv/jsonl/json input, e.g. latin-1.")] = "utf-8",
 ) -> None:
     """Emotion of every turn in context, and the turns and spans that cause each emotion."""
     from affectlab.dialogue import ConversationAnalyzer, read_conversation
     from affectlab.dialogue.tables import table_columns
+    from affectlab.io.writers import check_output
 
-    if conversation_column is None and "conversation_id" in table_columns(path):
+    with user_errors():
+        if output is not None:
+            check_output(output)
+    if conversation_column is None and "conversation_id" in table_columns(path, encoding):
         conversation_column = "conversation_id"
     if conversation_column is None and (order_column, speaker_column, text_column) != (None, "speaker", "text"):
         fail("--order-column, --speaker-column and --text-column are for long tables: give --conversation-column "
@@ -112,12 +124,14 @@ def conversation(
     if conversation_column is not None:
         columns = {"conversation_column": conversation_column, "order_column": order_column,
                    "speaker_column": speaker_column, "text_column": text_column}
-        models = {"turn_model": turn_model, "cause_model": cause_model, "threads": threads}
-        _conversation_table(path, output, as_json, causes, columns, models)
+        models = {"turn_model": turn_model, "cause_model": cause_model, "threads": threads,
+                  "max_chars": max_chars or None, "on_long": on_long}
+        _conversation_table(path, output, as_json, causes, columns, models, encoding)
         return
     with user_errors():
-        turns = read_conversation(path)
-        analyzer = ConversationAnalyzer(turn_model, cause_model, threads=threads)
+        analyzer = ConversationAnalyzer(turn_model, cause_model, threads=threads, max_chars=max_chars or None,
+                                        on_long=on_long)
+        turns = read_conversation(path, None if on_long == "truncate" else analyzer.max_chars, encoding)
         with err.status(f"analyzing {len(turns)} turns"):
             result = analyzer.analyze(turns, causes=causes)
     if not _emit(result.to_dict(), output, as_json):
@@ -125,24 +139,24 @@ def conversation(
 
 
 def _conversation_table(source: Path, target: Path | None, as_json: bool, causes: bool, columns: dict,
-                        models: dict) -> None:
+                        models: dict, encoding: str) -> None:
     """Every conversation of a long table, one row per turn to ``target``; a broken conversation is listed and
     its rows carry its error, the others go on."""
     from rich.markup import escape
 
     from affectlab.dialogue import ConversationAnalyzer, analyze_conversations
-    from affectlab.io.writers import output_format
+    from affectlab.io.writers import check_output
 
     target = target or source.with_name(f"{source.stem}.affect.jsonl")
     if source.exists() and target.resolve() == source.resolve():
         fail(f"{target}: the output would overwrite the input")
     with user_errors():
-        output_format(target)
+        check_output(target)
         analyzer = ConversationAnalyzer(**models)
         with progress_bar() as progress:
             bar = progress.add_task(f"conversations in {source.name}", total=None)
             results = analyze_conversations(
-                source, **columns, causes=causes, analyzer=analyzer,
+                source, **columns, causes=causes, analyzer=analyzer, encoding=encoding,
                 progress=lambda done, total: progress.update(bar, completed=done, total=total),
             )
         results.write(target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,10 @@ from affectlab.cli._util import (
     REPORTS,
     App,
     DataDirOpt,
+    MaxCharsOpt,
+    MaxWindowsOpt,
     ModelOpt,
+    OnLongOpt,
     ReportsDirOpt,
     RuntimeOpt,
     app,
@@ -25,10 +29,19 @@ from affectlab.cli._util import (
     user_errors,
 )
 from affectlab.datasets import DEFAULT_DATA_DIR
-from affectlab.text import DEFAULT_MODEL, DEFAULT_RUNTIME, RUNTIMES
+from affectlab.text import DEFAULT_MAX_CHARS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL, DEFAULT_RUNTIME, RUNTIMES
 
 corpus_app = App(help="Score a corpus of posts at scale, aggregate it, report it.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
+
+
+@contextmanager
+def _disk_errors():
+    """A file the run cannot write (disk full, permissions changed midway): one line, exit 2."""
+    try:
+        yield
+    except OSError as exc:
+        fail(f"{exc.filename or 'output'}: {exc.strerror or exc}")
 
 
 @corpus_app.command("run")
@@ -50,6 +63,11 @@ def corpus_run(
     model: ModelOpt = DEFAULT_MODEL,
     runtime: RuntimeOpt = DEFAULT_RUNTIME,
     batch_size: int = 64,
+    encoding: Annotated[str, typer.Option(help="Encoding of CSV, JSONL and TXT inputs (latin-1, cp1252...).")]
+    = "utf-8",
+    max_chars: MaxCharsOpt = DEFAULT_MAX_CHARS,
+    max_windows: MaxWindowsOpt = DEFAULT_MAX_WINDOWS,
+    on_long: OnLongOpt = "error",
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Score every post, write Parquet parts, aggregates and a manifest under OUTPUT."""
@@ -57,9 +75,9 @@ def corpus_run(
 
     if engine not in ENGINES:
         fail(f"--engine must be one of {', '.join(ENGINES)}")
-    with user_errors():
+    with user_errors(), _disk_errors():
         job = CorpusJob(inputs, str(output), text_column, time_column, group_column, chunk_rows, model, runtime,
-                        batch_size)
+                        batch_size, encoding, max_chars or None, max_windows or None, on_long)
         chosen = LocalEngine(threads) if engine == "local" else RayEngine(address, workers, threads or 1)
         with progress_bar() as bar:
             task = bar.add_task("planning", total=None, visible=progress)
@@ -71,7 +89,7 @@ def corpus_run(
             )
     counts = manifest.counts
     out.print(f"{counts['rows']:,} rows: {counts['ok']:,} scored, {counts['skipped']:,} without text, "
-              f"{counts['errors']:,} unreadable; times: {counts['time_missing']:,} missing, "
+              f"{counts['errors']:,} with errors; times: {counts['time_missing']:,} missing, "
               f"{counts['time_unparsed']:,} not understood; {manifest.seconds:.1f} s")
     for problem in manifest.file_errors:
         out.print(f"[yellow]skipped file:[/yellow] {problem['error']}", highlight=False)
@@ -89,7 +107,7 @@ def corpus_report(
     """One self-contained HTML report with plots, and the plots as PNGs."""
     from affectlab.corpus.report import build_report
 
-    with user_errors():
+    with user_errors(), _disk_errors():
         report = build_report(results, output)
     folder = Path(report.plots[0]).parent if report.plots else "-"
     out.print(f"{report.html} ({len(report.plots)} plots; PNGs in {folder})")

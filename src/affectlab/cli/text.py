@@ -14,7 +14,10 @@ from affectlab.cli._util import (
     REPORTS,
     DataDirOpt,
     JsonOpt,
+    MaxCharsOpt,
+    MaxWindowsOpt,
     ModelOpt,
+    OnLongOpt,
     ReportsDirOpt,
     RuntimeOpt,
     ThreadsOpt,
@@ -32,7 +35,15 @@ from affectlab.cli._util import (
     with_training_progress,
 )
 from affectlab.datasets import DEFAULT_DATA_DIR
-from affectlab.text import DEFAULT_MODEL, DEFAULT_RUNTIME, RUNTIMES, Analyzer, TextAffect
+from affectlab.text import (
+    DEFAULT_MAX_CHARS,
+    DEFAULT_MAX_WINDOWS,
+    DEFAULT_MODEL,
+    DEFAULT_RUNTIME,
+    RUNTIMES,
+    Analyzer,
+    TextAffect,
+)
 
 
 def _top(scores: dict[str, float], k: int = 3) -> str:
@@ -51,6 +62,8 @@ def render_affect(text: str, result: TextAffect) -> None:
     table.add_row("vad (1-5)", "  ".join(f"{k} {v:.2f}" for k, v in result.vad.items()))
     if result.chunks > 1:
         table.add_row("chunks", f"{result.chunks} windows, scores averaged")
+    if result.truncated:
+        table.add_row("truncated", "only the beginning was read (--max-chars, --max-windows)")
     for label, words in (result.evidence or {}).items():
         table.add_row(f"evidence: {label}", ", ".join(f"{w.word} ({w.score:+.2f})" for w in words) or "-")
     out.print(table)
@@ -59,8 +72,10 @@ def render_affect(text: str, result: TextAffect) -> None:
 @app.command()
 def analyze(
     text: Annotated[str | None, typer.Argument(help="A text to analyze.")] = None,
-    input: Annotated[Path | None, typer.Option("--input", "-i", help="csv/jsonl/parquet/txt file.")] = None,
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="csv/jsonl/parquet/txt file.",
+                                               readable=False)] = None,  # checked by affectlab, in one line
     text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
+    encoding: Annotated[str, typer.Option(help="Encoding of a csv/jsonl/txt input, e.g. latin-1.")] = "utf-8",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="jsonl/csv/parquet output.")] = None,
     explain: Annotated[bool, typer.Option(help="Add evidence words (integrated gradients).")] = False,
     as_json: JsonOpt = False,
@@ -68,12 +83,18 @@ def analyze(
     runtime: RuntimeOpt = DEFAULT_RUNTIME,
     batch_size: Annotated[int, typer.Option(help="Encoder windows per batch.")] = 64,
     threads: ThreadsOpt = None,
+    max_chars: MaxCharsOpt = DEFAULT_MAX_CHARS,
+    max_windows: MaxWindowsOpt = DEFAULT_MAX_WINDOWS,
+    on_long: OnLongOpt = "error",
 ) -> None:
     """Emotions, sentiment and VAD of one text, or of every row of a file (-i) into an output file (-o)."""
     if (text is None) == (input is None):
         fail("give either a text or --input FILE")
     with user_errors():
-        analyzer = Analyzer(model, runtime=runtime, batch_size=batch_size, threads=threads)
+        if input is not None:  # a file problem is one line now, not after loading the model
+            output = _checked_paths(input, output, encoding)
+        analyzer = Analyzer(model, runtime=runtime, batch_size=batch_size, threads=threads,
+                            max_chars=max_chars or None, max_windows=max_windows or None, on_long=on_long)
         if text is not None:
             result = analyzer.analyze(text, explain=explain)
             if as_json:
@@ -81,19 +102,29 @@ def analyze(
             else:
                 render_affect(text, result)
             return
-        _analyze_file(analyzer, input, output, text_column, explain)
+        _analyze_file(analyzer, input, output, text_column, explain, encoding)
 
 
-def _analyze_file(analyzer: Analyzer, source: Path, target: Path | None, text_column: str, explain: bool) -> None:
+def _checked_paths(source: Path, target: Path | None, encoding: str) -> Path:
+    """The output path (default: beside the input), once both files are known to be usable."""
+    from affectlab.io import check_input, check_output
+
+    check_input(source, encoding)
+    target = target or source.with_name(f"{source.stem}.affect.jsonl")
+    check_output(target)
+    return target
+
+
+def _analyze_file(analyzer: Analyzer, source: Path, target: Path, text_column: str, explain: bool,
+                  encoding: str) -> None:
     from affectlab.io import count_rows
     from affectlab.text.files import analyze_file
 
-    target = target or source.with_name(f"{source.stem}.affect.jsonl")
-    total = count_rows(source) if source.is_file() else None
+    total = count_rows(source)
     with progress_bar() as progress:
         task = progress.add_task(f"analyzing {source.name}", total=total)
         summary = analyze_file(
-            analyzer, source, target, text_column=text_column, explain=explain,
+            analyzer, source, target, text_column=text_column, explain=explain, encoding=encoding,
             on_rows=lambda n: progress.advance(task, n),
         )
     _render_preview(summary.preview)
@@ -114,8 +145,9 @@ def _render_preview(preview: list[dict]) -> None:
         table.add_column(column)
     for row in preview:
         valence = row["valence"]
+        shown = row["text"].encode("utf-8", "replace").decode("utf-8")  # a lone surrogate cannot be printed
         table.add_row(
-            str(row["row"]), row["text"], ", ".join(row["labels"]), row["ekman"] or "",
+            str(row["row"]), shown, ", ".join(row["labels"]), row["ekman"] or "",
             f"{valence:.2f}" if valence is not None else "", row["error"] or "",
         )
     out.print(table)

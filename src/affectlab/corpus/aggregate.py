@@ -11,11 +11,13 @@ tables leave out rows without a usable time.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from affectlab.corpus.plan import SCORES_DIR
-from affectlab.errors import OptionError
+from affectlab.errors import AffectlabError, OptionError
 from affectlab.extras import require
 from affectlab.io.writers import atomic_target
 from affectlab.taxonomy import EKMAN, VAD
@@ -37,23 +39,63 @@ CREATE MACRO wilson_high(k, n) AS
 """
 
 
+class ReportError(AffectlabError, ValueError):
+    """The results folder is not a finished corpus run."""
+
+
 def sql_path(path: Path | str) -> str:
     """``path`` as a DuckDB string literal, quotes included."""
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def literal_glob(path: Path | str) -> str:
+    """``path`` with DuckDB's glob characters bracketed, so a file reader matches exactly this name.
+
+    DuckDB expands ``*``, ``?`` and ``[`` in every path it reads, even in a list of paths, so a folder
+    named ``res?`` would also read ``res1/``.
+
+    >>> literal_glob("runs/res?[1]/part.parquet")
+    'runs/res[?][[]1]/part.parquet'
+    """
+    return "".join(f"[{c}]" if c in "*?[" else c for c in str(path))
+
+
 def scores_glob(output: Path) -> str:
-    """The SQL literal matching every part file of a results folder."""
-    return sql_path(Path(output) / SCORES_DIR / "*" / "*.parquet")
+    """The SQL literal matching every part file of a results folder (the folder's own name taken literally)."""
+    return sql_path(literal_glob(Path(output) / SCORES_DIR) + "/*/*.parquet")
+
+
+def scores_files(output: Path) -> list[Path]:
+    """Every part file of a results folder, in chunk order."""
+    return sorted((Path(output) / SCORES_DIR).glob("file=*/part-*.parquet"))
+
+
+@contextmanager
+def interrupts_kept() -> Iterator[None]:
+    """Let Ctrl-C or SIGTERM during a query stop the run as an interruption, not a failure.
+
+    A signal handler's exception raised while DuckDB runs a query is dropped by DuckDB, which raises
+    ``RuntimeError("Query interrupted")`` instead; that becomes a :class:`KeyboardInterrupt` again.
+    """
+    try:
+        yield
+    except RuntimeError as exc:
+        if str(exc) == "Query interrupted":
+            raise KeyboardInterrupt from exc
+        raise
 
 
 def scores_view(output: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with a view ``scores`` over every part file of ``output``."""
+    """A DuckDB connection with a view ``scores`` over every part file of ``output``, listed one by one."""
+    files = scores_files(output)
+    if not files:
+        raise ReportError(f"{output}: no scored parts in {SCORES_DIR}/; run `affectlab corpus run` again")
     con = require("duckdb", "corpus").connect()
     con.execute("SET memory_limit = '2GB'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    con.execute(f"CREATE VIEW scores AS SELECT * FROM read_parquet({scores_glob(output)}, hive_partitioning = false)")
+    listed = ", ".join(sql_path(literal_glob(f)) for f in files)
+    con.execute(f"CREATE VIEW scores AS SELECT * FROM read_parquet([{listed}], hive_partitioning = false)")
     return con
 
 
@@ -64,6 +106,14 @@ def aggregate(
     if bucket not in BUCKETS:
         raise OptionError(f"bucket must be one of {', '.join(BUCKETS)}, not {bucket!r}")
     con = scores_view(output)
+    try:
+        with interrupts_kept():
+            return _write_tables(con, Path(output), bucket, min_count, terms, examples)
+    finally:
+        con.close()
+
+
+def _write_tables(con, output: Path, bucket: str, min_count: int, terms: int, examples: int) -> dict[str, Path]:
     con.execute(_MACROS)
     con.execute(
         f"""CREATE TEMP TABLE ok AS
@@ -83,11 +133,10 @@ def aggregate(
     }
     written = {}
     for name, query in queries.items():
-        target = Path(output) / AGGREGATES_DIR / f"{name}.parquet"
+        target = output / AGGREGATES_DIR / f"{name}.parquet"
         with atomic_target(target) as tmp:
             con.execute(f"COPY ({query}) TO {sql_path(tmp)} (FORMAT parquet)")
         written[name] = target
-    con.close()
     return written
 
 

@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from affectlab.errors import OptionError
-from affectlab.io.readers import START, InputFileError, Position, detect_format, open_parquet, read_rows
-from affectlab.text.analyzer import RUNTIMES
+from affectlab.io.readers import START, InputFileError, Position, codec, detect_format, open_parquet, read_rows
+from affectlab.text.analyzer import DEFAULT_MAX_WINDOWS, RUNTIMES
+from affectlab.text.normalize import DEFAULT_MAX_CHARS, check_on_long
 
 SCORES_DIR = "scores"
 
@@ -32,8 +33,14 @@ class CorpusJob:
     model: str = "text-minilm"
     runtime: str = "onnx"
     batch_size: int = 64
+    encoding: str = "utf-8"  # of CSV, JSONL and TXT inputs
+    max_chars: int | None = DEFAULT_MAX_CHARS  # the per-text bounds of the Analyzer (None: no bound)
+    max_windows: int | None = DEFAULT_MAX_WINDOWS
+    on_long: str = "error"
 
     def __post_init__(self) -> None:
+        codec(self.encoding)  # an unknown or unsupported encoding is an OptionError now, not per chunk
+        check_on_long(self.max_chars, self.on_long)
         if self.chunk_rows < 1:
             raise OptionError("chunk_rows must be at least 1")
         if not self.inputs:
@@ -90,11 +97,14 @@ class Plan:
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:
-    """Files named or matched by glob patterns, in a stable order; a pattern that matches nothing is an error."""
+    """Files named or matched by glob patterns, in a stable order; a pattern that matches nothing is an error.
+
+    A name that is an existing file is taken as it is, even with glob characters in it (``posts[1].csv``).
+    """
     found: list[Path] = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
-        matches = [m for m in matches if Path(m).is_file() or not glob.has_magic(pattern)]
+        literal = Path(pattern).is_file() or not glob.has_magic(pattern)
+        matches = [pattern] if literal else sorted(m for m in glob.glob(pattern, recursive=True) if Path(m).is_file())
         if not matches:
             raise InputFileError(f"{pattern}: matches no file")
         found.extend(Path(m) for m in matches)
@@ -115,7 +125,7 @@ def plan_job(job: CorpusJob) -> Plan:
     for index, path in enumerate(expand_inputs(job.inputs)):
         try:
             fmt = detect_format(path)
-            starts, rows = _chunk_starts(path, fmt, job.text_column, job.chunk_rows)
+            starts, rows = _chunk_starts(path, fmt, job)
             plan.files.append(
                 InputFile(index, str(path), fmt, path.stat().st_size, fingerprint(path), rows, len(starts))
             )
@@ -127,19 +137,21 @@ def plan_job(job: CorpusJob) -> Plan:
     return plan
 
 
-def _chunk_starts(path: Path, fmt: str, text_column: str, every: int) -> tuple[list[tuple[Position, int]], int]:
+def _chunk_starts(path: Path, fmt: str, job: CorpusJob) -> tuple[list[tuple[Position, int]], int]:
+    every = job.chunk_rows
     if fmt == "parquet":
-        total = open_parquet(path, text_column).metadata.num_rows
-        return [(Position(s, s), min(every, total - s)) for s in range(0, total, every)], total
+        total = open_parquet(path, job.text_column).metadata.num_rows
+        starts = [(Position(s, s), min(every, total - s)) for s in range(0, total, every)]
+        return starts or [(START, 0)], total
     starts: list[tuple[Position, int]] = []
     start, count, total = START, 0, 0
-    for block in read_rows(path, text_column, block_size=every):
+    for block in read_rows(path, job.text_column, block_size=every, encoding=job.encoding):
         for row in block:
             count += 1
             total += 1
             if count == every:
                 starts.append((start, count))
                 start, count = row.after, 0
-    if count:
+    if count or not starts:  # a file without rows still gets one (empty) chunk, so every input has a part
         starts.append((start, count))
     return starts, total

@@ -14,21 +14,17 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL, sql_path
+from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL, ReportError, literal_glob, sql_path
 from affectlab.corpus.run import MANIFEST
-from affectlab.errors import AffectlabError
 from affectlab.extras import require
 from affectlab.io.writers import atomic_write_text
-from affectlab.plots import data_uri, pyplot, save_png
+from affectlab.plots import data_uri, literal, pyplot, save_png
 from affectlab.taxonomy import EKMAN, VAD
 
 MAX_GROUPS = 8
+LABEL_CHARS = 40  # longer group names or terms are cut in plots (a 100,000-character label takes 26 s to draw)
 COLORS = {"anger": "tab:red", "disgust": "tab:olive", "fear": "tab:purple", "joy": "tab:orange",
           "sadness": "tab:blue", "surprise": "tab:cyan", "neutral": "tab:gray"}
-
-
-class ReportError(AffectlabError, ValueError):
-    """The results folder is not a finished corpus run."""
 
 
 @dataclass(frozen=True)
@@ -44,9 +40,12 @@ def build_report(results: Path, target: Path) -> CorpusReport:
     duckdb = require("duckdb", "corpus")
     require("pandas", "corpus")  # the aggregates are read as DataFrames
     results, target = Path(results), Path(target)
+    if target.is_dir():
+        raise ReportError(f"{target}: is a folder; give the HTML file to write, e.g. {target / 'report.html'}")
     manifest = _manifest(results)
     tables = {
-        p.stem: duckdb.sql(f"SELECT * FROM {sql_path(p)}").df() for p in (results / AGGREGATES_DIR).glob("*.parquet")
+        p.stem: duckdb.sql(f"SELECT * FROM read_parquet({sql_path(literal_glob(p))})").df()
+        for p in (results / AGGREGATES_DIR).glob("*.parquet")
     }
     missing = {"shares_over_time", "shares_by_group", "vad_over_time", "top_terms", "examples"} - set(tables)
     if missing:
@@ -135,16 +134,24 @@ def _groups(frame):
     fig, ax = plt.subplots(figsize=(10, 4.5))
     width = 0.8 / len(groups)
     x = np.arange(len(EKMAN))
+    bars = []
     for i, group in enumerate(groups):
         rows = frame[frame["group"] == group].set_index("emotion").loc[list(EKMAN)]
-        errors = [rows["share"] - rows["ci_low"], rows["ci_high"] - rows["share"]]
-        ax.bar(x + i * width - 0.4 + width / 2, rows["share"], width, yerr=errors, capsize=2,
-               label=f"{group} (n={sizes[group]:,})")
+        # at a share of 0 or 1 the Wilson bound equals it up to rounding, which can make an error bar -1e-17
+        errors = [(rows["share"] - rows["ci_low"]).clip(lower=0), (rows["ci_high"] - rows["share"]).clip(lower=0)]
+        bars.append(ax.bar(x + i * width - 0.4 + width / 2, rows["share"], width, yerr=errors, capsize=2))
     ax.set_xticks(x, EKMAN)
     ax.set_ylabel("share of posts (95% CI)")
-    ax.legend(fontsize=8)
+    # group names are the user's: drawn literally, and passed explicitly (legend() would drop "_"-names)
+    ax.legend(bars, [f"{_label(group)} (n={sizes[group]:,})" for group in groups], fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _label(name: str, width: int = LABEL_CHARS) -> str:
+    """A user's name (group, term) as a plot shows it: on one line, cut to ``width``, drawn literally."""
+    flat = " ".join(str(name).split())
+    return literal(flat if len(flat) <= width else flat[: width - 1] + "…")
 
 
 def _terms(frame):
@@ -157,7 +164,7 @@ def _terms(frame):
     fig, axes = plt.subplots(rows_needed, columns, figsize=(12, 3.2 * rows_needed), squeeze=False)
     for ax, emotion in zip(axes.flat, emotions):
         rows = frame[frame["emotion"] == emotion].sort_values("rank").head(10)
-        ax.barh(rows["term"][::-1], rows["pmi_shrunk"][::-1], color=COLORS[emotion])
+        ax.barh([_label(t) for t in rows["term"][::-1]], rows["pmi_shrunk"][::-1], color=COLORS[emotion])
         ax.set_title(emotion)
         ax.set_xlabel("PMI, shrunk towards 0 for rare terms (bits)")
     for ax in list(axes.flat)[len(emotions):]:

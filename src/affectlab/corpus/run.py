@@ -5,7 +5,8 @@
 {'rows': 120000, 'ok': 119850, 'skipped': 120, 'errors': 30, 'time_missing': 4, 'time_unparsed': 2}
 
 The manifest (``results/manifest.json``) is written before scoring starts, with ``state: running``,
-and again at the end. A re-run with the same job and unchanged inputs resumes: chunks whose part
+and again at the end: ``complete``, ``interrupted`` (Ctrl-C, SIGTERM) or ``failed``, with ``error``
+saying why in one line. A re-run with the same job and unchanged inputs resumes: chunks whose part
 file exists are skipped. A re-run whose inputs or settings changed is refused rather than mixing two
 runs' parts in one folder.
 """
@@ -13,16 +14,17 @@ runs' parts in one folder.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from affectlab.corpus.aggregate import aggregate, scores_view
+from affectlab.corpus.aggregate import AGGREGATES_DIR, aggregate, interrupts_kept, scores_view
 from affectlab.corpus.engines import Engine
 from affectlab.corpus.plan import SCORES_DIR, ChunkSpec, CorpusJob, Plan, fingerprint, plan_job
-from affectlab.corpus.scoring import ChunkResult
+from affectlab.corpus.scoring import ChunkResult, one_line
 from affectlab.errors import AffectlabError
 from affectlab.extras import require
 from affectlab.io.readers import InputFileError
@@ -53,6 +55,7 @@ class RunManifest:
     seconds: float = 0.0
     started: str = ""
     finished: str | None = None
+    error: str | None = None  # why a run ended ``failed`` or ``interrupted``, in one line
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,10 +75,12 @@ def run_corpus(
     each finished chunk.
     """
     output = Path(job.output)
+    _check_writable(output)
     plan = plan_job(job)
     if not plan.files:
         raise InputFileError("; ".join(e["error"] for e in plan.file_errors[:3]) + " (no input could be read)")
     _check_resumable(output, job, plan)
+    _remove_temporaries(output)
     todo = [c for c in plan.chunks if not c.part(output).exists()]
     if on_plan is not None:
         on_plan(plan, todo)
@@ -92,18 +97,32 @@ def run_corpus(
         started=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     _write(output, manifest)
-    engine.run(job, todo, lambda result: _chunk_done(manifest, result, on_chunk))
-    manifest.engine = engine.describe()
-    if plan.chunks:
-        manifest.counts, manifest.row_errors = _counts(output)
-        aggregate(output, bucket=bucket)
-    else:
-        manifest.counts = {"rows": 0, "ok": 0, "skipped": 0, "errors": 0, "time_missing": 0, "time_unparsed": 0}
-    manifest.state = "complete"
-    manifest.seconds = round(time.perf_counter() - started, 2)
-    manifest.finished = datetime.now(UTC).isoformat(timespec="seconds")
-    _write(output, manifest)
+    try:
+        engine.run(job, todo, lambda result: _chunk_done(manifest, result, on_chunk))
+        manifest.engine = engine.describe()
+        with interrupts_kept():
+            manifest.counts, manifest.row_errors = _counts(output)
+            aggregate(output, bucket=bucket)
+        manifest.state = "complete"
+    except BaseException as exc:
+        # Ctrl-C or SIGTERM (SystemExit) stops a run that can be resumed; anything else is a failure
+        interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
+        manifest.state = "interrupted" if interrupted else "failed"
+        manifest.error = "interrupted; run the same command again to resume" if interrupted else one_line(exc)
+        raise
+    finally:
+        _remove_temporaries(output)  # what a killed Ray worker was writing; local writes clean up themselves
+        manifest.seconds = round(time.perf_counter() - started, 2)
+        manifest.finished = datetime.now(UTC).isoformat(timespec="seconds")
+        _write(output, manifest)
     return manifest
+
+
+def _remove_temporaries(output: Path) -> None:
+    """Delete half-written files (``.<name>.<random>.part`` beside their target) of a run that was killed."""
+    for folder in (output, output / AGGREGATES_DIR, *(output / SCORES_DIR).glob("file=*")):
+        for temporary in folder.glob(".*.part"):
+            temporary.unlink(missing_ok=True)
 
 
 def _chunk_done(manifest: RunManifest, result: ChunkResult, on_chunk) -> None:
@@ -120,6 +139,17 @@ def load_manifest(output: Path) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ResumeError(f"{path}: not a readable manifest ({exc.msg})") from exc
+
+
+def _check_writable(output: Path) -> None:
+    """Refuse an output the run could not write to before any work is done, not after."""
+    if output.exists() and not output.is_dir():
+        raise InputFileError(f"{output}: exists and is not a folder; give a folder for the results")
+    existing = next(p for p in (output.absolute(), *output.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise InputFileError(f"{output}: cannot be created, {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputFileError(f"{output}: cannot write in {existing} (permission denied)")
 
 
 def _check_resumable(output: Path, job: CorpusJob, plan: Plan) -> None:
@@ -142,18 +172,20 @@ def _check_resumable(output: Path, job: CorpusJob, plan: Plan) -> None:
 
 def _counts(output: Path) -> tuple[dict, list[dict]]:
     con = scores_view(output)
-    rows, ok, skipped, errors, missing, unparsed = con.execute(
-        """SELECT count(*), count(*) FILTER (status = 'ok'), count(*) FILTER (status = 'skipped'),
-                  count(*) FILTER (status = 'error'),
-                  count(*) FILTER (time_error LIKE '%time is missing'),
-                  count(*) FILTER (time_error IS NOT NULL AND time_error NOT LIKE '%time is missing')
-           FROM scores"""
-    ).fetchone()
-    problems = con.execute(
-        f"""SELECT source, "row", status, coalesce(error, time_error) AS error FROM scores
-            WHERE error IS NOT NULL OR time_error IS NOT NULL ORDER BY source, "row" LIMIT {ROW_ERRORS_KEPT}"""
-    ).fetchall()
-    con.close()
+    try:
+        rows, ok, skipped, errors, missing, unparsed = con.execute(
+            """SELECT count(*), count(*) FILTER (status = 'ok'), count(*) FILTER (status = 'skipped'),
+                      count(*) FILTER (status = 'error'),
+                      count(*) FILTER (time_error LIKE '%time is missing'),
+                      count(*) FILTER (time_error IS NOT NULL AND time_error NOT LIKE '%time is missing')
+               FROM scores"""
+        ).fetchone()
+        problems = con.execute(
+            f"""SELECT source, "row", status, coalesce(error, time_error) AS error FROM scores
+                WHERE error IS NOT NULL OR time_error IS NOT NULL ORDER BY source, "row" LIMIT {ROW_ERRORS_KEPT}"""
+        ).fetchall()
+    finally:
+        con.close()
     counts = {
         "rows": rows, "ok": ok, "skipped": skipped, "errors": errors, "time_missing": missing, "time_unparsed": unparsed
     }

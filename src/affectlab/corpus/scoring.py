@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from affectlab.corpus.plan import ChunkSpec, CorpusJob
 from affectlab.corpus.times import TimeError, parse_time
 from affectlab.io.readers import InputFileError, Row, is_missing, read_rows
+from affectlab.io.values import text_value, valid_unicode
 from affectlab.io.writers import atomic_target
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
 from affectlab.text.analyzer import Analyzer
@@ -35,7 +36,7 @@ SCHEMA = pa.schema(
     ]
     + [(f"{prefix}_{name}", pa.float32()) for prefix, _, names in SCORE_COLUMNS for name in names]
     + [(name, pa.float32()) for name in VAD]
-    + [("chunks", pa.int32())]
+    + [("chunks", pa.int32()), ("truncated", pa.bool_())]
 )
 
 
@@ -56,7 +57,8 @@ class ChunkScorer:
 
     def __init__(self, job: CorpusJob, threads: int | None = None) -> None:
         self.job = job
-        self.analyzer = Analyzer(job.model, runtime=job.runtime, batch_size=job.batch_size, threads=threads)
+        self.analyzer = Analyzer(job.model, runtime=job.runtime, batch_size=job.batch_size, threads=threads,
+                                 max_chars=job.max_chars, max_windows=job.max_windows, on_long=job.on_long)
 
     def __call__(self, spec: ChunkSpec) -> ChunkResult:
         table = self.score(spec)
@@ -67,13 +69,25 @@ class ChunkScorer:
         )
 
     def score(self, spec: ChunkSpec) -> pa.Table:
+        if not spec.rows:  # a file without rows: an empty part marks it done
+            return self._table(spec, [], [])
         try:
-            rows = next(read_rows(Path(spec.path), self.job.text_column, spec.rows, spec.start), [])
+            rows = next(read_rows(Path(spec.path), self.job.text_column, spec.rows, spec.start, self.job.encoding), [])
         except InputFileError as exc:
             return _unreadable(spec, str(exc))
         texts = [row.text if row.error is None else None for row in rows]
-        results = self.analyzer.analyze_batch(texts)
-        return self._table(spec, rows, results)
+        return self._table(spec, rows, self._analyze(texts))
+
+    def _analyze(self, texts: list[object]) -> list[TextAffect]:
+        """Scores of a block. If the analyzer fails on it, each half is tried on its own, down to single rows,
+        so only the rows it fails on get an error (a few bad rows cost a few extra passes, not one per row)."""
+        try:
+            return self.analyzer.analyze_batch(texts)
+        except Exception as exc:  # noqa: BLE001 - any failure is narrowed down to its rows
+            if len(texts) <= 1:
+                return [TextAffect.failed(f"cannot be analyzed ({one_line(exc)})") for _ in texts]
+            middle = len(texts) // 2
+            return self._analyze(texts[:middle]) + self._analyze(texts[middle:])
 
     def _table(self, spec: ChunkSpec, rows: list[Row], results: list[TextAffect]) -> pa.Table:
         columns: dict[str, list] = {name: [] for name in SCHEMA.names}
@@ -81,15 +95,20 @@ class ChunkScorer:
             status, error = _status(row, result)
             moment, time_error = self._time(row)
             group = row.record.get(self.job.group_column) if self.job.group_column else None
-            columns["source"].append(spec.path)
+            text, repaired = _storable(
+                row.text if isinstance(row.text, str) else _as_text(row.record.get(self.job.text_column))
+            )
+            group, group_repaired = _storable(_as_text(group))
+            if (repaired or group_repaired) and error is None:
+                error = f"row {row.number}: invalid Unicode (a lone surrogate) stored as U+FFFD"
+            columns["source"].append(_storable(spec.path)[0])
             columns["row"].append(row.number)
-            text = row.text if isinstance(row.text, str) else _as_text(row.record.get(self.job.text_column))
             columns["text"].append(text)
             columns["time"].append(moment)
-            columns["group"].append(None if is_missing(group) else str(group))
+            columns["group"].append(group)
             columns["status"].append(status)
-            columns["error"].append(error)
-            columns["time_error"].append(time_error)
+            columns["error"].append(_storable(error)[0])
+            columns["time_error"].append(_storable(time_error)[0])
             columns["labels"].append(result.labels if status == "ok" else None)
             columns["top"].append(result.top)
             columns["ekman_top"].append(max(result.ekman, key=result.ekman.__getitem__) if result.ekman else None)
@@ -100,6 +119,7 @@ class ChunkScorer:
             for name in VAD:
                 columns[name].append(result.vad.get(name))
             columns["chunks"].append(result.chunks)
+            columns["truncated"].append(result.truncated)
         return pa.table(columns, schema=SCHEMA)
 
     def _time(self, row: Row) -> tuple[object, str | None]:
@@ -121,7 +141,28 @@ def _status(row: Row, result: TextAffect) -> tuple[str, str | None]:
 
 
 def _as_text(value: object) -> str | None:
-    return None if is_missing(value) else str(value)
+    """A cell as text the way every affectlab output writes it (bytes as base64, decimals exactly, lists as JSON)."""
+    return None if is_missing(value) else text_value(value)
+
+
+def _storable(text: str | None) -> tuple[str | None, bool]:
+    """``text`` as Parquet can hold it, and whether it had to change: JSON may carry lone surrogates
+    (``"\\ud83d"``), which UTF-8 cannot encode; each becomes U+FFFD.
+
+    >>> _storable("x \\ud83d")
+    ('x \\ufffd', True)
+    """
+    if text is None:
+        return None, False
+    repaired = valid_unicode(text)
+    return repaired, repaired != text
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception as one short line: its type, then its message with line breaks folded."""
+    message = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _unreadable(spec: ChunkSpec, reason: str) -> pa.Table:

@@ -20,6 +20,7 @@ from affectlab.dialogue.packing import TurnTokenizer, TurnTokens, speaker_letter
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, check_target, check_turns
 from affectlab.registry import WEIGHTS_FILE
+from affectlab.text.normalize import DEFAULT_MAX_CHARS, check_on_long
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -34,6 +35,7 @@ class _Conversation:
 
     turns: list[Turn]
     letters: list[str]
+    cut: set[int] = field(default_factory=set)  # turns over max_chars, of which only the beginning is read
     tokens: dict[int, list[TurnTokens]] = field(default_factory=dict)  # by id() of the TurnTokenizer
 
 
@@ -83,15 +85,24 @@ class ConversationAnalyzer:
     so every earlier turn is scored however long the conversation is: the cost grows with the square of
     the number of turns. ``lookback`` limits how many turns before a target are considered as causes
     (``None``: all of them).
+
+    A turn is read up to the model's turn budget (its ``truncated`` says when it was longer), but the
+    tokenizer would still read it whole, so turns are also bounded in characters, as texts are:
+    ``max_chars`` (default 100,000; None: no bound). ``on_long="error"`` (default) refuses a conversation
+    with a longer turn (:class:`InvalidConversation` naming the turn and its size); ``on_long="truncate"``
+    keeps the turn's first ``max_chars`` characters and sets its ``truncated``.
     """
 
     def __init__(self, turn_model: str | Path = TURN_MODEL, cause_model: str | Path = CAUSE_MODEL,
-                 threads: int | None = None, batch_size: int = 16, lookback: int | None = None) -> None:
+                 threads: int | None = None, batch_size: int = 16, lookback: int | None = None,
+                 max_chars: int | None = DEFAULT_MAX_CHARS, on_long: str = "error") -> None:
+        check_on_long(max_chars, on_long)
         self.turns_model = _Loaded(turn_model, "turn-emotions")
         self.causes_model = _Loaded(cause_model, "causes", share=self.turns_model)
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
         self.lookback = lookback
+        self.max_chars, self.on_long = max_chars, on_long
 
     @property
     def cause_threshold(self) -> float:
@@ -163,8 +174,11 @@ class ConversationAnalyzer:
 
     def _prepare(self, turns: Iterable[object]) -> _Conversation:
         """Check the turns and tokenize them (a turn with no readable characters fails here, before any model runs)."""
-        checked = check_turns(turns)
-        conversation = _Conversation(checked, speaker_letters([t.speaker for t in checked]))
+        truncate = self.on_long == "truncate" and self.max_chars is not None
+        checked = check_turns(turns, None if truncate else self.max_chars)
+        cut = {i for i, turn in enumerate(checked) if truncate and len(turn.text) > self.max_chars}
+        checked = [Turn(t.speaker, t.text[: self.max_chars]) if i in cut else t for i, t in enumerate(checked)]
+        conversation = _Conversation(checked, speaker_letters([t.speaker for t in checked]), cut)
         self.turns_model.tokens(conversation)
         return conversation
 
@@ -215,7 +229,8 @@ class ConversationAnalyzer:
                 [
                     TurnAffect(i, turn.speaker, turn.text, emotions[n][i],
                                {label: round(float(p), 4) for label, p in zip(labels, probs[n][i])},
-                               found[n].get(i, []), self.turns_model.tokens(conversation)[i].truncated)
+                               found[n].get(i, []),
+                               self.turns_model.tokens(conversation)[i].truncated or i in conversation.cut)
                     for i, turn in enumerate(conversation.turns)
                 ],
                 windows[n],

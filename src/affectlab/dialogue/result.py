@@ -24,7 +24,8 @@ class Cause:
 class TurnAffect:
     """One turn in context. ``emotions`` are Ekman-7 probabilities (softmax, they sum to 1) from this turn
     and the turns before it; ``emotion`` is the predicted one. ``causes`` (most likely first) are given for
-    non-neutral turns. ``truncated`` says the turn was longer than the model's turn budget and only its
+    non-neutral turns. ``truncated`` says the turn was longer than the model's turn budget, or than the
+    analyzer's ``max_chars`` with ``on_long="truncate"`` (``text`` is then that beginning), and only its
     beginning was read."""
 
     index: int

@@ -162,6 +162,7 @@ def analyze_conversations(
     causes: bool = True,
     analyzer: ConversationAnalyzer | None = None,
     progress: Callable[[int, int], None] | None = None,
+    encoding: str = "utf-8",
 ) -> ConversationResults:
     """Analyze every conversation of a long table: a pandas DataFrame, a path (.csv, .tsv, .jsonl, .parquet)
     or an iterable of dicts, one row per turn.
@@ -171,14 +172,14 @@ def analyze_conversations(
     A conversation with an unreadable row, a missing speaker, an empty text or a missing order value gets an
     ``error`` naming its id and the row, and the others go on; a row without a conversation id is reported
     on its own. ``progress(done, total)`` is called as conversations finish. ``analyzer`` defaults to the
-    shipped models.
+    shipped models. ``encoding``: of a csv/tsv/jsonl file (e.g. latin-1).
 
     >>> results = analyze_conversations(df, order_column="turn_no", causes=False)
     >>> results[0].affect.turns[0].emotion
     """
     columns = _Columns(conversation_column, speaker_column, text_column, order_column)
     if isinstance(source, (str, Path)):
-        columns, rows = _file_rows(Path(source), columns)
+        columns, rows = _file_rows(Path(source), columns, encoding)
     elif hasattr(source, "columns") and hasattr(source, "to_dict"):
         rows = _frame_rows(source, columns)
     elif isinstance(source, Iterable) and not isinstance(source, (bytes, Mapping)):
@@ -188,7 +189,7 @@ def analyze_conversations(
     return _analyze(_group(rows, columns), columns, analyzer or shared_analyzer(), causes, progress)
 
 
-def table_columns(path: str | Path) -> list[str]:
+def table_columns(path: str | Path, encoding: str = "utf-8") -> list[str]:
     """The column names of a table file, read from its header (csv/tsv), schema (Parquet) or first object
     (JSONL); empty for other formats or a file whose start cannot be read."""
     path = Path(path)
@@ -198,7 +199,7 @@ def table_columns(path: str | Path) -> list[str]:
             import pyarrow.parquet as pq
 
             return list(pq.ParquetFile(path).schema_arrow.names)
-        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        with path.open(encoding=encoding, errors="replace", newline="") as handle:
             if suffix in (".csv", ".tsv"):
                 header = next(csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ","), [])
                 return [h.lstrip("\ufeff") for h in header]
@@ -211,10 +212,11 @@ def table_columns(path: str | Path) -> list[str]:
     return []
 
 
-def _file_rows(path: Path, columns: _Columns) -> tuple[_Columns, Iterator[_Row]]:
+def _file_rows(path: Path, columns: _Columns, encoding: str) -> tuple[_Columns, Iterator[_Row]]:
     if path.suffix.lower() not in TABLE_FORMATS:
         raise InputFileError(f"{path}: a conversation table is one of {', '.join(TABLE_FORMATS)}")
-    blocks = read_rows(path, text_column=columns.text)  # checks the file and (csv, Parquet) the text column now
+    # read_rows checks the file and (csv, Parquet) the text column now
+    blocks = read_rows(path, text_column=columns.text, encoding=encoding)
     first = next(blocks, [])
     unit = "line" if path.suffix.lower() in (".jsonl", ".ndjson") else "row"
     columns = _Columns(columns.conversation, columns.speaker, columns.text, columns.order, unit)

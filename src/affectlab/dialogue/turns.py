@@ -10,7 +10,9 @@ from pathlib import Path
 
 from affectlab.errors import AffectlabError
 from affectlab.io import InputFileError, read_rows
+from affectlab.io.readers import codec
 from affectlab.taxonomy import EKMAN, to_ekman
+from affectlab.text.normalize import DEFAULT_MAX_CHARS, length_problem, surrogate_problem
 
 
 class InvalidConversation(AffectlabError, ValueError):
@@ -28,8 +30,10 @@ class Turn:
     text: str
 
 
-def check_turn(index: int, value: object) -> Turn:
-    """One turn (a :class:`Turn` or a mapping with ``speaker`` and ``text``) checked; errors name ``turn {index}``."""
+def check_turn(index: int, value: object, max_chars: int | None = DEFAULT_MAX_CHARS) -> Turn:
+    """One turn (a :class:`Turn` or a mapping with ``speaker`` and ``text``) checked; errors name ``turn {index}``.
+    A text over ``max_chars`` characters (None: no bound) or with a lone UTF-16 surrogate (not valid Unicode,
+    which no tokenizer takes) is refused, never cut or repaired behind the caller's back."""
     if isinstance(value, Turn):
         speaker, text = value.speaker, value.text
     elif isinstance(value, Mapping):
@@ -47,14 +51,18 @@ def check_turn(index: int, value: object) -> Turn:
     if not isinstance(text, str) or not text.strip():
         what = "missing" if text is None else "empty" if isinstance(text, str) else f"a {type(text).__name__}"
         raise InvalidConversation(f"turn {index}: text is {what}", index)
+    problem = length_problem(text, max_chars) or surrogate_problem(text) or surrogate_problem(speaker, "speaker")
+    if problem:
+        raise InvalidConversation(f"turn {index}: {problem}", index)
     return Turn(speaker.strip(), text)
 
 
-def check_turns(turns: Iterable[object]) -> list[Turn]:
-    """Validate a conversation: a non-empty sequence of turns, each with a speaker and a text."""
+def check_turns(turns: Iterable[object], max_chars: int | None = DEFAULT_MAX_CHARS) -> list[Turn]:
+    """Validate a conversation: a non-empty sequence of turns, each with a speaker and a text of at most
+    ``max_chars`` characters (None: no bound)."""
     if isinstance(turns, (str, bytes, Mapping)) or not isinstance(turns, Iterable):
         raise InvalidConversation("a conversation is a list of turns, each {'speaker': ..., 'text': ...}")
-    checked = [check_turn(i, value) for i, value in enumerate(turns)]
+    checked = [check_turn(i, value, max_chars) for i, value in enumerate(turns)]
     if not checked:
         raise InvalidConversation("the conversation has no turns")
     return checked
@@ -88,9 +96,10 @@ def check_emotion(emotion: str) -> str:
 CONVERSATION_FORMATS = (".json", ".jsonl", ".ndjson", ".csv", ".tsv")
 
 
-def read_conversation(path: Path) -> list[Turn]:
+def read_conversation(path: Path, max_chars: int | None = DEFAULT_MAX_CHARS, encoding: str = "utf-8") -> list[Turn]:
     """A conversation from ``.json`` (a list of turns, or ``{"turns": [...]}``), ``.jsonl`` (a turn a line)
-    or ``.csv``/``.tsv`` (``speaker`` and ``text`` columns). Errors name the turn and the line or row."""
+    or ``.csv``/``.tsv`` (``speaker`` and ``text`` columns). Errors name the turn and the line or row; a turn
+    over ``max_chars`` characters is one (None: no bound). ``encoding``: the file's (e.g. latin-1)."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
@@ -98,22 +107,22 @@ def read_conversation(path: Path) -> list[Turn]:
         raise InputFileError(f"{path}: a conversation file is one of {', '.join(CONVERSATION_FORMATS)}")
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding=codec(encoding)).lstrip("\ufeff"))
         except OSError as exc:
             raise InputFileError(f"{path}: cannot be read ({exc.strerror})") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             hint = "; one turn a line is read from a .jsonl file" if "Extra data" in str(exc) else ""
-            raise InputFileError(f"{path}: not valid UTF-8 JSON ({exc}){hint}") from None
+            raise InputFileError(f"{path}: not valid {encoding} JSON ({exc}){hint}") from None
         if isinstance(data, Mapping) and "turns" in data:
             data = data["turns"]
         if not isinstance(data, list):
             raise InputFileError(f"{path}: expected a list of turns or {{\"turns\": [...]}}")
         try:
-            return check_turns(data)
+            return check_turns(data, max_chars)
         except InvalidConversation as exc:
             raise InvalidConversation(f"{path}: {exc}") from None
     turns = []
-    for block in read_rows(path, text_column="text"):
+    for block in read_rows(path, text_column="text", encoding=encoding):
         for row in block:
             where = f"{path}: row {row.number} (turn {len(turns)})"
             if row.error:
@@ -121,7 +130,8 @@ def read_conversation(path: Path) -> list[Turn]:
             if not turns and "speaker" not in row.record:
                 raise InputFileError(f"{path}: no column 'speaker'; a conversation file needs speaker and text")
             try:
-                turns.append(check_turn(len(turns), {"speaker": row.record.get("speaker"), "text": row.text}))
+                turns.append(check_turn(len(turns), {"speaker": row.record.get("speaker"), "text": row.text},
+                                        max_chars))
             except InvalidConversation as exc:
                 raise InvalidConversation(f"{where}: {str(exc).split(': ', 1)[1]}") from None
     if not turns:

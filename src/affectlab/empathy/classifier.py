@@ -26,6 +26,7 @@ from affectlab.dialogue.packing import TurnTokenizer
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_turns
 from affectlab.empathy.context import EncodedContext, encode_context
 from affectlab.text.explain import continues_word, token_attributions
+from affectlab.text.normalize import DEFAULT_MAX_CHARS, length_problem, surrogate_problem
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,9 @@ class ContextClassifier:
     def encode(self, turns: Iterable[object], listener: str | None = None, situation: str = "",
                tags: list[str] | None = None) -> tuple[list[Turn], list[str], EncodedContext]:
         checked = check_turns(turns)
+        problem = length_problem(situation, DEFAULT_MAX_CHARS) or surrogate_problem(situation)
+        if problem:
+            raise InvalidConversation(f"situation: {problem}")
         if tags is not None and len(tags) != len(checked):
             raise InvalidConversation(f"{len(tags)} strategy tags for {len(checked)} turns")
         roles = roles_for(checked, listener)

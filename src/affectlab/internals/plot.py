@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from affectlab.plots import pyplot, save_png
+from affectlab.plots import literal, pyplot, save_png
 
 
 def plot_probes(report: dict, path: Path) -> None:
@@ -22,7 +22,7 @@ def plot_probes(report: dict, path: Path) -> None:
     left.axhline(report["chance"]["uniform"], color="gray", linestyle="--", label="chance (balanced test)")
     left.set_xlabel("layer")
     left.set_ylabel("accuracy (Ekman-7)")
-    left.set_title(f"{report['dataset']}: {report['items']['test']} balanced test items")
+    left.set_title(f"{literal(report['dataset'])}: {report['items']['test']} balanced test items")
     left.legend(fontsize=8)
     for tokens, accuracy in report["persistence"]["accuracy_by_layer"].items():
         right.plot(layers, accuracy, marker=".", label=f"{tokens} filler tokens later")
@@ -30,7 +30,7 @@ def plot_probes(report: dict, path: Path) -> None:
     right.set_xlabel("layer")
     right.set_title("persistence: last-token probe after neutral filler")
     right.legend(fontsize=8)
-    fig.suptitle(f"Emotion in the residual stream of {report['model']}")
+    fig.suptitle(f"Emotion in the residual stream of {literal(report['model'])}")
     fig.tight_layout()
     save_png(fig, path)
 
@@ -58,6 +58,6 @@ def plot_steering(report: dict, path: Path) -> None:
     right.set_ylabel("perplexity / unsteered (dev)")
     left.legend(fontsize=8)
     right.legend(fontsize=8)
-    fig.suptitle(f"Steering sweep on {report['model']}, scored by {report['classifier']}")
+    fig.suptitle(f"Steering sweep on {literal(report['model'])}, scored by {literal(report['classifier'])}")
     fig.tight_layout()
     save_png(fig, path)

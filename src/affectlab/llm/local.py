@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from affectlab.cache import cache_root
@@ -99,14 +99,18 @@ class LocalLM:
         return ids
 
     def generate(self, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0, top_p: float = 1.0,
-                 stop: Sequence[str] = (), seed: int | None = None) -> Generation:
+                 stop: Sequence[str] = (), seed: int | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> Generation:
         return self.generate_batch([prompt], max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                                   stop=stop, seed=seed)[0]
+                                   stop=stop, seed=seed, should_stop=should_stop)[0]
 
     def generate_batch(self, prompts: Sequence[str], *, max_new_tokens: int = 64, temperature: float = 0.0,
-                       top_p: float = 1.0, stop: Sequence[str] = (), seed: int | None = None) -> list[Generation]:
+                       top_p: float = 1.0, stop: Sequence[str] = (), seed: int | None = None,
+                       should_stop: Callable[[], bool] | None = None) -> list[Generation]:
         """Continue several prompts in one left-padded batch (on a CPU about ten times the throughput of one
-        at a time for short answers); the batch runs until every row has hit a stop string or its end."""
+        at a time for short answers); the batch runs until every row has hit a stop string or its end.
+        ``should_stop`` is asked after every token; once it answers true, every row ends there (``"length"``),
+        e.g. when the client that asked for it has gone."""
         import torch
 
         rows = [self._prompt_ids(p, max_new_tokens) for p in prompts]
@@ -114,6 +118,9 @@ class LocalLM:
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
         ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows])
         mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
+        criteria = [_StopOnText(self.tokenizer, width, stop)] if stop else []
+        if should_stop is not None:
+            criteria.append(_StopWhen(should_stop))
         sampling = temperature > 0
         if sampling:
             torch.manual_seed(0 if seed is None else seed)
@@ -122,7 +129,7 @@ class LocalLM:
                 ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=sampling,
                 temperature=temperature if sampling else None, top_p=top_p if sampling else None,
                 top_k=0 if sampling else None,  # only top_p trims the distribution, whatever the model's defaults
-                stopping_criteria=[_StopOnText(self.tokenizer, width, stop)] if stop else None,
+                stopping_criteria=criteria or None,
                 pad_token_id=pad,
             )
         return [self._finish(out[row, width:].tolist(), stop) for row in range(len(rows))]
@@ -139,6 +146,29 @@ class LocalLM:
             return Generation(text[:cut], used, "stop")
         ended = bool(new) and new[-1] == eos
         return Generation(text, len(new), "eos" if ended else "length")
+
+    def prompt_logprobs(self, prompt: str, chunk: int = 256) -> dict:
+        """Each token of ``prompt`` with its log-probability given the tokens before it (the first has none)
+        and its character offset, in the completions ``logprobs`` format. The prompt runs ``chunk`` tokens at
+        a time over one cache, so memory holds ``chunk`` rows of logits (1 MiB each for Gemma), not one per
+        token of the prompt; a prompt longer than the context raises :class:`LLMError` before any runs."""
+        import torch
+
+        encoded = self.tokenizer(prompt, return_offsets_mapping=True)
+        ids = encoded.input_ids
+        if len(ids) > self.context_length:
+            raise LLMError(f"the prompt has {len(ids)} tokens; it exceeds the model's context of {self.context_length}")
+        values: list[float | None] = [None]
+        cache = None
+        with torch.inference_mode():
+            for start in range(0, len(ids), chunk):
+                out = self.model(input_ids=torch.tensor([ids[start:start + chunk]]), cache=cache, use_cache=True)
+                cache = out.cache
+                targets = ids[start + 1:start + chunk + 1]  # what each position of this chunk predicts
+                logprobs = torch.log_softmax(out.logits[0, :len(targets)].float(), -1)
+                values += logprobs[torch.arange(len(targets)), torch.tensor(targets, dtype=torch.long)].tolist()
+        return {"tokens": self.tokenizer.convert_ids_to_tokens(ids), "token_logprobs": values,
+                "text_offset": [start for start, _ in encoded.offset_mapping]}
 
     def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
         """Prompt and continuation are tokenized apart (the continuation's first token starts fresh). The
@@ -180,6 +210,18 @@ class _StopOnText:
 
         texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_width:], skip_special_tokens=True)
         return torch.tensor([any(s in t for s in self.stop) for t in texts], dtype=torch.bool)
+
+
+class _StopWhen:
+    """Ends generation for every row once ``should_stop()`` is true."""
+
+    def __init__(self, should_stop: Callable[[], bool]) -> None:
+        self.should_stop = should_stop
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        return torch.full((input_ids.shape[0],), bool(self.should_stop()), dtype=torch.bool)
 
 
 def load_llm(model: str | Path | None = None, threads: int | None = None) -> LocalLM:

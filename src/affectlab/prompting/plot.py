@@ -7,7 +7,7 @@ import html
 from pathlib import Path
 
 from affectlab.io import atomic_write_text
-from affectlab.plots import data_uri, pyplot, save_png
+from affectlab.plots import data_uri, literal, pyplot, save_png
 from affectlab.prompting.harness import PromptEvalResult
 
 
@@ -26,7 +26,7 @@ def delta_figure(result: PromptEvalResult):
     colors = ["tab:blue" if c.significant else "tab:gray" for c in result.overall]
     left.barh(y, deltas, xerr=errors, color=colors, capsize=3)
     left.axvline(0, color="black", linewidth=0.8)
-    left.set_yticks(y, conditions)
+    left.set_yticks(y, [literal(c) for c in conditions])
     left.invert_yaxis()
     left.set_xlabel("accuracy change vs. no stimulus (95% CI)")
     left.set_title("all tasks (blue: interval excludes 0)")
@@ -39,13 +39,13 @@ def delta_figure(result: PromptEvalResult):
         marks[i, j] = "*" if c.significant else ""
     limit = max(0.05, float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 0.05)
     image = right.imshow(grid, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
-    right.set_xticks(range(len(conditions)), conditions, rotation=45, ha="right")
-    right.set_yticks(range(len(tasks)), tasks)
+    right.set_xticks(range(len(conditions)), [literal(c) for c in conditions], rotation=45, ha="right")
+    right.set_yticks(range(len(tasks)), [literal(t) for t in tasks])
     for (i, j), mark in marks.items():
         right.text(j, i, f"{grid[i, j]:+.2f}{mark}", ha="center", va="center", fontsize=7)
     right.set_title("per task (* interval excludes 0)")
     fig.colorbar(image, ax=right, label="accuracy change")
-    fig.suptitle(f"Emotional stimuli on {result.model}")
+    fig.suptitle(f"Emotional stimuli on {literal(result.model)}")
     fig.tight_layout()
     return fig
 

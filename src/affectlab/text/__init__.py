@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from affectlab.registry import ModelNotFound
-from affectlab.text.analyzer import DEFAULT_RUNTIME, RUNTIMES, Analyzer, InvalidText
+from affectlab.text.analyzer import DEFAULT_MAX_WINDOWS, DEFAULT_RUNTIME, RUNTIMES, Analyzer, InvalidText, NotText
 from affectlab.text.artifact import DEFAULT_MODEL
 from affectlab.text.frame import analyze_frame
+from affectlab.text.normalize import DEFAULT_MAX_CHARS
 from affectlab.text.result import TextAffect, WordAttribution
 
 _default: Analyzer | None = None
@@ -33,6 +34,7 @@ def analyze(texts: str | Iterable[object], *, explain: bool = False) -> TextAffe
 
 
 __all__ = [
-    "DEFAULT_MODEL", "DEFAULT_RUNTIME", "RUNTIMES", "Analyzer", "InvalidText", "ModelNotFound",
+    "DEFAULT_MAX_CHARS", "DEFAULT_MAX_WINDOWS", "DEFAULT_MODEL", "DEFAULT_RUNTIME", "RUNTIMES", "Analyzer",
+    "InvalidText", "ModelNotFound", "NotText",
     "TextAffect", "WordAttribution", "analyze", "analyze_frame", "default_analyzer",
 ]

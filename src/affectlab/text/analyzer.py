@@ -22,26 +22,42 @@ from affectlab.io.readers import is_missing
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD, VAD_SCALE
 from affectlab.text.artifact import DEFAULT_MODEL, ArtifactConfig, resolve_artifact
 from affectlab.text.chunking import Chunk, chunk_texts
-from affectlab.text.normalize import Normalized, normalize
+from affectlab.text.normalize import (
+    DEFAULT_MAX_CHARS,
+    Normalized,
+    check_on_long,
+    length_problem,
+    normalize,
+    surrogate_problem,
+)
 from affectlab.text.result import TextAffect
 from affectlab.text.runtime import OnnxRuntime, Runtime, TorchRuntime, run_sorted
 
 RUNTIMES = ("torch", "onnx", "onnx-int8")
 DEFAULT_RUNTIME = "onnx"
+DEFAULT_MAX_WINDOWS = 256  # 100,000 characters of English prose take about 215 windows of 128 tokens
 
 
 class InvalidText(AffectlabError, ValueError):
-    """A text that cannot be analyzed (missing, not a string, empty)."""
+    """A text that cannot be analyzed (missing, not a string, empty, not valid Unicode, too long)."""
 
 
-def check_text(value: object) -> str:
-    """Return ``value`` if it is analyzable text, else raise :class:`InvalidText` saying why."""
+class NotText(InvalidText, TypeError):
+    """:meth:`Analyzer.analyze` was given neither a string nor an iterable of them (None, a number, bytes)."""
+
+
+def check_text(value: object, max_chars: int | None = None) -> str:
+    """Return ``value`` if it is analyzable text, else raise :class:`InvalidText` saying why: missing, not a
+    string, blank, over ``max_chars`` characters (None: no bound), or holding a lone surrogate."""
     if is_missing(value):
         raise InvalidText(f"text is missing ({'None' if value is None else 'NaN'})")
     if not isinstance(value, str):
         raise InvalidText(f"text must be a string, got {type(value).__name__}")
     if not value.strip():
         raise InvalidText("text is empty or whitespace only")
+    problem = length_problem(value, max_chars) or surrogate_problem(value)
+    if problem:
+        raise InvalidText(problem)
     return value
 
 
@@ -54,6 +70,17 @@ class Analyzer:
     artifact on first use and cached.
     ``threads`` defaults to all cores. Texts longer than the encoder window are split into
     overlapping windows whose scores are averaged, weighted by window length.
+
+    Each text is bounded, so that one huge row cannot exhaust memory or time: ``max_chars`` characters
+    (default 100,000, checked before tokenizing) and ``max_windows`` encoder windows (default 256, which
+    catches emoji-heavy texts: each emoji is spelled out in several tokens). ``on_long="error"`` (default)
+    gives a text over either bound an ``error`` naming the limit and the text's size;
+    ``on_long="truncate"`` reads only its beginning (the first ``max_chars`` characters, then the first
+    ``max_windows`` windows) and sets ``truncated`` on its result. ``None`` turns a bound off. A text with
+    a lone UTF-16 surrogate (not valid Unicode) gets an ``error`` too; it is never silently repaired.
+
+    >>> Analyzer(max_chars=1_000, on_long="truncate").analyze("so happy! " * 500).truncated
+    True
     """
 
     def __init__(
@@ -64,7 +91,13 @@ class Analyzer:
         batch_size: int = 64,
         threads: int | None = None,
         overlap: int = 32,
+        max_chars: int | None = DEFAULT_MAX_CHARS,
+        max_windows: int | None = DEFAULT_MAX_WINDOWS,
+        on_long: str = "error",
     ) -> None:
+        check_on_long(max_chars, on_long)
+        if max_windows is not None and max_windows < 1:
+            raise OptionError("max_windows must be at least 1 (or None: no bound)")
         if runtime not in RUNTIMES:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
         if batch_size < 1:
@@ -77,6 +110,7 @@ class Analyzer:
         if not 0 <= overlap < self.config.max_length // 2:
             raise OptionError(f"overlap must be between 0 and {self.config.max_length // 2 - 1}")
         self.overlap = overlap
+        self.max_chars, self.max_windows, self.on_long = max_chars, max_windows, on_long
         self.tokenizer = load_tokenizer(self.config.max_length)
         self.tokenizer.no_truncation()
         self._runtime: Runtime | None = None
@@ -122,14 +156,21 @@ class Analyzer:
         """One text → :class:`TextAffect`; any other iterable (list, pandas Series, numpy array) → a
         list in the same order.
 
-        A single invalid text raises :class:`InvalidText`; in a sequence, an invalid row gets a
-        result whose ``error`` says why, and the others are analyzed as usual. ``on_progress`` is
+        A single invalid text raises :class:`InvalidText` (with ``on_long="error"``, a text over a bound
+        too); anything that is neither a string nor an iterable (None, a number, bytes) raises
+        :class:`NotText`, an :class:`InvalidText` that is also a TypeError. In a sequence, an invalid row
+        gets a result whose ``error`` says why, and the others are analyzed as usual. ``on_progress`` is
         called with the number of encoder windows finished after each batch.
         """
         if isinstance(texts, str):
-            return self.analyze_batch([check_text(texts)], explain=explain, on_progress=on_progress)[0]
+            (result,) = self.analyze_batch([texts], explain=explain, on_progress=on_progress)
+            if result.error is not None:
+                raise InvalidText(result.error)
+            return result
+        if texts is None:
+            raise NotText("text is missing (None): analyze takes a string or an iterable of strings")
         if isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
-            raise TypeError(f"analyze takes a string or an iterable of strings, not {type(texts).__name__}")
+            raise NotText(f"analyze takes a string or an iterable of strings, not {type(texts).__name__}")
         return self.analyze_batch(list(texts), explain=explain, on_progress=on_progress)
 
     __call__ = analyze
@@ -155,23 +196,43 @@ class Analyzer:
         explain: bool = False,
         on_progress: Callable[[int], None] | None = None,
     ) -> list[TextAffect]:
+        """Like :meth:`analyze` on a sequence: one result per row, an ``error`` on each row that could not be read."""
         results: list[TextAffect | None] = [None] * len(rows)
-        valid: list[int] = []
+        texts: dict[int, str] = {}  # row → the text to read (its beginning, when truncated)
         for index, value in enumerate(rows):
             try:
-                check_text(value)
-                valid.append(index)
+                texts[index] = self._bounded(value)
             except InvalidText as exc:
                 results[index] = TextAffect.failed(str(exc))
+        normalized = {index: normalize(text) for index, text in texts.items()}
+        chunks, needed = chunk_texts(self.tokenizer, [n.text for n in normalized.values()], self.config.max_length,
+                                     self.overlap, self.max_windows)
+        over = {row for row, count in zip(normalized, needed) if self.max_windows and count > self.max_windows}
+        if over and self.on_long == "error":
+            for row, count in zip(normalized, needed):
+                if row in over:
+                    results[row] = TextAffect.failed(
+                        f"text needs {count:,} encoder windows ({len(texts[row]):,} characters), "
+                        f"over the limit of {self.max_windows:,} (max_windows)"
+                    )
+            chunks, normalized = _without(chunks, normalized, over)
+        valid = list(normalized)
         if valid:
-            normalized = [normalize(rows[i]) for i in valid]  # type: ignore[arg-type]
-            chunks = chunk_texts(self.tokenizer, [n.text for n in normalized], self.config.max_length, self.overlap)
             raw = run_sorted(self.runtime, [c.ids for c in chunks], self.batch_size, on_progress)
             for position, affect in enumerate(self._aggregate(raw, chunks, len(valid))):
+                row = valid[position]
                 if explain:
-                    affect = self._with_evidence(affect, raw, chunks, position, normalized[position])
-                results[valid[position]] = affect
+                    affect = self._with_evidence(affect, raw, chunks, position, normalized[row])
+                if row in over or len(texts[row]) < len(rows[row]):  # type: ignore[arg-type]
+                    affect = replace(affect, truncated=True)
+                results[row] = affect
         return results  # type: ignore[return-value]
+
+    def _bounded(self, value: object) -> str:
+        """The text to read of one row: checked, and cut to ``max_chars`` when ``on_long`` is truncate."""
+        if self.on_long == "truncate" and isinstance(value, str) and self.max_chars is not None:
+            value = value[: self.max_chars]
+        return check_text(value, self.max_chars)
 
     def scores(self, raw: np.ndarray) -> dict[str, np.ndarray]:
         """Raw head outputs → probabilities per class block and VAD on the 1-5 scale."""
@@ -225,6 +286,20 @@ class Analyzer:
             best = max(mine, key=lambda i: raw[i, column])
             evidence[label] = evidence_words(self.torch_model, self.tokenizer, chunks[best], column, normalized)
         return replace(affect, evidence=evidence)
+
+
+def _without(
+    chunks: list[Chunk], normalized: dict[int, Normalized], rows: set[int]
+) -> tuple[list[Chunk], dict[int, Normalized]]:
+    """Chunks and texts less the given rows, the chunks' text indices renumbered to match."""
+    positions = {row: position for position, row in enumerate(normalized)}
+    dropped = {positions[row] for row in rows}
+    kept = [position for position in range(len(normalized)) if position not in dropped]
+    renumber = {old: new for new, old in enumerate(kept)}
+    return (
+        [replace(c, text_index=renumber[c.text_index]) for c in chunks if c.text_index not in dropped],
+        {row: text for row, text in normalized.items() if row not in rows},
+    )
 
 
 def _named(names: Sequence[str], values: np.ndarray) -> dict[str, float]:

@@ -26,25 +26,39 @@ class Chunk:
         return len(self.ids) - 2
 
 
-def chunk_texts(tokenizer: Tokenizer, texts: list[str], max_length: int, overlap: int = 32) -> list[Chunk]:
-    """Windows of at most ``max_length`` tokens (special tokens included), overlapping by ``overlap``.
+def window_count(tokens: int, max_length: int, overlap: int = 32) -> int:
+    """How many windows :func:`chunk_texts` cuts ``tokens`` tokens into."""
+    width = max_length - 2
+    stride = max(1, width - overlap)
+    return 1 if tokens <= width else 1 + -(-(tokens - width) // stride)
 
-    ``tokenizer`` must not truncate. A text that fits gives exactly one chunk.
+
+def chunk_texts(
+    tokenizer: Tokenizer, texts: list[str], max_length: int, overlap: int = 32, max_windows: int | None = None
+) -> tuple[list[Chunk], list[int]]:
+    """Windows of at most ``max_length`` tokens (special tokens included), overlapping by ``overlap``, and
+    the number of windows each text needs whole.
+
+    ``tokenizer`` must not truncate. A text that fits gives exactly one chunk; a text that needs more than
+    ``max_windows`` gives only its first ``max_windows`` (its count says so).
     """
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     width = max_length - 2
     stride = max(1, width - overlap)
     chunks: list[Chunk] = []
+    needed: list[int] = []
     for index, encoding in enumerate(tokenizer.encode_batch(texts, add_special_tokens=False)):
         ids, offsets = encoding.ids, encoding.offsets
+        needed.append(window_count(len(ids), max_length, overlap))
         if not ids:  # nothing the vocabulary knows, e.g. only control characters
             chunks.append(Chunk(index, [cls_id, sep_id], []))
             continue
-        begin = 0
-        while True:
+        begin, made = 0, 0
+        while max_windows is None or made < max_windows:
             end = min(begin + width, len(ids))
             chunks.append(Chunk(index, [cls_id, *ids[begin:end], sep_id], offsets[begin:end]))
+            made += 1
             if end == len(ids):
                 break
             begin += stride
-    return chunks
+    return chunks, needed

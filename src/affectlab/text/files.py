@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from affectlab.io.readers import InputFileError, read_rows
-from affectlab.io.writers import TableWriter, output_format
+from affectlab.io.readers import InputFileError, check_input, read_rows, table_columns
+from affectlab.io.writers import TableWriter, check_output
 from affectlab.text.analyzer import Analyzer
 from affectlab.text.result import TextAffect
 
@@ -36,14 +36,18 @@ def analyze_file(
     text_column: str = "text",
     explain: bool = False,
     block_size: int = 512,
+    encoding: str = "utf-8",
     on_rows: Callable[[int], None] | None = None,
 ) -> FileSummary:
-    """Read ``source`` (csv/jsonl/parquet/txt), write every row with its affect columns to ``target``.
+    """Read ``source`` (csv/jsonl/parquet/txt, text files in ``encoding``), write every row with its affect
+    columns to ``target``.
 
-    The output keeps all input columns; the affect columns (see :meth:`TextAffect.to_row`) follow.
+    The output keeps all input columns; the affect columns (see :meth:`TextAffect.to_row`) follow. A file
+    without rows gives an output without rows that still has them (a CSV header, a Parquet schema).
     ``target`` appears only once it is complete.
     """
-    output_format(Path(target))
+    check_input(Path(source), encoding)
+    check_output(Path(target))
     if Path(source).resolve() == Path(target).resolve():
         raise InputFileError(f"{target}: the output would overwrite the input")
     rows = errors = 0
@@ -51,7 +55,7 @@ def analyze_file(
     first_errors: list[str] = []
     preview: list[dict] = []
     with TableWriter(Path(target)) as writer:
-        for block in read_rows(Path(source), text_column, block_size):
+        for block in read_rows(Path(source), text_column, block_size, encoding=encoding):
             texts = [row.text if row.error is None else None for row in block]
             results = analyzer.analyze_batch(texts, explain=explain)
             out = []
@@ -78,6 +82,8 @@ def analyze_file(
             rows += len(block)
             if on_rows is not None:
                 on_rows(len(block))
+        if rows == 0:
+            writer.declare([*table_columns(Path(source), encoding), *TextAffect.failed("").to_row()])
     ordered = dict(sorted(label_counts.items(), key=lambda kv: -kv[1]))
     return FileSummary(str(source), str(target), rows, errors, ordered, first_errors, preview)
 

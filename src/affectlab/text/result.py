@@ -25,9 +25,10 @@ class TextAffect:
     high at once); ``labels`` are the GoEmotions labels at or above their dev-tuned thresholds, or
     ``["neutral"]`` when none is. ``vad`` is on EmoBank's 1-5 scale. ``chunks`` is the number of
     encoder windows the text was split into (more than one: scores are averaged over windows,
-    weighted by their length). ``evidence`` maps each top emotion to the words that drive it
-    (integrated gradients), present only when asked for. ``error`` is set, and the scores are empty,
-    when the input row could not be analyzed.
+    weighted by their length). ``truncated`` is true when the text was over the analyzer's ``max_chars``
+    or ``max_windows`` and only its beginning was read (``on_long="truncate"``). ``evidence`` maps each
+    top emotion to the words that drive it (integrated gradients), present only when asked for.
+    ``error`` is set, and the scores are empty, when the input row could not be analyzed.
     """
 
     emotions: dict[str, float]
@@ -38,6 +39,7 @@ class TextAffect:
     chunks: int = 1
     evidence: dict[str, list[WordAttribution]] | None = None
     error: str | None = None
+    truncated: bool = False
 
     @property
     def top(self) -> str | None:
@@ -58,6 +60,7 @@ class TextAffect:
             row.update({f"{prefix}_{name}": scores.get(name) for name in names})
         row.update({name: self.vad.get(name) for name in VAD})
         row["chunks"] = self.chunks
+        row["truncated"] = self.truncated
         if self.evidence is not None:
             row["evidence"] = {label: [w.word for w in words] for label, words in self.evidence.items()}
         row["error"] = self.error

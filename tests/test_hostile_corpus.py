@@ -27,6 +27,13 @@ from affectlab.text.analyzer import Analyzer
 pytestmark = pytest.mark.model
 
 
+def signals_as_usual() -> None:
+    """In the child: SIGINT and SIGTERM at their defaults, even where the test run itself ignores them (a
+    background job of a shell ignores SIGINT, and its children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def posts(n: int, groups: tuple[str, ...] = ("north", "south")) -> list[dict]:
     moods = ["I am so happy about this, wonderful!", "This is infuriating, I am furious.",
              "I am terrified of the storm tonight.", "I miss her so much, I am heartbroken."]
@@ -137,6 +144,16 @@ def test_case_8_output_that_is_or_is_under_a_file_gets_one_line_before_any_work(
         build_report(tmp_path / "out", tmp_path)
 
 
+def test_case_8_output_folder_name_that_is_not_utf8_gets_one_line_before_any_work(tmp_path):
+    """A byte that is not UTF-8 in a folder name (``res\\xff``) reaches Python as a lone surrogate, which pyarrow
+    cannot write to: refused up front, not a traceback from the first part written."""
+    source = write_jsonl(tmp_path / "posts.jsonl", posts(4))
+    output = tmp_path / os.fsdecode(b"res\xff")
+    with pytest.raises(InputFileError, match="not valid UTF-8"):
+        run_corpus(job([source], output), LocalEngine(threads=1))
+    assert not output.exists()
+
+
 def test_case_1_surrogate_row_in_a_corpus_chunk_gets_an_error_and_the_run_goes_on(tmp_path):
     source = tmp_path / "posts.jsonl"
     source.write_text('{"body": "I am so happy today!", "community": "a"}\n'
@@ -209,7 +226,8 @@ def test_case_8_sigterm_during_corpus_run_leaves_no_temporary_files(tmp_path, st
     output = tmp_path / "out"
     command = [sys.executable, "-m", "affectlab", "corpus", "run", str(source), "--text-column", "body", "-o",
                str(output), "--chunk-rows", "100", "--threads", "1", "--no-progress"]
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=signals_as_usual)
     deadline = time.monotonic() + 60
     while not list(output.glob("scores/*/*.parquet")) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)

@@ -145,6 +145,22 @@ def test_case_4_numpy_values_and_lone_surrogates_are_written_by_every_writer(tmp
     assert leftovers(tmp_path) == []
 
 
+
+def test_case_4_values_a_format_lacks_are_kept_nan_as_null_and_deep_nesting_as_text(tmp_path):
+    deep: object = "core"
+    for _ in range(120):  # deeper than any Parquet reader accepts
+        deep = [deep]
+    rows = [{"x": float("nan"), "y": [1.0, float("inf")], "deep": deep}, {"x": 2.5, "y": [], "deep": None}]
+    for suffix in ("jsonl", "parquet"):
+        with TableWriter(tmp_path / f"out.{suffix}") as writer:
+            writer.write(rows)
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert "NaN" not in lines[0] and "Infinity" not in lines[0]
+    assert json.loads(lines[0])["x"] is None and json.loads(lines[0])["y"] == [1.0, None]
+    written = rows_of(tmp_path / "out.parquet")
+    assert isinstance(written[0]["deep"], str) and written[0]["deep"].count("[") == 120 and written[1]["x"] == 2.5
+    assert leftovers(tmp_path) == []
+
 # --- case 5: data silently dropped or mixed ---------------------------------------------------------------------
 
 @pytest.mark.model
@@ -218,6 +234,21 @@ def test_case_5_latin1_input_with_the_encoding_option(tmp_path, monkeypatch):
     no_model(monkeypatch)
     result = runner.invoke(app, ["analyze", "-i", str(source), "--encoding", "utf-16"])
     assert "is not supported" in one_line_error(result)
+
+
+@pytest.mark.parametrize("encoding", ["rot13", "hex", "base64", "idna", "bz2"])
+def test_case_5_an_encoding_that_is_not_a_text_codec_is_one_line(tmp_path, monkeypatch, encoding):
+    """Python knows codecs that are not text encodings (rot13, hex) or that refuse the readers' error handlers
+    (idna): each is an unsupported --encoding (exit 2, one line), not a traceback while reading."""
+    source = tmp_path / "latin.csv"
+    source.write_bytes("id,text\n1,café crème\n".encode("latin-1"))
+    no_model(monkeypatch)
+    result = runner.invoke(app, ["analyze", "-i", str(source), "--encoding", encoding])
+    assert f"encoding {encoding!r} is not supported" in one_line_error(result)
+    chat = tmp_path / "chat.json"
+    chat.write_text('[{"speaker": "A", "text": "hi"}]')
+    result = runner.invoke(app, ["conversation", str(chat), "--encoding", encoding])
+    assert f"encoding {encoding!r} is not supported" in one_line_error(result)
 
 
 @pytest.mark.model
@@ -322,6 +353,58 @@ def test_case_8_unreadable_input(open_folder):
     assert sorted(p.name for p in open_folder.iterdir()) == ["in.csv"]
 
 
+def test_case_8_respond_and_conversation_outputs_are_checked_before_any_model(tmp_path, monkeypatch):
+    """`respond -o` and a single conversation's `-o` write one JSON document (any file name): a folder or a
+    path under a file is one line and exit 2 before a model loads, not a traceback after the work."""
+    chat = tmp_path / "chat.json"
+    chat.write_text(json.dumps([{"speaker": "A", "text": "I lost my job"}, {"speaker": "B", "text": "Oh no"}]))
+    (tmp_path / "results").mkdir()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded before the output was checked")
+
+    monkeypatch.setattr("affectlab.cli.empathy.make_llm", refuse)
+    monkeypatch.setattr("affectlab.dialogue.ConversationAnalyzer", refuse)
+    for command in ("respond", "conversation"):
+        for target, message in (("results", "is a folder"), ("chat.json/out.json", "chat.json is a file")):
+            result = runner.invoke(app, [command, str(chat), "-o", str(tmp_path / target)])
+            assert message in one_line_error(result), (command, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chat.json", "results"]
+    assert list((tmp_path / "results").iterdir()) == []
+    monkeypatch.undo()
+    result = runner.invoke(app, ["conversation", str(chat), "--no-causes", "-o", str(tmp_path / "turns.txt")])
+    assert result.exit_code == 0, result.output  # one conversation's JSON may have any name, as before
+    assert len(json.loads((tmp_path / "turns.txt").read_text())["turns"]) == 2
+
+
+def test_case_8_atomic_write_that_cannot_be_moved_into_place_is_one_error(tmp_path):
+    from affectlab.io import OutputFileError, atomic_write_text
+    from affectlab.io.writers import atomic_target
+
+    target = tmp_path / "report.json"
+    with pytest.raises(OutputFileError, match="report.json: cannot be written"), atomic_target(target) as tmp:
+        tmp.write_text("{}")
+        target.mkdir()  # the path became a folder while the file was written
+    assert leftovers(tmp_path) == [] and list(target.iterdir()) == []
+    with pytest.raises(OutputFileError, match="is a folder|cannot be written"):
+        atomic_write_text(target, "{}")
+    assert leftovers(tmp_path) == []
+
+
+def test_case_8_jsonl_line_nested_deeper_than_the_decoder_is_one_row_error(tmp_path):
+    """100,000 nested brackets overflow the JSON decoder's stack (RecursionError, not a JSONDecodeError): that
+    line is a row error and the rest is read; a .json conversation so nested is one line, exit 2."""
+    nested = "[" * 100_000 + "]" * 100_000
+    source = tmp_path / "deep.jsonl"
+    source.write_text('{"text": "a", "x": ' + nested + '}\n{"text": "b"}\n')
+    rows = read_all(source)
+    assert [r.error for r in rows] == ["line 1: not valid JSON (nested too deeply)", None] and rows[1].text == "b"
+    chat = tmp_path / "deep.json"
+    chat.write_text('[{"speaker": "A", "text": "hi", "x": ' + nested + "}]")
+    result = runner.invoke(app, ["conversation", str(chat)])
+    assert "not valid utf-8 JSON (maximum recursion depth" in one_line_error(result)
+
+
 def test_case_8_wrong_text_column_on_jsonl_is_a_file_error(tmp_path, monkeypatch):
     source = tmp_path / "posts.jsonl"
     source.write_text('{"body": "hi", "id": 1}\n\n{"body": "yo", "id": 2, "lang": "en"}\nnot json\n')
@@ -343,10 +426,18 @@ def test_case_8_utf8_bom_does_not_spoil_row_1(tmp_path, name):
     assert row.error is None and row.text == "hello" and list(row.record) == ["text"]
 
 
+def signals_as_usual() -> None:
+    """In the child: SIGINT and SIGTERM at their defaults, even where the test run itself ignores them (a
+    background job of a shell ignores SIGINT, and its children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _scoring(source: Path, target: Path) -> subprocess.Popen:
     """``affectlab analyze -i SOURCE -o TARGET`` in its own process, once it has started writing."""
     process = subprocess.Popen([sys.executable, "-m", "affectlab", "analyze", "-i", str(source), "-o", str(target)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=signals_as_usual)
     deadline = time.monotonic() + 60
     while not list(target.parent.glob(f".{target.name}.*.part")):
         assert process.poll() is None, process.stderr.read()

@@ -307,3 +307,37 @@ def test_case_10_internal_error_is_500_without_exception_text():
         status, body, _ = call(port, body={"prompt": "boom"})
     assert status == 500
     assert body == {"error": {"message": "internal error", "type": "server_error", "param": None}}
+
+
+@pytest.mark.parametrize(("path", "field", "body"), [
+    ("/v1/completions", "prompt", {"prompt": "hi \ud83d there"}),
+    ("/v1/completions", "stop", {"prompt": "hi", "stop": ["ok", "\udc00"]}),
+    ("/v1/chat/completions", "messages", {"messages": [{"role": "user", "content": "hi \ud83d"}]}),
+])
+def test_case_10_lone_surrogate_in_a_request_gets_400_before_the_model_runs(path, field, body):
+    """JSON can carry half of an emoji (``"\\ud83d"``); the real tokenizer raises a TypeError on it, which would be
+    a 500. It is the client's error: a 400 naming the field, before the model is touched."""
+    fake = FakeLM()
+    with running(fake) as port:
+        status, reply, _ = call(port, path=path, body=json.dumps(body).encode())
+    assert status == 400 and reply["error"]["param"] == field, reply
+    assert "unpaired surrogate" in reply["error"]["message"] and fake.calls == 0
+
+
+def test_case_10_a_port_that_cannot_be_bound_is_one_line_not_a_traceback(monkeypatch, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError) as caught:  # the bind's own error, not one from closing a half-built server
+            serve(FakeLM(), "127.0.0.1", taken.getsockname()[1])
+        assert caught.value.errno is not None, caught.value
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the port was checked")
+
+    monkeypatch.setattr("affectlab.llm.server.load_llm", refuse)
+    for port in ("99999", "-1"):
+        with pytest.raises(SystemExit) as exited:
+            main(["--port", port])
+        err = capsys.readouterr().err
+        assert exited.value.code == 2 and err.count("\n") == 1 and "--port must be from 0 to 65535" in err

@@ -154,3 +154,10 @@ def test_openai_backend_unreachable_server():
     remote = OpenAICompatibleLM(f"http://127.0.0.1:{port}/v1", "m", retries=1, backoff=0.01)
     with pytest.raises(LLMError, match="cannot reach .* after 2 tries"):
         remote.generate("hi")
+
+
+def test_case_1_a_lone_surrogate_given_to_the_local_lm_is_an_llm_error(llm):
+    for call in (lambda: llm.generate("x \ud83d", max_new_tokens=2), lambda: llm.count_tokens("\udc80"),
+                 lambda: llm.score("ok", [" x \ud83d"])):
+        with pytest.raises(LLMError, match="surrogate U\\+D"):
+            call()

@@ -74,7 +74,8 @@ def _emit(document: dict, output: Path | None, as_json: bool) -> bool:
 
     text = json.dumps(document, ensure_ascii=False, indent=2)
     if output is not None:
-        atomic_write_text(output, text + "\n")
+        with user_errors():
+            atomic_write_text(output, text + "\n")
         err.print(f"written: {output}")
     if as_json:
         out.print_json(text)
@@ -111,11 +112,11 @@ def conversation(
     """Emotion of every turn in context, and the turns and spans that cause each emotion."""
     from affectlab.dialogue import ConversationAnalyzer, read_conversation
     from affectlab.dialogue.tables import table_columns
-    from affectlab.io.writers import check_output
+    from affectlab.io.writers import check_target
 
     with user_errors():
         if output is not None:
-            check_output(output)
+            check_target(output)  # any name for one conversation's JSON; a long table's format is checked below
     if conversation_column is None and "conversation_id" in table_columns(path, encoding):
         conversation_column = "conversation_id"
     if conversation_column is None and (order_column, speaker_column, text_column) != (None, "speaker", "text"):

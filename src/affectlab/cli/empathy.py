@@ -49,8 +49,11 @@ def respond(
     from affectlab.dialogue import read_conversation
     from affectlab.empathy import EmpatheticResponder
     from affectlab.io import atomic_write_text
+    from affectlab.io.writers import check_target
 
     with user_errors():
+        if output is not None:
+            check_target(output)  # before the language model is loaded or run
         turns = read_conversation(path)
         with err.status("loading the language model"):
             lm = make_llm(llm, llm_model, base_url, api_key, chat, threads)
@@ -59,7 +62,8 @@ def respond(
             response = responder.respond(turns, None if strategy == "none" else strategy, listener)
     document = json.dumps(response.to_dict(), ensure_ascii=False, indent=2)
     if output is not None:
-        atomic_write_text(output, document + "\n")
+        with user_errors():
+            atomic_write_text(output, document + "\n")
         err.print(f"written: {output}")
     if as_json:
         out.print_json(document)

@@ -43,10 +43,14 @@ def build_report(results: Path, target: Path) -> CorpusReport:
     if target.is_dir():
         raise ReportError(f"{target}: is a folder; give the HTML file to write, e.g. {target / 'report.html'}")
     manifest = _manifest(results)
-    tables = {
-        p.stem: duckdb.sql(f"SELECT * FROM read_parquet({sql_path(literal_glob(p))})").df()
-        for p in (results / AGGREGATES_DIR).glob("*.parquet")
-    }
+    con = duckdb.connect()  # its own: the module's default connection is shared with whatever the caller does
+    try:
+        tables = {
+            p.stem: con.sql(f"SELECT * FROM read_parquet({sql_path(literal_glob(p))})").df()
+            for p in (results / AGGREGATES_DIR).glob("*.parquet")
+        }
+    finally:
+        con.close()
     missing = {"shares_over_time", "shares_by_group", "vad_over_time", "top_terms", "examples"} - set(tables)
     if missing:
         raise ReportError(

@@ -145,6 +145,11 @@ def _check_writable(output: Path) -> None:
     """Refuse an output the run could not write to before any work is done, not after."""
     if output.exists() and not output.is_dir():
         raise InputFileError(f"{output}: exists and is not a folder; give a folder for the results")
+    try:  # a name with bytes that are not UTF-8 reaches Python as lone surrogates, which pyarrow cannot take
+        str(output.absolute()).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputFileError(f"{output}: the path is not valid UTF-8, so Parquet files cannot be written there; "
+                             f"choose another folder name") from None
     existing = next(p for p in (output.absolute(), *output.absolute().parents) if p.exists())
     if not existing.is_dir():
         raise InputFileError(f"{output}: cannot be created, {existing} is a file")

@@ -110,7 +110,7 @@ def read_conversation(path: Path, max_chars: int | None = DEFAULT_MAX_CHARS, enc
             data = json.loads(path.read_text(encoding=codec(encoding)).lstrip("\ufeff"))
         except OSError as exc:
             raise InputFileError(f"{path}: cannot be read ({exc.strerror})") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # Recursion: nested too deeply
             hint = "; one turn a line is read from a .jsonl file" if "Extra data" in str(exc) else ""
             raise InputFileError(f"{path}: not valid {encoding} JSON ({exc}){hint}") from None
         if isinstance(data, Mapping) and "turns" in data:

@@ -26,14 +26,17 @@ import pyarrow.parquet as pq
 from affectlab.io.values import text_value, valid_unicode
 
 _UNTYPABLE = (pa.ArrowException, OverflowError, TypeError, ValueError)
+MAX_NESTING = 50  # Parquet readers refuse deeper schemas (pyarrow's limit is 100 levels, each list taking two)
 
 
-def _writable(kind: pa.DataType) -> bool:
-    """Whether Parquet can store ``kind`` (it has no struct without fields)."""
+def _writable(kind: pa.DataType, depth: int = 0) -> bool:
+    """Whether Parquet can store ``kind`` (it has no struct without fields, and no schema nested too deep)."""
+    if depth > MAX_NESTING:
+        return False
     if pa.types.is_struct(kind):
-        return kind.num_fields > 0 and all(_writable(kind.field(i).type) for i in range(kind.num_fields))
+        return kind.num_fields > 0 and all(_writable(kind.field(i).type, depth + 1) for i in range(kind.num_fields))
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return _writable(kind.value_type)
+        return _writable(kind.value_type, depth + 1)
     return not pa.types.is_map(kind) and not pa.types.is_union(kind)
 
 

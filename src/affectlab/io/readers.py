@@ -104,9 +104,10 @@ def codec(encoding: str) -> str:
     if name in ("utf-8", "utf-8-sig"):
         return "utf-8"
     ascii_text = "\n\r\t,\"{}[]:"
-    try:
-        ok = ascii_text.encode(name) == ascii_text.encode("ascii")
-    except UnicodeError:
+    try:  # the readers decode with surrogateescape and replace, which some codecs (idna) refuse
+        ok = (ascii_text.encode(name) == ascii_text.encode("ascii")
+              and ascii_text.encode("ascii").decode(name, "surrogateescape") == ascii_text)
+    except (UnicodeError, LookupError):  # LookupError: not a text encoding at all (rot13, hex, base64)
         ok = False
     if not ok:
         raise OptionError(f"encoding {encoding!r} is not supported (it does not write ASCII as ASCII); "
@@ -179,6 +180,9 @@ def _jsonl_row(table: Table, number: int, raw: bytes, after: Position) -> Row:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         return Row(number, {table.text_column: line}, None, f"line {number}: not valid JSON ({exc.msg})", after)
+    except RecursionError:  # brackets nested deeper than the decoder's stack: one bad line, not a failed file
+        return Row(number, {table.text_column: line}, None, f"line {number}: not valid JSON (nested too deeply)",
+                   after)
     if not isinstance(record, dict):
         return Row(number, {table.text_column: line}, None, f"line {number}: expected a JSON object", after)
     if table.text_column not in record:

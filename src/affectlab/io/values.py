@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -53,8 +54,22 @@ def json_value(value: object) -> object:
 
 
 def json_line(row: dict) -> str:
-    """One JSONL line (without the newline) for ``row``, whatever its cells hold."""
-    return json.dumps(row, ensure_ascii=False, default=json_value)
+    """One JSONL line (without the newline) for ``row``, whatever its cells hold; a NaN or infinite float,
+    which JSON has no word for, is null."""
+    try:
+        return json.dumps(row, ensure_ascii=False, default=json_value, allow_nan=False)
+    except ValueError:  # rare: walk the row once more, replacing the floats JSON cannot hold
+        return json.dumps(_finite(row), ensure_ascii=False, default=json_value, allow_nan=False)
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return _finite(json_value(value)) if type(value).__module__ == "numpy" else value
 
 
 def text_value(value: object) -> str | None:

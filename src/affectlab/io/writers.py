@@ -59,11 +59,17 @@ def check_output(path: Path) -> str:
 
     Cheap and side-effect free, so commands call it before loading models or reading input.
     """
+    check_target(path)
+    return output_format(path)
+
+
+def check_target(path: Path) -> None:
+    """:func:`check_output` for a file of any name (a JSON document, say): :class:`OutputFileError` unless a
+    file can be created at ``path``."""
     path = Path(path)
     try:
         if path.is_dir():
             raise OutputFileError(f"{path}: is a folder; name a file in it, e.g. {path / 'scored.jsonl'}")
-        fmt = output_format(path)
         folder = path.parent
         while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
             folder = folder.parent
@@ -73,7 +79,6 @@ def check_output(path: Path) -> str:
         raise OutputFileError(f"{path}: cannot be created ({exc.strerror or exc})") from exc
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputFileError(f"{path}: cannot create files in {folder} (permission denied)")
-    return fmt
 
 
 def _temporary(path: Path, tag: str = "") -> Path:
@@ -107,6 +112,9 @@ def atomic_target(path: Path) -> Iterator[Path]:
         yield tmp
         _usual_permissions(tmp)
         os.replace(tmp, path)
+    except OSError as exc:  # e.g. a folder made at ``path`` meanwhile, or a full disk
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputFileError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

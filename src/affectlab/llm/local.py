@@ -14,6 +14,7 @@ Any local Hugging Face model folder works too.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from affectlab.extras import require
 from affectlab.llm.base import Generation, LLMError
 
 DEFAULT_LLM = "gemma3-270m"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def cache_dir() -> Path:
@@ -88,11 +90,19 @@ class LocalLM:
         self.name = DEFAULT_LLM if model_dir is None else folder.name
         self.context_length = int(getattr(self.model.config, "max_position_embeddings", 2048))
 
+    def _encode(self, text: str, **options):
+        """The tokenizer's encoding of ``text``; a lone surrogate (no valid UTF-8) is an :class:`LLMError`."""
+        bad = _SURROGATE.search(text)
+        if bad is not None:
+            raise LLMError(f"the text holds an unpaired surrogate U+{ord(bad.group()):04X} at character index "
+                           f"{bad.start()} (not valid Unicode)")
+        return self.tokenizer(text, **options)
+
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text).input_ids)
+        return len(self._encode(text).input_ids)
 
     def _prompt_ids(self, prompt: str, room: int) -> list[int]:
-        ids = self.tokenizer(prompt).input_ids
+        ids = self._encode(prompt).input_ids
         if len(ids) + room > self.context_length:
             raise LLMError(f"the prompt has {len(ids)} tokens; with {room} more it exceeds the model's "
                            f"context of {self.context_length}")
@@ -154,7 +164,7 @@ class LocalLM:
         token of the prompt; a prompt longer than the context raises :class:`LLMError` before any runs."""
         import torch
 
-        encoded = self.tokenizer(prompt, return_offsets_mapping=True)
+        encoded = self._encode(prompt, return_offsets_mapping=True)
         ids = encoded.input_ids
         if len(ids) > self.context_length:
             raise LLMError(f"the prompt has {len(ids)} tokens; it exceeds the model's context of {self.context_length}")
@@ -175,7 +185,7 @@ class LocalLM:
         prompt runs once; its cached keys and values are shared by all continuations, run as one batch."""
         import torch
 
-        tails = [self.tokenizer(c, add_special_tokens=False).input_ids for c in continuations]
+        tails = [self._encode(c, add_special_tokens=False).input_ids for c in continuations]
         if any(not t for t in tails):
             raise LLMError("an empty continuation cannot be scored")
         longest = max(len(t) for t in tails)

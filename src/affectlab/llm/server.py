@@ -352,6 +352,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             allowed_origins=tuple(args.allow_origin), workers=args.workers, read_timeout=args.read_timeout,
             time_limit=args.time_limit, max_body=args.max_body, max_tokens=args.max_tokens,
             max_prompt_tokens=args.max_prompt_tokens)
+        if not 0 <= args.port <= 65535:
+            raise LLMError(f"--port must be from 0 to 65535, not {args.port}")
         check_bind(args.host, options.token)  # before the model loads, which takes seconds
         server = serve(load_llm(args.model), args.host, args.port, options)
     except (AffectlabError, OSError) as exc:

@@ -132,7 +132,19 @@ def _stop(body: dict) -> tuple[str, ...]:
             or not all(isinstance(s, str) and s for s in stop)):
         raise RequestError(400, f"stop must be a non-empty string or a list of at most {MAX_STOP_STRINGS}",
                            param="stop")
+    for index, text in enumerate(stop):
+        _unicode(text, f"stop[{index}]", "stop")
     return tuple(stop)
+
+
+def _unicode(text: str, name: str, param: str) -> None:
+    """Refuse ``text`` if it holds a lone surrogate (JSON's ``"\\ud83d"``, half of an emoji): no tokenizer can
+    read it, so it is the client's error (400), not the server's (500)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RequestError(400, f"{name} contains an unpaired surrogate U+{ord(text[exc.start]):04X} at character "
+                                f"index {exc.start} (half of a UTF-16 pair: not valid Unicode)", param=param) from None
 
 
 def _chat_prompt(messages) -> str:
@@ -143,6 +155,7 @@ def _chat_prompt(messages) -> str:
                 and isinstance(message.get("content"), str)):
             raise RequestError(400, f"messages[{index}] must be an object with a string role and string content",
                                param="messages")
+        _unicode(message["content"], f"messages[{index}].content", "messages")
     return "\n".join(m["content"] for m in messages)
 
 
@@ -156,6 +169,7 @@ def parse_completion(body: dict, *, chat: bool, max_tokens_cap: int) -> Completi
         prompt = body.get("prompt")
         if not isinstance(prompt, str):
             raise RequestError(400, "prompt must be a string (one prompt per request)", param="prompt")
+        _unicode(prompt, "prompt", "prompt")
     if body.get("stream"):
         raise RequestError(400, "streaming is not supported", param="stream")
     if body.get("n") not in (None, 1):

@@ -115,6 +115,7 @@ class PooledHTTPServer(HTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self._pending: queue.Queue = queue.Queue(max_pending)
+        self._workers: list[threading.Thread] = []  # server_close runs inside __init__ when the bind fails
         super().__init__(address, handler)
         self._workers = [threading.Thread(target=self._work, name=f"affectlab-server-{i}", daemon=True)
                          for i in range(workers)]

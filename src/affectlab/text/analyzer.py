@@ -76,7 +76,8 @@ class Analyzer:
     catches emoji-heavy texts: each emoji is spelled out in several tokens). ``on_long="error"`` (default)
     gives a text over either bound an ``error`` naming the limit and the text's size;
     ``on_long="truncate"`` reads only its beginning (the first ``max_chars`` characters, then the first
-    ``max_windows`` windows) and sets ``truncated`` on its result. ``None`` turns a bound off. A text with
+    ``max_windows`` windows) and sets ``truncated`` on its result. ``None`` turns a bound off; only
+    ``max_chars`` bounds memory (windows are counted after tokenizing the whole text). A text with
     a lone UTF-16 surrogate (not valid Unicode) gets an ``error`` too; it is never silently repaired.
 
     >>> Analyzer(max_chars=1_000, on_long="truncate").analyze("so happy! " * 500).truncated

@@ -85,7 +85,7 @@ def job(inputs, output, **options) -> CorpusJob:
 
 
 def scores(output: Path) -> list[tuple]:
-    return duckdb.execute(
+    return duckdb.connect().execute(
         f"SELECT * EXCLUDE (source) FROM read_parquet('{output}/scores/*/*.parquet') ORDER BY \"row\""
     ).fetchall()
 
@@ -133,7 +133,7 @@ def test_bad_rows_are_recorded_and_the_run_completes(tmp_path):
     assert "5 cells where the header has 4" in problems[(5, "error")]
     assert "empty" in problems[(3, "skipped")]
     assert "'not a date'" in problems[(7, "ok")] and "time is missing" in problems[(8, "ok")]
-    table = duckdb.execute(f"SELECT * FROM read_parquet('{tmp_path}/out/scores/*/*.parquet')").df()
+    table = duckdb.connect().execute(f"SELECT * FROM read_parquet('{tmp_path}/out/scores/*/*.parquet')").df()
     rows = {r["row"]: r for r in table.to_dict("records")}
     assert sorted(rows) == list(range(1, 11))  # nothing the user gave is lost
     assert rows[9]["text"] == "two\nlines of text, both calm" and rows[9]["time"].month == 2
@@ -217,7 +217,7 @@ def scored(tmp_path_factory):
 
 
 def test_shares_have_intervals_and_add_up(scored):
-    shares = duckdb.execute(f"SELECT * FROM '{scored}/aggregates/shares_over_time.parquet'").df()
+    shares = duckdb.connect().execute(f"SELECT * FROM '{scored}/aggregates/shares_over_time.parquet'").df()
     assert set(shares["group"]) == {"(all)", "north", "south"}
     assert len(set(shares["bucket"])) == 3  # three months
     totals = shares.groupby(["bucket", "group"])["share"].sum()
@@ -229,7 +229,7 @@ def test_shares_have_intervals_and_add_up(scored):
 
 
 def test_pmi_terms_and_examples_follow_the_emotion(scored):
-    terms = duckdb.execute(f"SELECT * FROM '{scored}/aggregates/top_terms.parquet'").df()
+    terms = duckdb.connect().execute(f"SELECT * FROM '{scored}/aggregates/top_terms.parquet'").df()
 
     def vocabulary(emotion):
         return set(re.findall(r"[a-z]+", TEMPLATES[emotion].lower())) | set(WORDS[emotion])
@@ -239,7 +239,7 @@ def test_pmi_terms_and_examples_follow_the_emotion(scored):
         top = terms[terms["emotion"] == emotion].sort_values("rank")
         assert set(top["term"].head(6)) <= own, (emotion, list(top["term"]))
         assert (top["pmi"] > 0).all()
-    examples = duckdb.execute(f"SELECT * FROM '{scored}/aggregates/examples.parquet'").df()
+    examples = duckdb.connect().execute(f"SELECT * FROM '{scored}/aggregates/examples.parquet'").df()
     for emotion, mine in examples.groupby("emotion"):
         assert mine.sort_values("rank")["score"].is_monotonic_decreasing
         if emotion in ("joy", "fear", "sadness"):  # the fixture's clear cases
@@ -248,7 +248,7 @@ def test_pmi_terms_and_examples_follow_the_emotion(scored):
 
 
 def test_vad_means_sit_inside_their_intervals(scored):
-    vad = duckdb.execute(f"SELECT * FROM '{scored}/aggregates/vad_by_group.parquet'").df()
+    vad = duckdb.connect().execute(f"SELECT * FROM '{scored}/aggregates/vad_by_group.parquet'").df()
     assert set(vad["dimension"]) == {"valence", "arousal", "dominance"}
     assert ((vad["ci_low"] <= vad["mean"]) & (vad["mean"] <= vad["ci_high"])).all()
     assert vad["mean"].between(1, 5).all()

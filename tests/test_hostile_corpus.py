@@ -122,7 +122,8 @@ def test_case_8_report_group_names_with_dollar_signs_are_drawn_literally(tmp_pat
     run_corpus(job([source], tmp_path / "out"), LocalEngine(threads=1))
     report = build_report(tmp_path / "out", tmp_path / "report.html")
     assert any(p.endswith("groups.png") for p in report.plots)
-    frame = duckdb.sql(f"SELECT * FROM read_parquet('{tmp_path}/out/aggregates/shares_by_group.parquet')").df()
+    shares = tmp_path / "out" / "aggregates" / "shares_by_group.parquet"
+    frame = duckdb.connect().sql(f"SELECT * FROM read_parquet('{shares}')").df()
     legend = _groups(frame).axes[0].get_legend()
     shown = {t._preprocess_math(t.get_text()) for t in legend.get_texts()}  # what matplotlib will draw
     expected = [*groups[:3], "long name long name long name long name…"]  # one line, cut to 40 characters

@@ -45,6 +45,9 @@ def test_case_1_lone_surrogate_in_analyze_input_keeps_every_row(tmp_path):
     rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 3 and [r["error"] is None for r in rows] == [True, False, True]
     assert SURROGATE in rows[1]["error"] and rows[1]["error"].startswith("row 2: ")
+    summary = runner.invoke(app, ["analyze", "-i", str(source), "-o", str(target), "--json"])
+    assert summary.exit_code == 0, summary.output
+    assert json.loads(summary.stdout)["errors"] == 1  # --json gives the run's summary, not a table
 
 
 def test_case_1_lone_surrogate_in_a_conversation(conversations, tmp_path):

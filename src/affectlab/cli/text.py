@@ -102,7 +102,7 @@ def analyze(
             else:
                 render_affect(text, result)
             return
-        _analyze_file(analyzer, input, output, text_column, explain, encoding)
+        _analyze_file(analyzer, input, output, text_column, explain, encoding, as_json)
 
 
 def _checked_paths(source: Path, target: Path | None, encoding: str) -> Path:
@@ -116,7 +116,7 @@ def _checked_paths(source: Path, target: Path | None, encoding: str) -> Path:
 
 
 def _analyze_file(analyzer: Analyzer, source: Path, target: Path, text_column: str, explain: bool,
-                  encoding: str) -> None:
+                  encoding: str, as_json: bool) -> None:
     from affectlab.io import count_rows
     from affectlab.text.files import analyze_file
 
@@ -127,6 +127,10 @@ def _analyze_file(analyzer: Analyzer, source: Path, target: Path, text_column: s
             analyzer, source, target, text_column=text_column, explain=explain, encoding=encoding,
             on_rows=lambda n: progress.advance(task, n),
         )
+    if as_json:  # the run's summary; the rows themselves are in the output file
+        # as ASCII-escaped text: print_json would decode the escapes again, and a lone surrogate cannot be printed
+        out.print(json.dumps(summary.to_dict(), indent=2), markup=False, highlight=False, soft_wrap=True)
+        return
     _render_preview(summary.preview)
     out.print(f"{summary.rows} rows → {summary.output} ({summary.errors} with errors)", highlight=False, soft_wrap=True)
     table = Table(title="rows per label", title_justify="left")

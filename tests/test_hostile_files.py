@@ -459,3 +459,12 @@ def test_case_8_sigterm_and_sigint_leave_no_part_file(tmp_path, analyzer, signum
     assert stderr.strip().splitlines()[-1] == f"stopped by {signal.Signals(signum).name}"
     assert "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl"]
+
+
+def test_case_8_a_csv_holding_only_a_byte_order_mark_is_an_empty_file(tmp_path):
+    from affectlab.io import InputFileError
+
+    source = tmp_path / "bom.csv"
+    source.write_bytes(b"\xef\xbb\xbf")
+    with pytest.raises(InputFileError, match="the file is empty"):
+        read_all(source)

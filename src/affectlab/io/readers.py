@@ -238,7 +238,7 @@ def _csv_header(table: Table, handle: io.BufferedReader) -> _TrackedLines:
         header = _next_record(_csv_reader(lines, table))
     except csv.Error as exc:
         raise InputFileError(f"{table.path}: the header line is not readable CSV ({exc})") from exc
-    if header is None:
+    if header is None or header in ([], [""]):  # nothing, or only a byte-order mark
         raise InputFileError(f"{table.path}: the file is empty")
     if lines.ended:
         raise InputFileError(f"{table.path}: a quote in the header line is never closed")

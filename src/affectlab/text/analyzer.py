@@ -98,7 +98,7 @@ class Analyzer:
     ) -> None:
         check_on_long(max_chars, on_long)
         if max_windows is not None and max_windows < 1:
-            raise OptionError("max_windows must be at least 1 (or None: no bound)")
+            raise OptionError("max_windows must be at least 1, or no bound (None; 0 on the command line)")
         if runtime not in RUNTIMES:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
         if batch_size < 1:

@@ -79,4 +79,4 @@ def check_on_long(max_chars: int | None, on_long: str) -> None:
     if on_long not in ON_LONG:
         raise OptionError(f"on_long must be one of {', '.join(ON_LONG)}, not {on_long!r}")
     if max_chars is not None and max_chars < 1:
-        raise OptionError("max_chars must be at least 1 (or None: no bound)")
+        raise OptionError("max_chars must be at least 1, or no bound (None; 0 on the command line)")

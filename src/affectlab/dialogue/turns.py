@@ -11,8 +11,9 @@ from pathlib import Path
 from affectlab.errors import AffectlabError
 from affectlab.io import InputFileError, read_rows
 from affectlab.io.readers import codec
+from affectlab.io.values import surrogate_problem
 from affectlab.taxonomy import EKMAN, to_ekman
-from affectlab.text.normalize import DEFAULT_MAX_CHARS, length_problem, surrogate_problem
+from affectlab.text.normalize import DEFAULT_MAX_CHARS, length_problem
 
 
 class InvalidConversation(AffectlabError, ValueError):

@@ -25,8 +25,9 @@ from affectlab.dialogue.artifact import (
 from affectlab.dialogue.packing import TurnTokenizer
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_turns
 from affectlab.empathy.context import EncodedContext, encode_context
+from affectlab.io.values import surrogate_problem
 from affectlab.text.explain import continues_word, token_attributions
-from affectlab.text.normalize import DEFAULT_MAX_CHARS, length_problem, surrogate_problem
+from affectlab.text.normalize import DEFAULT_MAX_CHARS, length_problem
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,20 @@ def text_value(value: object) -> str | None:
     return json.dumps(plain, ensure_ascii=False, default=json_value)
 
 
+def surrogate_problem(text: str, what: str = "text") -> str | None:
+    """Why ``text`` cannot be tokenized or written as UTF-8 (it holds a surrogate code point), or None;
+    ``what`` names it in the message.
+
+    >>> surrogate_problem("x \\ud83d")
+    'text contains an unpaired surrogate U+D83D at character index 2 (half of a UTF-16 pair: not valid Unicode)'
+    """
+    found = _SURROGATES.search(text)
+    if found is None:
+        return None
+    return (f"{what} contains an unpaired surrogate U+{ord(found.group()):04X} at character index {found.start()} "
+            "(half of a UTF-16 pair: not valid Unicode)")
+
+
 def valid_unicode(text: str) -> str:
     """``text`` with lone surrogates (which no UTF-8 file can hold) replaced by U+FFFD."""
     return _SURROGATES.sub("\ufffd", text)

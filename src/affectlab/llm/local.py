@@ -14,17 +14,16 @@ Any local Hugging Face model folder works too.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from affectlab.cache import cache_root
 from affectlab.extras import require
+from affectlab.io.values import surrogate_problem
 from affectlab.llm.base import Generation, LLMError
 
 DEFAULT_LLM = "gemma3-270m"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def cache_dir() -> Path:
@@ -92,10 +91,9 @@ class LocalLM:
 
     def _encode(self, text: str, **options):
         """The tokenizer's encoding of ``text``; a lone surrogate (no valid UTF-8) is an :class:`LLMError`."""
-        bad = _SURROGATE.search(text)
-        if bad is not None:
-            raise LLMError(f"the text holds an unpaired surrogate U+{ord(bad.group()):04X} at character index "
-                           f"{bad.start()} (not valid Unicode)")
+        problem = surrogate_problem(text)
+        if problem:
+            raise LLMError(problem)
         return self.tokenizer(text, **options)
 
     def count_tokens(self, text: str) -> int:

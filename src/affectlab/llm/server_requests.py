@@ -17,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from affectlab.errors import AffectlabError
+from affectlab.io.values import surrogate_problem
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 MAX_STOP_STRINGS = 4
@@ -140,11 +141,9 @@ def _stop(body: dict) -> tuple[str, ...]:
 def _unicode(text: str, name: str, param: str) -> None:
     """Refuse ``text`` if it holds a lone surrogate (JSON's ``"\\ud83d"``, half of an emoji): no tokenizer can
     read it, so it is the client's error (400), not the server's (500)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise RequestError(400, f"{name} contains an unpaired surrogate U+{ord(text[exc.start]):04X} at character "
-                                f"index {exc.start} (half of a UTF-16 pair: not valid Unicode)", param=param) from None
+    problem = surrogate_problem(text, name)
+    if problem:
+        raise RequestError(400, problem, param=param)
 
 
 def _chat_prompt(messages) -> str:

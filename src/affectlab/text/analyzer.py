@@ -19,6 +19,7 @@ from affectlab.encoders import load_tokenizer
 from affectlab.errors import AffectlabError, OptionError
 from affectlab.heads import HEAD_LAYOUT, head_slices
 from affectlab.io.readers import is_missing
+from affectlab.io.values import surrogate_problem
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD, VAD_SCALE
 from affectlab.text.artifact import DEFAULT_MODEL, ArtifactConfig, resolve_artifact
 from affectlab.text.chunking import Chunk, chunk_texts
@@ -28,7 +29,6 @@ from affectlab.text.normalize import (
     check_on_long,
     length_problem,
     normalize,
-    surrogate_problem,
 )
 from affectlab.text.result import TextAffect
 from affectlab.text.runtime import OnnxRuntime, Runtime, TorchRuntime, run_sorted

@@ -4,17 +4,16 @@ MiniLM's WordPiece vocabulary has no emoji, so each pictographic symbol would be
 Spelling a symbol out by its Unicode name ("😂" → " face with tears of joy ") keeps its meaning.
 
 Two checks every user text passes before any tokenizer sees it:
-- :func:`surrogate_problem`: a lone UTF-16 surrogate (``"x \\ud83d"`` in JSON, half of an emoji cut in two)
-  is not valid Unicode, and the Rust tokenizers refuse the whole batch that holds it. affectlab refuses
-  that one text instead of repairing it, as the file readers do with undecodable bytes: its row gets an
-  ``error`` naming the character, and the others go on.
+- :func:`~affectlab.io.values.surrogate_problem`: a lone UTF-16 surrogate (``"x \\ud83d"`` in JSON, half of an
+  emoji cut in two) is not valid Unicode, and the Rust tokenizers refuse the whole batch that holds it.
+  affectlab refuses that one text instead of repairing it, as the file readers do with undecodable bytes: its
+  row gets an ``error`` naming the character, and the others go on.
 - :func:`length_problem`: a text longer than ``max_chars`` (default :data:`DEFAULT_MAX_CHARS`) is refused
   or cut to its beginning (``on_long``), before it costs any memory.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -22,7 +21,6 @@ from affectlab.errors import OptionError
 
 DEFAULT_MAX_CHARS = 100_000  # no tweet, review or chapter comes near; a 50 MB line would cost gigabytes
 ON_LONG = ("error", "truncate")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -51,20 +49,6 @@ def normalize(text: str) -> Normalized:
         pieces.append(piece)
         origin.extend([index] * len(piece))
     return Normalized(text, "".join(pieces), origin)
-
-
-def surrogate_problem(text: str, what: str = "text") -> str | None:
-    """Why ``text`` cannot be tokenized or written as UTF-8 (it holds a surrogate code point), or None;
-    ``what`` names it in the message.
-
-    >>> surrogate_problem("x \\ud83d")
-    'text contains an unpaired surrogate U+D83D at character index 2 (half of a UTF-16 pair: not valid Unicode)'
-    """
-    found = _SURROGATE.search(text)
-    if found is None:
-        return None
-    return (f"{what} contains an unpaired surrogate U+{ord(found.group()):04X} at character index {found.start()} "
-            "(half of a UTF-16 pair: not valid Unicode)")
 
 
 def length_problem(text: str, max_chars: int | None) -> str | None:

@@ -43,10 +43,10 @@ def torch_analyzer():
 
 @pytest.fixture(scope="session")
 def llm():
-    """The packaged Gemma 3 270M, converted once into this session's cache."""
+    """The packaged Gemma 3 270M in transformers, converted once into this session's cache."""
     from affectlab.llm import load_llm
 
-    return load_llm()
+    return load_llm(backend="transformers")
 
 
 @pytest.fixture(scope="session")

@@ -132,7 +132,8 @@ def test_reports_spell_the_new_option_names():
     assert command.endswith("--reports-dir r")
     ctx = _context("respond", args=["chat.json", "--llm", "openai", "--api-key", "secret", "--base-url", "u"])
     command = invoked_command(ctx)
-    assert command.startswith("affectlab respond chat.json --llm openai --base-url u --no-chat"), command
+    assert command.startswith("affectlab respond chat.json --llm openai --backend auto --adapter default --base-url u "
+                              "--no-chat"), command
     assert "secret" not in command and "--json" not in command and "--llm-model" not in command
     assert invoked_command(_context("bench", args=["--limit", "5"]), "affectlab bench text").startswith(
         "affectlab bench text --data-dir ")
@@ -144,10 +145,10 @@ def test_models_lists_the_shipped_artifacts():
     result = runner.invoke(app, ["models", "--json"])
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)
-    assert [m["name"] for m in listed] == [s.name for s in SHIPPED] and len(listed) == 6
+    assert [m["name"] for m in listed] == [s.name for s in SHIPPED] and len(listed) == 7
     assert all(m["size_bytes"] > 0 and m["licence"] and m["card"].endswith("MODEL_CARD.md") for m in listed)
     table = runner.invoke(app, ["models"]).output
-    assert "6 shipped models" in table and all(s.name in table for s in SHIPPED)
+    assert f"{len(SHIPPED)} shipped models" in table and all(s.name in table for s in SHIPPED)
 
 
 def test_capability_modules_import_only_downward():

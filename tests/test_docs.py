@@ -11,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 RESULTS = ROOT / "docs" / "results.md"
-CARDS = sorted((ROOT / "src" / "affectlab" / "artifacts").glob("*/MODEL_CARD.md"))
+CARDS = sorted([*(ROOT / "src" / "affectlab" / "artifacts").glob("*/MODEL_CARD.md"),
+                *(ROOT / "packages").glob("*/src/*/*/MODEL_CARD.md")])
 PAGES = [README, ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.md")), *CARDS]
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")

@@ -32,6 +32,26 @@ def test_every_shipped_artifact_resolves_with_its_config_card_and_weights():
         json.dumps(info.to_dict())
 
 
+def test_an_artifact_in_a_package_that_is_not_installed_says_what_to_install(monkeypatch):
+    from affectlab import registry
+
+    missing = registry.Shipped("responder-elsewhere", "responder", "none", package="affectlab-no-such-package",
+                               extra="llm")
+    monkeypatch.setattr(registry, "SHIPPED", (*registry.SHIPPED, missing))
+    assert "responder-elsewhere" not in [a.name for a in shipped()]
+    with pytest.raises(ModelNotFound, match=r"comes in the package affectlab-no-such-package, which is not "
+                                            r"installed: pip install 'affectlab\[llm\]'"):
+        resolve("responder-elsewhere", "responder")
+
+
+def test_the_responder_adapter_comes_from_its_own_package():
+    info = next(a for a in shipped() if a.task == "responder")
+    assert "affectlab_responder_gemma3_270m" in info.folder.parts and info.size_bytes < 20_000_000
+    config = read_config(info.folder)
+    assert config["base"] == "gemma3-270m" and config["rank"] > 0 and config["trained"]["best_dev_loss"] < \
+        config["trained"]["base_dev_loss"]
+
+
 def test_a_model_of_another_task_or_an_unknown_name_is_refused_by_name():
     with pytest.raises(ModelNotFound, match="is a turn-emotions artifact, not a text one"):
         resolve("dialogue-turns-minilm", "text")

@@ -233,3 +233,48 @@ def load_esconv(split: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[ContextEx
                     row.get("situation", ""), tags[:k],
                 ))
     return examples
+
+
+@dataclass(frozen=True)
+class ReplyExample:
+    """A listener's (EmpatheticDialogues) or supporter's (ESConv) reply and the conversation before it.
+    ``roles`` are ``speaker`` or ``listener`` per context turn; ``emotion`` is EmpatheticDialogues' label of
+    the speaker, ``strategy`` the ESConv strategy of the reply (each empty where the dataset has none)."""
+
+    id: str
+    dialogue: str
+    roles: list[str]
+    texts: list[str]
+    reply: str
+    emotion: str = ""
+    strategy: str = ""
+
+
+def load_listener_replies(dataset: str, split: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[ReplyExample]:
+    """Every reply after the first turn: listener turns of ``empathetic_dialogues``, supporter turns of ``esconv``."""
+    examples = []
+    if dataset == "empathetic_dialogues":
+        for row in _jsonl(Path(data_dir) / dataset / f"{split}.jsonl"):
+            if row["emotion"] not in ED_EMOTIONS:
+                continue
+            turns = row["turns"]
+            for k in range(1, len(turns)):
+                if turns[k]["speaker"] == "listener":
+                    examples.append(ReplyExample(
+                        f"{row['conv_id']}-{k}", row["conv_id"], [t["speaker"] for t in turns[:k]],
+                        [t["text"] for t in turns[:k]], turns[k]["text"], emotion=row["emotion"],
+                    ))
+    elif dataset == "esconv":
+        for number, row in enumerate(_jsonl(Path(data_dir) / dataset / f"{split}.jsonl")):
+            dialog = row["dialog"]
+            for k in range(1, len(dialog)):
+                if dialog[k]["speaker"] == "sys":
+                    examples.append(ReplyExample(
+                        f"{split}-{number}-{k}", f"{split}-{number}",
+                        ["listener" if t["speaker"] == "sys" else "speaker" for t in dialog[:k]],
+                        [t["text"] for t in dialog[:k]], dialog[k]["text"],
+                        strategy=dialog[k].get("strategy") if dialog[k].get("strategy") in ESCONV_STRATEGIES else "",
+                    ))
+    else:
+        raise DatasetNotFound(f"no listener replies in {dataset!r}; use empathetic_dialogues or esconv")
+    return examples

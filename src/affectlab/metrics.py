@@ -1,8 +1,12 @@
-"""Metrics for multi-label classification and regression, and per-label threshold tuning."""
+"""Metrics for classification and regression, per-label threshold tuning, reply overlap (BLEU, ROUGE-L) and
+bootstrap intervals."""
 
 from __future__ import annotations
 
+import math
+import re
 import string
+from collections import Counter
 
 import numpy as np
 
@@ -203,3 +207,66 @@ def cluster_bootstrap_interval(values, clusters, resamples: int = 2000, seed: in
     tail = (1 - confidence) / 2
     low, high = np.quantile(means, [tail, 1 - tail])
     return float(values.mean()), float(low), float(high)
+
+
+def reply_tokens(text: str) -> list[str]:
+    """Lower-cased words and punctuation marks, the unit of BLEU and ROUGE here."""
+    return re.findall(r"\w+|[^\w\s]", text.lower())
+
+
+def corpus_bleu(candidates: list[str], references: list[str], max_n: int = 2) -> float:
+    """Corpus BLEU-``max_n`` (Papineni et al., 2002) with one reference per candidate: the geometric mean of
+    clipped n-gram precisions summed over the corpus, times the brevity penalty; 0 when an order has no match."""
+    matched, total = np.zeros(max_n), np.zeros(max_n)
+    length = reference_length = 0
+    for candidate, reference in zip(candidates, references, strict=True):
+        c, r = reply_tokens(candidate), reply_tokens(reference)
+        length, reference_length = length + len(c), reference_length + len(r)
+        for n in range(1, max_n + 1):
+            grams = Counter(tuple(c[i : i + n]) for i in range(len(c) - n + 1))
+            allowed = Counter(tuple(r[i : i + n]) for i in range(len(r) - n + 1))
+            matched[n - 1] += sum(min(k, allowed[g]) for g, k in grams.items())
+            total[n - 1] += max(0, len(c) - n + 1)
+    if not length or (matched == 0).any():
+        return 0.0
+    penalty = 1.0 if length > reference_length else math.exp(1 - reference_length / length)
+    return float(penalty * math.exp(np.mean(np.log(matched / total))))
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    """ROUGE-L F1 (Lin, 2004): the longest common subsequence of tokens against both lengths."""
+    c, r = reply_tokens(candidate), reply_tokens(reference)
+    if not c or not r:
+        return 0.0
+    previous = [0] * (len(r) + 1)
+    for token in c:
+        current = [0]
+        for j, other in enumerate(r):
+            current.append(previous[j] + 1 if token == other else max(previous[j + 1], current[j]))
+        previous = current
+    common = previous[-1]
+    if not common:
+        return 0.0
+    precision, recall = common / len(c), common / len(r)
+    return 2 * precision * recall / (precision + recall)
+
+
+def cluster_bootstrap_statistic(statistic, clusters, resamples: int = 1000, seed: int = 0,
+                                confidence: float = 0.95) -> tuple[float, float, float]:
+    """Any corpus-level ``statistic(indices)`` (corpus BLEU, a perplexity, a ratio of two arms' perplexities on the
+    same items) with a percentile interval from resampling whole clusters of items. Returns (value, low, high).
+
+    >>> cluster_bootstrap_statistic(lambda idx: float(np.mean(np.array([1, 1, 0, 0])[idx])), ["a", "a", "b", "b"])[0]
+    0.5
+    """
+    ids = np.asarray(clusters)
+    if not len(ids):
+        raise ValueError("no items to bootstrap")
+    _, index = np.unique(ids, return_inverse=True)
+    members = [np.flatnonzero(index == c) for c in range(index.max() + 1)]
+    rng = np.random.default_rng(seed)
+    draws = [statistic(np.concatenate([members[c] for c in rng.integers(0, len(members), len(members))]))
+             for _ in range(resamples)]
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    return float(statistic(np.arange(len(ids)))), float(low), float(high)

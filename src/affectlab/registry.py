@@ -3,8 +3,10 @@
 An artifact is a folder: ``config.json`` (``name``, ``task``, the labels or directions it covers, tuned
 decision values and ``trained``: the recipe, date, machine and dev figures that made it), the weights
 (``weights.safetensors``, or ``directions.safetensors`` for steering directions) and ``MODEL_CARD.md``.
-Shipped artifacts live in the package's ``artifacts/`` folder; a user's own (the output of a ``train``
-recipe) can live anywhere and be passed by path wherever a shipped name is taken.
+Shipped artifacts live in the package's ``artifacts/`` folder, or, where the wheel has no room left under
+PyPI's 100 MB limit, in a package of their own (as spaCy ships its pipelines) that an extra installs; a
+user's own (the output of a ``train`` recipe) can live anywhere and be passed by path wherever a shipped name
+is taken.
 
 >>> from affectlab.registry import resolve, shipped
 >>> [a.name for a in shipped()]
@@ -15,6 +17,7 @@ recipe) can live anywhere and be passed by path wherever a shipped name is taken
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -36,6 +39,7 @@ TASKS = {
     "speaker-emotion": "the speaker's emotion (32 EmpatheticDialogues labels) from the conversation",
     "next-strategy": "the supporter's next strategy (8 ESConv labels)",
     "steering-directions": "emotion steering directions for a language model's residual stream",
+    "responder": "a LoRA adapter that teaches the local language model to reply as an empathetic listener",
 }
 
 
@@ -45,6 +49,21 @@ class Shipped:
     task: str
     licence: str  # of the data it was trained on; the base encoder is Apache-2.0 throughout
     weights: str = WEIGHTS_FILE
+    package: str | None = None  # the distribution that carries it, where that is not affectlab itself
+    extra: str | None = None  # the affectlab extra that installs that distribution
+
+    @property
+    def module(self) -> str | None:
+        return self.package.replace("-", "_") if self.package else None
+
+    def folder(self) -> Path | None:
+        """Where its files are; None for an artifact whose package is not installed."""
+        if self.package is None:
+            return ARTIFACTS_DIR / self.name
+        spec = importlib.util.find_spec(self.module)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        return Path(next(iter(spec.submodule_search_locations))) / self.name
 
 
 SHIPPED = (
@@ -54,6 +73,8 @@ SHIPPED = (
     Shipped("empathy-emotions-minilm", "speaker-emotion", "CC BY-NC 4.0 (EmpatheticDialogues)"),
     Shipped("support-strategies-minilm", "next-strategy", "CC BY-NC 4.0 (ESConv)"),
     Shipped("gemma3-270m-goemotions-directions", "steering-directions", "Apache-2.0 (GoEmotions)", DIRECTIONS_FILE),
+    Shipped("responder-gemma3-270m", "responder", "CC BY-NC 4.0 (EmpatheticDialogues, ESConv)",
+            package="affectlab-responder-gemma3-270m", extra="llm"),
 )
 DEFAULTS = {s.task: s.name for s in SHIPPED}  # every task has exactly one shipped artifact
 
@@ -80,10 +101,12 @@ class ArtifactInfo:
 
 
 def shipped() -> list[ArtifactInfo]:
-    """The artifacts that come with the package, in the order of :data:`SHIPPED`."""
+    """The shipped artifacts that are installed, in the order of :data:`SHIPPED`."""
     found = []
     for entry in SHIPPED:
-        folder = ARTIFACTS_DIR / entry.name
+        folder = entry.folder()
+        if folder is None:
+            continue
         size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
         found.append(ArtifactInfo(entry.name, entry.task, TASKS[entry.task], entry.licence, folder, size,
                                   folder / CARD_FILE))
@@ -128,7 +151,14 @@ def resolve(model: str | Path, task: str) -> Path:
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; one of {', '.join(TASKS)}")
     candidate = Path(model)
-    folder = candidate if (candidate / CONFIG_FILE).exists() else ARTIFACTS_DIR / str(model)
+    entry = next((s for s in SHIPPED if s.name == str(model)), None)
+    if (candidate / CONFIG_FILE).exists():
+        folder = candidate
+    elif entry is not None and entry.folder() is None:
+        raise ModelNotFound(f"{entry.name} comes in the package {entry.package}, which is not installed: "
+                            f"pip install 'affectlab[{entry.extra}]'")
+    else:
+        folder = ARTIFACTS_DIR / str(model) if entry is None else entry.folder()
     names = ", ".join(s.name for s in SHIPPED if s.task == task)
     if not (folder / CONFIG_FILE).exists():
         raise ModelNotFound(f"no {task} model {str(model)!r}; shipped: {names}")

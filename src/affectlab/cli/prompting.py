@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from affectlab.cli._llm import DEFAULT_KIND, ApiKeyOpt, BaseUrlOpt, ChatOpt, LlmModelOpt, LlmOpt, make_llm
+from affectlab.cli._llm import (
+    DEFAULT_KIND,
+    ApiKeyOpt,
+    BackendOpt,
+    BaseUrlOpt,
+    ChatOpt,
+    ConcurrencyOpt,
+    LlmModelOpt,
+    LlmOpt,
+    make_llm,
+)
 from affectlab.cli._util import DataDirOpt, ThreadsOpt, app, err, invoked_command, out, progress_bar, user_errors
 from affectlab.datasets import DEFAULT_DATA_DIR
 
@@ -67,8 +77,9 @@ def prompt_eval(
     stimuli_file: Annotated[list[Path] | None, typer.Option(help="More stimuli (JSON); repeatable.")] = None,
     position: Annotated[str, typer.Option(help="append or prepend the stimulus to the instruction.")] = "append",
     items: ItemsOpt = None, shots: ShotsOpt = 3, instruction: InstructionOpt = "", metric: MetricOpt = "exact",
-    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
-    chat: ChatOpt = False, threads: ThreadsOpt = None,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, backend: BackendOpt = "auto",
+    base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None, chat: ChatOpt = False, concurrency: ConcurrencyOpt = 4,
+    threads: ThreadsOpt = None,
     data_dir: DataDirOpt = DEFAULT_DATA_DIR, batch_size: BatchOpt = 16, seed: int = 0, cache_dir: CacheOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The JSON report; the per-item records go beside "
                                                                  "it (.records.jsonl), and the plot (.png, .html).")]
@@ -81,7 +92,7 @@ def prompt_eval(
     with user_errors():
         conditions = parse_conditions(stimuli, load_stimuli(*(stimuli_file or ())))
         chosen = _tasks(tasks, data_dir, items, shots, instruction, metric, seed)
-        lm = make_llm(llm, llm_model, base_url, api_key, chat, threads)
+        lm = make_llm(llm, llm_model, base_url, api_key, chat, threads, backend=backend, concurrency=concurrency)
         cache = _cache(cache_dir)
         total = sum(len(t.items) for t in chosen) * len(conditions)
         with progress_bar() as progress:
@@ -133,8 +144,9 @@ def heart(
     verifier: Annotated[str | None, typer.Option(help="module:function(answer, answers) -> bool (default: the "
                                                          "task's metric must give full marks).")] = None,
     items: ItemsOpt = None, shots: ShotsOpt = 3, instruction: InstructionOpt = "", metric: MetricOpt = "exact",
-    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
-    chat: ChatOpt = False, threads: ThreadsOpt = None,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, backend: BackendOpt = "auto",
+    base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None, chat: ChatOpt = False, concurrency: ConcurrencyOpt = 4,
+    threads: ThreadsOpt = None,
     data_dir: DataDirOpt = DEFAULT_DATA_DIR, batch_size: BatchOpt = 16, seed: int = 0, cache_dir: CacheOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The JSON report; traces go beside it "
                                                                  "(.traces.jsonl).")] = Path("reports/heart.json"),
@@ -145,7 +157,7 @@ def heart(
     with user_errors():
         check = _verifier(verifier)
         chosen = _tasks(task, data_dir, items, shots, instruction, metric, seed)
-        lm = make_llm(llm, llm_model, base_url, api_key, chat, threads)
+        lm = make_llm(llm, llm_model, base_url, api_key, chat, threads, backend=backend, concurrency=concurrency)
         cache = _cache(cache_dir)
         with progress_bar() as progress:
             bar = progress.add_task("answering", total=None)

@@ -9,9 +9,9 @@
 
 With ``guided=False`` it is the plain baseline: the same prompt frame without any hint.
 
->>> from affectlab.llm import load_llm
+>>> from affectlab.llm import RESPONDER_ADAPTER, load_llm
 >>> from affectlab.empathy import EmpatheticResponder
->>> responder = EmpatheticResponder(load_llm())
+>>> responder = EmpatheticResponder(load_llm(adapter=RESPONDER_ADAPTER))
 >>> r = responder.respond([{"speaker": "me", "text": "I failed my driving test again."}])
 >>> r.text, r.emotion_hint, [w.word for w in r.cause_hint]
 """
@@ -32,9 +32,9 @@ from affectlab.empathy.classifier import (
     load_strategy_model,
     roles_for,
 )
-from affectlab.empathy.emotion_choice import EmotionChoice, LabelScorer, two_stage
+from affectlab.empathy.emotion_choice import EmotionChoice, LabelScorer, choose_without_scores, two_stage
 from affectlab.empathy.prompts import CAUSE_MARK, emotion_prompt, render_turn, response_prompt
-from affectlab.llm.base import LanguageModel
+from affectlab.llm.base import LanguageModel, ScoringUnsupported
 from affectlab.taxonomy import ESCONV_STRATEGIES
 
 AUTO = "auto"
@@ -49,6 +49,7 @@ class Response:
     prompt: str = ""
     emotion_candidates: list[LabelScore] = field(default_factory=list)  # the SEM's top-k
     emotion_fell_back: bool = False  # the LLM chose an emotion outside the SEM's top-k
+    emotion_method: str | None = None  # how the LLM chose it (see affectlab.empathy.emotion_choice.METHODS)
     trimmed_turns: int = 0  # oldest turns left out of the prompt so it fits the LLM's context
     finish_reason: str = ""
 
@@ -102,7 +103,11 @@ class EmpatheticResponder:
         candidates = [c.label for c in ranked.labels]
         window = self._fit(turns, lambda s, c: emotion_prompt(self.conversation(turns, roles, {}, s, c), candidates),
                            room=self.llm.context_length - 8)
-        scores = self.scorer.scores(self.conversation(turns, roles, {}, *window), candidates)
+        conversation = self.conversation(turns, roles, {}, *window)
+        try:
+            scores = self.scorer.scores(conversation, candidates)
+        except ScoringUnsupported:
+            return choose_without_scores(self.llm, emotion_prompt(conversation, candidates), ranked.labels)
         emotion, fell_back = two_stage(scores, self.scorer.labels, candidates, self.fallback_margin)
         return EmotionChoice(emotion, ranked.labels, fell_back,
                              {label: round(float(s), 4) for label, s in zip(self.scorer.labels, scores)})
@@ -166,5 +171,5 @@ class EmpatheticResponder:
         text = out.text.replace(CAUSE_MARK, "") if causes else out.text  # small LMs copy the marks
         return Response(
             text.strip(), emotion, causes, strategy, prompt, choice.candidates if choice else [],
-            choice.fell_back if choice else False, window[0], out.finish_reason,
+            choice.fell_back if choice else False, choice.method if choice else None, window[0], out.finish_reason,
         )

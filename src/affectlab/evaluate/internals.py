@@ -283,7 +283,7 @@ def eval_steering_shipped(llm, analyzer, *, samples: int = 2, seed: int = 0, on_
     instruction as well). The steered and prompted_steered arms of a full eval use the sweep's one pick for all
     emotions, which the config does not keep.
 
-    >>> report = eval_steering_shipped(load_llm(), Analyzer())
+    >>> report = eval_steering_shipped(load_llm(backend="transformers"), Analyzer())
     >>> report["test"]["steered_per_emotion"]["interval_95"]["accuracy"]  # [low, high] over test prompts
     """
     settings = steering_settings()

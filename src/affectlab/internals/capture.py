@@ -1,7 +1,7 @@
 """Hidden states of a local causal LM: the residual stream after each decoder block, pooled per text.
 
 >>> from affectlab.llm import load_llm
->>> states = capture(load_llm(), ["I am so happy today.", "Leave me alone."], pooling="mean")
+>>> states = capture(load_llm(backend="transformers"), ["I am so happy today.", "Leave me alone."], pooling="mean")
 >>> states.shape            # (texts, layers, hidden size): (2, 18, 640) for Gemma 3 270M
 
 The begin-of-text token is left out of mean pooling: its residual norm is hundreds of times larger than the

@@ -15,8 +15,8 @@ def torch_model(llm):
     """The ``transformers`` model behind a backend; only local backends have one."""
     model = getattr(llm, "model", None)
     if model is None or not hasattr(model, "forward"):
-        raise InternalsError(f"{type(llm).__name__} exposes no model layers (an HTTP backend cannot be probed or "
-                             "steered); use a local model, e.g. affectlab.llm.load_llm()")
+        raise InternalsError(f"{type(llm).__name__} exposes no model layers (an HTTP or llama.cpp backend cannot be "
+                             "probed or steered); use load_llm(backend='transformers')")
     return model
 
 

@@ -1,11 +1,12 @@
 """Language models behind one interface (:class:`LanguageModel`); :func:`load_llm` gives the packaged default."""
 
-from affectlab.llm.base import Generation, LanguageModel, LLMError, generate_many
-from affectlab.llm.local import DEFAULT_LLM, LocalLM, load_llm
+from affectlab.llm.base import Generation, LanguageModel, LLMError, ScoringUnsupported, generate_many
+from affectlab.llm.loading import BACKENDS, RESPONDER_ADAPTER, load_llm
+from affectlab.llm.local import DEFAULT_LLM, LocalLM
 from affectlab.llm.openai import OpenAICompatibleLM
 
 __all__ = [
-    "DEFAULT_LLM", "Generation", "LLMError", "LanguageModel", "LocalLM", "OpenAICompatibleLM",
-    "generate_many", "load_llm",
+    "BACKENDS", "DEFAULT_LLM", "RESPONDER_ADAPTER", "Generation", "LLMError", "LanguageModel", "LocalLM",
+    "OpenAICompatibleLM", "ScoringUnsupported", "generate_many", "load_llm",
 ]
 

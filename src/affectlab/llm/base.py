@@ -13,6 +13,10 @@ class LLMError(AffectlabError, RuntimeError):
     """A language model could not be loaded or reached, or answered something unusable."""
 
 
+class ScoringUnsupported(LLMError):
+    """The backend cannot give log-probabilities of a given text (a chat server without prompt echo)."""
+
+
 @dataclass(frozen=True)
 class Generation:
     """A continuation: its text (stop string excluded), how many tokens were generated, and why it ended
@@ -37,7 +41,8 @@ class LanguageModel(Protocol):
         ...
 
     def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
-        """Log-likelihood (natural log, summed over tokens) of each continuation right after ``prompt``."""
+        """Log-likelihood (natural log, summed over tokens) of each continuation right after ``prompt``;
+        :class:`ScoringUnsupported` where the backend has no way to give it."""
         ...
 
     def count_tokens(self, text: str) -> int:

@@ -5,8 +5,8 @@ instruction-tuned). transformers de-quantizes its GGUF file to fp32 on load, whi
 so the first load saves a plain safetensors copy under the user cache and later loads read that in seconds.
 Any local Hugging Face model folder works too.
 
->>> from affectlab.llm import load_llm
->>> llm = load_llm()
+>>> from affectlab.llm import LocalLM
+>>> llm = LocalLM()
 >>> llm.generate("The weather today is", max_new_tokens=8).text
 >>> llm.score("I am feeling", [" happy", " sad"])
 """
@@ -74,7 +74,8 @@ class LocalLM:
     """A causal LM from a local folder (default: the packaged Gemma 3 270M), run with torch on the CPU.
     ``model`` and ``tokenizer`` are the underlying transformers objects, for work on the internals."""
 
-    def __init__(self, model_dir: str | Path | None = None, threads: int | None = None) -> None:
+    def __init__(self, model_dir: str | Path | None = None, threads: int | None = None, *,
+                 adapter: str | Path | None = None) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -87,6 +88,12 @@ class LocalLM:
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         self.model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32).eval()
         self.name = DEFAULT_LLM if model_dir is None else folder.name
+        if adapter is not None:
+            from affectlab.llm.adapter import ADAPTER_TASK, merge_adapter
+            from affectlab.registry import resolve
+
+            merge_adapter(self.model, resolve(adapter, ADAPTER_TASK))
+            self.name += f"+{Path(adapter).name}"
         self.context_length = int(getattr(self.model.config, "max_position_embeddings", 2048))
 
     def _encode(self, text: str, **options):
@@ -230,10 +237,3 @@ class _StopWhen:
         import torch
 
         return torch.full((input_ids.shape[0],), bool(self.should_stop()), dtype=torch.bool)
-
-
-def load_llm(model: str | Path | None = None, threads: int | None = None) -> LocalLM:
-    """The default local LM (``None`` or ``"gemma3-270m"``), or any local Hugging Face causal-LM folder."""
-    if model is None or str(model) == DEFAULT_LLM:
-        return LocalLM(None, threads)
-    return LocalLM(model, threads)

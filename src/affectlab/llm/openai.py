@@ -5,34 +5,72 @@
 >>> llm = OpenAICompatibleLM("http://127.0.0.1:8080/v1", model="my-model")
 >>> llm.generate("Say hello.", max_new_tokens=16).text
 
-``score`` needs the legacy completions endpoint with ``echo`` and ``logprobs`` (llama.cpp's server, vLLM and
-affectlab's own ``affectlab.llm.server`` have it); chat-only services can generate but not score.
+Without ``base_url`` or ``api_key`` it reads ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``, as OpenAI's own client
+does. What each server offers differs, so each call uses what the server has:
+
+- ``score`` echoes the prompt with log-probabilities from ``/completions`` (affectlab's own server,
+  llama-cpp-python's, vLLM), every continuation in one request where the server takes a list of prompts. Where
+  it does not, scoring several continuations would take a request each (llama-cpp-python's server spends about
+  half a minute on each echo of a short prompt on 2 cores, ranking its whole vocabulary at every token), so it
+  raises :class:`OneTextPerRequest` unless ``one_request_per_score`` allows it. A server without prompt echo
+  (llama.cpp's ``llama-server``, Ollama, OpenAI's chat models) makes it raise
+  :class:`~affectlab.llm.base.ScoringUnsupported`, once; later calls fail at once.
+- ``next_token_logprobs`` asks for the top log-probabilities of one generated token, which most servers give.
+- ``generate_batch`` runs up to ``concurrency`` requests at a time.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
-from affectlab.llm.base import Generation, LLMError
+from affectlab.llm.base import Generation, LLMError, ScoringUnsupported
 
 RETRIED_STATUS = (429, 500, 502, 503, 504)
+REFUSED_STATUS = (400, 404, 405, 415, 422, 500, 501)  # how servers say "not that request" (some with a 500)
+MAX_BATCH = 64  # prompts in one scoring request
+ECHO_PROBE = "Hello there"  # short: llama-cpp-python's echo costs grow with the tokens echoed
+TOP_LOGPROBS = {"completions": 5, "chat": 20}  # the most OpenAI's API gives on each endpoint
+
+
+class OneTextPerRequest(ScoringUnsupported):
+    """The server scores one text a request, and the client was not allowed to send one request per text."""
+
+
+class HTTPStatusError(LLMError):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class OpenAICompatibleLM:
-    def __init__(self, base_url: str, model: str, *, api_key: str | None = None, chat: bool = False,
-                 timeout: float = 120.0, retries: int = 2, backoff: float = 0.5, context_length: int = 8192) -> None:
+    def __init__(self, base_url: str | None = None, model: str = "", *, api_key: str | None = None,
+                 chat: bool = False, timeout: float = 120.0, retries: int = 2, backoff: float = 0.5,
+                 context_length: int = 8192, concurrency: int = 4, one_request_per_score: bool = False) -> None:
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        if not base_url:
+            raise LLMError("no server address: give base_url or set OPENAI_BASE_URL")
+        if not model:
+            raise LLMError("no model name: the server needs one in every request")
+        if concurrency < 1:
+            raise LLMError(f"concurrency must be at least 1, not {concurrency}")
         self.base_url = base_url.rstrip("/")
         self.name = model
-        self.api_key = api_key
+        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         self.chat = chat
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
         self.context_length = context_length
+        self.concurrency = concurrency
+        self.one_request_per_score = one_request_per_score
+        self._echo: bool | None = None  # learned from the first score: does the server echo log-probabilities?
+        self._lists = True  # until a server refuses a list of prompts
 
     @staticmethod
     def count_tokens(text: str) -> int:
@@ -40,7 +78,7 @@ class OpenAICompatibleLM:
         (about four characters a token), so prompts trimmed by this estimate fit."""
         return -(-len(text.encode("utf-8")) // 3) + 1
 
-    def _post(self, path: str, payload: dict) -> dict:
+    def _post(self, path: str, payload: dict, retry_refusals: bool = True) -> dict:
         url = f"{self.base_url}{path}"
         headers = {"Content-Type": "application/json"}
         if self.api_key:
@@ -52,11 +90,12 @@ class OpenAICompatibleLM:
                     body = response.read()
                 break
             except urllib.error.HTTPError as exc:
-                if exc.code in RETRIED_STATUS and attempt < self.retries:
+                retried = exc.code in RETRIED_STATUS and (retry_refusals or exc.code not in REFUSED_STATUS)
+                if retried and attempt < self.retries:
                     time.sleep(self.backoff * 2**attempt)
                     continue
                 detail = exc.read()[:300].decode("utf-8", "replace")
-                raise LLMError(f"{url} answered HTTP {exc.code}: {detail}") from None
+                raise HTTPStatusError(f"{url} answered HTTP {exc.code}: {detail}", exc.code) from None
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 if attempt < self.retries:
                     time.sleep(self.backoff * 2**attempt)
@@ -78,8 +117,8 @@ class OpenAICompatibleLM:
             raise LLMError(f"the server's reply has no {'.'.join(map(str, path))}: {str(reply)[:200]}") from None
         return value
 
-    def generate(self, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0, top_p: float = 1.0,
-                 stop: Sequence[str] = (), seed: int | None = None) -> Generation:
+    def _payload(self, prompt: str, max_new_tokens: int, temperature: float, top_p: float, stop: Sequence[str],
+                 seed: int | None) -> tuple[str, dict]:
         payload: dict = {"model": self.name, "max_tokens": max_new_tokens, "temperature": temperature,
                          "top_p": top_p}
         if stop:
@@ -87,28 +126,107 @@ class OpenAICompatibleLM:
         if seed is not None:
             payload["seed"] = seed
         if self.chat:
-            reply = self._post("/chat/completions", {**payload, "messages": [{"role": "user", "content": prompt}]})
-            text = self._field(reply, "choices", 0, "message", "content")
-        else:
-            reply = self._post("/completions", {**payload, "prompt": prompt})
-            text = self._field(reply, "choices", 0, "text")
+            return "/chat/completions", {**payload, "messages": [{"role": "user", "content": prompt}]}
+        return "/completions", {**payload, "prompt": prompt}
+
+    def generate(self, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0, top_p: float = 1.0,
+                 stop: Sequence[str] = (), seed: int | None = None) -> Generation:
+        path, payload = self._payload(prompt, max_new_tokens, temperature, top_p, stop, seed)
+        reply = self._post(path, payload)
+        text = self._field(reply, "choices", 0, *(("message", "content") if self.chat else ("text",)))
         if not isinstance(text, str):
             raise LLMError(f"the server's reply text is not a string: {str(reply)[:200]}")
         reason = reply["choices"][0].get("finish_reason") or "length"
         tokens = (reply.get("usage") or {}).get("completion_tokens", 0)
         return Generation(text, int(tokens), "length" if reason == "length" else "stop" if reason == "stop" else reason)
 
+    def generate_batch(self, prompts: Sequence[str], **options) -> list[Generation]:
+        """One generation per prompt, up to ``concurrency`` requests in flight; results in prompt order."""
+        if len(prompts) <= 1 or self.concurrency == 1:
+            return [self.generate(p, **options) for p in prompts]
+        with ThreadPoolExecutor(min(self.concurrency, len(prompts))) as pool:
+            return list(pool.map(lambda p: self.generate(p, **options), prompts))
+
+    def _echoed(self, prompts: list[str]) -> list[dict]:
+        """The echo reply for each prompt (``logprobs`` of every prompt token), in prompt order."""
+        # one generated token: llama-cpp-python reads max_tokens 0 as "until the context is full"
+        payload = {"model": self.name, "max_tokens": 1, "echo": True, "logprobs": 0, "temperature": 0.0}
+        if self._lists and len(prompts) > 1:
+            try:
+                choices = self._field(self._post("/completions", {**payload, "prompt": prompts}, False), "choices")
+                if isinstance(choices, list) and len(choices) == len(prompts):
+                    return sorted(choices, key=lambda c: c.get("index", 0) if isinstance(c, dict) else 0)
+            except HTTPStatusError as exc:
+                if exc.status not in REFUSED_STATUS:
+                    raise
+            self._lists = False
+        if len(prompts) > 1 and not self.one_request_per_score:
+            if self._echo is None:  # was it the list or the echo that the server refused? One short text tells
+                _continuation_logprob(self._field(self._post("/completions", {**payload, "prompt": ECHO_PROBE}, False),
+                                                  "choices", 0), 0, len(ECHO_PROBE))
+                self._echo = True
+            raise OneTextPerRequest(f"{self.base_url} takes one prompt a request: scoring {len(prompts)} texts would "
+                                    f"take {len(prompts)} requests (allow it with one_request_per_score=True)")
+        return [self._field(self._post("/completions", {**payload, "prompt": p}, False), "choices", 0)
+                for p in prompts]
+
     def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
-        scores = []
-        for continuation in continuations:
-            if not continuation:
-                raise LLMError("an empty continuation cannot be scored")
-            reply = self._post("/completions", {"model": self.name, "prompt": prompt + continuation, "max_tokens": 0,
-                                                "echo": True, "logprobs": 0, "temperature": 0.0})
-            logprobs = self._field(reply, "choices", 0, "logprobs", "token_logprobs")
-            offsets = self._field(reply, "choices", 0, "logprobs", "text_offset")
-            tail = [lp for lp, at in zip(logprobs, offsets) if at >= len(prompt) and lp is not None]
-            if not tail:
-                raise LLMError("the server returned no log-probabilities for the continuation")
-            scores.append(float(sum(tail)))
+        if any(not c for c in continuations):
+            raise LLMError("an empty continuation cannot be scored")
+        if self._echo is False:
+            raise ScoringUnsupported(f"{self.base_url} does not echo prompts with log-probabilities")
+        texts = [prompt + c for c in continuations]
+        try:
+            choices = [c for start in range(0, len(texts), MAX_BATCH)
+                       for c in self._echoed(texts[start : start + MAX_BATCH])]
+            scores = [_continuation_logprob(choice, len(prompt), len(text)) for choice, text in zip(choices, texts)]
+        except (HTTPStatusError, ScoringUnsupported) as exc:
+            if isinstance(exc, OneTextPerRequest) or (isinstance(exc, HTTPStatusError)
+                                                      and exc.status not in REFUSED_STATUS):
+                raise
+            if self._echo:  # it worked before: this is a fault, not a missing feature
+                raise LLMError(str(exc)) from None
+            self._echo = False
+            raise ScoringUnsupported(f"{self.base_url} does not echo prompts with log-probabilities ({exc})") from None
+        self._echo = True
         return scores
+
+    def next_token_logprobs(self, prompt: str) -> dict[str, float]:
+        """``{token text: log-probability}`` of the server's most likely next tokens (greedy, one token)."""
+        path, payload = self._payload(prompt, 1, 0.0, 1.0, (), None)
+        if self.chat:
+            payload.update(logprobs=True, top_logprobs=TOP_LOGPROBS["chat"])
+        else:
+            payload["logprobs"] = TOP_LOGPROBS["completions"]
+        try:
+            reply = self._post(path, payload, False)
+        except HTTPStatusError as exc:
+            if exc.status in REFUSED_STATUS:
+                raise ScoringUnsupported(f"{self.base_url} gives no top log-probabilities ({exc})") from None
+            raise
+        try:
+            if self.chat:
+                top = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+                found = {t["token"]: float(t["logprob"]) for t in top}
+            else:
+                found = {str(t): float(v) for t, v in reply["choices"][0]["logprobs"]["top_logprobs"][0].items()}
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            raise ScoringUnsupported(f"{self.base_url} gave no top log-probabilities: {str(reply)[:200]}") from None
+        if not found:
+            raise ScoringUnsupported(f"{self.base_url} gave no top log-probabilities: {str(reply)[:200]}")
+        return found
+
+
+def _continuation_logprob(choice: dict, start: int, end: int) -> float:
+    """The summed log-probability of the tokens that begin in ``[start, end)`` of an echoed text."""
+    logprobs = choice.get("logprobs") if isinstance(choice, dict) else None
+    echoed = choice.get("text") if isinstance(choice, dict) else None
+    if not isinstance(logprobs, dict) or not isinstance(echoed, str) or len(echoed) < end:
+        raise ScoringUnsupported("the server did not echo the prompt with log-probabilities")
+    values, offsets = logprobs.get("token_logprobs"), logprobs.get("text_offset")
+    if not isinstance(values, list) or not isinstance(offsets, list) or len(values) != len(offsets):
+        raise ScoringUnsupported("the server's echo has no token_logprobs with text_offset")
+    tail = [float(v) for v, at in zip(values, offsets) if isinstance(at, int) and start <= at < end and v is not None]
+    if not tail:
+        raise LLMError("the server returned no log-probabilities for the continuation")
+    return sum(tail)

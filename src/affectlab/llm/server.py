@@ -3,10 +3,10 @@
 
     python -m affectlab.llm.server --port 8080 [--model FOLDER] [--token T | env AFFECTLAB_SERVER_TOKEN]
 
-Serves ``POST /v1/completions`` (with ``echo`` + ``logprobs`` and ``max_tokens: 0`` for scoring a prompt),
+Serves ``POST /v1/completions`` (one prompt or a list; ``echo`` + ``logprobs`` with ``max_tokens: 0`` scores a prompt),
 ``POST /v1/chat/completions`` (messages joined one per line, for base models) and ``GET /v1/models``.
 
->>> server = serve(load_llm(), "127.0.0.1", 0, ServerOptions(token="s3cret"))
+>>> server = serve(LocalLM(), "127.0.0.1", 0, ServerOptions(token="s3cret"))
 >>> threading.Thread(target=server.serve_forever, daemon=True).start()   # then server.shutdown()
 
 How it behaves (each limit is a :class:`ServerOptions` field and a command-line option):
@@ -57,7 +57,7 @@ from urllib.parse import urlsplit
 
 from affectlab.errors import AffectlabError, OptionError
 from affectlab.llm.base import Generation, LLMError
-from affectlab.llm.local import load_llm
+from affectlab.llm.loading import load_llm
 from affectlab.llm.server_requests import (
     LOOPBACK_NAMES,
     Completion,
@@ -253,38 +253,47 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _complete(self, request: Completion) -> dict:
         llm = self.server.llm
+        choices, prompt_tokens, generated = [], 0, 0
         with self.server.turns.turn(self._still_wanted), _user_errors():
             self._still_wanted()
-            prompt_tokens = llm.count_tokens(request.prompt)
-            limit = self.server.options.max_prompt_tokens
-            if prompt_tokens > limit:
-                raise RequestError(400, f"the prompt has {prompt_tokens} tokens; this server takes at most {limit} "
-                                        f"(--max-prompt-tokens)", param="prompt")
-            if prompt_tokens + request.max_tokens > llm.context_length:
-                raise RequestError(400, f"the prompt has {prompt_tokens} tokens and max_tokens is "
-                                        f"{request.max_tokens}: together more than the model's context of "
-                                        f"{llm.context_length} tokens", param="prompt")
-            choice: dict = {"index": 0, "text": "", "finish_reason": "length", "logprobs": None}
-            generated = 0
-            if request.echo_logprobs:
-                choice["logprobs"] = llm.prompt_logprobs(request.prompt)
-                choice["text"] = request.prompt
-            if request.max_tokens > 0:
-                generation = self._generate(request)
-                choice["text"] += generation.text
-                choice["finish_reason"] = "length" if generation.finish_reason == "length" else "stop"
-                generated = generation.tokens
+            counts = [llm.count_tokens(p) for p in request.prompts]  # every prompt is checked before any runs
+            for index, count in enumerate(counts):
+                self._check_length(count, request, index if len(counts) > 1 else None)
+            for index, (prompt, count) in enumerate(zip(request.prompts, counts)):
+                choice: dict = {"index": index, "text": "", "finish_reason": "length", "logprobs": None}
+                if request.echo_logprobs:
+                    choice["logprobs"] = llm.prompt_logprobs(prompt)
+                    choice["text"] = prompt
+                if request.max_tokens > 0:
+                    generation = self._generate(prompt, request)
+                    choice["text"] += generation.text
+                    choice["finish_reason"] = "length" if generation.finish_reason == "length" else "stop"
+                    generated += generation.tokens
+                prompt_tokens += count
+                choices.append(choice)
+                self._still_wanted()
         reply = {"id": f"cmpl-{time.time_ns()}", "object": "text_completion", "created": int(time.time()),
-                 "model": llm.name, "choices": [choice],
+                 "model": llm.name, "choices": choices,
                  "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": generated,
                            "total_tokens": prompt_tokens + generated}}
         if request.chat:
             reply["object"] = "chat.completion"
-            reply["choices"] = [{"index": 0, "finish_reason": choice["finish_reason"],
-                                 "message": {"role": "assistant", "content": choice["text"]}}]
+            reply["choices"] = [{"index": 0, "finish_reason": choices[0]["finish_reason"],
+                                 "message": {"role": "assistant", "content": choices[0]["text"]}}]
         return reply
 
-    def _generate(self, request: Completion) -> Generation:
+    def _check_length(self, prompt_tokens: int, request: Completion, index: int | None) -> None:
+        name = "the prompt" if index is None else f"prompt[{index}]"
+        limit = self.server.options.max_prompt_tokens
+        if prompt_tokens > limit:
+            raise RequestError(400, f"{name} has {prompt_tokens} tokens; this server takes at most {limit} "
+                                    f"(--max-prompt-tokens)", param="prompt")
+        if prompt_tokens + request.max_tokens > self.server.llm.context_length:
+            raise RequestError(400, f"{name} has {prompt_tokens} tokens and max_tokens is {request.max_tokens}: "
+                                    f"together more than the model's context of {self.server.llm.context_length} "
+                                    f"tokens", param="prompt")
+
+    def _generate(self, prompt: str, request: Completion) -> Generation:
         interrupted: list[Exception] = []
 
         def should_stop() -> bool:
@@ -296,7 +305,7 @@ class _Handler(BaseHTTPRequestHandler):
             return False
 
         generation = self.server.llm.generate(
-            request.prompt, max_new_tokens=request.max_tokens, temperature=request.temperature, top_p=request.top_p,
+            prompt, max_new_tokens=request.max_tokens, temperature=request.temperature, top_p=request.top_p,
             stop=request.stop, seed=request.seed, should_stop=should_stop)
         if interrupted:
             raise interrupted[0]
@@ -355,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not 0 <= args.port <= 65535:
             raise LLMError(f"--port must be from 0 to 65535, not {args.port}")
         check_bind(args.host, options.token)  # before the model loads, which takes seconds
-        server = serve(load_llm(args.model), args.host, args.port, options)
+        server = serve(load_llm(args.model, backend="transformers"), args.host, args.port, options)
     except (AffectlabError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

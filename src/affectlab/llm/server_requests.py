@@ -21,6 +21,7 @@ from affectlab.io.values import surrogate_problem
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 MAX_STOP_STRINGS = 4
+MAX_PROMPTS = 64  # a list of prompts in one request (what OpenAI's legacy completions API takes)
 
 
 class RequestError(AffectlabError):
@@ -38,9 +39,10 @@ class RequestError(AffectlabError):
 
 @dataclass(frozen=True)
 class Completion:
-    """A validated ``/v1/completions`` or ``/v1/chat/completions`` request (chat messages joined one per line)."""
+    """A validated ``/v1/completions`` or ``/v1/chat/completions`` request (chat messages joined one per line);
+    a completion may carry several prompts, each answered with one choice."""
 
-    prompt: str
+    prompts: tuple[str, ...]
     max_tokens: int
     temperature: float
     top_p: float
@@ -159,16 +161,20 @@ def _chat_prompt(messages) -> str:
 
 
 def parse_completion(body: dict, *, chat: bool, max_tokens_cap: int) -> Completion:
-    """Check every parameter the server uses (others, such as ``user``, are ignored): ``prompt`` (a string) or
-    ``messages``, ``max_tokens`` 0 … ``max_tokens_cap`` (default 16), ``temperature`` 0 … 2 (default 0,
-    greedy), ``top_p`` in (0, 1], ``stop`` (up to 4 strings), ``seed``, ``echo`` with ``logprobs``."""
+    """Check every parameter the server uses (others, such as ``user``, are ignored): ``prompt`` (a string or a
+    list of strings) or ``messages``, ``max_tokens`` 0 … ``max_tokens_cap`` (default 16), ``temperature`` 0 … 2
+    (default 0, greedy), ``top_p`` in (0, 1], ``stop`` (up to 4 strings), ``seed``, ``echo`` with ``logprobs``."""
     if chat:
-        prompt = _chat_prompt(body.get("messages"))
+        prompts = [_chat_prompt(body.get("messages"))]
     else:
         prompt = body.get("prompt")
-        if not isinstance(prompt, str):
-            raise RequestError(400, "prompt must be a string (one prompt per request)", param="prompt")
-        _unicode(prompt, "prompt", "prompt")
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        if (not isinstance(prompts, list) or not 1 <= len(prompts) <= MAX_PROMPTS
+                or not all(isinstance(p, str) for p in prompts)):
+            raise RequestError(400, f"prompt must be a string or a list of 1 to {MAX_PROMPTS} strings",
+                               param="prompt")
+        for index, text in enumerate(prompts):
+            _unicode(text, "prompt" if isinstance(prompt, str) else f"prompt[{index}]", "prompt")
     if body.get("stream"):
         raise RequestError(400, "streaming is not supported", param="stream")
     if body.get("n") not in (None, 1):
@@ -177,7 +183,8 @@ def parse_completion(body: dict, *, chat: bool, max_tokens_cap: int) -> Completi
         raise RequestError(400, "echo must be true or false", param="echo")
     logprobs = _integer(body, "logprobs", None, 0, 5, "from 0 to 5 (or null)")
     return Completion(
-        prompt=prompt, max_tokens=_integer(body, "max_tokens", 16, 0, max_tokens_cap, f"from 0 to {max_tokens_cap}"),
+        prompts=tuple(prompts),
+        max_tokens=_integer(body, "max_tokens", 16, 0, max_tokens_cap, f"from 0 to {max_tokens_cap}"),
         temperature=_number(body, "temperature", 0.0, 0.0, 2.0),
         top_p=_number(body, "top_p", 1.0, 0.0, 1.0, low_open=True),
         stop=_stop(body), seed=_integer(body, "seed", None, -(2**63), 2**64 - 1, "of 64 bits (or null)"), chat=chat,

@@ -198,7 +198,7 @@ def test_cli_respond_errors_are_one_line(tmp_path):
                                       "--base-url", f"http://127.0.0.1:{port}/v1", "--strategy", "none"])
     assert result.exit_code == 2 and "cannot reach" in result.output
     result = CliRunner().invoke(app, ["respond", str(path), "--llm", "openai"])
-    assert result.exit_code == 2 and "needs --base-url and --llm-model" in result.output
+    assert result.exit_code == 2 and "needs --base-url (or OPENAI_BASE_URL) and --llm-model" in result.output
 
 
 @needs_data

@@ -50,6 +50,14 @@ class LanguageModel(Protocol):
         ...
 
 
+def fitted(ids: list[int], room: int, context_length: int) -> list[int]:
+    """The prompt's token ids, if ``room`` more tokens fit after them in the context; else an :class:`LLMError`."""
+    if len(ids) + room > context_length:
+        raise LLMError(f"the prompt has {len(ids)} tokens; with {room} more it exceeds the model's context of "
+                       f"{context_length}")
+    return ids
+
+
 def generate_many(llm: LanguageModel, prompts: Sequence[str], **options) -> list[Generation]:
     """Continue each prompt: in batches where the backend offers ``generate_batch``, else one by one."""
     batched = getattr(llm, "generate_batch", None)

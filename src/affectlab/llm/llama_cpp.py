@@ -17,7 +17,7 @@ import numpy as np
 
 from affectlab.extras import require
 from affectlab.llm.adapter import ADAPTER_TASK, adapter_pairs
-from affectlab.llm.base import Generation, LLMError
+from affectlab.llm.base import Generation, LLMError, fitted
 from affectlab.llm.local import DEFAULT_LLM, cache_dir
 from affectlab.registry import WEIGHTS_FILE, read_config
 
@@ -121,11 +121,7 @@ class LlamaCppLM:
         return len(self._tokens(text, True))
 
     def _prompt(self, prompt: str, room: int) -> list[int]:
-        ids = self._tokens(prompt, True)
-        if len(ids) + room > self.context_length:
-            raise LLMError(f"the prompt has {len(ids)} tokens; with {room} more it exceeds the context of "
-                           f"{self.context_length}")
-        return ids
+        return fitted(self._tokens(prompt, True), room, self.context_length)
 
     def generate(self, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0, top_p: float = 1.0,
                  stop: Sequence[str] = (), seed: int | None = None,

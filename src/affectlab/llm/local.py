@@ -21,7 +21,7 @@ from pathlib import Path
 from affectlab.cache import cache_root
 from affectlab.extras import require
 from affectlab.io.values import surrogate_problem
-from affectlab.llm.base import Generation, LLMError
+from affectlab.llm.base import Generation, LLMError, fitted
 
 DEFAULT_LLM = "gemma3-270m"
 
@@ -107,11 +107,7 @@ class LocalLM:
         return len(self._encode(text).input_ids)
 
     def _prompt_ids(self, prompt: str, room: int) -> list[int]:
-        ids = self._encode(prompt).input_ids
-        if len(ids) + room > self.context_length:
-            raise LLMError(f"the prompt has {len(ids)} tokens; with {room} more it exceeds the model's "
-                           f"context of {self.context_length}")
-        return ids
+        return fitted(self._encode(prompt).input_ids, room, self.context_length)
 
     def generate(self, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0, top_p: float = 1.0,
                  stop: Sequence[str] = (), seed: int | None = None,

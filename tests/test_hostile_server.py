@@ -236,7 +236,9 @@ def test_case_10_generation_past_the_time_limit_stops_with_503():
     ("stop", b'{"prompt": "hi", "stop": ["a", "b", "c", "d", "e"]}'),
     ("stop", b'{"prompt": "hi", "stop": 3}'),
     ("seed", b'{"prompt": "hi", "seed": 1.5}'),
-    ("prompt", b'{"prompt": ["hi", "there"]}'),
+    ("prompt", b'{"prompt": ["hi", 5]}'),
+    ("prompt", b'{"prompt": []}'),
+    ("prompt", b'{"prompt": [' + b",".join([b'"hi"'] * 65) + b"]}"),  # a list of prompts: at most 64
     ("messages", b'{"messages": [{"role": "user", "content": 5}]}'),
 ])
 def test_case_10_bad_parameters_get_400_naming_the_field(field, raw_body):

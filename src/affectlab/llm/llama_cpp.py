@@ -19,7 +19,7 @@ from affectlab.extras import require
 from affectlab.llm.adapter import ADAPTER_TASK, adapter_pairs
 from affectlab.llm.base import Generation, LLMError, fitted
 from affectlab.llm.local import DEFAULT_LLM, cache_dir
-from affectlab.registry import WEIGHTS_FILE, read_config
+from affectlab.registry import WEIGHTS_FILE, read_config, resolve
 
 GGUF_ARCH = "gemma3"
 # transformers' names of the adapted layers → llama.cpp's, for Gemma 3
@@ -105,8 +105,6 @@ class LlamaCppLM:
             raise LLMError(f"{path}: no such GGUF file")
         lora = None
         if adapter is not None:
-            from affectlab.registry import resolve
-
             lora = str(adapter_gguf(resolve(adapter, ADAPTER_TASK)))
         self.llama = llama_cpp.Llama(str(path), n_ctx=context_length, n_threads=threads, n_threads_batch=threads,
                                      lora_path=lora, verbose=False)

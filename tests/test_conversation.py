@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 from affectlab import Cause, ConversationAffect, InvalidConversation, analyze_conversation, emotion_causes
 from affectlab.cli import app
 from affectlab.dialogue import ConversationAnalyzer, read_conversation
+from affectlab.dialogue.analyzer import DEFAULT_LOOKBACK
 from affectlab.dialogue.packing import TurnTokenizer, pack_causes, speaker_letters, turn_windows
 from affectlab.io import InputFileError
 from affectlab.taxonomy import EKMAN
@@ -155,10 +156,10 @@ def test_500_turns_are_windowed_not_truncated(conversation_analyzer):
     result = conversation_analyzer.analyze(turns, causes=False)
     assert len(result.turns) == 500 and result.windows > 10
     assert all(t.emotions for t in result.turns)
-    (candidates,) = conversation_analyzer.cause_candidates(turns, [(499, "sadness")])
+    (recent,) = conversation_analyzer.cause_candidates(turns, [(499, "sadness")])
+    assert sorted(c.turn for c in recent) == list(range(499 - DEFAULT_LOOKBACK, 500))
+    (candidates,) = ConversationAnalyzer(lookback=None).cause_candidates(turns, [(499, "sadness")])
     assert sorted(c.turn for c in candidates) == list(range(500))
-    recent = ConversationAnalyzer(lookback=10).cause_candidates(turns, [(499, "sadness")])[0]
-    assert sorted(c.turn for c in recent) == list(range(489, 500))
 
 
 def test_long_turn_is_flagged_truncated(conversation_analyzer):

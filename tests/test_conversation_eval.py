@@ -71,12 +71,37 @@ def test_eval_conversation_writes_a_report(tmp_path, dataset):
 
 
 @needs_data
-def test_bench_conversation(tmp_path):
-    result = runner.invoke(app, ["bench", "conversation", "--data-dir", str(DATA_DIR), "--rounds", "1",
-                                 "--reports-dir", str(tmp_path)])
+def test_bench_conversation_times_each_length_in_its_own_process(tmp_path):
+    result = runner.invoke(app, ["bench", "conversation", "--data-dir", str(DATA_DIR), "--turns", "12,40",
+                                 "--rounds", "1", "--reports-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "bench-conversation.json").read_text())
-    assert report["turns"] == 30 and report["conversation_seconds"] > 0 and report["ratio_to_baseline"] > 0
+    assert [m["turns"] for m in report["lengths"]] == [12, 40]
+    for m in report["lengths"]:
+        assert m["seconds"] > 0 and m["every_turn_emotional_seconds"] > 0 and m["ratio_to_baseline"] > 0
+        assert m["peak_memory_gb"] >= m["peak_memory_after_loading_gb"] > 0.1
+    assert report["seconds_per_turn_longest_over_next"] > 0
+
+
+def test_bench_conversation_refuses_bad_lengths():
+    result = runner.invoke(app, ["bench", "conversation", "--turns", "30,many"])
+    assert result.exit_code == 2 and "--turns" in result.output
+
+
+@needs_data
+def test_eval_reccon_on_dev_with_a_lookback(tmp_path):
+    result = runner.invoke(app, ["eval", "reccon", "--data-dir", str(DATA_DIR), "--sets", "dailydialog_valid",
+                                 "--lookback", "2", "--limit", "4", "--reports-dir", str(tmp_path),
+                                 "--report-name", "dev"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "dev.json").read_text())
+    assert report["lookback"] == 2 and "iemocap_test" not in report
+    outside = report["dailydialog_valid_outside_lookback"]
+    dialogues = load_reccon("dailydialog_valid", DATA_DIR)[:4]
+    far = sum(t - c > 2 for d in dialogues for t, causes in enumerate(d.causes) for c in causes)
+    assert outside["outside"] == far and outside["gold_causes"] >= far
+    windowed, every = report["dailydialog_valid"], report["dailydialog_valid_every_turn"]
+    assert windowed["pairs"] == every["pairs"]  # the same pairs; those beyond the lookback count as not causes
 
 
 @needs_data

@@ -55,6 +55,19 @@ def test_context_keeps_the_newest_tokens_and_the_situation():
     assert "listener ( question ) :" in tokenizer.tokenizer.decode(tagged.ids)
 
 
+def test_a_long_context_tokenizes_only_its_newest_turns():
+    tokenizer = TurnTokenizer(96)
+    texts = [f"turn number {i} says something rather long about the weather" for i in range(2000)]
+    roles = ["speaker" if i % 2 == 0 else "listener" for i in range(2000)]
+    read = []
+    turns = tokenizer.turns
+    tokenizer.turns = lambda batch: read.extend(batch) or turns(batch)
+    long = encode_context(tokenizer, texts, roles, 256)
+    assert len(read) <= 40  # a 256-token context holds about 16 of these turns; 2,000 were given
+    tail = encode_context(TurnTokenizer(96), texts[-40:], roles[-40:], 256)
+    assert long.ids == tail.ids and long.truncated and long.first_turn == tail.first_turn + 1960
+
+
 @pytest.mark.parametrize("roles, tags, message", [
     (["speaker"], None, "must match"),
     (["speaker", "narrator"], None, "role 'narrator'"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +34,7 @@ from affectlab.cli._util import (
     with_training_progress,
 )
 from affectlab.datasets import DEFAULT_DATA_DIR
+from affectlab.dialogue.analyzer import DEFAULT_LOOKBACK
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL
 from affectlab.text.normalize import DEFAULT_MAX_CHARS
 
@@ -40,6 +42,21 @@ EMOTION_STYLE = {"anger": "red", "disgust": "green", "fear": "magenta", "joy": "
                  "surprise": "cyan", "neutral": "dim"}
 TurnModelOpt = Annotated[str, typer.Option(help="Turn-emotion model: a shipped name or an artifact folder.")]
 CauseModelOpt = Annotated[str, typer.Option(help="Emotion-cause model: a shipped name or an artifact folder.")]
+LookbackOpt = Annotated[str, typer.Option(
+    help="Turns before an emotional turn considered as its causes (the target itself always is); 'all' for "
+         "every earlier turn, whose cost grows with the square of the conversation's length.")]
+
+
+def parse_lookback(value: str) -> int | None:
+    if value.strip().lower() == "all":
+        return None
+    try:
+        lookback = int(value)
+    except ValueError:
+        lookback = -1
+    if lookback < 0:
+        raise typer.BadParameter(f"a number of turns (0 or more) or 'all', not {value!r}", param_hint="--lookback")
+    return lookback
 
 
 def render_conversation(result, with_causes: bool = True) -> None:
@@ -100,6 +117,7 @@ def conversation(
     text_column: Annotated[str, typer.Option(help="Long tables: column holding the turn's text.")] = "text",
     turn_model: TurnModelOpt = TURN_MODEL,
     cause_model: CauseModelOpt = CAUSE_MODEL,
+    lookback: LookbackOpt = str(DEFAULT_LOOKBACK),
     threads: ThreadsOpt = None,
     max_chars: Annotated[int, typer.Option(
         help="Longest turn, in characters (0: no bound); the models read about 96 tokens of a turn.")]
@@ -126,12 +144,12 @@ def conversation(
         columns = {"conversation_column": conversation_column, "order_column": order_column,
                    "speaker_column": speaker_column, "text_column": text_column}
         models = {"turn_model": turn_model, "cause_model": cause_model, "threads": threads,
-                  "max_chars": max_chars or None, "on_long": on_long}
+                  "lookback": parse_lookback(lookback), "max_chars": max_chars or None, "on_long": on_long}
         _conversation_table(path, output, as_json, causes, columns, models, encoding)
         return
     with user_errors():
-        analyzer = ConversationAnalyzer(turn_model, cause_model, threads=threads, max_chars=max_chars or None,
-                                        on_long=on_long)
+        analyzer = ConversationAnalyzer(turn_model, cause_model, threads=threads, lookback=parse_lookback(lookback),
+                                        max_chars=max_chars or None, on_long=on_long)
         turns = read_conversation(path, None if on_long == "truncate" else analyzer.max_chars, encoding)
         with err.status(f"analyzing {len(turns)} turns"):
             result = analyzer.analyze(turns, causes=causes)
@@ -234,7 +252,7 @@ def _conversation_eval(ctx: typer.Context, name: str, runner, data_dir: Path, re
         with progress_bar() as progress:
             bar = progress.add_task(name, total=None)
             report = runner(analyzer, data_dir, on_progress=lambda n: progress.advance(bar, n), limit=limit)
-        save_report(ctx, f"eval-{name}", report, reports_dir)
+        save_report(ctx, name, report, reports_dir)
     return report
 
 
@@ -245,7 +263,7 @@ def eval_dailydialog_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_
     """Turn emotions in context: DailyDialog test and RECCON-IEMOCAP turns (F1 without neutral)."""
     from affectlab.evaluate.dialogue import eval_dailydialog
 
-    report = _conversation_eval(ctx, "dailydialog", eval_dailydialog, data_dir, reports_dir, threads, limit,
+    report = _conversation_eval(ctx, "eval-dailydialog", eval_dailydialog, data_dir, reports_dir, threads, limit,
                                 {"turn_model": model})
     table = Table(title="turn emotions (test)", title_justify="left")
     for column in ("set", "turns", "micro-F1 w/o neutral", "weighted-F1 w/o neutral", "accuracy"):
@@ -262,43 +280,73 @@ def eval_dailydialog_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_
 @eval_app.command("reccon")
 def eval_reccon_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR,
                         reports_dir: ReportsDirOpt = REPORTS, threads: ThreadsOpt = None,
-                        limit: LimitOpt = None, model: ModelOpt = CAUSE_MODEL) -> None:
-    """Emotion causes on RECCON-DD and IEMOCAP test: entailment (Pos/Neg/macro-F1) and spans (EM_pos, F1_pos, F1)."""
+                        limit: LimitOpt = None, model: ModelOpt = CAUSE_MODEL,
+                        lookback: LookbackOpt = str(DEFAULT_LOOKBACK),
+                        sets: Annotated[str, typer.Option(help="Comma-separated RECCON sets, e.g. dailydialog_valid "
+                                                              "for dev.")] = "dailydialog_test,iemocap_test",
+                        report_name: Annotated[str, typer.Option(help="Report file name under --reports-dir.")]
+                        = "eval-reccon") -> None:
+    """Emotion causes on RECCON-DD and IEMOCAP test: entailment (Pos/Neg/macro-F1) and spans (EM_pos, F1_pos, F1),
+    with the default lookback and, for comparison, over every earlier turn."""
+    from affectlab.datasets import RECCON_SETS
     from affectlab.evaluate.dialogue import eval_reccon
 
-    report = _conversation_eval(ctx, "reccon", eval_reccon, data_dir, reports_dir, threads, limit,
-                                {"cause_model": model})
-    table = Table(title=f"RECCON test (pair threshold {report['threshold']:.2f}, tuned on DD valid)",
-                  title_justify="left")
-    for column in ("set", "pairs", "Pos.F1", "Neg.F1", "macro-F1", "EM_pos", "F1_pos", "span F1",
-                   "target-only macro-F1"):
+    chosen = tuple(name.strip() for name in sets.split(",") if name.strip())
+    unknown = [name for name in chosen if name not in RECCON_SETS]
+    if unknown or not chosen:
+        raise typer.BadParameter(f"choose from {', '.join(RECCON_SETS)}", param_hint="--sets")
+    report = _conversation_eval(
+        ctx, report_name, partial(eval_reccon, sets=chosen), data_dir, reports_dir, threads, limit,
+        {"cause_model": model, "lookback": parse_lookback(lookback)})
+    table = Table(title=f"RECCON (pair threshold {report['threshold']:.2f}, tuned on DD valid; lookback "
+                        f"{'all' if report['lookback'] is None else report['lookback']})", title_justify="left")
+    for column in ("set", "pairs", "gold outside lookback", "Pos.F1", "Neg.F1", "macro-F1", "EM_pos", "F1_pos",
+                   "span F1", "target-only macro-F1"):
         table.add_column(column)
-    for name in ("dailydialog_test", "dailydialog_test_without_copies", "dailydialog_test_without_near_copies",
-                 "iemocap_test"):
-        m = report[name]
-        e, s = m["entailment"], m["spans"]
-        table.add_row(name, str(m["pairs"]), f"{e['pos_f1']:.3f}", f"{e['neg_f1']:.3f}", f"{e['macro_f1']:.3f}",
-                      f"{s['em_pos']:.3f}", f"{s['f1_pos']:.3f}", f"{s['f1']:.3f}",
-                      f"{m['baseline_target_is_its_own_cause']['macro_f1']:.3f}")
+    for name in chosen:
+        outside = report[f"{name}_outside_lookback"]["share_outside"]
+        for row in (name, f"{name}_without_copies", f"{name}_without_near_copies", f"{name}_every_turn"):
+            if row not in report:
+                continue
+            m = report[row]
+            e, s = m["entailment"], m["spans"]
+            table.add_row(row, str(m["pairs"]), "–" if row.endswith("every_turn") else f"{outside:.1%}",
+                          f"{e['pos_f1']:.3f}", f"{e['neg_f1']:.3f}", f"{e['macro_f1']:.3f}", f"{s['em_pos']:.3f}",
+                          f"{s['f1_pos']:.3f}", f"{s['f1']:.3f}",
+                          f"{m['baseline_target_is_its_own_cause']['macro_f1']:.3f}")
     out.print(table)
 
 
 def bench_conversation_command(
-    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, turns: int = 30, rounds: int = 5, threads: int = 2,
-    reports_dir: ReportsDirOpt = REPORTS,
+    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    turns: Annotated[str, typer.Option(help="Comma-separated conversation lengths, each timed in a fresh process.")]
+    = "30,300,2000",
+    rounds: Annotated[int, typer.Option(min=1, help="Timed rounds per length (the median is reported).")] = 3,
+    threads: int = 2, reports_dir: ReportsDirOpt = REPORTS,
 ) -> None:
-    """Seconds for one conversation end to end (emotions + causes), beside scoring its turns as plain texts."""
+    """Seconds per turn and peak memory of conversations of several lengths end to end (emotions + causes),
+    beside scoring their turns as plain texts."""
     from affectlab.evaluate.bench_conversation import bench_conversation
 
+    try:
+        lengths = tuple(int(n) for n in turns.split(","))
+    except ValueError:
+        lengths = ()
+    if not lengths or min(lengths) < 1:
+        raise typer.BadParameter(f"comma-separated numbers of turns, e.g. 30,300,2000, not {turns!r}",
+                                 param_hint="--turns")
     with user_errors(), err.status("benchmarking") as status:
-        report = bench_conversation(data_dir, turns, rounds, threads,
+        report = bench_conversation(data_dir, lengths, rounds, threads,
                                     on_step=lambda s: status.update(f"benchmarking: {s}"))
-    out.print(f"{report['turns']}-turn conversation ({report['non_neutral_turns']} emotional turns) on {threads} "
-              "threads: "
-              f"{report['conversation_seconds']:.2f} s end to end ({report['every_turn_emotional_seconds']:.2f} s if "
-              f"every turn were emotional); its turns as plain texts "
-              f"{report['baseline_seconds']:.2f} s (ratio {report['ratio_to_baseline']:.1f}); "
-              f"first call with model loading {report['first_call_seconds_including_model_load']:.1f} s")
+    table = Table(title=f"one conversation end to end, {threads} threads, lookback {report['lookback']}, median of "
+                        f"{rounds}", title_justify="left")
+    for column in ("turns", "emotional", "seconds", "s/turn", "every turn emotional", "plain texts", "peak memory"):
+        table.add_column(column, justify="right")
+    for m in report["lengths"]:
+        table.add_row(str(m["turns"]), str(m["emotional_turns"]), f"{m['seconds']:.2f}",
+                      f"{m['seconds_per_turn'] * 1000:.1f} ms", f"{m['every_turn_emotional_seconds']:.2f} s",
+                      f"{m['baseline_seconds']:.2f} s", f"{m['peak_memory_gb']:.2f} GB")
+    out.print(table)
     save_report(ctx, "bench-conversation", report, reports_dir, path="affectlab bench conversation")
 
 

@@ -25,7 +25,7 @@ def cause_queries(dialogues: list[Dialogue], tokenized) -> list[tuple[CauseQuery
 
 def cause_pairs(queries, scores) -> tuple[np.ndarray, np.ndarray]:
     """Flatten per-target scores into the entailment task's pairs: (probabilities, gold)."""
-    probs = np.concatenate([s.probs for s in scores])
+    probs = np.concatenate([s.padded_probs() for s in scores])
     gold = np.concatenate([np.isin(np.arange(q.target + 1), d.causes[q.target]) for q, d in queries])
     return probs, gold
 
@@ -34,8 +34,9 @@ def predicted_spans(queries, scores, threshold: float) -> tuple[list[str], list[
     """Span predictions ("" where the pair is judged not a cause) and gold spans for every pair."""
     predicted, gold = [], []
     for (q, d), s in zip(queries, scores):
+        probs = s.padded_probs()
         for turn in range(q.target + 1):
-            begin, end = s.spans[turn]
-            predicted.append(d.texts[turn][begin:end] if s.probs[turn] >= threshold else "")
+            begin, end = s.span(turn)
+            predicted.append(d.texts[turn][begin:end] if probs[turn] >= threshold else "")
             gold.append([span for cause, span in zip(d.causes[q.target], d.spans[q.target]) if cause == turn])
     return predicted, gold

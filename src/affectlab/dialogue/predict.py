@@ -19,6 +19,8 @@ from affectlab.dialogue.packing import (
     pad,
 )
 
+QUERY_CHUNK = 256  # cause queries packed at a time
+
 
 @dataclass(frozen=True)
 class CauseQuery:
@@ -92,8 +94,23 @@ def turn_emotion_logits(model, tokenizer: TurnTokenizer, conversations: list[tup
 
 @dataclass(frozen=True)
 class CauseScores:
-    probs: np.ndarray  # [target + 1]: probability that each turn up to the target causes its emotion
-    spans: list[tuple[int, int]]  # per turn: the best span's character range in that turn's text
+    """One query's scored candidates, turns ``first..target``: turns before ``first`` (outside the lookback)
+    were never scored, so a long conversation costs memory in its window, not in its length."""
+
+    first: int
+    probs: np.ndarray  # [target + 1 - first]: probability that each candidate causes the target's emotion
+    spans: list[tuple[int, int]]  # per candidate: the best span's character range in that turn's text
+
+    @property
+    def turns(self) -> range:
+        return range(self.first, self.first + len(self.probs))
+
+    def padded_probs(self) -> np.ndarray:
+        """``[target + 1]``: every turn up to the target, 0 for those not scored (the entailment task's pairs)."""
+        return np.concatenate([np.zeros(self.first, np.float32), self.probs])
+
+    def span(self, turn: int) -> tuple[int, int]:
+        return self.spans[turn - self.first] if turn >= self.first else (0, 0)
 
 
 def best_span(start: np.ndarray, end: np.ndarray) -> tuple[int, int]:
@@ -106,15 +123,25 @@ def best_span(start: np.ndarray, end: np.ndarray) -> tuple[int, int]:
 
 def cause_scores(model, tokenizer: TurnTokenizer, queries: list[CauseQuery], budget: int,
                  batch_size: int = 16, lookback: int | None = None) -> list[CauseScores]:
-    """Cause probability and best span of every turn up to each query's target (turns more than
-    ``lookback`` before it are not scored: probability 0)."""
+    """Cause probability and best span of every candidate turn of each query: the target and the ``lookback``
+    turns before it (``None``: every earlier turn). Queries are packed a chunk at a time, so the windows
+    held at once are bounded by the chunk, not by the number of queries."""
+    scores: list[CauseScores] = []
+    for start in range(0, len(queries), QUERY_CHUNK):
+        scores += _chunk_scores(model, tokenizer, queries[start : start + QUERY_CHUNK], budget, batch_size, lookback)
+    return scores
+
+
+def _chunk_scores(model, tokenizer: TurnTokenizer, queries: list[CauseQuery], budget: int, batch_size: int,
+                  lookback: int | None) -> list[CauseScores]:
+    firsts = [0 if lookback is None else max(0, q.target - lookback) for q in queries]
     windows = [
         (q, packed) for q, query in enumerate(queries)
         for packed in pack_causes(query.tokens, query.letters, query.target, query.emotion, tokenizer, budget,
-                                  0 if lookback is None else max(0, query.target - lookback))
+                                  firsts[q])
     ]
-    probs = [np.zeros(query.target + 1, np.float32) for query in queries]
-    spans: list[list[tuple[int, int]]] = [[(0, 0)] * (query.target + 1) for query in queries]
+    probs = [np.zeros(query.target + 1 - first, np.float32) for query, first in zip(queries, firsts)]
+    spans: list[list[tuple[int, int]]] = [[(0, 0)] * len(p) for p in probs]
     with torch.inference_mode():
         for rows in _by_length(windows, lambda w: len(w[1].ids), batch_size):
             batch = [(windows[r][1], queries[windows[r][0]]) for r in rows]
@@ -126,11 +153,11 @@ def cause_scores(model, tokenizer: TurnTokenizer, queries: list[CauseQuery], bud
             for row, (packed, query) in enumerate(batch):
                 q = windows[rows[row]][0]
                 for slot, turn in enumerate(packed.turns, 1):
-                    probs[q][turn] = pair[row, slot - 1]
+                    probs[q][turn - firsts[q]] = pair[row, slot - 1]
                     positions = np.flatnonzero(slots[row] == slot)
                     offsets = query.tokens[turn].offsets
                     if len(positions) == 0 or not offsets:
                         continue
                     s, e = best_span(start[row, positions], end[row, positions])
-                    spans[q][turn] = (offsets[s][0], offsets[e][1])
-    return [CauseScores(p, s) for p, s in zip(probs, spans)]
+                    spans[q][turn - firsts[q]] = (offsets[s][0], offsets[e][1])
+    return [CauseScores(first, p, s) for first, p, s in zip(firsts, probs, spans)]

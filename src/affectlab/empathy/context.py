@@ -16,6 +16,7 @@ from affectlab.errors import AffectlabError
 
 ROLES = ("speaker", "listener")
 SITUATION_TOKENS = 48
+TOKENIZE_AT_ONCE = 16  # turns tokenized in one call while filling the context from its end
 
 
 class InvalidContext(AffectlabError, ValueError):
@@ -39,24 +40,29 @@ def encode_context(tokenizer: TurnTokenizer, texts: list[str], roles: list[str],
     for i, role in enumerate(roles):
         if role not in ROLES:
             raise InvalidContext(f"turn {i}: role {role!r} is not one of {', '.join(ROLES)}")
-    ids: list[int] = []
-    owners: list[int] = []
-    offsets: list[tuple[int, int]] = []
-    cut_turn = False
-    for i, (tokens, role, tag) in enumerate(zip(tokenizer.turns(list(texts)), roles, tags)):
-        prefix = tokenizer.words(f"{role} ({tag.lower()}):" if tag else f"{role}:")
-        ids += prefix + tokens.ids + [tokenizer.sep]
-        owners += [-1] * len(prefix) + [i] * len(tokens.ids) + [-1]
-        offsets += [(0, 0)] * len(prefix) + list(tokens.offsets) + [(0, 0)]
-        cut_turn = cut_turn or tokens.truncated
     head = [tokenizer.cls]
     if situation.strip():
         head += tokenizer.words(f"situation: {situation}")[:SITUATION_TOKENS] + [tokenizer.sep]
     room = max_tokens - len(head)
+    # newest turns first, a few at a time, until the room is full: a long conversation costs its last turns
+    blocks: list[tuple[list[int], list[int], list[tuple[int, int]]]] = []
+    used, cut_turn, start = 0, False, len(texts)
+    while start > 0 and used < room:
+        first = max(0, start - TOKENIZE_AT_ONCE)
+        for i, tokens in reversed(list(enumerate(tokenizer.turns(list(texts[first:start])), first))):
+            prefix = tokenizer.words(f"{roles[i]} ({tags[i].lower()}):" if tags[i] else f"{roles[i]}:")
+            blocks.append((prefix + tokens.ids + [tokenizer.sep], [-1] * len(prefix) + [i] * len(tokens.ids) + [-1],
+                           [(0, 0)] * len(prefix) + list(tokens.offsets) + [(0, 0)]))
+            used += len(blocks[-1][0])
+            cut_turn = cut_turn or tokens.truncated
+        start = first
+    ids = [token for block in reversed(blocks) for token in block[0]]
+    owners = [owner for block in reversed(blocks) for owner in block[1]]
+    offsets = [offset for block in reversed(blocks) for offset in block[2]]
     dropped = max(0, len(ids) - room)
     ids, owners, offsets = ids[dropped:], owners[dropped:], offsets[dropped:]
     kept = [t for t in owners if t >= 0]
     return EncodedContext(
         head + ids, [-1] * len(head) + owners, [(0, 0)] * len(head) + offsets,
-        kept[0] if kept else len(texts) - 1, cut_turn or dropped > 0,
+        kept[0] if kept else len(texts) - 1, cut_turn or dropped > 0 or start > 0,
     )

@@ -131,28 +131,43 @@ def _cause_figures(dialogues: int, queries, scores, threshold: float) -> dict:
     }
 
 
+def _outside_window(queries, lookback: int | None) -> dict:
+    """How many gold cause turns lie more than ``lookback`` turns before their target (never scored)."""
+    distances = [q.target - cause for q, d in queries for cause in d.causes[q.target]]
+    outside = sum(lookback is not None and distance > lookback for distance in distances)
+    return {"lookback": lookback, "gold_causes": len(distances), "outside": outside,
+            "share_outside": round(outside / max(len(distances), 1), 4)}
+
+
 def eval_reccon(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DIR,
                 sets: tuple[str, ...] = ("dailydialog_test", "iemocap_test"),
                 on_progress: Callable[[int], None] | None = None, limit: int | None = None) -> dict:
-    """Causal emotion entailment (every target × candidate-up-to-target pair, gold emotion given) and
-    causal span extraction (span predicted where the pair is judged a cause, "" elsewhere)."""
+    """Causal emotion entailment (every target × turn-up-to-target pair, gold emotion given) and causal span
+    extraction (span predicted where the pair is judged a cause, "" elsewhere). Candidates are the target and
+    the analyzer's ``lookback`` turns before it, as in use: pairs further back count as judged not a cause.
+    With a lookback, ``{set}_every_turn`` holds the figures of scoring every earlier turn, for comparison."""
     loaded = analyzer.causes_model
     report = {"model": _model_info(loaded.folder), "limit": limit, "threshold": loaded.config.threshold,
-              "published": PUBLISHED_RECCON}
+              "lookback": analyzer.lookback, "published": PUBLISHED_RECCON}
+    lookbacks = {"": analyzer.lookback} if analyzer.lookback is None else {"": analyzer.lookback, "_every_turn": None}
     for name in sets:
         dialogues = load_reccon(name, data_dir)[:limit]
         queries = cause_queries(dialogues, tokenize_dialogues(dialogues, loaded.tokenizer))
-        scores = cause_scores(loaded.network(analyzer.threads), loaded.tokenizer, [q for q, _ in queries],
-                              loaded.config.window_tokens, analyzer.batch_size)
-        report[name] = _cause_figures(len(dialogues), queries, scores, loaded.config.threshold)
+        report[f"{name}_outside_lookback"] = _outside_window(queries, analyzer.lookback)
         train_name = name.replace("_test", "_train")
+        dropped = {}
         if name.endswith("_test") and train_name in RECCON_SETS:
             dropped = _train_overlap(dialogues, load_reccon(train_name, data_dir))
             report[f"{name}_train_overlap"] = _overlap_note(dialogues, dropped, f"RECCON {train_name}")
+        for suffix, lookback in lookbacks.items():
+            scores = cause_scores(loaded.network(analyzer.threads), loaded.tokenizer, [q for q, _ in queries],
+                                  loaded.config.window_tokens, analyzer.batch_size, lookback)
+            report[name + suffix] = _cause_figures(len(dialogues), queries, scores, loaded.config.threshold)
             for variant, ids in dropped.items():
                 kept = [i for i, (_, d) in enumerate(queries) if d.id not in ids]
-                report[f"{name}_{variant}"] = _cause_figures(len(dialogues) - len(ids), [queries[i] for i in kept],
-                                                             [scores[i] for i in kept], loaded.config.threshold)
+                report[f"{name}_{variant}{suffix}"] = _cause_figures(
+                    len(dialogues) - len(ids), [queries[i] for i in kept], [scores[i] for i in kept],
+                    loaded.config.threshold)
         if on_progress is not None:
             on_progress(len(dialogues))
     return report

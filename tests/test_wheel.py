@@ -132,3 +132,29 @@ def test_the_responder_adapter_package_builds_small_with_its_card(tmp_path):
     folder = "affectlab_responder_gemma3_270m/responder-gemma3-270m"
     assert {f"{folder}/{name}" for name in ("config.json", "weights.safetensors", "MODEL_CARD.md")} <= names
     assert wheel.stat().st_size <= 20 * 1024 * 1024, f"{wheel.name}: {wheel.stat().st_size:,} bytes"
+
+
+def test_serve_starts_from_the_wheel_with_its_extra(venv, built, elsewhere):
+    """Last in this file: it installs the serve extra into the venv the core-only checks above used."""
+    import re
+    import urllib.request
+
+    _run([venv / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", f"{built}[serve]"],
+         elsewhere)
+    server = subprocess.Popen([venv / "bin" / "affectlab", "serve", "--port", "0", "--no-responder"], cwd=elsewhere,
+                              env=_env(venv), stderr=subprocess.PIPE, text=True)
+    try:
+        for line in server.stderr:
+            if found := re.search(r"serving (http://127\.0\.0\.1:\d+)", line):
+                break
+        else:
+            pytest.fail(f"affectlab serve exited {server.wait()} without serving")
+        url = found.group(1)
+        page = urllib.request.urlopen(f"{url}/", timeout=30).read().decode()
+        request = urllib.request.Request(f"{url}/v1/analyze", data=b'{"text": "What a lovely surprise!"}',
+                                         headers={"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(request, timeout=60).read())
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert "<html" in page.lower() and answer["labels"] and len(answer["emotions"]) == 28

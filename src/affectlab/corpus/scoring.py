@@ -53,12 +53,14 @@ class ChunkResult:
 
 
 class ChunkScorer:
-    """Holds one loaded text model; ``scorer(spec)`` reads, scores and writes one chunk."""
+    """Holds one loaded text model; ``scorer(spec)`` reads, scores and writes one chunk. ``analyzer``: one already
+    loaded with the job's model and settings (a server's), instead of loading another."""
 
-    def __init__(self, job: CorpusJob, threads: int | None = None) -> None:
+    def __init__(self, job: CorpusJob, threads: int | None = None, analyzer: Analyzer | None = None) -> None:
         self.job = job
-        self.analyzer = Analyzer(job.model, runtime=job.runtime, batch_size=job.batch_size, threads=threads,
-                                 max_chars=job.max_chars, max_windows=job.max_windows, on_long=job.on_long)
+        self.analyzer = analyzer or Analyzer(job.model, runtime=job.runtime, batch_size=job.batch_size,
+                                             threads=threads, max_chars=job.max_chars, max_windows=job.max_windows,
+                                             on_long=job.on_long)
 
     def __call__(self, spec: ChunkSpec) -> ChunkResult:
         table = self.score(spec)

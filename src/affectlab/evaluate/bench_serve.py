@@ -1,0 +1,164 @@
+"""``affectlab bench serve``: how much of the text model's offline throughput ``affectlab serve`` keeps under load.
+
+The same GoEmotions test comments are scored twice in one run: offline, by ``Analyzer.analyze_batch`` (in this
+process, before the server starts), then through the API: ``affectlab serve`` started as a user starts it (its
+own process, real uvicorn, a free port on 127.0.0.1), sent ``/v1/analyze`` requests of one text each by
+``concurrency`` clients at once, each with its own keep-alive connection, for at most ``requests`` requests or
+``seconds`` seconds per concurrency. Nothing leaves 127.0.0.1. The issue's target: at concurrency 32, at least
+70% of the offline texts/s with p99 latency at most 1 s.
+
+>>> report = bench_serve(Path("../shared/data"), requests=2000, concurrencies=(1, 8, 32))
+>>> [(level["concurrency"], round(level["ratio_to_offline"], 2)) for level in report["levels"]]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from affectlab.datasets import DEFAULT_DATA_DIR, load_goemotions
+from affectlab.errors import OptionError
+
+TARGET = {"concurrency": 32, "min_ratio_to_offline": 0.70, "max_p99_ms": 1000.0}
+START_TIMEOUT_S = 300
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank ``q`` percentile (0 < q <= 1) of ``values``.
+
+    >>> percentile([1.0, 2.0, 3.0, 4.0], 0.5), percentile([1.0, 2.0, 3.0, 4.0], 0.99)
+    (2.0, 4.0)
+    """
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def offline_throughput(texts: list[str], threads: int | None) -> dict:
+    """Texts/s of ``Analyzer.analyze_batch`` over ``texts`` (after a warm-up batch)."""
+    from affectlab.text import Analyzer
+
+    analyzer = Analyzer(threads=threads)
+    analyzer.analyze_batch(texts[:64])
+    start = time.perf_counter()
+    analyzer.analyze_batch(texts)
+    seconds = time.perf_counter() - start
+    return {"texts": len(texts), "seconds": round(seconds, 3), "texts_per_second": round(len(texts) / seconds, 1)}
+
+
+class Server:
+    """``affectlab serve --port 0 --no-responder`` in its own process, until :meth:`stop`."""
+
+    def __init__(self, threads: int | None, queue_size: int) -> None:
+        command = [sys.executable, "-m", "affectlab", "serve", "--port", "0", "--no-responder",
+                   "--queue-size", str(queue_size)] + (["--threads", str(threads)] if threads else [])
+        env = {k: v for k, v in os.environ.items() if k != "AFFECTLAB_SERVE_TOKEN"}
+        self.process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+        deadline, said = time.monotonic() + START_TIMEOUT_S, []
+        while not (said and said[-1].startswith("serving ")):
+            line = self.process.stderr.readline()
+            if not line or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("affectlab serve did not start: " + " ".join(said)[-500:])
+            said.append(line)
+        self.url = said[-1].split()[1]
+        host, port = self.url.removeprefix("http://").rsplit(":", 1)
+        self.host, self.port = host, int(port)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stderr.close()
+
+
+async def _one_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, text: str) -> int:
+    body = json.dumps({"text": text}).encode()
+    writer.write(b"POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
+async def _load(host: str, port: int, texts: list[str], concurrency: int, requests: int, seconds: float) -> dict:
+    """``concurrency`` clients sending one text per request until ``requests`` are sent or ``seconds`` pass."""
+    counter = itertools.count()
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        connection = None
+        while (index := next(counter)) < requests and time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                connection = connection or await asyncio.open_connection(host, port)
+                status = await _one_request(*connection, texts[index % len(texts)])
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+                status, connection = type(exc).__name__, None
+            if status == 200:
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors[str(status)] = errors.get(str(status), 0) + 1
+        if connection is not None:
+            connection[1].close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    answered = len(latencies)
+    return {"concurrency": concurrency, "requests": answered + sum(errors.values()), "ok": answered,
+            "errors": sum(errors.values()), "errors_by_kind": errors, "seconds": round(elapsed, 3),
+            "requests_per_second": round(answered / elapsed, 1),
+            "p50_ms": round(1000 * percentile(latencies, 0.5), 1) if latencies else None,
+            "p99_ms": round(1000 * percentile(latencies, 0.99), 1) if latencies else None}
+
+
+def bench_serve(data_dir: Path = DEFAULT_DATA_DIR, *, requests: int = 2000, seconds: float = 60.0,
+                concurrencies: tuple[int, ...] = (1, 8, 32), threads: int | None = None,
+                on_step: Callable[[str], None] | None = None) -> dict:
+    """Offline texts/s, then requests/s, p50/p99 latency and errors at each concurrency, and their ratio."""
+    if requests < 1 or seconds <= 0 or not concurrencies or min(concurrencies) < 1:
+        raise OptionError("requests and every concurrency must be at least 1, seconds above 0")
+    step = on_step or (lambda _: None)
+    texts = load_goemotions("test", data_dir).texts[:requests]
+    step(f"offline: {len(texts)} texts")
+    offline = offline_throughput(texts, threads)
+    step("starting affectlab serve")
+    server = Server(threads, queue_size=max(64, 2 * max(concurrencies)))
+    try:
+        levels = []
+        for concurrency in concurrencies:
+            step(f"concurrency {concurrency}")
+            level = asyncio.run(_load(server.host, server.port, texts, concurrency, requests, seconds))
+            level["ratio_to_offline"] = round(level["requests_per_second"] / offline["texts_per_second"], 3)
+            levels.append(level)
+    finally:
+        server.stop()
+    at_target = next((lv for lv in levels if lv["concurrency"] == TARGET["concurrency"]), None)
+    meets = None if at_target is None else bool(
+        at_target["errors"] == 0 and at_target["ratio_to_offline"] >= TARGET["min_ratio_to_offline"]
+        and at_target["p99_ms"] is not None and at_target["p99_ms"] <= TARGET["max_p99_ms"])
+    return {"texts": f"GoEmotions test, first {len(texts)} comments, one per request",
+            "bounds": {"requests_per_level": requests, "seconds_per_level": seconds},
+            "threads": threads or os.cpu_count(), "offline": offline, "levels": levels, "target": TARGET,
+            "meets_target": meets}

@@ -1,0 +1,56 @@
+"""Who may call the service: the Host header must name this server (against DNS rebinding), and with a token
+every ``/v1/`` request needs ``Authorization: Bearer <token>``. The web app, ``/healthz`` and the OpenAPI
+schema stay open: they hold no data, and the page asks for the token itself.
+
+>>> app = Access(app, token="a-long-random-token", hosts=("127.0.0.1", "localhost", "::1"))
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from affectlab.serve.errors import ApiError
+
+PROTECTED = "/v1/"
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without its port: ``[::1]:8000`` → ``::1``.
+
+    >>> host_name("localhost:8000"), host_name("[::1]:8000")
+    ('localhost', '::1')
+    """
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].partition("]")[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def bearer_matches(header: str, token: str) -> bool:
+    """True when an Authorization header carries ``token`` (compared in constant time)."""
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+class Access:
+    """ASGI middleware: 400 for a Host this server does not answer to, 401 for a ``/v1/`` request without the
+    token (when one is set)."""
+
+    def __init__(self, app: ASGIApp, *, token: str | None, hosts: tuple[str, ...] | None) -> None:
+        self.app, self.token, self.hosts = app, token, hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
+            refusal = ApiError(400, "bad_host", "this server does not answer to that Host name", field="Host")
+        elif (self.token is not None and scope["path"].startswith(PROTECTED)
+              and not bearer_matches(headers.get("authorization", ""), self.token)):
+            refusal = ApiError(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <token>)",
+                               headers={"WWW-Authenticate": "Bearer"})
+        else:
+            return await self.app(scope, receive, send)
+        await refusal.response()(scope, receive, send)

@@ -1,0 +1,132 @@
+"""Micro-batching: ``/v1/analyze`` requests that arrive together are scored in one model call, so many
+clients sending one text each keep most of the throughput of one client sending batches.
+
+A collector takes the first waiting request, waits ``wait_s`` (a few milliseconds) for others unless enough
+texts wait already, takes up to ``max_texts`` texts' worth of requests, and scores them in one call on the
+:class:`~affectlab.serve.pool.WorkPool`. One batch runs at a time, using all the model's threads; requests
+that arrive meanwhile queue up and form the next batch, so the busier the server, the larger its batches.
+At most ``max_waiting`` requests queue (:class:`~affectlab.serve.pool.Busy`, 429, beyond); a request that
+times out or is cancelled (its client left) while queued leaves the queue, and its texts are not scored.
+
+>>> batcher = MicroBatcher(analyzer.analyze_batch, pool, max_texts=64, wait_s=0.005, max_waiting=64)
+>>> batcher.start()                        # inside the running event loop
+>>> results = await batcher.submit(["I love it", "meh"], timeout=30)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from affectlab.serve.pool import Busy, TimedOut, WorkPool
+
+R = TypeVar("R")
+
+
+@dataclass(eq=False)  # compared by identity: two requests may hold the same texts
+class _Request:
+    texts: Sequence[str]
+    future: asyncio.Future
+
+
+class MicroBatcher(Generic[R]):
+    """Scores the texts of many requests with one ``score(texts) -> results`` call (one result per text)."""
+
+    def __init__(self, score: Callable[[list[str]], list[R]], pool: WorkPool, *, max_texts: int, wait_s: float,
+                 max_waiting: int) -> None:
+        self.score, self.pool = score, pool
+        self.max_texts, self.wait_s, self.max_waiting = max_texts, wait_s, max_waiting
+        self.queue: deque[_Request] = deque()
+        self.queued_texts = 0
+        self.batches = 0  # model calls made, for /healthz and tests
+        self._arrived = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    @property
+    def waiting(self) -> int:
+        return len(self.queue)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._collect(), name="affectlab-serve-batcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        while self.queue:
+            self.queue.popleft().future.cancel()
+
+    async def submit(self, texts: Sequence[str], timeout: float | None) -> list[R]:
+        """The results for ``texts``, scored with whatever else is waiting. Raises :class:`Busy` when the
+        queue is full and :class:`TimedOut` after ``timeout`` seconds, waiting included."""
+        if len(self.queue) >= self.max_waiting:
+            raise Busy(len(self.queue), self.pool.retry_after_s)
+        request = _Request(texts, asyncio.get_running_loop().create_future())
+        self.queue.append(request)
+        self.queued_texts += len(texts)
+        self._arrived.set()
+        try:
+            return await asyncio.wait_for(request.future, timeout)
+        except TimeoutError:
+            raise TimedOut(timeout) from None
+        finally:
+            if request.future.cancelled():  # timed out, or the caller was cancelled: give its place back
+                self._withdraw(request)
+
+    def _withdraw(self, request: _Request) -> None:
+        try:
+            self.queue.remove(request)
+        except ValueError:
+            return  # the collector has it already, and skips it
+        self.queued_texts -= len(request.texts)
+
+    def _take(self) -> _Request:
+        request = self.queue.popleft()
+        self.queued_texts -= len(request.texts)
+        return request
+
+    async def _collect(self) -> None:
+        carried: _Request | None = None
+        while True:
+            while carried is None and not self.queue:
+                self._arrived.clear()
+                await self._arrived.wait()
+            first, carried = carried or self._take(), None
+            if first.future.done():
+                continue
+            if self.wait_s and self.queued_texts + len(first.texts) < self.max_texts:
+                await asyncio.sleep(self.wait_s)
+            batch, size = [first], len(first.texts)
+            while size < self.max_texts and self.queue:
+                request = self._take()
+                if request.future.done():
+                    continue
+                if size + len(request.texts) > self.max_texts:
+                    carried = request  # the first of the next batch
+                    break
+                batch.append(request)
+                size += len(request.texts)
+            batch = [request for request in batch if not request.future.done()]  # `first` may have gone meanwhile
+            if batch:
+                await self._run(batch)
+
+    async def _run(self, batch: list[_Request]) -> None:
+        texts = [text for request in batch for text in request.texts]
+        self.batches += 1
+        try:
+            results = await self.pool.run(self.score, texts, timeout=None, admit=False)
+        except Exception as exc:  # every request of the batch gets the failure; the collector goes on
+            for request in batch:
+                if not request.future.done():
+                    request.future.set_exception(exc)
+            return
+        start = 0
+        for request in batch:
+            if not request.future.done():
+                request.future.set_result(results[start:start + len(request.texts)])
+            start += len(request.texts)

@@ -1,0 +1,112 @@
+"""Corpus jobs over HTTP: upload a table, follow the job, fetch its report and its scored rows.
+
+The upload is a multipart form (``file``, and ``text_column``, ``time_column``, ``group_column``); it streams to
+a job folder of generated names (:mod:`affectlab.serve.jobs`), and the job queues for the one job worker
+(:mod:`affectlab.serve.job_runner`).
+
+    curl -F file=@posts.csv -F text_column=body localhost:8000/v1/corpus        # → {"id": "…", "state": "queued"}
+    curl localhost:8000/v1/corpus/<id>                                          # progress, then the summary
+    curl -o report.html localhost:8000/v1/corpus/<id>/report
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.security import HTTPBearer
+
+from affectlab.serve import schemas
+from affectlab.serve.errors import ApiError
+from affectlab.serve.jobs import Job
+from affectlab.serve.routes import ServiceDep
+from affectlab.serve.service import Service
+
+corpus = APIRouter(prefix="/v1/corpus", dependencies=[Depends(HTTPBearer(auto_error=False))])
+
+# the report is the corpus runner's own page: inline styles and plots as data: images, no scripts; sandboxed, so
+# that even a page with an injection could not act as this origin
+REPORT_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                 "base-uri 'none'; form-action 'none'; sandbox")
+COLUMN_CHARS = 200
+
+
+def _column(name: str, value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if len(value) > COLUMN_CHARS or not value.strip():
+        raise ApiError(422, "invalid_request", f"a column name of 1 to {COLUMN_CHARS} characters", field=name)
+    return value
+
+
+def status(job: Job, service: Service) -> dict:
+    """What ``GET /v1/corpus/{id}`` answers for ``job``."""
+    done = job.state == "complete"
+    counts = (job.summary or {}).get("counts", {})
+    progress = service.jobs.progress(job.id) if job.state == "running" else None
+    if progress is None and done:
+        progress = {"stage": "complete", "rows_done": counts.get("rows", 0), "rows_total": counts.get("rows", 0)}
+    return {"schema_version": schemas.SCHEMA_VERSION, "id": job.id, "state": job.state, "created": job.created,
+            "format": job.format, "bytes": job.bytes, "text_column": job.text_column,
+            "time_column": job.time_column, "group_column": job.group_column,
+            "position": service.jobs.position(job.id) if job.state == "queued" else None,
+            "progress": progress, "error": job.error, "summary": job.summary if done else None,
+            "report": f"/v1/corpus/{job.id}/report" if done else None,
+            "table": f"/v1/corpus/{job.id}/table" if done else None}
+
+
+def _complete(job_id: str, service: Service) -> Job:
+    job = service.store.get(job_id)
+    if job.state != "complete":
+        raise ApiError(409, "not_ready", f"the job is not complete (state: {job.state})", field="id")
+    return job
+
+
+@corpus.post("", status_code=202, response_model=schemas.CorpusJob,
+          responses={413: {"description": "the upload is over the limit"},
+                     429: {"description": "too many jobs wait already"}})
+async def submit_corpus(
+    service: ServiceDep,
+    file: Annotated[UploadFile, File(description="the table: CSV (UTF-8, with a header) or Parquet")],
+    text_column: Annotated[str, Form(description="the column holding the texts")] = "text",
+    time_column: Annotated[str | None, Form(description="a column of post times, for the report's plots over "
+                                                        "time")] = None,
+    group_column: Annotated[str | None, Form(description="a column to compare groups by")] = None,
+) -> dict:
+    """Queue a corpus job over the uploaded table: every row scored by the text model, aggregated, reported.
+    Jobs run one at a time; follow this one at ``GET /v1/corpus/{id}``."""
+    columns = {"text_column": _column("text_column", text_column) or "text",
+               "time_column": _column("time_column", time_column),
+               "group_column": _column("group_column", group_column)}
+    service.jobs.admit()
+    job = await asyncio.to_thread(service.store.create, file.file, **columns)
+    service.jobs.submit(job)
+    return status(job, service)
+
+
+@corpus.get("/{job_id}", response_model=schemas.CorpusJob)
+async def corpus_status(job_id: str, service: ServiceDep) -> dict:
+    """A job's state; while it runs, its progress; once complete, its summary and the paths of its report and
+    table."""
+    return status(await asyncio.to_thread(service.store.get, job_id), service)
+
+
+@corpus.get("/{job_id}/report", response_class=HTMLResponse,
+         responses={409: {"description": "the job is not complete"}})
+async def corpus_report(job_id: str, service: ServiceDep) -> FileResponse:
+    """The job's report: one self-contained HTML page (plots inlined)."""
+    job = await asyncio.to_thread(_complete, job_id, service)
+    return FileResponse(job.report, media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": REPORT_POLICY})
+
+
+@corpus.get("/{job_id}/table", response_class=FileResponse,
+         responses={200: {"content": {"application/vnd.apache.parquet": {}}},
+                    409: {"description": "the job is not complete"}})
+async def corpus_table(job_id: str, service: ServiceDep) -> FileResponse:
+    """Every row of the upload with its scores (the corpus runner's columns), in input order, as Parquet."""
+    job = await asyncio.to_thread(_complete, job_id, service)
+    return FileResponse(job.table, media_type="application/vnd.apache.parquet",
+                        filename=f"affectlab-corpus-{job.id}.parquet")

@@ -1,0 +1,206 @@
+"""The JSON the API takes and gives, as pydantic models (they are also the OpenAPI schema at /openapi.json).
+
+Results mirror the library's own types field for field (``TextAffect.to_dict()``, ``ConversationAffect``,
+``Cause``, ``Response``), with the ``model`` that made them and :data:`SCHEMA_VERSION`, which changes only
+when a field is removed or changes meaning (new fields may appear within a version).
+
+>>> AnalyzeRequest(text="I can't believe you remembered my birthday!")
+>>> AnalyzeRequest(texts=["so happy", "so sad"], explain=True)
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
+
+class AnalyzeRequest(_Closed):
+    """One ``text`` or a batch of ``texts`` (not both). ``explain``: also the words behind the top emotions
+    (slower: gradients through the model)."""
+
+    text: str | None = Field(None, examples=["I can't believe you remembered my birthday!"])
+    texts: list[str] | None = Field(None, examples=[["so happy for you", "this is the worst"]])
+    explain: bool = False
+
+
+class WordAttribution(BaseModel):
+    word: str
+    score: float
+    start: int = Field(description="character offset in the text as sent")
+    end: int
+
+
+class TextAffect(BaseModel):
+    """The affect of one text, as ``affectlab.TextAffect.to_dict()``; ``error`` set (scores empty) for a row
+    of a batch that could not be analyzed."""
+
+    emotions: dict[str, float] = Field(description="28 GoEmotions probabilities (independent sigmoids)")
+    labels: list[str] = Field(description="emotions at or above their tuned thresholds, else ['neutral']")
+    ekman: dict[str, float]
+    sentiment: dict[str, float]
+    vad: dict[str, float] = Field(description="valence, arousal, dominance on a 1-5 scale")
+    chunks: int
+    evidence: dict[str, list[WordAttribution]] | None = None
+    error: str | None = None
+    truncated: bool = False
+
+
+class Versioned(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    model: str = Field(description="the name of the model that made the result")
+
+
+class AnalyzeResult(TextAffect, Versioned):
+    """The answer to one ``text``."""
+
+
+class AnalyzeBatch(Versioned):
+    """The answer to ``texts``: one result per text, in order."""
+
+    results: list[TextAffect]
+
+
+class TurnIn(_Closed):
+    speaker: str = Field(examples=["A"])
+    text: str = Field(examples=["I passed my driving test!"])
+
+
+class ConversationRequest(_Closed):
+    turns: list[TurnIn]
+    causes: bool = Field(True, description="also the causes of every non-neutral turn")
+
+
+class Cause(BaseModel):
+    turn: int = Field(description="0-based index of the causing turn")
+    span: str
+    score: float
+    start: int = Field(description="character offsets of the span in that turn's text")
+    end: int
+
+
+class TurnAffect(BaseModel):
+    index: int
+    speaker: str
+    text: str
+    emotion: str
+    emotions: dict[str, float] = Field(description="Ekman-7 probabilities, summing to 1")
+    causes: list[Cause]
+    truncated: bool = False
+
+
+class ConversationResult(Versioned):
+    cause_model: str | None = Field(description="the cause model, when causes were asked for")
+    turns: list[TurnAffect]
+    windows: int
+
+
+class CausesRequest(_Closed):
+    turns: list[TurnIn]
+    target: int = Field(ge=0, description="0-based index of the turn whose emotion is explained")
+    emotion: str | None = Field(None, description="its emotion (RECCON's, IEMOCAP's or Ekman names); "
+                                                  "null: the predicted one", examples=["happiness"])
+
+
+class CausesResult(Versioned):
+    target: int
+    emotion: str | None
+    causes: list[Cause] = Field(description="turns at or above the tuned threshold, most likely first")
+
+
+class RespondRequest(_Closed):
+    turns: list[TurnIn]
+    strategy: str | None = Field("auto", description="auto (predicted), null (none) or an ESConv strategy name")
+    listener: str | None = Field(None, description="the responder's speaker name, if it spoke before")
+
+
+class LabelScore(BaseModel):
+    label: str
+    score: float
+
+
+class CauseWord(BaseModel):
+    turn: int
+    word: str
+    score: float
+    start: int
+    end: int
+
+
+class RespondResult(Versioned):
+    text: str
+    emotion_hint: str | None
+    cause_hint: list[CauseWord]
+    strategy: str | None
+    prompt: str
+    emotion_candidates: list[LabelScore]
+    emotion_fell_back: bool
+    emotion_method: str | None
+    trimmed_turns: int
+    finish_reason: str
+
+
+class ShippedModel(BaseModel):
+    name: str
+    task: str
+    summary: str
+    licence: str
+    size_bytes: int
+
+
+class ModelsResult(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    serving: dict[str, str | None] = Field(description="the model behind each endpoint (responder: null until "
+                                                       "it has loaded)")
+    responder: str = Field(description="off, not loaded (loads on the first /v1/respond), ready or unavailable")
+    shipped: list[ShippedModel]
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    waiting: int = Field(description="requests queued for the models")
+
+
+class JobProgress(BaseModel):
+    stage: str = Field(description="planning, scoring or reporting")
+    rows_done: int
+    rows_total: int | None = Field(description="null until the upload has been counted")
+
+
+class JobRowError(BaseModel):
+    row: int
+    error: str
+
+
+class JobSummary(BaseModel):
+    counts: dict[str, int] = Field(description="rows, ok, skipped (no text), errors, time_missing, time_unparsed")
+    seconds: float = Field(description="time spent by the corpus runner on its last run of the job")
+    model: str
+    ekman_shares: dict[str, float] = Field(description="share of the scored rows whose dominant Ekman emotion is each")
+    row_errors: list[JobRowError] = Field(description="the first 20 rows that could not be scored")
+
+
+class CorpusJob(BaseModel):
+    """A corpus job: its state, its progress while it runs, and when complete its summary and where to fetch its
+    report and its scored table."""
+
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    state: str = Field(description="queued, running, complete or failed")
+    created: str
+    format: str = Field(description="csv or parquet, as the upload was read")
+    bytes: int
+    text_column: str
+    time_column: str | None
+    group_column: str | None
+    position: int | None = Field(description="while queued: how many jobs run or wait before it")
+    progress: JobProgress | None
+    error: str | None
+    summary: JobSummary | None
+    report: str | None = Field(description="path of the HTML report, once complete")
+    table: str | None = Field(description="path of every scored row as Parquet, once complete")

@@ -1,0 +1,135 @@
+"""What one ``affectlab serve`` process is allowed to do: where it listens, who may call it, and every limit.
+
+>>> settings = Settings(port=8080, max_batch=32)
+>>> settings.check()             # raises OptionError naming the setting at fault
+>>> Settings(host="0.0.0.0").check()
+Traceback (most recent call last):
+affectlab.errors.OptionError: binding to 0.0.0.0 (beyond loopback) needs a token: ...
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from affectlab.cache import cache_root
+from affectlab.errors import OptionError
+from affectlab.registry import DEFAULTS
+from affectlab.text import DEFAULT_RUNTIME, RUNTIMES
+
+TOKEN_ENV = "AFFECTLAB_SERVE_TOKEN"
+LOOPBACK_NAMES = ("localhost",)
+MIN_TOKEN_CHARS = 16  # a token shorter than this is guessable; refusing it is cheaper than explaining it later
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address (or ``localhost``) that only this machine can reach.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def read_token(token_file: Path | None) -> str | None:
+    """The bearer token: the first line of ``token_file`` when given, else :data:`TOKEN_ENV`, else None."""
+    if token_file is not None:
+        try:
+            lines = Path(token_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise OptionError(f"--token-file {token_file}: cannot read it ({exc})") from None
+        token = lines[0].strip() if lines else ""
+        if not token:
+            raise OptionError(f"--token-file {token_file}: the file is empty")
+        return token
+    return os.environ.get(TOKEN_ENV, "").strip() or None
+
+
+def default_jobs_dir() -> Path:
+    """Where corpus jobs live unless ``--jobs-dir`` says otherwise: ``jobs/`` in affectlab's cache folder."""
+    return cache_root() / "jobs"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the service, with safe defaults: loopback only, no token, no CORS, small bodies.
+
+    Limits: ``max_body_bytes`` per request body (413 beyond), ``max_batch`` texts per ``/v1/analyze`` request
+    (413), ``max_turns`` per conversation (413). Work: ``workers`` threads run the models (off the event loop);
+    each model call uses ``threads`` CPU threads (default: all cores). ``queue_size`` requests may wait for a
+    worker (429 with ``Retry-After: retry_after_s`` beyond); a request has ``request_timeout_s`` seconds from
+    its arrival, waiting included (504 beyond; ``respond_timeout_s`` for ``/v1/respond``, whose replies run one at a
+    time on a thread of their own). Micro-batching: ``/v1/analyze`` requests that arrive within
+    ``batch_wait_s`` of the first one, up to ``batch_texts`` texts, are scored in one call. Corpus jobs: each
+    upload (at most ``max_upload_bytes``) gets a folder under ``jobs_dir``; jobs run one at a time, at most
+    ``max_jobs_waiting`` queued (429 beyond), scored ``job_chunk_rows`` rows at a time (the unit of progress, of
+    resuming after a restart and of how long a stopping server waits for the running job).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] | None = None  # Host headers accepted; None: loopback names on loopback, any else
+    max_body_bytes: int = 1_048_576
+    max_batch: int = 64
+    max_turns: int = 200
+    queue_size: int = 64
+    retry_after_s: int = 1
+    request_timeout_s: float = 30.0
+    respond_timeout_s: float = 300.0  # a reply is generated token by token; the first also loads the LM
+    batch_wait_s: float = 0.005
+    batch_texts: int = 64
+    workers: int = 2
+    threads: int | None = None
+    runtime: str = DEFAULT_RUNTIME
+    text_model: str = DEFAULTS["text"]
+    turn_model: str = DEFAULTS["turn-emotions"]
+    cause_model: str = DEFAULTS["causes"]
+    responder: bool = True  # load the language model for /v1/respond on first use (503 when it cannot load)
+    jobs_dir: Path = field(default_factory=default_jobs_dir)
+    max_upload_bytes: int = 64 * 1_048_576
+    max_jobs_waiting: int = 16
+    job_chunk_rows: int = 1000
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+    @property
+    def hosts(self) -> tuple[str, ...] | None:
+        """The Host header names accepted (None: any). On loopback only loopback names, against DNS rebinding."""
+        if self.allowed_hosts is not None:
+            return self.allowed_hosts
+        return ("127.0.0.1", "localhost", "::1") if self.loopback else None
+
+    def check(self) -> Settings:
+        """Refuse settings that are unsafe or meaningless, naming the setting; returns ``self``."""
+        if not self.loopback and self.token is None:
+            raise OptionError(f"binding to {self.host} (beyond loopback) needs a token: --token-file FILE or "
+                              f"the {TOKEN_ENV} environment variable")
+        if self.token is not None and len(self.token) < MIN_TOKEN_CHARS:
+            raise OptionError(f"the token must be at least {MIN_TOKEN_CHARS} characters")
+        if not 0 <= self.port <= 65535:
+            raise OptionError(f"port must be between 0 and 65535, not {self.port}")
+        for name in ("max_body_bytes", "max_batch", "max_turns", "queue_size", "batch_texts", "workers",
+                     "max_upload_bytes", "max_jobs_waiting", "job_chunk_rows"):
+            if getattr(self, name) < 1:
+                raise OptionError(f"{name} must be at least 1, not {getattr(self, name)}")
+        for name in ("request_timeout_s", "respond_timeout_s", "retry_after_s"):
+            if getattr(self, name) <= 0:
+                raise OptionError(f"{name} must be above 0, not {getattr(self, name)}")
+        if self.batch_wait_s < 0:
+            raise OptionError(f"batch_wait_s must be 0 or more, not {self.batch_wait_s}")
+        if self.runtime not in RUNTIMES:
+            raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
+        if "*" in self.cors_origins:
+            raise OptionError("cors_origins: name each origin; '*' would let any web page call the API")
+        return self

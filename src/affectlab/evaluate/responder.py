@@ -1,8 +1,9 @@
 """``affectlab eval responder``: does the fine-tuned responder reply better than the base model, plain and guided?
 
 Items: the last listener reply of EmpatheticDialogues conversations, ``per_emotion`` of every gold emotion
-(seeded), and one supporter reply of each of ``esconv`` ESConv dialogues (seeded). Four arms: the base and
-the tuned model, each with the plain prompt and with HEF guidance (emotion and cause hints; no strategy).
+(seeded), and one supporter reply of each of ``esconv`` ESConv dialogues (seeded; one that follows at least
+one seeker turn). Four arms: the base and the tuned model, each with the plain prompt and with HEF guidance
+(emotion and cause hints; no strategy).
 Each arm answers with the responder's own sampling (temperature 0.7, top_p 0.9, seeded).
 
 Per arm and data set: perplexity of the gold reply under that arm's prompt (the same tokenizer for every
@@ -53,7 +54,8 @@ def reply_cases(data_dir: Path, split: str, per_emotion: int, esconv: int, seed:
     rng = random.Random(seed)
     by_dialogue: dict[str, list[ReplyExample]] = {}
     for example in load_listener_replies("esconv", split, data_dir):
-        by_dialogue.setdefault(example.dialogue, []).append(example)
+        if "speaker" in example.roles:  # supporters often open twice: there is nobody to answer yet
+            by_dialogue.setdefault(example.dialogue, []).append(example)
     one_each = [rng.choice(replies) for _, replies in sorted(by_dialogue.items())]
     return {"empathetic_dialogues": ed, "esconv": sorted(rng.sample(one_each, min(esconv, len(one_each))),
                                                         key=lambda e: e.id)}
@@ -224,7 +226,7 @@ def eval_responder(base: LanguageModel, tuned: LanguageModel, data_dir: Path = D
     return {
         "split": split, "seed": seed, "llms": {k: v.name for k, v in models.items()},
         "sample": {"empathetic_dialogues": f"the last listener reply of {per_emotion} conversations per gold emotion",
-                   "esconv": f"one supporter reply of each of {esconv} dialogues"},
+                   "esconv": f"one supporter reply of each of {esconv} dialogues, after at least one seeker turn"},
         "sampling": "temperature 0.7, top_p 0.9, seeded, stop at newline, at most 48 new tokens",
         "datasets": {name: dataset_report(models, sem, name, items, seed, answers, on_progress)
                      for name, items in cases.items()},

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from affectlab.allocator import release_freed_memory
 from affectlab.dialogue.packing import (
     Packed,
     TurnTokenizer,
@@ -87,6 +88,7 @@ def turn_emotion_logits(model, tokenizer: TurnTokenizer, conversations: list[tup
                 c, packed, skip = windows[r]
                 for slot in range(skip, len(packed.turns)):
                     parts[c].append((packed.turns[slot], logits[row, slot]))
+            release_freed_memory()  # else a long conversation's many batch shapes grow the process
     logits = [np.stack([logit for _, logit in sorted(found, key=lambda x: x[0])]) for found in parts]
     counts = np.bincount(np.array([c for c, _, _ in windows], dtype=np.int64), minlength=len(conversations))
     return logits, counts.tolist()
@@ -160,4 +162,5 @@ def _chunk_scores(model, tokenizer: TurnTokenizer, queries: list[CauseQuery], bu
                         continue
                     s, e = best_span(start[row, positions], end[row, positions])
                     spans[q][turn - firsts[q]] = (offsets[s][0], offsets[e][1])
+            release_freed_memory()
     return [CauseScores(first, p, s) for first, p, s in zip(firsts, probs, spans)]

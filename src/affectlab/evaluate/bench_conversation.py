@@ -1,12 +1,13 @@
 """``affectlab bench conversation``: how the cost of analyzing one conversation grows with its length.
 
 For each length (default 30, 300 and 2,000 turns), one conversation is made by joining DailyDialog test
-dialogues, and a fresh process loads the shipped models and times, alternating over ``rounds`` (median):
-- the conversation end to end: turn emotions, then the causes of every emotional turn (as ``analyze``);
-- the worst case for causes: turn emotions, then the causes of every turn;
-- the baseline: the same turns scored as one batch of plain texts by the text model (no context, no causes).
-Each length runs in its own process so that its peak memory (the whole process's, models included) is its
-own; the figures to compare across lengths are seconds per turn and that peak.
+dialogues, and fresh processes load the shipped models and measure it:
+- time, alternating over ``rounds`` (median): the conversation end to end (turn emotions, then the causes of
+  every emotional turn, as ``analyze``); the worst case for causes (turn emotions, then the causes of every
+  turn); and the baseline, the same turns scored as one batch of plain texts by the text model;
+- memory, in a process of its own holding only the conversation models (as ``affectlab conversation`` does):
+  its peak after loading, after the analysis, and after the worst case.
+The figures to compare across lengths are seconds per turn and the peak memory.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # ru_maxrss is in KiB on Linux
 
 
-def measure_length(conversation: list[dict], rounds: int, threads: int) -> dict:
-    """Timings of one conversation in this process (meant to be a fresh one: its peak memory is reported)."""
+def measure_time(conversation: list[dict], rounds: int, threads: int) -> dict:
+    """Timings of one conversation, the models loaded and warmed up first."""
     from affectlab.dialogue import ConversationAnalyzer
     from affectlab.text import Analyzer
 
@@ -51,7 +52,6 @@ def measure_length(conversation: list[dict], rounds: int, threads: int) -> dict:
     analyzer.analyze(conversation[:WARM_UP_TURNS])
     text_analyzer.analyze_batch(texts[:WARM_UP_TURNS])
     load_seconds = time.perf_counter() - start
-    loaded_gb = _peak_gb()
 
     seconds, worst, baseline, result = [], [], [], None
     for _ in range(rounds):
@@ -76,19 +76,46 @@ def measure_length(conversation: list[dict], rounds: int, threads: int) -> dict:
         "every_turn_emotional_seconds_per_turn": median_worst / turns,
         "baseline_seconds": median_baseline,
         "ratio_to_baseline": median / median_baseline,
-        "peak_memory_gb": round(_peak_gb(), 3),
-        "peak_memory_after_loading_gb": round(loaded_gb, 3),
         "load_seconds": load_seconds,
     }
 
 
-def _child(conversation: list[dict], rounds: int, threads: int, pipe) -> None:
+def measure_memory(conversation: list[dict], threads: int) -> dict:
+    """Peak memory of a process that holds only the conversation models (meant to be a fresh one)."""
+    from affectlab.dialogue import ConversationAnalyzer
+
+    analyzer = ConversationAnalyzer(threads=threads)
+    analyzer.analyze(conversation[:WARM_UP_TURNS])
+    loaded = _peak_gb()
+    analyzer.analyze(conversation)
+    analyzed = _peak_gb()
+    analyzer.cause_candidates(conversation, [(i, "joy") for i in range(len(conversation))])
+    return {"peak_memory_after_loading_gb": round(loaded, 3), "peak_memory_gb": round(analyzed, 3),
+            "peak_memory_every_turn_emotional_gb": round(_peak_gb(), 3)}
+
+
+def _child(measure, args: tuple, pipe) -> None:
     try:
-        pipe.send(measure_length(conversation, rounds, threads))
+        pipe.send(measure(*args))
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it with the length named
         pipe.send(exc)
     finally:
         pipe.close()
+
+
+def _in_fresh_process(measure, *args) -> dict | str:
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(measure, args, send))
+    process.start()
+    send.close()
+    try:
+        outcome = receive.recv()
+    except EOFError:  # the process died without a word (killed, out of memory)
+        process.join()
+        outcome = f"exit code {process.exitcode}"
+    process.join()
+    return outcome
 
 
 def bench_conversation(data_dir: Path = DEFAULT_DATA_DIR, turns: tuple[int, ...] = (30, 300, 2000), rounds: int = 3,
@@ -96,22 +123,17 @@ def bench_conversation(data_dir: Path = DEFAULT_DATA_DIR, turns: tuple[int, ...]
     from affectlab.dialogue.analyzer import DEFAULT_LOOKBACK
 
     step = on_step or (lambda _: None)
-    context = multiprocessing.get_context("spawn")
     lengths = []
     for n in turns:
-        step(f"{n} turns in a fresh process")
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_child, args=(conversation_of(n, data_dir), rounds, threads, send))
-        process.start()
-        send.close()
-        try:
-            outcome = receive.recv()
-        except EOFError:  # the process died without a word (killed, out of memory)
-            outcome = f"exit code {process.exitcode}" if process.join() is None else None
-        process.join()
-        if not isinstance(outcome, dict):
-            raise RuntimeError(f"the {n}-turn measurement failed: {outcome!r}")
-        lengths.append(outcome)
+        conversation = conversation_of(n, data_dir)
+        step(f"{n} turns: time")
+        timing = _in_fresh_process(measure_time, conversation, rounds, threads)
+        step(f"{n} turns: memory")
+        memory = _in_fresh_process(measure_memory, conversation, threads)
+        for outcome in (timing, memory):
+            if not isinstance(outcome, dict):
+                raise RuntimeError(f"the {n}-turn measurement failed: {outcome!r}")
+        lengths.append({**timing, **memory})
     per_turn = [m["seconds_per_turn"] for m in lengths]
     growth = per_turn[-1] / per_turn[-2] if len(per_turn) > 1 else None
     return {

@@ -20,9 +20,13 @@ def bind(settings: Settings) -> socket.socket:
     """A listening socket on the settings' host and port (raises :class:`OptionError` when it cannot be had)."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     try:
-        return socket.create_server((settings.host.strip("[]"), settings.port), family=family)
+        sock = socket.create_server((settings.host.strip("[]"), settings.port), family=family)
     except OSError as exc:
         raise OptionError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+    # Accepted connections inherit it. Without it, uvicorn's two writes per response (head, then body) meet the
+    # client's delayed acknowledgement: every request on a kept-alive connection waited about 40 ms.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def url_of(sock: socket.socket) -> str:

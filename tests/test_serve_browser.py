@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,10 +14,9 @@ import pytest
 pytest.importorskip("fastapi")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the dev extra)")
 
-import uvicorn  # noqa: E402
 
-from affectlab.serve import Settings, create_app  # noqa: E402
-from test_serve import fake_models  # noqa: E402
+from affectlab.serve import Settings  # noqa: E402
+from test_serve import fake_models, served  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs Debian's "
@@ -32,16 +29,8 @@ EXPECTED_REFUSAL = "Failed to load resource: the server responded with a status 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
     settings = Settings(jobs_dir=tmp_path_factory.mktemp("jobs"), job_chunk_rows=5)
-    sock = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, fake_models()), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
+    with served(settings, fake_models(), log_level="warning") as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

@@ -4,36 +4,24 @@ operation, so that it runs in seconds."""
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 
 pytest.importorskip("fastapi")
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed (the dev extra)")
 
-import uvicorn  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from affectlab.serve import Settings, create_app  # noqa: E402
-from test_serve import fake_models  # noqa: E402
+from affectlab.serve import Settings  # noqa: E402
+from test_serve import fake_models, served  # noqa: E402
 
 EXAMPLES = 12  # per operation
 
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
-    served = Settings(jobs_dir=tmp_path_factory.mktemp("jobs"), max_upload_bytes=65_536)
-    sock = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(served, fake_models()), log_level="critical"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
+    served_settings = Settings(jobs_dir=tmp_path_factory.mktemp("jobs"), max_upload_bytes=65_536)
+    with served(served_settings, fake_models(), log_level="critical") as address:
+        yield address
 
 
 def test_no_generated_request_gets_a_server_error(url):

@@ -176,6 +176,14 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def positive_ints(value: str, option: str, example: str) -> tuple[int, ...]:
+    """Comma-separated positive whole numbers (``--turns 30,300``); else one red line naming the option, exit 2."""
+    parts = [part.strip() for part in value.split(",")]
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        fail(f"{option} takes positive whole numbers, e.g. {example}, not {value!r}")
+    return tuple(int(part) for part in parts)
+
+
 def _long(names: list[str]) -> str | None:
     return next((n for n in names if n.startswith("--")), names[0] if names else None)
 

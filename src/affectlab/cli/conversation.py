@@ -26,6 +26,7 @@ from affectlab.cli._util import (
     eval_app,
     fail,
     out,
+    positive_ints,
     progress_bar,
     run_training,
     save_report,
@@ -328,13 +329,7 @@ def bench_conversation_command(
     beside scoring their turns as plain texts."""
     from affectlab.evaluate.bench_conversation import bench_conversation
 
-    try:
-        lengths = tuple(int(n) for n in turns.split(","))
-    except ValueError:
-        lengths = ()
-    if not lengths or min(lengths) < 1:
-        raise typer.BadParameter(f"comma-separated numbers of turns, e.g. 30,300,2000, not {turns!r}",
-                                 param_hint="--turns")
+    lengths = positive_ints(turns, "--turns", "30,300,2000")
     with user_errors(), err.status("benchmarking") as status:
         report = bench_conversation(data_dir, lengths, rounds, threads,
                                     on_step=lambda s: status.update(f"benchmarking: {s}"))

@@ -24,6 +24,7 @@ from affectlab.cli._util import (
     err,
     fail,
     out,
+    positive_ints,
     progress_bar,
     save_report,
     user_errors,
@@ -128,9 +129,9 @@ def bench_corpus_command(
     """Rows/second and peak memory of whole corpus runs: local engine against Ray on this machine."""
     from affectlab.evaluate.bench_corpus import bench_corpus
 
-    if not all(r.strip().isdigit() and int(r) > 0 for r in rows.split(",")) or runtime not in RUNTIMES:
-        fail(f"--rows takes positive whole numbers (100000,1000000); --runtime one of {', '.join(RUNTIMES)}")
-    sizes = [int(r) for r in rows.split(",")]
+    sizes = list(positive_ints(rows, "--rows", "100000,1000000"))
+    if runtime not in RUNTIMES:
+        fail(f"--runtime takes one of {', '.join(RUNTIMES)}")
     with user_errors(), err.status("benchmarking") as status:
         report = bench_corpus(sizes, configs, work_dir, data_dir, runtime,
                               on_step=lambda s: status.update(f"benchmarking: {s}"))

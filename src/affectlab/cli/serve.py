@@ -18,8 +18,8 @@ from affectlab.cli._util import (
     app,
     bench_app,
     err,
-    fail,
     out,
+    positive_ints,
     save_report,
     user_errors,
 )
@@ -96,9 +96,7 @@ def bench_serve_command(
     beside the offline texts/s of the same texts in the same run."""
     from affectlab.extras import require
 
-    levels = [c.strip() for c in concurrency.split(",")]
-    if not all(c.isdigit() and int(c) > 0 for c in levels):
-        fail("--concurrency takes positive whole numbers, e.g. 1,8,32")
+    levels = positive_ints(concurrency, "--concurrency", "1,8,32")
     with user_errors():
         require("fastapi", "serve")
         require("uvicorn", "serve")
@@ -106,7 +104,7 @@ def bench_serve_command(
 
         with err.status("benchmarking") as status:
             report = bench_serve(data_dir, requests=requests, seconds=seconds,
-                                 concurrencies=tuple(int(c) for c in levels), threads=threads,
+                                 concurrencies=levels, threads=threads,
                                  on_step=lambda s: status.update(f"benchmarking: {s}"))
     offline = report["offline"]["texts_per_second"]
     table = Table(title=f"/v1/analyze, one text per request; offline {offline:.0f} texts/s "

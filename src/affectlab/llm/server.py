@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import ipaddress
 import json
 import logging
 import os
@@ -56,10 +55,10 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from affectlab.errors import AffectlabError, OptionError
+from affectlab.http_access import LOOPBACK_NAMES, is_loopback
 from affectlab.llm.base import Generation, LLMError
 from affectlab.llm.loading import load_llm
 from affectlab.llm.server_requests import (
-    LOOPBACK_NAMES,
     Completion,
     RequestError,
     body_length,
@@ -124,15 +123,6 @@ class ServerOptions:
 
 class _ClientGone(Exception):
     """The client closed its connection; there is nobody to answer."""
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_bind(host: str, token: str | None) -> None:

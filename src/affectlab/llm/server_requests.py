@@ -10,16 +10,15 @@ affectlab.llm.server_requests.RequestError: temperature must be a number from 0 
 
 from __future__ import annotations
 
-import hmac
 import json
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from affectlab.errors import AffectlabError
+from affectlab.http_access import bearer_matches, host_name
 from affectlab.io.values import surrogate_problem
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 MAX_STOP_STRINGS = 4
 MAX_PROMPTS = 64  # a list of prompts in one request (what OpenAI's legacy completions API takes)
 
@@ -52,14 +51,6 @@ class Completion:
     chat: bool
 
 
-def host_name(header: str) -> str:
-    """The name in a Host header, without port, brackets, trailing dot or case: ``[::1]:8080`` → ``::1``."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1:header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0].rstrip(".") if header.count(":") == 1 else header.rstrip(".")
-
-
 def check_access(headers, *, allowed_hosts: Collection[str], allowed_origins: Collection[str],
                  token: str | None) -> None:
     """Refuse a request whose Host is not one of ``allowed_hosts`` (``*``: any; against DNS rebinding), whose
@@ -74,11 +65,9 @@ def check_access(headers, *, allowed_hosts: Collection[str], allowed_origins: Co
     origin = headers.get("Origin")
     if origin is not None and origin not in allowed_origins:
         raise RequestError(403, f"Origin {origin[:100]!r} is not allowed (see --allow-origin)", kind="permission_error")
-    if token:
-        scheme, _, given = (headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-            raise RequestError(401, "a valid bearer token is required (Authorization: Bearer …)",
-                               kind="authentication_error", headers={"WWW-Authenticate": "Bearer"})
+    if token and not bearer_matches(headers.get("Authorization") or "", token):
+        raise RequestError(401, "a valid bearer token is required (Authorization: Bearer …)",
+                           kind="authentication_error", headers={"WWW-Authenticate": "Bearer"})
 
 
 def body_length(headers) -> int:

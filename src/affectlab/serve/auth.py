@@ -7,31 +7,12 @@ schema stay open: they hold no data, and the page asks for the token itself.
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from affectlab.http_access import bearer_matches, host_name
 from affectlab.serve.errors import ApiError
 
 PROTECTED = "/v1/"
-
-
-def host_name(header: str) -> str:
-    """The name in a Host header, without its port: ``[::1]:8000`` → ``::1``.
-
-    >>> host_name("localhost:8000"), host_name("[::1]:8000")
-    ('localhost', '::1')
-    """
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1:].partition("]")[0]
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
-
-
-def bearer_matches(header: str, token: str) -> bool:
-    """True when an Authorization header carries ``token`` (compared in constant time)."""
-    scheme, _, given = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 class Access:

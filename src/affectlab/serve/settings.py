@@ -9,33 +9,18 @@ affectlab.errors.OptionError: binding to 0.0.0.0 (beyond loopback) needs a token
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from affectlab.cache import cache_root
 from affectlab.errors import OptionError
+from affectlab.http_access import LOOPBACK_NAMES, is_loopback
 from affectlab.registry import DEFAULTS
 from affectlab.text import DEFAULT_RUNTIME, RUNTIMES
 
 TOKEN_ENV = "AFFECTLAB_SERVE_TOKEN"
-LOOPBACK_NAMES = ("localhost",)
 MIN_TOKEN_CHARS = 16  # a token shorter than this is guessable; refusing it is cheaper than explaining it later
-
-
-def is_loopback(host: str) -> bool:
-    """True for an address (or ``localhost``) that only this machine can reach.
-
-    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("0.0.0.0")
-    (True, True, False)
-    """
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def read_token(token_file: Path | None) -> str | None:
@@ -108,7 +93,7 @@ class Settings:
         """The Host header names accepted (None: any). On loopback only loopback names, against DNS rebinding."""
         if self.allowed_hosts is not None:
             return self.allowed_hosts
-        return ("127.0.0.1", "localhost", "::1") if self.loopback else None
+        return tuple(sorted(LOOPBACK_NAMES)) if self.loopback else None
 
     def check(self) -> Settings:
         """Refuse settings that are unsafe or meaningless, naming the setting; returns ``self``."""

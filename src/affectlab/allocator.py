@@ -3,9 +3,10 @@
 glibc serves a block above its mmap threshold with mmap and returns it on free, but each time such a block
 is freed it raises the threshold to that block's size; after that, blocks of that size come from the heap,
 whose freed space stays with the process. A long run of batches of varying shapes then grows the process
-with the length of the run: measured here on one conversation, 0.70 GB at 300 turns and 1.05 GB at 2,000.
-``malloc_trim`` after each batch hands the freed heap pages back (0.66 and 0.74 GB) at about a tenth of the
-time; fixing the threshold instead kept memory flatter (0.59 and 0.65 GB) but cost a quarter of the time.
+with the length of the run. ``malloc_trim`` after each batch hands the freed heap pages back, at about a
+tenth of the time in trials here; fixing the threshold instead (``mallopt``) kept memory a little flatter
+but cost about a quarter. With the trim, ``affectlab bench conversation`` measures 0.66 GB at 300 turns and
+0.74 GB at 2,000 (reports/bench-conversation.json).
 """
 
 from __future__ import annotations

@@ -114,6 +114,21 @@ def test_the_corpus_flow_to_its_report(page, shots, tmp_path):
     report.screenshot(path=shots / "corpus-report.png", full_page=True)
 
 
+def test_a_corpus_job_is_deleted_from_the_page(page, tmp_path):
+    table = tmp_path / "posts.csv"
+    table.write_text("text\nso happy\na grey day\n", encoding="utf-8")
+    page.click("#tab-corpus")
+    page.set_input_files("#corpus-file", str(table))
+    page.click("#corpus-form button[type=submit]")
+    page.wait_for_selector("#corpus-result:not([hidden])", timeout=60_000)
+    assert "kept on the server until" in page.inner_text("#corpus-kept")
+    job = page.get_attribute("#corpus-table", "href").split("/")[3]
+    page.click("#corpus-delete")
+    page.wait_for_selector("#corpus-actions[hidden]")
+    assert page.inner_text("#corpus-status").startswith("deleted") and not page.is_visible("#corpus-result")
+    assert page.evaluate(f"fetch('/v1/corpus/{job}').then((r) => r.status)") == 410
+
+
 def test_an_error_is_shown_in_the_page(page):
     page.click("#tab-corpus")
     page.set_input_files("#corpus-file", {"name": "p.csv", "mimeType": "text/csv", "buffer": b"id,body\n1,hi\n"})

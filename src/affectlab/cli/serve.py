@@ -24,6 +24,7 @@ from affectlab.cli._util import (
     user_errors,
 )
 from affectlab.datasets import DEFAULT_DATA_DIR
+from affectlab.errors import OptionError
 from affectlab.text import DEFAULT_MODEL, DEFAULT_RUNTIME
 
 
@@ -52,6 +53,12 @@ def serve(
         help="Folder of the corpus jobs (uploads, results, reports); jobs left unfinished there resume at start "
              "(default: jobs/ in affectlab's cache folder).")] = None,
     max_upload_bytes: Annotated[int, typer.Option(help="Largest corpus upload (413 beyond).")] = 64 * 1_048_576,
+    keep_jobs_hours: Annotated[float, typer.Option(
+        help="Hours a finished corpus job (its upload, results, report) is kept before it is removed (0: until "
+             "deleted with DELETE /v1/corpus/{id}).")] = 168.0,
+    max_jobs: Annotated[int, typer.Option(help="Most corpus jobs kept at once (new uploads get 507 beyond).")] = 100,
+    max_jobs_bytes: Annotated[int, typer.Option(
+        help="Most bytes the corpus jobs may take on disk (new uploads get 507 beyond).")] = 10 * 1024**3,
     responder: Annotated[bool, typer.Option(
         help="Serve /v1/respond (its language model loads on the first request; needs the llm extra).")] = True,
     model: ModelOpt = DEFAULT_MODEL, runtime: RuntimeOpt = DEFAULT_RUNTIME, threads: ThreadsOpt = None,
@@ -66,12 +73,16 @@ def serve(
         from affectlab.serve import Settings, is_loopback, read_token
         from affectlab.serve import serve as run_server
 
+        if not 0 <= keep_jobs_hours <= 87_600:
+            raise OptionError(f"--keep-jobs-hours must be between 0 (keep until deleted) and 87,600 (10 years), not "
+                              f"{keep_jobs_hours:g}")
         settings = Settings(
             host=host, port=port, token=read_token(token_file), cors_origins=tuple(cors_origin or ()),
             allowed_hosts=tuple(allowed_host) if allowed_host else None, max_body_bytes=max_body_bytes,
             max_batch=max_batch, max_turns=max_turns, queue_size=queue_size, request_timeout_s=timeout,
             workers=workers, batch_wait_s=batch_wait_ms / 1000, responder=responder, text_model=model,
-            runtime=runtime, threads=threads, max_upload_bytes=max_upload_bytes,
+            runtime=runtime, threads=threads, max_upload_bytes=max_upload_bytes, max_jobs=max_jobs,
+            max_jobs_bytes=max_jobs_bytes, keep_jobs_s=keep_jobs_hours * 3600 if keep_jobs_hours else None,
             **({"jobs_dir": jobs_dir} if jobs_dir is not None else {}),
         ).check()
         if not is_loopback(host):

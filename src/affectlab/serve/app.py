@@ -75,6 +75,6 @@ def create_app(settings: Settings, models: Models | None = None, on_ready: Calla
     app.add_middleware(Access, token=settings.token, hosts=settings.hosts)
     app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])
     return app

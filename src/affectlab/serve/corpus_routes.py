@@ -7,6 +7,7 @@ a job folder of generated names (:mod:`affectlab.serve.jobs`), and the job queue
     curl -F file=@posts.csv -F text_column=body localhost:8000/v1/corpus        # → {"id": "…", "state": "queued"}
     curl localhost:8000/v1/corpus/<id>                                          # progress, then the summary
     curl -o report.html localhost:8000/v1/corpus/<id>/report
+    curl -X DELETE localhost:8000/v1/corpus/<id>                                # stops it if it runs; removes it
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.security import HTTPBearer
 
@@ -31,6 +32,8 @@ corpus = APIRouter(prefix="/v1/corpus", dependencies=[Depends(HTTPBearer(auto_er
 REPORT_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'; "
                  "base-uri 'none'; form-action 'none'; sandbox")
 COLUMN_CHARS = 200
+GONE = {410: {"description": "the job was deleted, or expired (the message says which, and when)"}}
+UNKNOWN = {404: {"description": "no job with that id"}, **GONE}
 
 
 def _column(name: str, value: str | None) -> str | None:
@@ -44,11 +47,13 @@ def _column(name: str, value: str | None) -> str | None:
 def status(job: Job, service: Service) -> dict:
     """What ``GET /v1/corpus/{id}`` answers for ``job``."""
     done = job.state == "complete"
+    expires = job.expires(service.store.keep_s)
     counts = (job.summary or {}).get("counts", {})
     progress = service.jobs.progress(job.id) if job.state == "running" else None
     if progress is None and done:
         progress = {"stage": "complete", "rows_done": counts.get("rows", 0), "rows_total": counts.get("rows", 0)}
     return {"schema_version": schemas.SCHEMA_VERSION, "id": job.id, "state": job.state, "created": job.created,
+            "finished": job.finished, "expires": expires and expires.isoformat(timespec="seconds"),
             "format": job.format, "bytes": job.bytes, "text_column": job.text_column,
             "time_column": job.time_column, "group_column": job.group_column,
             "position": service.jobs.position(job.id) if job.state == "queued" else None,
@@ -66,7 +71,8 @@ def _complete(job_id: str, service: Service) -> Job:
 
 @corpus.post("", status_code=202, response_model=schemas.CorpusJob,
           responses={413: {"description": "the upload is over the limit"},
-                     429: {"description": "too many jobs wait already"}})
+                     429: {"description": "too many jobs wait already"},
+                     507: {"description": "the server holds as many jobs, or bytes of them, as it may keep"}})
 async def submit_corpus(
     service: ServiceDep,
     file: Annotated[UploadFile, File(description="the table: CSV (UTF-8, with a header) or Parquet")],
@@ -86,15 +92,29 @@ async def submit_corpus(
     return status(job, service)
 
 
-@corpus.get("/{job_id}", response_model=schemas.CorpusJob)
+@corpus.get("/{job_id}", response_model=schemas.CorpusJob, responses=UNKNOWN)
 async def corpus_status(job_id: str, service: ServiceDep) -> dict:
     """A job's state; while it runs, its progress; once complete, its summary and the paths of its report and
-    table."""
+    table; once finished, when it expires."""
     return status(await asyncio.to_thread(service.store.get, job_id), service)
 
 
+@corpus.delete("/{job_id}", response_model=schemas.DeletedJob,
+               responses={**UNKNOWN, 202: {"model": schemas.DeletedJob,
+                                           "description": "a running job is stopping; its files go when it stops"}})
+async def delete_corpus(job_id: str, service: ServiceDep, response: Response) -> dict:
+    """Delete a job and every file of it (its upload, results, report and table). A queued job leaves the queue; a
+    running one stops after the batch it is scoring, and its partial results go with it. From then on its id
+    answers 410."""
+    job = await asyncio.to_thread(service.store.get, job_id)
+    removed = await asyncio.to_thread(service.jobs.delete, job, service.settings.request_timeout_s)
+    if not removed:
+        response.status_code = 202
+    return {"schema_version": schemas.SCHEMA_VERSION, "id": job.id, "was": job.state, "removed": removed}
+
+
 @corpus.get("/{job_id}/report", response_class=HTMLResponse,
-         responses={409: {"description": "the job is not complete"}})
+         responses={409: {"description": "the job is not complete"}, **UNKNOWN})
 async def corpus_report(job_id: str, service: ServiceDep) -> FileResponse:
     """The job's report: one self-contained HTML page (plots inlined)."""
     job = await asyncio.to_thread(_complete, job_id, service)
@@ -104,7 +124,7 @@ async def corpus_report(job_id: str, service: ServiceDep) -> FileResponse:
 
 @corpus.get("/{job_id}/table", response_class=FileResponse,
          responses={200: {"content": {"application/vnd.apache.parquet": {}}},
-                    409: {"description": "the job is not complete"}})
+                    409: {"description": "the job is not complete"}, **UNKNOWN})
 async def corpus_table(job_id: str, service: ServiceDep) -> FileResponse:
     """Every row of the upload with its scores (the corpus runner's columns), in input order, as Parquet."""
     job = await asyncio.to_thread(_complete, job_id, service)

@@ -23,8 +23,9 @@ from affectlab.errors import AffectlabError
 log = logging.getLogger("affectlab.serve")
 
 STATUS_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 409: "not_ready", 413: "too_large", 415: "unsupported_media_type",
-                422: "invalid_request", 429: "busy", 500: "internal", 503: "unavailable", 504: "timeout"}
+                405: "method_not_allowed", 409: "not_ready", 410: "gone", 413: "too_large",
+                415: "unsupported_media_type", 422: "invalid_request", 429: "busy", 500: "internal",
+                503: "unavailable", 504: "timeout", 507: "insufficient_storage"}
 
 
 class ApiError(Exception):

@@ -3,22 +3,26 @@ runner (:func:`~affectlab.corpus.run_corpus`), with the server's already loaded 
 
 A job is scored ``chunk_rows`` rows at a time; each chunk's part file appears whole or not at all, so a job cut
 short (the server stopped, or killed) resumes at the next start from its first missing chunk: no row is lost or
-scored twice. Stopping the server lets the running chunk finish (up to ``stop_wait_s``), then leaves the job
-``queued`` for the next start.
+scored twice. Stopping the server lets the running batch finish (up to ``stop_wait_s``), then leaves the job
+``queued`` for the next start. Deleting a running job stops it the same way, then removes its folder: a part
+file half written is never left, as none is ever written in place.
 
 >>> runner = JobRunner(store, analyzer, settings)
 >>> runner.start()                          # also queues the jobs a previous server left unfinished
 >>> runner.submit(job)
 >>> runner.progress(job.id)
 {'stage': 'scoring', 'rows_done': 3000, 'rows_total': 12000}
+>>> runner.delete(job, wait_s=30)           # blocking; True once its files are gone
 >>> runner.stop()
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,6 +32,7 @@ from affectlab.corpus import build_report, run_corpus
 from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL, scores_files
 from affectlab.corpus.scoring import ChunkScorer, one_line
 from affectlab.io.writers import atomic_target, atomic_write_text
+from affectlab.serve.job_retention import JobGone, now, stamp
 from affectlab.serve.jobs import Job, JobStore
 from affectlab.serve.pool import Busy
 from affectlab.serve.settings import Settings
@@ -40,14 +45,33 @@ class Stopping(SystemExit):
     resumes), not failed."""
 
 
+class Cancelled(BaseException):
+    """The running job was deleted. Not an Exception, so that no handler of a failed batch or row takes it."""
+
+
+class Halting:
+    """The analyzer, calling ``halt`` (which raises to stop the job) after each batch it runs, when it reports
+    its batches (``on_progress``, as :class:`~affectlab.text.Analyzer` does); else the engine's checks between
+    chunks are the only ones."""
+
+    def __init__(self, analyzer, halt: Callable[[], None]) -> None:
+        self.analyzer, self.halt = analyzer, halt
+        self.reports = "on_progress" in inspect.signature(analyzer.analyze_batch).parameters
+
+    def analyze_batch(self, rows, explain: bool = False):
+        if self.reports:
+            return self.analyzer.analyze_batch(rows, explain=explain, on_progress=lambda _: self.halt())
+        return self.analyzer.analyze_batch(rows, explain=explain)
+
+
 class ServerEngine:
     """The corpus runner's engine inside the server: chunks in order on this thread, with the loaded analyzer,
-    checking between chunks whether the server is stopping."""
+    calling ``halt`` before each chunk and after each batch."""
 
     name = "serve"
 
-    def __init__(self, analyzer, stop: threading.Event) -> None:
-        self.analyzer, self.stop = analyzer, stop
+    def __init__(self, analyzer, halt: Callable[[], None]) -> None:
+        self.analyzer, self.halt = Halting(analyzer, halt), halt
 
     def describe(self) -> dict:
         return {"engine": self.name}
@@ -55,8 +79,7 @@ class ServerEngine:
     def run(self, job, chunks, on_chunk) -> None:
         scorer = ChunkScorer(job, analyzer=self.analyzer) if chunks else None
         for spec in chunks:
-            if self.stop.is_set():
-                raise Stopping
+            self.halt()
             on_chunk(scorer(spec))
 
 
@@ -64,12 +87,13 @@ class JobRunner:
     def __init__(self, store: JobStore, analyzer, settings: Settings, stop_wait_s: float = 4.0) -> None:
         self.store, self.settings, self.stop_wait_s = store, settings, stop_wait_s
         self._stop = threading.Event()
-        self.engine = ServerEngine(analyzer, self._stop)
+        self.engine = ServerEngine(analyzer, self._halt)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._order: list[str] = []  # ids queued, oldest first, for positions
         self._progress: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._running: str | None = None
+        self._cancelled: dict[str, threading.Event] = {}  # the running job, once deleted: set when its files are gone
         self._thread = threading.Thread(target=self._work, name="affectlab-serve-jobs", daemon=True)
 
     def start(self) -> None:
@@ -99,8 +123,25 @@ class JobRunner:
             found = self._progress.get(job_id)
             return dict(found) if found else None
 
+    def delete(self, job: Job, wait_s: float) -> bool:
+        """Remove ``job`` (blocking): at once its tombstone, so that it answers 410 from now on; its files at once
+        too, unless it is running, in which case it stops after its running batch and its files go then (waiting
+        at most ``wait_s`` for that). True once its files are gone."""
+        self.store.bury(job.id, "deleted")
+        with self._lock:
+            if self._running == job.id:
+                gone = self._cancelled.setdefault(job.id, threading.Event())
+            else:
+                gone = None
+                if job.id in self._order:
+                    self._order.remove(job.id)  # the worker skips it
+        if gone is None:
+            self.store.remove(job.id, "deleted")
+            return True
+        return gone.wait(wait_s)
+
     def stop(self) -> None:
-        """Stop after the running chunk (blocking, at most ``stop_wait_s``; a job still running then is left to
+        """Stop after the running batch (blocking, at most ``stop_wait_s``; a job still running then is left to
         the process's end, and resumes at the next start)."""
         self._stop.set()
         self._queue.put(None)
@@ -118,16 +159,33 @@ class JobRunner:
     def _work(self) -> None:
         while (job_id := self._queue.get()) is not None and not self._stop.is_set():
             with self._lock:
+                if job_id not in self._order:
+                    continue  # deleted while it waited
                 self._order.remove(job_id)
                 self._running = job_id
             try:
                 self._run(self.store.get(job_id))
+            except JobGone:
+                pass  # deleted as it started
             except Exception:
                 log.exception("corpus job %s could not be run", job_id)
             finally:
                 with self._lock:
                     self._running = None
                     self._progress.pop(job_id, None)
+                    gone = self._cancelled.pop(job_id, None)
+                if gone is not None:
+                    self.store.discard(job_id)
+                    gone.set()
+
+    def _halt(self) -> None:
+        """Raise to stop the running job: :class:`Stopping` when the server stops, :class:`Cancelled` when the job
+        was deleted."""
+        if self._stop.is_set():
+            raise Stopping
+        with self._lock:
+            if self._running in self._cancelled:
+                raise Cancelled
 
     def _set_progress(self, job_id: str, **values) -> None:
         with self._lock:
@@ -150,6 +208,7 @@ class JobRunner:
                     job.id, stage="scoring", rows_total=plan.rows, rows_done=plan.rows - sum(c.rows for c in todo)),
                 on_chunk=lambda result: self._advance(job.id, result.rows),
             )
+            self._halt()
             self._set_progress(job.id, stage="reporting")
             _write_report(job)
             _write_table(job)
@@ -157,9 +216,13 @@ class JobRunner:
             job.state = "complete"
         except Stopping:
             job.state = "queued"  # the next start resumes it
+        except Cancelled:
+            return  # its folder is removed once this returns
         except Exception as exc:
             log.exception("corpus job %s failed", job.id)
             job.state, job.error = "failed", job.public(one_line(exc))
+        if job.state != "queued":
+            job.finished = stamp(now())
         job.save()
 
 

@@ -14,6 +14,7 @@ from functools import partial
 
 from affectlab.serve.batching import MicroBatcher
 from affectlab.serve.job_runner import JobRunner
+from affectlab.serve.job_sweeper import Sweeper
 from affectlab.serve.jobs import JobStore
 from affectlab.serve.models import Models
 from affectlab.serve.pool import WorkPool
@@ -25,7 +26,8 @@ class Service:
     """``pool``: the text and conversation models (``settings.workers`` threads); ``llm_pool``: the responder
     (one thread: one language model generates one reply at a time). Texts with and without explanations are
     batched apart (an explanation runs gradients through the torch model, far slower than plain scores).
-    ``store`` and ``jobs``: the corpus jobs on disk and the one worker that runs them with the text model."""
+    ``store``, ``jobs`` and ``sweeper``: the corpus jobs on disk, the one worker that runs them with the text
+    model, and the thread that removes them once expired."""
 
     def __init__(self, settings: Settings, models: Models) -> None:
         self.settings, self.models = settings, models
@@ -37,8 +39,10 @@ class Service:
                                   max_waiting=settings.queue_size)
             for explain in (False, True)
         }
-        self.store = JobStore(settings.jobs_dir)
+        self.store = JobStore(settings.jobs_dir, keep_s=settings.keep_jobs_s, max_jobs=settings.max_jobs,
+                              max_bytes=settings.max_jobs_bytes)
         self.jobs = JobRunner(self.store, models.text, settings)
+        self.sweeper = Sweeper(self.store, settings.job_sweep_s)
 
     def batcher(self, explain: bool) -> MicroBatcher[TextAffect]:
         return self._batchers[explain]
@@ -51,11 +55,14 @@ class Service:
     def start(self) -> None:
         for batcher in self._batchers.values():
             batcher.start()
+        self.store.recover()  # before the worker resumes anything
         self.jobs.start()
+        self.sweeper.start()
 
     async def stop(self) -> None:
         for batcher in self._batchers.values():
             await batcher.stop()
         await asyncio.to_thread(self.jobs.stop)
+        await asyncio.to_thread(self.sweeper.stop)
         self.pool.close()
         self.llm_pool.close()

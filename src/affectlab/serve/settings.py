@@ -20,6 +20,7 @@ from affectlab.registry import DEFAULTS
 from affectlab.text import DEFAULT_RUNTIME, RUNTIMES
 
 TOKEN_ENV = "AFFECTLAB_SERVE_TOKEN"
+MAX_KEEP_S = 3650 * 86400
 MIN_TOKEN_CHARS = 16  # a token shorter than this is guessable; refusing it is cheaper than explaining it later
 
 
@@ -54,8 +55,10 @@ class Settings:
     time on a thread of their own). Micro-batching: ``/v1/analyze`` requests that arrive within
     ``batch_wait_s`` of the first one, up to ``batch_texts`` texts, are scored in one call. Corpus jobs: each
     upload (at most ``max_upload_bytes``) gets a folder under ``jobs_dir``; jobs run one at a time, at most
-    ``max_jobs_waiting`` queued (429 beyond), scored ``job_chunk_rows`` rows at a time (the unit of progress, of
-    resuming after a restart and of how long a stopping server waits for the running job).
+    ``max_jobs_waiting`` queued (429 beyond), scored ``job_chunk_rows`` rows at a time (the unit of progress and of
+    resuming after a restart). A finished job (complete or failed) is kept ``keep_jobs_s`` seconds (None: until
+    deleted), then removed; the jobs folder holds at most ``max_jobs`` jobs and ``max_jobs_bytes`` bytes (a new
+    upload beyond either is refused with 507; nothing unexpired is removed to make room).
     """
 
     host: str = "127.0.0.1"
@@ -83,10 +86,19 @@ class Settings:
     max_upload_bytes: int = 64 * 1_048_576
     max_jobs_waiting: int = 16
     job_chunk_rows: int = 1000
+    keep_jobs_s: float | None = 7 * 86400
+    max_jobs: int = 100
+    max_jobs_bytes: int = 10 * 1024**3
 
     @property
     def loopback(self) -> bool:
         return is_loopback(self.host)
+
+    @property
+    def job_sweep_s(self) -> float:
+        """How often expired jobs are looked for: a quarter of ``keep_jobs_s``, between 0.05 s and 10 minutes (a
+        job asked for after it expired is removed then, whatever the sweep)."""
+        return 600.0 if self.keep_jobs_s is None else max(0.05, min(600.0, self.keep_jobs_s / 4))
 
     @property
     def hosts(self) -> tuple[str, ...] | None:
@@ -105,12 +117,15 @@ class Settings:
         if not 0 <= self.port <= 65535:
             raise OptionError(f"port must be between 0 and 65535, not {self.port}")
         for name in ("max_body_bytes", "max_batch", "max_turns", "queue_size", "batch_texts", "workers",
-                     "max_upload_bytes", "max_jobs_waiting", "job_chunk_rows"):
+                     "max_upload_bytes", "max_jobs_waiting", "job_chunk_rows", "max_jobs", "max_jobs_bytes"):
             if getattr(self, name) < 1:
                 raise OptionError(f"{name} must be at least 1, not {getattr(self, name)}")
         for name in ("request_timeout_s", "respond_timeout_s", "retry_after_s"):
             if getattr(self, name) <= 0:
                 raise OptionError(f"{name} must be above 0, not {getattr(self, name)}")
+        if self.keep_jobs_s is not None and not 0 < self.keep_jobs_s <= MAX_KEEP_S:
+            raise OptionError(f"keep_jobs_s must be above 0 and at most {MAX_KEEP_S:,} (10 years), or None to keep "
+                              f"jobs until deleted, not {self.keep_jobs_s}")
         if self.batch_wait_s < 0:
             raise OptionError(f"batch_wait_s must be 0 or more, not {self.batch_wait_s}")
         if self.runtime not in RUNTIMES:

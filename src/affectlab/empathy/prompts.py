@@ -40,8 +40,9 @@ def emotion_prompt(conversation: str, candidates: list[str] | None = None) -> st
 
 
 def response_prompt(conversation: str, emotion: str | None = None, causes_marked: bool = False,
-                    strategy: str | None = None) -> str:
-    guidance = []
+                    strategy: str | None = None, memories: str = "") -> str:
+    """``memories``: recalled memories as prompt lines (:func:`affectlab.memory.memory_lines`), shown first."""
+    guidance = [memories] if memories else []
     if emotion:
         why = "; the words between asterisks show what caused it." if causes_marked else "."
         guidance.append(f"The speaker feels {emotion}{why}")

@@ -5,7 +5,9 @@
 3. integrated gradients on the SEM find the speaker's words behind that emotion; they are marked in the
    conversation the LLM reads (emotion-cause perception);
 4. optionally a support strategy (given, or predicted by the ESConv strategy model) steers the reply;
-5. the LLM writes the listener's next line.
+5. optionally an :class:`~affectlab.memory.EmotionalMemory` recalls what the speaker's last turn brings back,
+   and the recalled memories are listed in the prompt;
+6. the LLM writes the listener's next line.
 
 With ``guided=False`` it is the plain baseline: the same prompt frame without any hint.
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from affectlab.dialogue.artifact import EMOTION_CONTEXT_MODEL, STRATEGY_MODEL
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_turns
@@ -35,7 +38,12 @@ from affectlab.empathy.classifier import (
 from affectlab.empathy.emotion_choice import EmotionChoice, LabelScorer, choose_without_scores, two_stage
 from affectlab.empathy.prompts import CAUSE_MARK, emotion_prompt, render_turn, response_prompt
 from affectlab.llm.base import LanguageModel, ScoringUnsupported
+from affectlab.memory.prompt import memory_lines
+from affectlab.memory.strategies import DEFAULT_STRATEGY
 from affectlab.taxonomy import ESCONV_STRATEGIES
+
+if TYPE_CHECKING:
+    from affectlab.memory import EmotionalMemory
 
 AUTO = "auto"
 
@@ -52,6 +60,7 @@ class Response:
     emotion_method: str | None = None  # how the LLM chose it (see affectlab.empathy.emotion_choice.METHODS)
     trimmed_turns: int = 0  # oldest turns left out of the prompt so it fits the LLM's context
     finish_reason: str = ""
+    memories: list[dict] = field(default_factory=list)  # what the memory recalled (MemoryHit.to_dict), in the prompt
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,7 +89,9 @@ class EmpatheticResponder:
                  strategy_model: str | Path | ContextClassifier | None = STRATEGY_MODEL, guided: bool = True,
                  top_k: int = 3, fallback_margin: float = 2.0, calibrate: bool = True, mark_causes: int = 3,
                  max_new_tokens: int = 48,
-                 temperature: float = 0.7, top_p: float = 0.9, seed: int | None = 0) -> None:
+                 temperature: float = 0.7, top_p: float = 0.9, seed: int | None = 0,
+                 memory: EmotionalMemory | None = None, recall_k: int = 3,
+                 recall_strategy: str = DEFAULT_STRATEGY) -> None:
         self.llm = llm
         self.guided = guided
         self.emotion_model = _model(emotion_model, load_emotion_model) if guided else None
@@ -89,6 +100,7 @@ class EmpatheticResponder:
         self.top_k, self.fallback_margin, self.mark_causes = top_k, fallback_margin, mark_causes
         self.generation = {"max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed}
         self.scorer = LabelScorer(llm, calibrate=calibrate)
+        self.memory, self.recall_k, self.recall_strategy = memory, recall_k, recall_strategy
 
     @property
     def strategy_model(self) -> ContextClassifier:
@@ -160,10 +172,14 @@ class EmpatheticResponder:
             for word in causes:
                 marks.setdefault(word.turn, []).append((word.start, word.end))
         emotion = choice.emotion if choice else None
+        recalled = []
+        if self.memory is not None:
+            last_said = checked[max((i for i, role in enumerate(roles) if role == "speaker"), default=-1)].text
+            recalled = self.memory.recall(last_said, self.recall_k, strategy=self.recall_strategy).hits
 
         def build(start: int, cut: int) -> str:
             shown = self.conversation(checked, roles, marks, start, cut)
-            return response_prompt(shown, emotion, bool(causes), strategy)
+            return response_prompt(shown, emotion, bool(causes), strategy, memory_lines(recalled))
 
         window = self._fit(checked, build, room=self.llm.context_length - self.generation["max_new_tokens"])
         prompt = build(*window)
@@ -172,4 +188,5 @@ class EmpatheticResponder:
         return Response(
             text.strip(), emotion, causes, strategy, prompt, choice.candidates if choice else [],
             choice.fell_back if choice else False, choice.method if choice else None, window[0], out.finish_reason,
+            [hit.to_dict() for hit in recalled],
         )

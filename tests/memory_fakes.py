@@ -1,0 +1,50 @@
+"""A stand-in encoder for memory tests: deterministic vectors from a hash of each text, no model to load.
+
+A GoEmotions name among a text's words gets probability 0.95 (the rest stay below 0.03), so tests can write
+texts whose feeling they know; ``delay`` slows each call down (for tests that stop a process mid-insert)."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+
+import numpy as np
+
+from affectlab.memory import Encoded
+from affectlab.taxonomy import GOEMOTIONS
+
+DIMENSION = 16
+
+
+class HashEncoder:
+    dimension = DIMENSION
+
+    def __init__(self, model_id: str = "hash-v1", delay: float = 0.0, fail_on: str | None = None) -> None:
+        self.model_id, self.delay, self.fail_on = model_id, delay, fail_on
+        self.calls = 0
+
+    def encode(self, texts, on_progress=None) -> Encoded:
+        texts = list(texts)
+        semantic = np.zeros((len(texts), DIMENSION), np.float32)
+        emotions = np.zeros((len(texts), len(GOEMOTIONS)), np.float32)
+        vad = np.zeros((len(texts), 3), np.float32)
+        for i, text in enumerate(texts):
+            if self.fail_on is not None and self.fail_on in text:
+                raise ValueError(f"cannot encode {text!r}")
+            rng = np.random.default_rng(int(hashlib.md5(text.encode()).hexdigest()[:8], 16))
+            semantic[i] = rng.normal(size=DIMENSION)
+            emotions[i] = rng.uniform(0, 0.03, len(GOEMOTIONS))
+            vad[i] = rng.uniform(2.5, 3.5, 3)
+            for word in text.lower().split():
+                if word in GOEMOTIONS:
+                    emotions[i, GOEMOTIONS.index(word)] = 0.95
+        semantic /= np.linalg.norm(semantic, axis=1, keepdims=True)
+        self.calls += 1
+        if self.delay:
+            print(f"encoded {self.calls}", flush=True)  # the test reads this line to know when to stop the process
+            sys.stdout.flush()
+            time.sleep(self.delay)
+        if on_progress is not None:
+            on_progress(len(texts))
+        return Encoded(semantic, emotions, vad, self.model_id)

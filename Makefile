@@ -5,10 +5,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test teacher
 
-$(STAMP): pyproject.toml packages/affectlab-responder-gemma3-270m/pyproject.toml
+$(STAMP): pyproject.toml packages/affectlab-responder-gemma3-270m/pyproject.toml \
+		packages/affectlab-text-static-minilm/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check torch==2.13.0
-	$(VENV)/bin/pip install -q --disable-pip-version-check -e packages/affectlab-responder-gemma3-270m -e '.[dev]'
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e packages/affectlab-responder-gemma3-270m \
+		-e packages/affectlab-text-static-minilm -e '.[dev]'
 	$(VENV)/bin/pip install -q --disable-pip-version-check 'llama-cpp-python[server]>=0.3.16,<0.4' \
 		|| echo "llama-cpp-python did not build here: affectlab uses transformers and the llama.cpp tests skip"
 	touch $(STAMP)

@@ -2,12 +2,16 @@
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from affectlab import Analyzer, InvalidText, TextAffect, analyze
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
+from affectlab.text.chunking import chunk_texts
+from affectlab.text.normalize import normalize
+from affectlab.text.runtime import run_sorted
 
 
 def test_single_text_contract(analyzer):
@@ -21,6 +25,7 @@ def test_single_text_contract(analyzer):
     assert all(1.0 <= v <= 5.0 for v in result.vad.values())
     assert result.labels and set(result.labels) <= set(GOEMOTIONS)
     assert result.chunks == 1 and result.evidence is None and result.error is None
+    assert result.drivers is None and result.to_row()["drivers"] is None  # one window: the whole text drove it
     json.dumps(result.to_dict())
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.labels = []
@@ -120,6 +125,78 @@ def test_long_text_is_chunked_not_truncated(analyzer):
     assert analyzer.analyze(calm).ekman["anger"] < long_result.ekman["anger"]  # the end was read
 
 
+LONG_TEXT = (Path(__file__).parent / "texts" / "neutral_then_furious.txt").read_text(encoding="utf-8")
+LAST_SENTENCE = LONG_TEXT.strip().split("\n")[-1]  # the only sentence that is not neutral
+
+
+def window_scores(analyzer: Analyzer, texts: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each encoder window's own scores, and how many tokens each read, batched as ``analyze(texts)`` batches them
+    (padding to the longest window of a batch moves the last digits)."""
+    normalized = [normalize(text).text for text in texts]
+    chunks, _ = chunk_texts(analyzer.tokenizer, normalized, analyzer.config.max_length, analyzer.overlap)
+    raw = run_sorted(analyzer.runtime, [c.ids for c in chunks], analyzer.batch_size)
+    return analyzer.scores(raw), np.array([c.weight for c in chunks], dtype=np.float64)
+
+
+def test_a_strong_last_sentence_of_a_long_neutral_text_is_a_label_driven_by_its_window(analyzer):
+    assert len(LONG_TEXT.split()) >= 800 and LONG_TEXT.count(LAST_SENTENCE) == 1
+    result = analyzer.analyze(LONG_TEXT)
+    assert result.chunks > 5
+    assert "anger" in result.labels and "neutral" not in result.labels, result.labels
+    driver = result.drivers["anger"]
+    assert driver.window == result.chunks - 1
+    begins = LONG_TEXT.index(LAST_SENTENCE)
+    assert driver.start <= begins and driver.end == begins + len(LAST_SENTENCE)
+    assert set(result.drivers) == set(result.labels)
+    row = result.to_row()["drivers"]
+    assert {"label": "anger", "window": driver.window, "start": driver.start, "end": driver.end} in row
+    json.dumps(result.to_dict())
+
+
+def test_the_overall_tone_of_a_long_text_stays_that_of_its_neutral_bulk(analyzer):
+    calm = analyzer.analyze(LONG_TEXT[: LONG_TEXT.index(LAST_SENTENCE)])
+    long = analyzer.analyze(LONG_TEXT)
+    assert calm.labels == ["neutral"]
+    assert max(long.sentiment, key=long.sentiment.get) == "neutral", long.sentiment
+    assert all(abs(long.vad[name] - calm.vad[name]) < 0.15 for name in VAD), (long.vad, calm.vad)
+    assert long.vad["valence"] > 2.9  # the furious window alone is near 2
+
+
+def test_windows_combine_by_presence_for_emotions_and_by_length_weighted_mean_for_tone(analyzer):
+    windows, weights = window_scores(analyzer, [LONG_TEXT])
+    result = analyzer.analyze(LONG_TEXT)
+    for block, names, scores in (("goemotions", GOEMOTIONS, result.emotions), ("ekman", EKMAN, result.ekman)):
+        strongest = windows[block].max(axis=0)
+        strongest[names.index("neutral")] = windows[block][:, names.index("neutral")].min()
+        assert np.allclose([scores[n] for n in names], strongest, atol=1e-6), block
+    for block, names, scores in (("sentiment", SENTIMENT, result.sentiment), ("vad", VAD, result.vad)):
+        mean = np.average(windows[block], axis=0, weights=weights)
+        assert np.allclose([scores[n] for n in names], mean, atol=1e-6), block
+    for label, span in result.drivers.items():
+        assert windows["goemotions"][span.window, GOEMOTIONS.index(label)] == windows["goemotions"][
+            :, GOEMOTIONS.index(label)].max()
+
+
+def test_a_single_window_text_keeps_the_scores_of_the_length_weighted_mean(analyzer):
+    texts = ["I can't believe you remembered my birthday!", "The meeting is at noon.", "so happy 😍 " * 12]
+    windows, weights = window_scores(analyzer, texts)  # one window each: window i is text i
+    for i, result in enumerate(analyzer.analyze(texts)):
+        assert result.chunks == 1 and len(weights) == len(texts)
+        for block, names, scores in (("goemotions", GOEMOTIONS, result.emotions), ("ekman", EKMAN, result.ekman),
+                                     ("sentiment", SENTIMENT, result.sentiment), ("vad", VAD, result.vad)):
+            before = windows[block][i] * weights[i] / weights[i]  # the length-weighted mean of one window
+            assert [scores[n] for n in names] == [round(float(v), 6) for v in before], (texts[i], block)
+
+
+def test_drivers_are_offsets_in_the_text_as_passed_when_emoji_were_spelled_out(analyzer):
+    text = "🏠 🚲 📚 " * 30 + LONG_TEXT  # each emoji is spelled out in several tokens before encoding
+    result = analyzer.analyze(text)
+    driver = result.drivers["anger"]
+    assert driver.window == result.chunks - 1
+    assert driver.end == text.index(LAST_SENTENCE) + len(LAST_SENTENCE)  # not an offset in the spelled-out text
+    assert "absolutely furious" in text[driver.start : driver.end] and text[driver.start - 1] == " "
+
+
 def test_bounds_off_read_a_text_over_the_default_bounds_whole(analyzer):
     text = ("x" * 200 + " ") * 500  # 100,500 characters the defaults refuse, yet cheap: each word is one [UNK]
     with pytest.raises(InvalidText, match="max_chars"):
@@ -138,6 +215,15 @@ def test_evidence_points_at_the_emotional_words(torch_analyzer):
             assert text[w.start : w.end] == w.word
     all_words = {w.word.lower() for words in result.evidence.values() for w in words}
     assert all_words & {"rude", "disgusting", "incredibly"}, result.evidence
+
+
+def test_evidence_of_a_long_text_is_read_in_each_label_s_driver(torch_analyzer):
+    result = torch_analyzer.analyze(LONG_TEXT, explain=True)
+    assert result.evidence and set(result.evidence) <= set(result.drivers)
+    for label, words in result.evidence.items():
+        span = result.drivers[label]
+        assert words and all(span.start <= w.start and w.end <= span.end for w in words), (label, words)
+    assert {w.word.lower() for w in result.evidence["anger"]} & {"furious", "outrage"}, result.evidence
 
 
 def test_evidence_maps_emoji_back(torch_analyzer):

@@ -128,7 +128,7 @@ def test_reports_spell_the_new_option_names():
 
     ctx = _context("eval", "goemotions", args=["--data", "d", "--reports", "r"])
     command = invoked_command(ctx)
-    assert command.startswith("affectlab eval goemotions --data-dir d --split test --model text-minilm"), command
+    assert command.startswith("affectlab eval goemotions --data-dir d --split test --profile accurate"), command
     assert command.endswith("--reports-dir r")
     ctx = _context("respond", args=["chat.json", "--llm", "openai", "--api-key", "secret", "--base-url", "u"])
     command = invoked_command(ctx)
@@ -145,7 +145,7 @@ def test_models_lists_the_shipped_artifacts():
     result = runner.invoke(app, ["models", "--json"])
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)
-    assert [m["name"] for m in listed] == [s.name for s in SHIPPED] and len(listed) == 7
+    assert [m["name"] for m in listed] == [s.name for s in SHIPPED] and len(listed) == 8
     assert all(m["size_bytes"] > 0 and m["licence"] and m["card"].endswith("MODEL_CARD.md") for m in listed)
     table = runner.invoke(app, ["models"]).output
     assert f"{len(SHIPPED)} shipped models" in table and all(s.name in table for s in SHIPPED)

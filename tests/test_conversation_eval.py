@@ -169,7 +169,7 @@ def test_cause_teacher_ratings_become_pair_and_span_targets(tmp_path):
 
     chosen = transfer_targets(DATA_DIR, 20)
     _fake_cause_teacher(tmp_path / "teacher", chosen)
-    recipe = DialogueRecipe(task="causes", data_dir=DATA_DIR, teacher=tmp_path / "teacher")
+    recipe = DialogueRecipe(data_dir=DATA_DIR, teacher=tmp_path / "teacher")
     tokenizer = TurnTokenizer(recipe.turn_tokens)
     examples = _teacher_examples(recipe.teacher, tokenizer, recipe)
     texts = {(t, tuple(tokenizer.turns([d.texts[t]])[0].ids)): d.texts for d, t in chosen}

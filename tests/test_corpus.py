@@ -144,6 +144,20 @@ def test_bad_rows_are_recorded_and_the_run_completes(tmp_path):
     assert saved["model"]["name"] == "text-minilm" and len(saved["model"]["weights_sha256"]) == 64
 
 
+def test_a_long_post_records_the_window_behind_each_label(tmp_path):
+    long_text = (Path(__file__).parent / "texts" / "neutral_then_furious.txt").read_text(encoding="utf-8")
+    source = tmp_path / "posts.parquet"
+    pq.write_table(pa.Table.from_pylist([{"body": long_text}, {"body": "I love this so much!"}]), source)
+    run_corpus(job([source], tmp_path / "out", time_column=None, group_column=None), LocalEngine())
+    long, short = duckdb.connect().execute(
+        f"SELECT labels, chunks, drivers FROM read_parquet('{tmp_path}/out/scores/*/*.parquet') ORDER BY \"row\""
+    ).fetchall()
+    drivers = {d["label"]: d for d in long[2]}
+    assert "anger" in long[0] and set(drivers) == set(long[0])
+    assert drivers["anger"]["window"] == long[1] - 1 and drivers["anger"]["end"] == len(long_text.rstrip())
+    assert short[1] == 1 and short[2] is None
+
+
 def test_corrupt_parquet_files_and_parts(tmp_path):
     good, broken, garbage = tmp_path / "a.parquet", tmp_path / "b.parquet", tmp_path / "c.parquet"
     pq.write_table(pa.Table.from_pylist(clean_posts(6)), good)
@@ -196,6 +210,21 @@ def test_a_changed_input_or_setting_is_not_mixed_into_old_results(tmp_path):
     source.write_text("".join(json.dumps(p) + "\n" for p in clean_posts(6)))
     with pytest.raises(ResumeError, match="input"):
         run_corpus(job([source], tmp_path / "out"), LocalEngine())
+
+
+def test_results_of_other_weights_or_another_file_layout_are_not_mixed(tmp_path):
+    source = tmp_path / "posts.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in clean_posts(5)))
+    run_corpus(job([source], tmp_path / "out"), LocalEngine())
+    manifest_path = tmp_path / "out" / "manifest.json"
+    original = json.loads(manifest_path.read_text())
+    for edit, reason in ((lambda m: m["model"].update(weights_sha256="0" * 64), "model weights"),
+                         (lambda m: m["software"].update(score_columns=["text", "labels"]), "columns of score files")):
+        manifest = json.loads(json.dumps(original))
+        edit(manifest)
+        manifest_path.write_text(json.dumps(manifest))
+        with pytest.raises(ResumeError, match=reason):
+            run_corpus(job([source], tmp_path / "out"), LocalEngine())
 
 
 def test_chunks_cover_every_row_once(tmp_path):

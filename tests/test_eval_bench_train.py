@@ -80,7 +80,8 @@ def test_train_recipe_produces_a_loadable_artifact(tmp_path):
 
 def _fake_teacher(folder, texts, valence: float):
     """A teacher run folder rating ``texts`` (what `train vad-teacher` writes), without the base-size encoder."""
-    from affectlab.train.vad_teacher import RATINGS_FILE, SUMMARY_FILE, texts_digest
+    from affectlab.train.text_ratings import texts_digest
+    from affectlab.train.vad_teacher import RATINGS_FILE, SUMMARY_FILE
 
     folder.mkdir()
     np.save(folder / RATINGS_FILE, np.tile(np.float32([valence, 3.0, 3.0]), (len(texts), 1)))
@@ -95,9 +96,10 @@ def test_teacher_ratings_become_vad_targets(tmp_path):
     _fake_teacher(tmp_path / "teacher", texts, valence=4.9)
     out = tmp_path / "model"
     result = runner.invoke(app, ["train", "text", "--data-dir", str(DATA_DIR), "--output", str(out), "--epochs", "1",
-                                 "--limit", "64", "--teacher", str(tmp_path / "teacher"), "--teacher-weight", "20"])
+                                 "--limit", "64", "--vad-teacher", str(tmp_path / "teacher"), "--teacher-weight", "20"])
     assert result.exit_code == 0, result.output
-    assert json.loads((out / "config.json").read_text())["trained"]["recipe"]["teacher"] == str(tmp_path / "teacher")
+    recipe = json.loads((out / "config.json").read_text())["trained"]["recipe"]
+    assert recipe["vad_teacher"] == str(tmp_path / "teacher")
     # a teacher that rates every comment as very pleasant pulls the student's valence up
     assert Analyzer(out, runtime="torch").analyze("an ordinary sentence").vad["valence"] > 3.3
 
@@ -108,7 +110,7 @@ def test_teacher_ratings_of_other_texts_are_refused(tmp_path):
 
     _fake_teacher(tmp_path / "teacher", load_goemotions("train", DATA_DIR).texts[:50], valence=3.0)
     result = runner.invoke(app, ["train", "text", "--data-dir", str(DATA_DIR), "--output", str(tmp_path / "m"),
-                                 "--epochs", "1", "--limit", "64", "--teacher", str(tmp_path / "teacher")])
+                                 "--epochs", "1", "--limit", "64", "--vad-teacher", str(tmp_path / "teacher")])
     assert result.exit_code != 0
     assert "rates other texts than these 64" in result.output
 

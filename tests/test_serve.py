@@ -11,6 +11,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -28,6 +29,7 @@ from affectlab.serve import Models, Settings, create_app, read_token  # noqa: E4
 from affectlab.serve.models import Responder  # noqa: E402
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD  # noqa: E402
 from affectlab.text import TextAffect  # noqa: E402
+from affectlab.text.result import ChunkSpan  # noqa: E402
 
 TOKEN = "correct-horse-battery-staple"
 
@@ -114,6 +116,17 @@ def test_analyze_one_text_has_the_fields_of_text_affect_with_model_and_schema_ve
         answer = c.post("/v1/analyze", json={"text": "so happy"}).json()
     assert set(answer) == set(affect("x").to_dict()) | {"model", "schema_version"}
     assert answer["model"] == "fake-text" and answer["schema_version"] == 1 and answer["labels"] == ["joy"]
+
+
+def test_analyze_gives_the_window_behind_each_label_of_a_long_text():
+    class LongText(FakeText):
+        def analyze_batch(self, rows, explain=False):
+            return [replace(affect(r), chunks=3, drivers={"joy": ChunkSpan(2, 410, 452)}) for r in rows]
+
+    with client(models=fake_models(LongText())) as c:
+        one = c.post("/v1/analyze", json={"text": "so happy"}).json()
+        batch = c.post("/v1/analyze", json={"texts": ["so happy"]}).json()
+    assert one["drivers"] == batch["results"][0]["drivers"] == {"joy": {"window": 2, "start": 410, "end": 452}}
 
 
 def test_analyze_batch_answers_in_order_with_an_error_on_a_bad_row():

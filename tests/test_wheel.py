@@ -122,14 +122,16 @@ def test_a_feature_of_a_missing_extra_says_what_to_install(venv, elsewhere):
     assert len(lines) == 1 and "pip install 'affectlab[corpus]'" in lines[0], done.stderr
 
 
-def test_the_responder_adapter_package_builds_small_with_its_card(tmp_path):
-    source = ROOT / "packages" / "affectlab-responder-gemma3-270m"
+@pytest.mark.parametrize("artifact", ["responder-gemma3-270m", "text-static-minilm"])
+def test_an_artifact_package_builds_small_with_its_card(tmp_path, artifact):
+    source = ROOT / "packages" / f"affectlab-{artifact}"
+    module = f"affectlab_{artifact.replace('-', '_')}"
     work = tmp_path / "source"
     shutil.copytree(source, work, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
     _run([sys.executable, "-m", "build", "--wheel", "--outdir", tmp_path / "dist", work], cwd=tmp_path)
-    (wheel,) = (tmp_path / "dist").glob("affectlab_responder_gemma3_270m-*.whl")
+    (wheel,) = (tmp_path / "dist").glob(f"{module}-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    folder = "affectlab_responder_gemma3_270m/responder-gemma3-270m"
+    folder = f"{module}/{artifact}"
     assert {f"{folder}/{name}" for name in ("config.json", "weights.safetensors", "MODEL_CARD.md")} <= names
     assert wheel.stat().st_size <= 20 * 1024 * 1024, f"{wheel.name}: {wheel.stat().st_size:,} bytes"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -126,6 +127,71 @@ def load_reccon(name: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[Dialogue]:
         ))
     return dialogues
 
+
+
+def load_meld(split: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[Dialogue]:
+    """Read ``meld/{split}_sent_emo.csv`` (``train`` or ``dev``): multi-party dialogues from the TV series
+    Friends, utterances in ``Utterance_ID`` order, speakers by their character names, emotions already on
+    EKMAN's seven names."""
+    path = _require(Path(data_dir) / "meld" / f"{split}_sent_emo.csv")
+    turns: dict[int, list[tuple[int, str, str, str]]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            turns.setdefault(int(row["Dialogue_ID"]), []).append(
+                (int(row["Utterance_ID"]), row["Speaker"], row["Utterance"], to_ekman(row["Emotion"]))
+            )
+    dialogues = []
+    for number in sorted(turns):
+        rows = sorted(turns[number])
+        dialogues.append(Dialogue(f"meld-{split}-{number}", [r[1] for r in rows], [r[2] for r in rows],
+                                  [r[3] for r in rows]))
+    if not dialogues:
+        raise DatasetNotFound(f"{path} has no utterances")
+    return dialogues
+
+
+MELD_PARTS = ("train", "heldout")
+MELD_HELDOUT_SHARE = 0.1
+MELD_HELDOUT_SEED = 2019
+
+
+def load_meld_part(part: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[Dialogue]:
+    """MELD train cut in two by whole dialogues (its test split is kept outside the shared data): ``heldout``,
+    a fixed seeded 10% of the dialogues, read once for the reported figure, and ``train``, the rest. MELD dev
+    (:func:`load_meld`) is the split for choices."""
+    if part not in MELD_PARTS:
+        raise ValueError(f"MELD part must be one of {', '.join(MELD_PARTS)}, not {part!r}")
+    dialogues = load_meld("train", data_dir)
+    ids = sorted(d.id for d in dialogues)
+    random.Random(MELD_HELDOUT_SEED).shuffle(ids)
+    heldout = set(ids[: round(MELD_HELDOUT_SHARE * len(ids))])
+    return [d for d in dialogues if (d.id in heldout) == (part == "heldout")]
+
+
+@dataclass(frozen=True)
+class IronySplit:
+    texts: list[str]
+    ironic: list[int]  # 1 ironic, 0 not
+
+
+IRONY_PARTS = {"train": (0.0, 0.7), "dev": (0.7, 0.85), "heldout": (0.85, 1.0)}
+IRONY_SEED = 2018
+
+
+def load_irony(part: str, data_dir: Path = DEFAULT_DATA_DIR) -> IronySplit:
+    """One part of ``irony/train_taskA_emoji.txt`` (SemEval-2018 Task 3A train; its test split is not in
+    the shared data): ``train`` (70%), ``dev`` (15%, for choices) or ``heldout`` (15%, read once for the
+    reported figure), cut from a fixed seeded shuffle of the tweets."""
+    if part not in IRONY_PARTS:
+        raise ValueError(f"irony part must be one of {', '.join(IRONY_PARTS)}, not {part!r}")
+    path = _require(Path(data_dir) / "irony" / "train_taskA_emoji.txt")
+    with path.open(encoding="utf-8") as handle:
+        rows = [line.rstrip("\n").split("\t") for line in handle][1:]
+    rows = [(text, int(label)) for _, label, text in rows if text.strip()]
+    random.Random(IRONY_SEED).shuffle(rows)
+    low, high = IRONY_PARTS[part]
+    chosen = rows[round(low * len(rows)) : round(high * len(rows))]
+    return IronySplit([text for text, _ in chosen], [label for _, label in chosen])
 
 NEAR_COPY_NGRAM = 8  # words; short enough to survive small edits, long enough that stock phrases rarely match
 NEAR_COPY_SHARE = 0.5

@@ -34,6 +34,7 @@ CARD_FILE = "MODEL_CARD.md"
 
 TASKS = {
     "text": "28 emotions, Ekman, sentiment, VAD of a text",
+    "text-static": "28 emotions, Ekman, sentiment, VAD of a text from static token vectors (the fast profile)",
     "turn-emotions": "Ekman-7 emotion of each turn of a conversation, in context",
     "causes": "the turns and spans that cause a turn's emotion",
     "speaker-emotion": "the speaker's emotion (32 EmpatheticDialogues labels) from the conversation",
@@ -68,6 +69,8 @@ class Shipped:
 
 SHIPPED = (
     Shipped("text-minilm", "text", "Apache-2.0 (GoEmotions), CC BY-SA 4.0 (EmoBank)"),
+    Shipped("text-static-minilm", "text-static", "Apache-2.0 (GoEmotions), CC BY-SA 4.0 (EmoBank)",
+            package="affectlab-text-static-minilm", extra="fast"),
     Shipped("dialogue-turns-minilm", "turn-emotions", "CC BY-NC-SA 4.0 (DailyDialog)"),
     Shipped("dialogue-causes-minilm", "causes", "CC BY-NC-SA 4.0 (DailyDialog, RECCON)"),
     Shipped("empathy-emotions-minilm", "speaker-emotion", "CC BY-NC 4.0 (EmpatheticDialogues)"),

@@ -6,7 +6,7 @@ from this package.
 """
 
 # in the order --help lists them
-from affectlab.cli import text, conversation, empathy, internals, prompting, corpus, models, serve  # noqa: F401, I001
+from affectlab.cli import text, conversation, empathy, internals, prompting, corpus, memory, models, serve  # noqa: F401, I001
 from affectlab.cli._util import app
 
 __all__ = ["app", "main"]

@@ -1,5 +1,5 @@
 """Commands of the conversation models: ``conversation``, ``train turns|causes|cause-teacher``,
-``eval dailydialog|reccon`` and ``bench conversation`` (old spelling ``bench-conversation``, hidden)."""
+``eval conversation|dailydialog|reccon`` and ``bench conversation`` (old spelling ``bench-conversation``, hidden)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from affectlab.cli._util import (
 from affectlab.datasets import DEFAULT_DATA_DIR
 from affectlab.dialogue.analyzer import DEFAULT_LOOKBACK
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL
+from affectlab.dialogue.registers import DEFAULT_REGISTER, REGISTERS
 from affectlab.text.normalize import DEFAULT_MAX_CHARS
 
 EMOTION_STYLE = {"anger": "red", "disgust": "green", "fear": "magenta", "joy": "yellow", "sadness": "blue",
@@ -46,6 +47,16 @@ CauseModelOpt = Annotated[str, typer.Option(help="Emotion-cause model: a shipped
 LookbackOpt = Annotated[str, typer.Option(
     help="Turns before an emotional turn considered as its causes (the target itself always is); 'all' for "
          "every earlier turn, whose cost grows with the square of the conversation's length.")]
+
+RegisterOpt = Annotated[str, typer.Option(
+    help="Which conversations the turn model's share of neutral turns is calibrated for: general (default; all "
+         "at once), dailydialog (written everyday chat), meld (TV-series talk), goemotions (one-off comments).")]
+
+
+def parse_register(value: str) -> str:
+    if value not in REGISTERS:
+        raise typer.BadParameter(f"one of {', '.join(REGISTERS)}, not {value!r}", param_hint="--register")
+    return value
 
 
 def parse_lookback(value: str) -> int | None:
@@ -118,6 +129,7 @@ def conversation(
     text_column: Annotated[str, typer.Option(help="Long tables: column holding the turn's text.")] = "text",
     turn_model: TurnModelOpt = TURN_MODEL,
     cause_model: CauseModelOpt = CAUSE_MODEL,
+    register: RegisterOpt = DEFAULT_REGISTER,
     lookback: LookbackOpt = str(DEFAULT_LOOKBACK),
     threads: ThreadsOpt = None,
     max_chars: Annotated[int, typer.Option(
@@ -133,6 +145,7 @@ def conversation(
     from affectlab.dialogue.tables import table_columns
     from affectlab.io.writers import check_target
 
+    register = parse_register(register)
     with user_errors():
         if output is not None:
             check_target(output)  # any name for one conversation's JSON; a long table's format is checked below
@@ -144,13 +157,13 @@ def conversation(
     if conversation_column is not None:
         columns = {"conversation_column": conversation_column, "order_column": order_column,
                    "speaker_column": speaker_column, "text_column": text_column}
-        models = {"turn_model": turn_model, "cause_model": cause_model, "threads": threads,
+        models = {"turn_model": turn_model, "cause_model": cause_model, "threads": threads, "register": register,
                   "lookback": parse_lookback(lookback), "max_chars": max_chars or None, "on_long": on_long}
         _conversation_table(path, output, as_json, causes, columns, models, encoding)
         return
     with user_errors():
         analyzer = ConversationAnalyzer(turn_model, cause_model, threads=threads, lookback=parse_lookback(lookback),
-                                        max_chars=max_chars or None, on_long=on_long)
+                                        max_chars=max_chars or None, on_long=on_long, register=register)
         turns = read_conversation(path, None if on_long == "truncate" else analyzer.max_chars, encoding)
         with err.status(f"analyzing {len(turns)} turns"):
             result = analyzer.analyze(turns, causes=causes)
@@ -195,19 +208,24 @@ def _conversation_table(source: Path, target: Path | None, as_json: bool, causes
         err.print(f"... and {len(errors) - 10} more: see the error column of {target}", highlight=False)
 
 
-def _train_dialogue(task: str, data_dir: Path, output: Path | None, epochs: int, seed: int, threads: int,
-                    limit: int | None, teacher: Path | None = None) -> None:
-    from affectlab.train.dialogue import DialogueRecipe, train_dialogue
-
-    run_training(train_dialogue, DialogueRecipe(task=task, data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed,
-                                                threads=threads, limit=limit, teacher=teacher))
-
-
 @train_app.command("turns")
-def train_turns_command(data_dir: DataDirOpt = DEFAULT_DATA_DIR, output: ArtifactOutputOpt = None, epochs: int = 2,
-                        seed: int = 13, threads: int = 1, limit: LimitOpt = None) -> None:
-    """The turn-emotion model on DailyDialog train; neutral bias tuned on validation."""
-    _train_dialogue("turn-emotions", data_dir, output, epochs, seed, threads, limit)
+def train_turns_command(
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR, output: ArtifactOutputOpt = None, epochs: int = 2, seed: int = 13,
+    threads: int = 2, limit: LimitOpt = None,
+    goemotions: Annotated[int, typer.Option(
+        min=0, help="GoEmotions train comments (of one Ekman class) sampled as one-turn conversations.")] = 15_000,
+    meld_repeat: Annotated[int, typer.Option(min=1, help="Times each MELD window is seen per epoch.")] = 2,
+    text_features: Annotated[bool, typer.Option(
+        help="Join the text model's reading of each turn (Ekman and sentiment probabilities) to the turn's "
+             "vector.")] = True,
+) -> None:
+    """The turn-emotion model on DailyDialog, MELD and GoEmotions; a neutral bias per register tuned on their
+    dev splits."""
+    from affectlab.train.turns import TurnsRecipe, train_turns
+
+    run_training(train_turns, TurnsRecipe(data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed,
+                                          threads=threads, limit=limit, goemotions=goemotions,
+                                          meld_repeat=meld_repeat, text_features=text_features))
 
 
 @train_app.command("causes")
@@ -218,7 +236,10 @@ def train_causes_command(
         help="A `train cause-teacher` run folder: learn its ratings of DailyDialog train as well.")] = None,
 ) -> None:
     """The emotion-cause model (turns and spans) on RECCON-DD train; threshold tuned on valid."""
-    _train_dialogue("causes", data_dir, output, epochs, seed, threads, limit, teacher)
+    from affectlab.train.dialogue import DialogueRecipe, train_dialogue
+
+    run_training(train_dialogue, DialogueRecipe(data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed,
+                                                threads=threads, limit=limit, teacher=teacher))
 
 
 @train_app.command("cause-teacher")
@@ -257,15 +278,49 @@ def _conversation_eval(ctx: typer.Context, name: str, runner, data_dir: Path, re
     return report
 
 
+@eval_app.command("conversation")
+def eval_conversation_command(
+    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, reports_dir: ReportsDirOpt = REPORTS,
+    threads: ThreadsOpt = None, limit: LimitOpt = None, model: ModelOpt = TURN_MODEL,
+    register: RegisterOpt = DEFAULT_REGISTER,
+    chat: Annotated[Path, typer.Option(help="The conversation whose turns 4-6 (counted from 0) are listed.")]
+    = Path("examples/chat.json"),
+) -> None:
+    """Turn emotions across registers: DailyDialog test (also de-duplicated), MELD's held-out part, RECCON-IEMOCAP,
+    one table with the published figures; and the emotions of examples/chat.json's turns 4-6 (counted from 0)."""
+    from affectlab.evaluate.conversation import eval_conversation
+
+    models = {"turn_model": model, "register": parse_register(register)}
+    report = _conversation_eval(ctx, "eval-conversation", partial(eval_conversation, chat=chat), data_dir,
+                                reports_dir, threads, limit, models)
+    table = Table(title=f"turn emotions, register {report['register']}", title_justify="left")
+    for column in ("set", "metric", "turns", "score", "own register", "target", "published"):
+        table.add_column(column)
+    for row in report["table"]:
+        own = "–" if row["own_register"] is None else f"{row['own_register_value']:.3f} ({row['own_register']})"
+        anchors = "; ".join(
+            f"{a['model']} {'–'.join(map(str, a['value'])) if isinstance(a['value'], list) else a['value']}"
+            for a in row["anchors"])
+        table.add_row(f"{row['corpus']} {row['set']}", row["metric"], str(row["turns"]), f"{row['value']:.3f}", own,
+                      f"≥ {row['target']:.2f}", anchors or "–")
+    out.print(table)
+    out.print("The published MELD figures are on MELD's official test split, not on this held-out part of train.")
+    for turn in report["chat"]["turns"]:
+        neutral = "" if turn["emotion"] == "neutral" else f" (neutral {turn['neutral']:.2f})"
+        out.print(f"{report['chat']['file']} turn {turn['turn']} ({turn['speaker']}): {turn['emotion']} "
+                  f"{turn['probability']:.2f}{neutral}", highlight=False, soft_wrap=True)
+
+
 @eval_app.command("dailydialog")
 def eval_dailydialog_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR,
                              reports_dir: ReportsDirOpt = REPORTS, threads: ThreadsOpt = None,
-                             limit: LimitOpt = None, model: ModelOpt = TURN_MODEL) -> None:
+                             limit: LimitOpt = None, model: ModelOpt = TURN_MODEL,
+                             register: RegisterOpt = DEFAULT_REGISTER) -> None:
     """Turn emotions in context: DailyDialog test and RECCON-IEMOCAP turns (F1 without neutral)."""
     from affectlab.evaluate.dialogue import eval_dailydialog
 
     report = _conversation_eval(ctx, "eval-dailydialog", eval_dailydialog, data_dir, reports_dir, threads, limit,
-                                {"turn_model": model})
+                                {"turn_model": model, "register": parse_register(register)})
     table = Table(title="turn emotions (test)", title_justify="left")
     for column in ("set", "turns", "micro-F1 w/o neutral", "weighted-F1 w/o neutral", "accuracy"):
         table.add_column(column)

@@ -15,10 +15,11 @@ from affectlab.cli._util import (
     DataDirOpt,
     MaxCharsOpt,
     MaxWindowsOpt,
-    ModelOpt,
     OnLongOpt,
+    ProfileOpt,
     ReportsDirOpt,
     RuntimeOpt,
+    TextModelOpt,
     app,
     bench_app,
     err,
@@ -30,7 +31,7 @@ from affectlab.cli._util import (
     user_errors,
 )
 from affectlab.datasets import DEFAULT_DATA_DIR
-from affectlab.text import DEFAULT_MAX_CHARS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL, DEFAULT_RUNTIME, RUNTIMES
+from affectlab.text import DEFAULT_MAX_CHARS, DEFAULT_MAX_WINDOWS, DEFAULT_PROFILE, DEFAULT_RUNTIME, RUNTIMES
 
 corpus_app = App(help="Score a corpus of posts at scale, aggregate it, report it.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
@@ -61,7 +62,8 @@ def corpus_run(
                                                         "actor, default 1).")] = None,
     chunk_rows: Annotated[int, typer.Option(help="Rows per chunk: the unit of resuming and of Ray work.")] = 10_000,
     bucket: Annotated[str, typer.Option(help="Time bucket: day, week, month, quarter, year.")] = "month",
-    model: ModelOpt = DEFAULT_MODEL,
+    model: TextModelOpt = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
     runtime: RuntimeOpt = DEFAULT_RUNTIME,
     batch_size: int = 64,
     encoding: Annotated[str, typer.Option(help="Encoding of CSV, JSONL and TXT inputs (latin-1, cp1252...).")]
@@ -78,7 +80,7 @@ def corpus_run(
         fail(f"--engine must be one of {', '.join(ENGINES)}")
     with user_errors(), _disk_errors():
         job = CorpusJob(inputs, str(output), text_column, time_column, group_column, chunk_rows, model, runtime,
-                        batch_size, encoding, max_chars or None, max_windows or None, on_long)
+                        batch_size, encoding, max_chars or None, max_windows or None, on_long, profile)
         chosen = LocalEngine(threads) if engine == "local" else RayEngine(address, workers, threads or 1)
         with progress_bar() as bar:
             task = bar.add_task("planning", total=None, visible=progress)

@@ -1,5 +1,5 @@
-"""Commands of the text model: ``analyze``, ``train text|vad-teacher``, ``eval goemotions|emobank``, ``bench text``
-(also plain ``bench``)."""
+"""Commands of the text model: ``analyze``, ``train text|text-teacher|vad-teacher``,
+``eval goemotions|emobank|irony|challenge|bias``, ``bench text`` (also plain ``bench``)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from affectlab.cli._util import (
     MaxWindowsOpt,
     ModelOpt,
     OnLongOpt,
+    ProfileOpt,
     ReportsDirOpt,
     RuntimeOpt,
+    TextModelOpt,
     ThreadsOpt,
     app,
     bench_app,
@@ -35,12 +37,13 @@ from affectlab.cli._util import (
     with_training_progress,
 )
 from affectlab.datasets import DEFAULT_DATA_DIR
+from affectlab.taxonomy import LABEL_SETS, LabelView, PlutchikView
 from affectlab.text import (
     DEFAULT_MAX_CHARS,
     DEFAULT_MAX_WINDOWS,
     DEFAULT_MODEL,
+    DEFAULT_PROFILE,
     DEFAULT_RUNTIME,
-    RUNTIMES,
     Analyzer,
     TextAffect,
 )
@@ -51,7 +54,7 @@ def _top(scores: dict[str, float], k: int = 3) -> str:
     return ", ".join(f"{name} {value:.2f}" for name, value in best)
 
 
-def render_affect(text: str, result: TextAffect) -> None:
+def render_affect(text: str, result: TextAffect, label_set: str | None = None) -> None:
     table = Table(title=text if len(text) <= 100 else text[:97] + "...", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -60,13 +63,24 @@ def render_affect(text: str, result: TextAffect) -> None:
     table.add_row("ekman", _top(result.ekman))
     table.add_row("sentiment", _top(result.sentiment, 2))
     table.add_row("vad (1-5)", "  ".join(f"{k} {v:.2f}" for k, v in result.vad.items()))
+    if label_set is not None:
+        _add_view(table, result.as_labels(label_set))
     if result.chunks > 1:
-        table.add_row("chunks", f"{result.chunks} windows, scores averaged")
+        table.add_row("chunks", f"{result.chunks} windows: emotions from the strongest, sentiment and vad averaged")
+    for label, span in (result.drivers or {}).items():
+        table.add_row(f"driver: {label}", f"characters {span.start:,}-{span.end:,} (window {span.window})")
     if result.truncated:
         table.add_row("truncated", "only the beginning was read (--max-chars, --max-windows)")
     for label, words in (result.evidence or {}).items():
         table.add_row(f"evidence: {label}", ", ".join(f"{w.word} ({w.score:+.2f})" for w in words) or "-")
     out.print(table)
+
+
+def _add_view(table: Table, view: LabelView) -> None:
+    table.add_row(f"as {view.label_set}", ", ".join(f"{label} {view.scores[label]:.2f}" for label in view.labels))
+    if isinstance(view, PlutchikView):
+        table.add_row("plutchik intensity", ", ".join(view.intensity.values()) or "-")
+        table.add_row("plutchik dyads", ", ".join(f"{d} {view.dyads[d]:.2f}" for d in view.dyad_labels) or "-")
 
 
 @app.command()
@@ -78,8 +92,11 @@ def analyze(
     encoding: Annotated[str, typer.Option(help="Encoding of a csv/jsonl/txt input, e.g. latin-1.")] = "utf-8",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="jsonl/csv/parquet output.")] = None,
     explain: Annotated[bool, typer.Option(help="Add evidence words (integrated gradients).")] = False,
+    labels: Annotated[str | None, typer.Option(
+        help=f"Also give the emotions in this label set: {', '.join(LABEL_SETS)} (see docs/taxonomy.md).")] = None,
     as_json: JsonOpt = False,
-    model: ModelOpt = DEFAULT_MODEL,
+    model: TextModelOpt = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
     runtime: RuntimeOpt = DEFAULT_RUNTIME,
     batch_size: Annotated[int, typer.Option(help="Encoder windows per batch.")] = 64,
     threads: ThreadsOpt = None,
@@ -90,19 +107,22 @@ def analyze(
     """Emotions, sentiment and VAD of one text, or of every row of a file (-i) into an output file (-o)."""
     if (text is None) == (input is None):
         fail("give either a text or --input FILE")
+    if labels is not None and labels not in LABEL_SETS:
+        fail(f"--labels takes one of {', '.join(LABEL_SETS)}, not {labels!r}")
     with user_errors():
         if input is not None:  # a file problem is one line now, not after loading the model
             output = _checked_paths(input, output, encoding)
-        analyzer = Analyzer(model, runtime=runtime, batch_size=batch_size, threads=threads,
+        analyzer = Analyzer(model, profile=profile, runtime=runtime, batch_size=batch_size, threads=threads,
                             max_chars=max_chars or None, max_windows=max_windows or None, on_long=on_long)
         if text is not None:
             result = analyzer.analyze(text, explain=explain)
             if as_json:
-                out.print_json(json.dumps(result.to_dict()))
+                extra = {"as_labels": result.as_labels(labels).to_dict()} if labels else {}
+                out.print_json(json.dumps({**result.to_dict(), **extra}))
             else:
-                render_affect(text, result)
+                render_affect(text, result, labels)
             return
-        _analyze_file(analyzer, input, output, text_column, explain, encoding, as_json)
+        _analyze_file(analyzer, input, output, text_column, explain, encoding, as_json, labels)
 
 
 def _checked_paths(source: Path, target: Path | None, encoding: str) -> Path:
@@ -116,7 +136,7 @@ def _checked_paths(source: Path, target: Path | None, encoding: str) -> Path:
 
 
 def _analyze_file(analyzer: Analyzer, source: Path, target: Path, text_column: str, explain: bool,
-                  encoding: str, as_json: bool) -> None:
+                  encoding: str, as_json: bool, label_set: str | None) -> None:
     from affectlab.io import count_rows
     from affectlab.text.files import analyze_file
 
@@ -125,7 +145,7 @@ def _analyze_file(analyzer: Analyzer, source: Path, target: Path, text_column: s
         task = progress.add_task(f"analyzing {source.name}", total=total)
         summary = analyze_file(
             analyzer, source, target, text_column=text_column, explain=explain, encoding=encoding,
-            on_rows=lambda n: progress.advance(task, n),
+            label_set=label_set, on_rows=lambda n: progress.advance(task, n),
         )
     if as_json:  # the run's summary; the rows themselves are in the output file
         # as ASCII-escaped text: print_json would decode the escapes again, and a lone surrogate cannot be printed
@@ -168,15 +188,47 @@ def train_text_command(
     threads: int = 2,
     limit: Annotated[int | None, typer.Option(help="Use only the first N training texts (smoke runs).")] = None,
     teacher: Annotated[Path | None, typer.Option(
+        help="A `train text-teacher` run folder: learn its ratings of GoEmotions train and of other registers.")]
+    = None,
+    soft_weight: Annotated[float, typer.Option(
+        help="Share of the GoEmotions class loss given to the teacher's probabilities.")] = 0.5,
+    irony: Annotated[bool, typer.Option(help="Train the irony output on SemEval-2018 irony tweets.")] = True,
+    vad_teacher: Annotated[Path | None, typer.Option(
         help="A `train vad-teacher` run folder: learn VAD from its ratings of GoEmotions train as well.")] = None,
-    teacher_weight: float = 0.5,
+    teacher_weight: Annotated[float, typer.Option(help="Weight of the loss towards a teacher's VAD.")] = 0.5,
 ) -> None:
-    """The text model (GoEmotions + EmoBank); thresholds tuned on dev."""
+    """The text model (GoEmotions + EmoBank, irony tweets, a teacher's ratings); thresholds tuned on dev."""
+    from affectlab.heads.layout import BLOCKS, BLOCKS_BEFORE_IRONY
     from affectlab.train.text import TextRecipe, train_text
 
     recipe = TextRecipe(data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed, batch_size=batch_size,
-                        threads=threads, limit=limit, teacher=teacher, teacher_weight=teacher_weight)
+                        blocks=BLOCKS if irony else BLOCKS_BEFORE_IRONY, threads=threads, limit=limit,
+                        teacher=teacher, soft_weight=soft_weight, vad_teacher=vad_teacher,
+                        teacher_weight=teacher_weight)
     run_training(train_text, recipe)
+
+
+@train_app.command("text-teacher")
+def train_text_teacher_command(
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The teacher's run folder (weights and ratings).")]
+    = Path("runs/text-teacher-mpnet"),
+    epochs: int = 2,
+    seed: int = 13,
+    per_source: Annotated[int, typer.Option(help="Rate at most this many texts of each other register.")] = 10_000,
+    threads: int = 2,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N texts of each set (smoke runs).")] = None,
+) -> None:
+    """All-mpnet-base-v2 trained by the text recipe rates GoEmotions train and other registers (for
+    `train text --teacher`). A finished teacher in the folder is not trained again, only re-rates."""
+    from affectlab.train.text_teacher import TextTeacherRecipe, train_text_teacher
+
+    recipe = TextTeacherRecipe(data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed, per_source=per_source,
+                               threads=threads, limit=limit)
+    summary = with_training_progress(train_text_teacher, recipe)
+    sources = summary["sources"]
+    out.print(f"ratings of {sum(s['texts'] for s in sources.values()):,} texts from {len(sources)} sources "
+              f"written to {output}")
 
 
 @train_app.command("vad-teacher")
@@ -198,27 +250,57 @@ def train_vad_teacher_command(
               f"(best dev valence r {summary['best_dev_valence_pearson']:.3f})")
 
 
-def _eval(ctx: typer.Context, name: str, runner, model: str, runtime: str, data_dir: Path, split: str,
-          reports_dir: Path) -> dict:
+@train_app.command("text-static")
+def train_text_static_command(
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where the artifact is written.")]
+    = Path("runs/text-static-minilm"),
+    source: Annotated[str, typer.Option(
+        help="The text model whose encoder the token vectors are distilled from, or 'base' (all-MiniLM-L6-v2).")]
+    = DEFAULT_MODEL,
+    teacher: Annotated[str, typer.Option(help="The text model whose outputs are soft targets.")] = DEFAULT_MODEL,
+    dims: Annotated[int, typer.Option(help="Dimensions of the token vectors (PCA).")] = 256,
+    precision: Annotated[str, typer.Option(help="Token vectors as shipped: int8 (one scale per token) or fp16.")]
+    = "int8",
+    epochs: int = 6,
+    seed: int = 13,
+    threads: int = 1,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N texts of each split (smoke runs).")] = None,
+) -> None:
+    """The fast profile's model: static token vectors distilled from the text model, trained with their own head
+    on GoEmotions and EmoBank; thresholds tuned and the epoch kept on dev."""
+    from affectlab.train.static import StaticRecipe, train_static
+
+    recipe = StaticRecipe(data_dir=data_dir, out_dir=output, source=source, teacher=teacher, dims=dims,
+                          precision=precision, epochs=epochs, seed=seed, threads=threads, limit=limit)
+    run_training(train_static, recipe)
+
+
+def _eval(ctx: typer.Context, name: str, runner, model: str | None, runtime: str, data_dir: Path, split: str,
+          reports_dir: Path, profile: str = DEFAULT_PROFILE) -> dict:
+    """Run ``runner`` and save its report as ``eval-NAME-SPLIT-RUNTIME`` (fast profile: ``eval-NAME-SPLIT-fast``)."""
     with user_errors():
-        analyzer = Analyzer(model, runtime=runtime)
+        analyzer = Analyzer(model, profile=profile, runtime=runtime)
+        ctx.params["model"] = model or analyzer.model_name  # the report's re-run line names the model that ran
         with progress_bar() as progress:
             task = progress.add_task(f"{name} {split}", total=None)
             report = runner(analyzer, data_dir, split, on_progress=lambda n: progress.advance(task, n))
-        save_report(ctx, f"eval-{name}-{split}-{runtime}", report, reports_dir)
+        suffix = runtime if profile == DEFAULT_PROFILE else profile
+        save_report(ctx, f"eval-{name}-{split}-{suffix}", report, reports_dir)
     return report
 
 
 @eval_app.command("goemotions")
 def eval_goemotions_command(
-    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, split: str = "test", model: ModelOpt = DEFAULT_MODEL,
-    runtime: RuntimeOpt = DEFAULT_RUNTIME, reports_dir: ReportsDirOpt = REPORTS,
+    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, split: str = "test", model: TextModelOpt = None,
+    profile: ProfileOpt = DEFAULT_PROFILE, runtime: RuntimeOpt = DEFAULT_RUNTIME, reports_dir: ReportsDirOpt = REPORTS,
 ) -> None:
     """Text model on GoEmotions: macro-F1 over the 28 labels (tuned and at 0.5), Ekman, sentiment."""
     from affectlab.evaluate.text import eval_goemotions
 
-    report = _eval(ctx, "goemotions", eval_goemotions, model, runtime, data_dir, split, reports_dir)
-    table = Table(title=f"GoEmotions {split} ({report['texts']} texts, {runtime})", title_justify="left")
+    report = _eval(ctx, "goemotions", eval_goemotions, model, runtime, data_dir, split, reports_dir, profile)
+    shown = report["model"]["runtime"]
+    table = Table(title=f"GoEmotions {split} ({report['texts']} texts, {shown})", title_justify="left")
     for column in ("labels", "macro-F1 tuned", "macro-F1 @0.5", "micro-F1 tuned"):
         table.add_column(column)
     for block in ("goemotions", "ekman", "sentiment"):
@@ -230,14 +312,15 @@ def eval_goemotions_command(
 
 @eval_app.command("emobank")
 def eval_emobank_command(
-    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, split: str = "test", model: ModelOpt = DEFAULT_MODEL,
-    runtime: RuntimeOpt = DEFAULT_RUNTIME, reports_dir: ReportsDirOpt = REPORTS,
+    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, split: str = "test", model: TextModelOpt = None,
+    profile: ProfileOpt = DEFAULT_PROFILE, runtime: RuntimeOpt = DEFAULT_RUNTIME, reports_dir: ReportsDirOpt = REPORTS,
 ) -> None:
     """Text model on EmoBank: Pearson r and mean absolute error of valence, arousal, dominance."""
     from affectlab.evaluate.text import eval_emobank
 
-    report = _eval(ctx, "emobank", eval_emobank, model, runtime, data_dir, split, reports_dir)
-    table = Table(title=f"EmoBank {split} ({report['texts']} texts, {runtime})", title_justify="left")
+    report = _eval(ctx, "emobank", eval_emobank, model, runtime, data_dir, split, reports_dir, profile)
+    table = Table(title=f"EmoBank {split} ({report['texts']} texts, {report['model']['runtime']})",
+                  title_justify="left")
     for column in ("dimension", "Pearson r", "MAE"):
         table.add_column(column)
     for dim, r in report["pearson"].items():
@@ -245,10 +328,119 @@ def eval_emobank_command(
     out.print(table)
 
 
+@eval_app.command("challenge")
+def eval_challenge_command(
+    ctx: typer.Context, model: ModelOpt = DEFAULT_MODEL, runtime: RuntimeOpt = DEFAULT_RUNTIME,
+    items: Annotated[Path | None, typer.Option(
+        help="A JSONL file of items in the suite's form (default: the suite shipped with affectlab).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N items of each category (smoke runs).")]
+    = None,
+    reports_dir: ReportsDirOpt = REPORTS,
+) -> None:
+    """Text model on the hand-written challenge suite (negation, irony, intensity, slang, emoji, long texts,
+    invariance): pass rate per category, against 0.85 overall and 0.70 for each."""
+    from affectlab.evaluate.challenge import eval_challenge
+
+    with user_errors():
+        analyzer = Analyzer(model, runtime=runtime)
+        with progress_bar() as progress:
+            task = progress.add_task("challenge suite", total=None)
+            report = eval_challenge(analyzer, items, limit, on_progress=lambda n: progress.advance(task, n))
+        save_report(ctx, "eval-challenge", report, reports_dir)
+    target = report["target"]
+    table = Table(title=f"challenge suite ({report['items']} items, {runtime})", title_justify="left")
+    for column in ("category", "tests", "items", "passed", "pass rate", f"≥ {target['per_category']:.2f}"):
+        table.add_column(column, justify="left" if column in ("category", "tests") else "right")
+    for name, c in report["categories"].items():
+        table.add_row(name, c["about"], str(c["items"]), str(c["passed"]), f"{c['pass_rate']:.2f}",
+                      "yes" if c["meets_target"] else "[red]no[/red]")
+    table.add_row("overall", f"target {target['overall']:.2f}", str(report["items"]), str(report["passed"]),
+                  f"{report['pass_rate']:.2f}", "yes" if report["meets_target"] else "[red]no[/red]", style="bold")
+    out.print(table)
+    out.print(f"{len(report['failures'])} failing items, each with what the model said, in the report")
+
+
+@eval_app.command("irony")
+def eval_irony_command(
+    ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    split: Annotated[str, typer.Option(help="Part of the irony tweets: heldout (default), dev or train.")]
+    = "heldout",
+    model: ModelOpt = DEFAULT_MODEL, runtime: RuntimeOpt = DEFAULT_RUNTIME, reports_dir: ReportsDirOpt = REPORTS,
+) -> None:
+    """Text model's irony output on SemEval-2018 irony tweets: F1 of the ironic class."""
+    from affectlab.evaluate.text import eval_irony
+
+    report = _eval(ctx, "irony", eval_irony, model, runtime, data_dir, split, reports_dir)
+    out.print(f"irony {split} ({report['texts']} tweets, {report['ironic']} ironic): F1 of the ironic class "
+              f"{report['ironic_f1_tuned']:.3f} at the dev-tuned threshold {report['threshold']:.2f} "
+              f"({report['ironic_f1_at_0.5']:.3f} at 0.5); ironic tweets read as positive: "
+              f"{report['positive_sentiment_top_share']['ironic']:.1%}")
+
+
+@eval_app.command("bias")
+def eval_bias_command(
+    ctx: typer.Context, model: ModelOpt = DEFAULT_MODEL, runtime: RuntimeOpt = DEFAULT_RUNTIME,
+    permutations: Annotated[int, typer.Option(min=99, help="Random re-partitions per WEAT/WEFAT p-value.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Seed of the permutations.")] = 0,
+    words: Annotated[Path | None, typer.Option(
+        help="A JSON file of WEAT word sets in the packaged form (default: affectlab's own).")] = None,
+    templates: Annotated[Path | None, typer.Option(
+        help="A JSON file of counterfactual templates in the packaged form (default: affectlab's own).")] = None,
+    reports_dir: ReportsDirOpt = REPORTS,
+) -> None:
+    """Bias audit of a text model: WEAT effect sizes on its encoder (pleasant/unpleasant vs identity words) and
+    counterfactual swaps of names, gender, nationality and religion, against the bound (no emotion moves by
+    more than 0.1 on more than 5% of a dimension's swaps)."""
+    from affectlab.evaluate.bias import eval_bias
+
+    with user_errors():
+        analyzer = Analyzer(model, runtime=runtime)
+        with progress_bar() as progress:
+            task = progress.add_task("bias audit", total=None)
+            report = eval_bias(analyzer, words=words, templates=templates, permutations=permutations, seed=seed,
+                               on_progress=lambda n: progress.advance(task, n))
+        save_report(ctx, "eval-bias", report, reports_dir)
+    _render_weat(report["weat"]["results"])
+    _render_swaps(report["counterfactual"])
+
+
+def _render_weat(results: dict) -> None:
+    columns = [(encoder, context) for encoder, contexts in results.items() for context in contexts]
+    table = Table(title="WEAT effect size, pleasant vs unpleasant (* Holm-adjusted p < 0.05)", title_justify="left")
+    table.add_column("targets (x vs y)", no_wrap=True)
+    for encoder, context in columns:
+        table.add_column(f"{encoder}, {context}", justify="right")
+    first = results[columns[0][0]][columns[0][1]]["tests"]
+    for row, test in enumerate(first):
+        cells = []
+        for encoder, context in columns:
+            result = results[encoder][context]["tests"][row]
+            cells.append(f"{result['effect_size']:+.2f}{'*' if result['p_two_sided_holm'] < 0.05 else ''}")
+        table.add_row(test["name"], *cells)
+    out.print(table)
+
+
+def _render_swaps(counterfactual: dict) -> None:
+    bound = counterfactual["bound"]
+    table = Table(title=f"counterfactual swaps: share moving > {bound['threshold']} (bound: {bound['max_share']:.0%})",
+                  title_justify="left")
+    for column in ("dimension", "swaps", "worst emotion", "its share", "any emotion", "holds"):
+        table.add_column(column, justify="left" if column in ("dimension", "worst emotion") else "right")
+    for name, d in counterfactual["dimensions"].items():
+        b = d["bound"]
+        table.add_row(name, f"{d['swaps']:,}", b["worst_output"] or "-", f"{b['worst_output_share']:.3f}",
+                      f"{b['any_emotion_share']:.3f}", "yes" if b["holds"] else "[red]no[/red]")
+    out.print(table)
+    out.print("the model holds the bound" if bound["holds"] else "[red]the model does not hold the bound[/red]; "
+              "worst swaps and pairs are in the report")
+
+
 BenchLimitOpt = Annotated[int | None, typer.Option(help="Use the first N test texts only.")]
-RuntimesOpt = Annotated[str, typer.Option(help="Comma-separated runtimes to measure.")]
+RuntimesOpt = Annotated[str, typer.Option(
+    help="Comma-separated configurations to measure: the runtimes onnx, onnx-int8, torch; fast (the fast profile); "
+         "vader (the VADER lexicon).")]
 BaselineOpt = Annotated[bool, typer.Option(help="Also run the roberta-base baseline.")]
-RUNTIMES_MEASURED = "onnx,onnx-int8,torch"
+RUNTIMES_MEASURED = "onnx,onnx-int8,torch,fast,vader"
 
 
 @bench_app.command("text")
@@ -277,29 +469,32 @@ def bench(
 
 def _bench_text(ctx: typer.Context, data_dir: Path, limit: int | None, rounds: int, runtimes: str, baseline: bool,
                 reports_dir: Path, path: str | None = None) -> None:
-    from affectlab.evaluate.bench import BASELINE, bench_text
+    from affectlab.evaluate.bench import BASELINE, CONFIGURATIONS, bench_text
 
     chosen = tuple(r.strip() for r in runtimes.split(",") if r.strip())
-    unknown = [r for r in chosen if r not in RUNTIMES]
+    unknown = [r for r in chosen if r not in CONFIGURATIONS]
     if unknown:
-        fail(f"unknown runtime(s) {', '.join(unknown)}; use {', '.join(RUNTIMES)}")
+        fail(f"unknown configuration(s) {', '.join(unknown)}; use {', '.join(CONFIGURATIONS)}")
     with user_errors(), err.status("benchmarking") as status:
         report = bench_text(chosen, data_dir, limit, rounds, with_baseline=baseline,
                             on_step=lambda s: status.update(f"benchmarking: {s}"))
     table = Table(title=f"{report['texts']} GoEmotions test texts, {report['threads']} threads", title_justify="left")
     for column in ("configuration", "texts/s", "× baseline", "peak RSS MB",
-                   "alone vs batched: max Δp, label sets changed"):
+                   "alone vs batched: max Δp, label sets changed", "3-way sentiment macro-F1"):
         table.add_column(column)
     for name, r in report["configurations"].items():
         ratio = r.get("ratio_to_baseline")
         shift = r.get("batch_sensitivity")
+        sentiment = r.get("three_way_sentiment")
         table.add_row(
             name, f"{r['texts_per_second']:.0f}", f"{ratio:.2f}" if ratio else "1.00" if name == BASELINE else "-",
             f"{r['peak_rss_mb']:.0f}",
             f"{shift['max_probability_shift']:.4f}, {shift['label_sets_changed']}/{shift['texts']}" if shift else "-",
+            f"{sentiment['macro_f1']:.3f}" if sentiment else "-",
         )
     out.print(table)
     cold = report["cold_start_seconds"]
     out.print(f"cold start of `affectlab analyze \"...\"`: first run {cold['first_run']:.1f} s "
-              f"(builds the ONNX cache), later runs {cold['later_runs']:.2f} s")
+              f"(builds the ONNX cache), later runs {cold['later_runs']:.2f} s"
+              + (f", --profile fast {cold['fast_profile']:.2f} s" if "fast_profile" in cold else ""))
     save_report(ctx, "bench-text", report, reports_dir, path)

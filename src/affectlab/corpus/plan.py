@@ -14,7 +14,9 @@ from pathlib import Path
 
 from affectlab.errors import OptionError
 from affectlab.io.readers import START, InputFileError, Position, codec, detect_format, open_parquet, read_rows
+from affectlab.registry import DEFAULTS
 from affectlab.text.analyzer import DEFAULT_MAX_WINDOWS, RUNTIMES
+from affectlab.text.artifact import DEFAULT_PROFILE, PROFILES
 from affectlab.text.normalize import DEFAULT_MAX_CHARS, check_on_long
 
 SCORES_DIR = "scores"
@@ -30,15 +32,20 @@ class CorpusJob:
     time_column: str | None = None
     group_column: str | None = None
     chunk_rows: int = 10_000
-    model: str = "text-minilm"
+    model: str | None = None  # None: the profile's shipped model (its name is stored)
     runtime: str = "onnx"
     batch_size: int = 64
     encoding: str = "utf-8"  # of CSV, JSONL and TXT inputs
     max_chars: int | None = DEFAULT_MAX_CHARS  # the per-text bounds of the Analyzer (None: no bound)
     max_windows: int | None = DEFAULT_MAX_WINDOWS
     on_long: str = "error"
+    profile: str = DEFAULT_PROFILE  # accurate or fast (static token vectors)
 
     def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise OptionError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
+        if self.model is None:
+            object.__setattr__(self, "model", DEFAULTS[PROFILES[self.profile]])
         codec(self.encoding)  # an unknown or unsupported encoding is an OptionError now, not per chunk
         check_on_long(self.max_chars, self.on_long)
         if self.chunk_rows < 1:

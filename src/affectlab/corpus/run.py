@@ -24,12 +24,12 @@ from pathlib import Path
 from affectlab.corpus.aggregate import AGGREGATES_DIR, aggregate, interrupts_kept, scores_view
 from affectlab.corpus.engines import Engine
 from affectlab.corpus.plan import SCORES_DIR, ChunkSpec, CorpusJob, Plan, fingerprint, plan_job
-from affectlab.corpus.scoring import ChunkResult, one_line
+from affectlab.corpus.scoring import SCHEMA, ChunkResult, one_line
 from affectlab.errors import AffectlabError
 from affectlab.extras import require
 from affectlab.io.readers import InputFileError
 from affectlab.io.writers import atomic_write_text
-from affectlab.text.artifact import ArtifactConfig, resolve_artifact
+from affectlab.text.artifact import DEFAULT_PROFILE, ArtifactConfig, resolve_artifact
 from affectlab.version import __version__
 
 MANIFEST = "manifest.json"
@@ -89,8 +89,8 @@ def run_corpus(
         state="running",
         job=asdict(job),
         engine=engine.describe(),
-        model=_model_info(job.model),
-        software=_software(),
+        model=_model_info(job),
+        software=_software(job),
         files=[asdict(f) for f in plan.files],
         file_errors=plan.file_errors,
         chunks={"planned": len(plan.chunks), "already_done": len(plan.chunks) - len(todo), "scored_now": 0},
@@ -165,6 +165,10 @@ def _check_resumable(output: Path, job: CorpusJob, plan: Plan) -> None:
         return
     before = CorpusJob(**previous["job"])
     changed = [k for k, v in job.identity().items() if before.identity().get(k) != v]
+    if previous["model"].get("weights_sha256") != _model_info(job)["weights_sha256"]:
+        changed.append("model weights")
+    if previous["software"].get("score_columns") != list(SCHEMA.names):
+        changed.append("the columns of score files (another affectlab version)")
     old = {f["path"]: f["sha256"] for f in previous.get("files", [])}
     new = {f.path: f.sha256 for f in plan.files}
     changed += [f"input {p}" for p in sorted(set(old) | set(new)) if old.get(p) != new.get(p)]
@@ -197,19 +201,23 @@ def _counts(output: Path) -> tuple[dict, list[dict]]:
     return counts, [dict(zip(("source", "row", "status", "error"), p)) for p in problems]
 
 
-def _model_info(model: str) -> dict:
-    folder = resolve_artifact(model)
+def _model_info(job: CorpusJob) -> dict:
+    folder = resolve_artifact(job.model, job.profile)
     config = ArtifactConfig.load(folder)
     return {"name": config.name, "base_model": config.base_model, "trained": config.trained.get("date"),
             "weights_sha256": fingerprint(folder / "weights.safetensors")}
 
 
-def _software() -> dict:
-    import onnxruntime
+def _software(job: CorpusJob) -> dict:
     import pyarrow
 
-    return {"affectlab": __version__, "onnxruntime": onnxruntime.__version__, "pyarrow": pyarrow.__version__,
-            "duckdb": require("duckdb", "corpus").__version__}
+    software = {"affectlab": __version__, "pyarrow": pyarrow.__version__,
+                "duckdb": require("duckdb", "corpus").__version__, "score_columns": list(SCHEMA.names)}
+    if job.profile == DEFAULT_PROFILE:  # the fast profile never loads ONNX Runtime
+        import onnxruntime
+
+        software["onnxruntime"] = onnxruntime.__version__
+    return software
 
 
 def _write(output: Path, manifest: RunManifest) -> None:

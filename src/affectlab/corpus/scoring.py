@@ -2,7 +2,8 @@
 
 A part holds, per input row: where it came from (``source``, ``row``), the text, the parsed time and
 group, a ``status`` (``ok``; ``skipped``: no text to analyze; ``error``: the row could not be read),
-the reason, and every score of :class:`~affectlab.text.result.TextAffect` as float32 columns.
+the reason, every score of :class:`~affectlab.text.result.TextAffect` as float32 columns, and the ``drivers``
+of a text read in several windows (null for one window): which window, at which characters, each label came from.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ SCORE_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("emotion", "emotions", GOEMOTIONS), ("ekman", "ekman", EKMAN), ("sentiment", "sentiment", SENTIMENT),
 )
 
+DRIVER = pa.struct([("label", pa.string()), ("window", pa.int32()), ("start", pa.int64()), ("end", pa.int64())])
+
 SCHEMA = pa.schema(
     [
         ("source", pa.string()), ("row", pa.int64()), ("text", pa.string()),
@@ -36,7 +39,8 @@ SCHEMA = pa.schema(
     ]
     + [(f"{prefix}_{name}", pa.float32()) for prefix, _, names in SCORE_COLUMNS for name in names]
     + [(name, pa.float32()) for name in VAD]
-    + [("chunks", pa.int32()), ("truncated", pa.bool_())]
+    + [("irony", pa.float32())]
+    + [("chunks", pa.int32()), ("drivers", pa.list_(DRIVER)), ("truncated", pa.bool_())]
 )
 
 
@@ -58,9 +62,9 @@ class ChunkScorer:
 
     def __init__(self, job: CorpusJob, threads: int | None = None, analyzer: Analyzer | None = None) -> None:
         self.job = job
-        self.analyzer = analyzer or Analyzer(job.model, runtime=job.runtime, batch_size=job.batch_size,
-                                             threads=threads, max_chars=job.max_chars, max_windows=job.max_windows,
-                                             on_long=job.on_long)
+        self.analyzer = analyzer or Analyzer(job.model, profile=job.profile, runtime=job.runtime,
+                                             batch_size=job.batch_size, threads=threads, max_chars=job.max_chars,
+                                             max_windows=job.max_windows, on_long=job.on_long)
 
     def __call__(self, spec: ChunkSpec) -> ChunkResult:
         table = self.score(spec)
@@ -120,7 +124,9 @@ class ChunkScorer:
                     columns[f"{prefix}_{name}"].append(scores.get(name))
             for name in VAD:
                 columns[name].append(result.vad.get(name))
+            columns["irony"].append(result.irony)
             columns["chunks"].append(result.chunks)
+            columns["drivers"].append(result.driver_records())
             columns["truncated"].append(result.truncated)
         return pa.table(columns, schema=SCHEMA)
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from affectlab.dialogue.analyzer import ConversationAnalyzer, shared_analyzer
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
 from affectlab.dialogue.tables import ConversationResult, ConversationResults, analyze_conversations
+from affectlab.dialogue.text_readings import TextModelMismatch
 from affectlab.dialogue.turns import InvalidConversation, Turn, read_conversation
 
 
@@ -38,6 +39,6 @@ def emotion_causes(turns: Iterable[object], target: int, emotion: str | None = N
 
 __all__ = [
     "Cause", "ConversationAffect", "ConversationAnalyzer", "ConversationResult", "ConversationResults",
-    "InvalidConversation", "Turn", "TurnAffect", "analyze_conversation", "analyze_conversations", "emotion_causes",
-    "read_conversation",
+    "InvalidConversation", "TextModelMismatch", "Turn", "TurnAffect", "analyze_conversation", "analyze_conversations",
+    "emotion_causes", "read_conversation",
 ]

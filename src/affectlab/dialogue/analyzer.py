@@ -17,7 +17,9 @@ import numpy as np
 
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig, resolve_dialogue_model
 from affectlab.dialogue.packing import TurnTokenizer, TurnTokens, speaker_letters
+from affectlab.dialogue.registers import DEFAULT_REGISTER, check_register, neutral_bias
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
+from affectlab.dialogue.text_readings import check_text_model, text_readings
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, check_target, check_turns
 from affectlab.errors import OptionError
 from affectlab.registry import WEIGHTS_FILE
@@ -65,7 +67,10 @@ class _Loaded:
             from affectlab.encoders.finetuned import load_finetuned
 
             torch.set_num_threads(threads)
-            blank = TurnEmotionModel(len(self.config.labels)) if self.config.task == "turn-emotions" else CauseModel()
+            if self.config.task == "turn-emotions":
+                blank = TurnEmotionModel(len(self.config.labels), self.config.n_features)
+            else:
+                blank = CauseModel()
             self._network = load_finetuned(blank, self.folder / WEIGHTS_FILE)
         return self._network
 
@@ -96,39 +101,53 @@ class ConversationAnalyzer:
     ``max_chars`` (default 100,000; None: no bound). ``on_long="error"`` (default) refuses a conversation
     with a longer turn (:class:`InvalidConversation` naming the turn and its size); ``on_long="truncate"``
     keeps the turn's first ``max_chars`` characters and sets its ``truncated``.
+
+    ``register`` picks the neutral bias of a turn model calibrated on several corpora
+    (:mod:`affectlab.dialogue.registers`): ``general`` (default), or the corpus closest to the conversations:
+    ``dailydialog`` (written everyday chat), ``meld`` (TV-series talk, several speakers), ``goemotions``
+    (one-off comments). A turn model that reads the text model's view of each turn runs that text model too
+    (all turns of a call in one batch); it is refused beside a text model other than the one it was
+    trained with (:class:`~affectlab.dialogue.text_readings.TextModelMismatch`).
+
+    >>> ConversationAnalyzer(register="meld").analyze(scene, causes=False).turns[0].emotion
     """
 
     def __init__(self, turn_model: str | Path = TURN_MODEL, cause_model: str | Path = CAUSE_MODEL,
                  threads: int | None = None, batch_size: int = 16, lookback: int | None = DEFAULT_LOOKBACK,
-                 max_chars: int | None = DEFAULT_MAX_CHARS, on_long: str = "error") -> None:
+                 max_chars: int | None = DEFAULT_MAX_CHARS, on_long: str = "error",
+                 register: str = DEFAULT_REGISTER) -> None:
         check_on_long(max_chars, on_long)
+        self.register = check_register(register)
         if lookback is not None and (isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 0):
             raise OptionError(f"lookback must be a number of turns (0 or more) or None (every turn), not {lookback!r}")
         self.turns_model = _Loaded(turn_model, "turn-emotions")
+        # added to the neutral logit; a register the turn model was not calibrated for fails here
+        self.neutral_bias = neutral_bias(self.turns_model.config.neutral_bias, self.register)
         self.causes_model = _Loaded(cause_model, "causes", share=self.turns_model)
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
         self.lookback = lookback
         self.max_chars, self.on_long = max_chars, on_long
+        self.text_analyzer = self._text_analyzer()
 
     @property
     def cause_threshold(self) -> float:
         return self.causes_model.config.threshold
 
-    def turn_probabilities(
-        self, conversations: list[tuple[list[TurnTokens], list[str]]]
-    ) -> tuple[list[np.ndarray], list[int]]:
-        """Tokenized conversations (tokens and speaker letters) → ``[turns, 7]`` Ekman probabilities for each,
-        with the tuned neutral bias applied, and the number of windows read for each."""
-        from affectlab.dialogue.predict import turn_emotion_logits
+    def turn_logits(self, conversations: Iterable[Iterable[object]]) -> tuple[list[np.ndarray], list[int]]:
+        """Conversations (each a list of turns) → ``[turns, 7]`` Ekman logits before the neutral bias, and the
+        number of windows read for each (for evaluations that try several registers on one pass)."""
+        return self._logits([self._prepare(turns) for turns in conversations])
 
-        loaded = self.turns_model
-        cfg = loaded.config
-        logits, windows = turn_emotion_logits(loaded.network(self.threads), loaded.tokenizer, conversations,
-                                              cfg.window_tokens, cfg.context_turns, self.batch_size)
-        for conversation in logits:
-            conversation[:, cfg.labels.index("neutral")] += cfg.neutral_bias
-        return [_softmax(conversation) for conversation in logits], windows
+    def turn_probabilities(self, logits: list[np.ndarray], register: str | None = None) -> list[np.ndarray]:
+        """:meth:`turn_logits` → probabilities, with the neutral bias of ``register`` (default: the analyzer's)."""
+        cfg = self.turns_model.config
+        bias = self.neutral_bias if register is None else neutral_bias(cfg.neutral_bias, register)
+        neutral = cfg.labels.index("neutral")
+        shifted = [conversation.copy() for conversation in logits]
+        for conversation in shifted:
+            conversation[:, neutral] += bias
+        return [_softmax(conversation) for conversation in shifted]
 
     def turn_emotions(self, turns: Iterable[object]) -> tuple[list[Turn], list[TurnTokens], np.ndarray, int]:
         """Validated turns, their tokens, ``[turns, 7]`` Ekman probabilities and the number of windows."""
@@ -189,8 +208,33 @@ class ConversationAnalyzer:
         self.turns_model.tokens(conversation)
         return conversation
 
+    def _text_analyzer(self):
+        """The text model whose readings the turn model takes, checked to be the one it was trained with."""
+        record = self.turns_model.config.text_features
+        if record is None:
+            return None
+        from affectlab.text import Analyzer
+
+        analyzer = Analyzer(record["model"], threads=self.threads, on_long="truncate")
+        check_text_model(record, analyzer, self.turns_model.config.name)
+        return analyzer
+
+    def _logits(self, conversations: list[_Conversation]) -> tuple[list[np.ndarray], list[int]]:
+        from affectlab.dialogue.predict import turn_emotion_logits
+
+        loaded = self.turns_model
+        cfg = loaded.config
+        features = None
+        if self.text_analyzer is not None:
+            readings = text_readings(self.text_analyzer, [t.text for c in conversations for t in c.turns])
+            features = np.split(readings, np.cumsum([len(c.turns) for c in conversations])[:-1])
+        return turn_emotion_logits(loaded.network(self.threads), loaded.tokenizer,
+                                   [(loaded.tokens(c), c.letters) for c in conversations],
+                                   cfg.window_tokens, cfg.context_turns, self.batch_size, features)
+
     def _probabilities(self, conversations: list[_Conversation]) -> tuple[list[np.ndarray], list[int]]:
-        return self.turn_probabilities([(self.turns_model.tokens(c), c.letters) for c in conversations])
+        logits, windows = self._logits(conversations)
+        return self.turn_probabilities(logits), windows
 
     def _candidates(self, requests: list[tuple[_Conversation, list[tuple[int, str]]]]) -> list[list[list[Cause]]]:
         """:meth:`cause_candidates` for several conversations at once, their windows batched together."""

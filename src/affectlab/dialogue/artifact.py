@@ -24,10 +24,20 @@ class DialogueConfig:
     turn_tokens: int = 96  # tokens kept from one turn; longer turns are flagged truncated
     window_tokens: int = 320  # tokens in one packed window (one whole context, for context classifiers)
     context_turns: int = 4  # turn emotions: earlier turns carried into a new window
-    neutral_bias: float = 0.0  # turn emotions: added to the neutral logit, tuned on validation
+    # turn emotions: added to the neutral logit, tuned on dev splits; one number (tuned on one corpus) or one per
+    # register (affectlab.dialogue.registers)
+    neutral_bias: float | dict[str, float] = 0.0
+    # turn emotions: the text model whose readings of each turn are an input (text_readings.text_features_record),
+    # None for a model that reads the turns alone
+    text_features: dict | None = None
     threshold: float = 0.5  # causes: pair probability at or above which a turn is a cause, tuned on dev
     label_bias: list[float] = field(default_factory=list)  # context classifiers: added to the logits (prior correction)
     trained: dict = field(default_factory=dict)
+
+    @property
+    def n_features(self) -> int:
+        """Numbers joined to each turn's pooled vector (the text model's readings), 0 without them."""
+        return len(self.text_features["readings"]) if self.text_features else 0
 
     def save(self, folder: Path) -> None:
         write_config(folder, asdict(self))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import torch
 from torch import Tensor, nn
 
 from affectlab.encoders import load_encoder
@@ -12,18 +13,27 @@ from affectlab.heads.dialogue import CausePairHead, SpanHead, slot_mean
 
 
 class TurnEmotionModel(nn.Module):
-    """Block-causal encoding of a window of turns → emotion logits for every turn."""
+    """Block-causal encoding of a window of turns → emotion logits for every turn. With ``n_features``, each
+    turn's pooled vector is joined by that many numbers of its own (the text model's reading of the turn)
+    before the head; 0 is the layout of models that read the turns alone."""
 
-    def __init__(self, n_labels: int, dropout: float = 0.1):
+    def __init__(self, n_labels: int, n_features: int = 0, dropout: float = 0.1):
         super().__init__()
         self.encoder = load_encoder()
+        self.n_features = n_features
         hidden = self.encoder.config.hidden_size
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, n_labels))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden + n_features, n_labels))
 
-    def forward(self, ids: Tensor, mask: Tensor, slots: Tensor, n_slots: int) -> Tensor:
-        """``mask``: ``[batch, 1, tokens, tokens]`` additive → ``[batch, n_slots, labels]`` logits."""
+    def forward(self, ids: Tensor, mask: Tensor, slots: Tensor, n_slots: int, features: Tensor | None = None) -> Tensor:
+        """``mask``: ``[batch, 1, tokens, tokens]`` additive; ``features``: ``[batch, n_slots, n_features]`` →
+        ``[batch, n_slots, labels]`` logits."""
         states = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        return self.head(slot_mean(states, slots, n_slots))
+        pooled = slot_mean(states, slots, n_slots)
+        if self.n_features:
+            if features is None or features.shape[-1] != self.n_features:
+                raise ValueError(f"this turn model reads {self.n_features} numbers per turn beside its tokens")
+            pooled = torch.cat([pooled, features.to(pooled.dtype)], -1)
+        return self.head(pooled)
 
 
 class CauseOutput(NamedTuple):

@@ -33,14 +33,23 @@ class CauseQuery:
     emotion: str  # EKMAN name
 
 
-def turn_inputs(batch: list[Packed]) -> dict:
+def turn_inputs(batch: list[Packed], features: list[np.ndarray] | None = None) -> dict:
+    """Model inputs of packed turn windows; ``features``: for each window, ``[its turns, n]`` numbers per turn
+    (zero-padded to the batch's widest window)."""
     arrays = pad(batch)
-    return {
+    n_slots = max(len(p.turns) for p in batch)
+    inputs = {
         "ids": torch.from_numpy(arrays["ids"]),
         "mask": torch.from_numpy(block_causal_mask(arrays["segments"], arrays["valid"])),
         "slots": torch.from_numpy(arrays["slots"]),
-        "n_slots": max(len(p.turns) for p in batch),
+        "n_slots": n_slots,
     }
+    if features is not None:
+        stacked = np.zeros((len(batch), n_slots, features[0].shape[-1]), dtype=np.float32)
+        for row, numbers in enumerate(features):
+            stacked[row, : len(numbers)] = numbers
+        inputs["features"] = torch.from_numpy(stacked)
+    return inputs
 
 
 def cause_features(packed: Packed, target: int, letters: list[str]) -> tuple[list[int], list[int]]:
@@ -74,18 +83,21 @@ def _by_length(items: list, length, batch_size: int):
 
 
 def turn_emotion_logits(model, tokenizer: TurnTokenizer, conversations: list[tuple[list[TurnTokens], list[str]]],
-                        budget: int, context_turns: int, batch_size: int = 16) -> tuple[list[np.ndarray], list[int]]:
+                        budget: int, context_turns: int, batch_size: int = 16,
+                        features: list[np.ndarray] | None = None) -> tuple[list[np.ndarray], list[int]]:
     """``[turns, labels]`` logits for each conversation (every turn predicted once, with its context), and
-    the number of windows read for each."""
+    the number of windows read for each. ``features``: ``[turns, n]`` numbers per turn of each conversation,
+    for a model that reads them (:class:`~affectlab.dialogue.models.TurnEmotionModel` ``n_features``)."""
     windows = []  # (conversation, packed, context-only slots)
     for c, (tokens, letters) in enumerate(conversations):
         windows += [(c, packed, skip) for packed, skip in pack_turns(tokens, letters, tokenizer, budget, context_turns)]
     parts: list[list[tuple[int, np.ndarray]]] = [[] for _ in conversations]
     with torch.inference_mode():
         for rows in _by_length(windows, lambda w: len(w[1].ids), batch_size):
-            logits = model(**turn_inputs([windows[r][1] for r in rows])).float().numpy()
-            for row, r in enumerate(rows):
-                c, packed, skip = windows[r]
+            batch = [windows[r] for r in rows]
+            numbers = None if features is None else [features[c][packed.turns] for c, packed, _ in batch]
+            logits = model(**turn_inputs([packed for _, packed, _ in batch], numbers)).float().numpy()
+            for row, (c, packed, skip) in enumerate(batch):
                 for slot in range(skip, len(packed.turns)):
                     parts[c].append((packed.turns[slot], logits[row, slot]))
             release_freed_memory()  # else a long conversation's many batch shapes grow the process

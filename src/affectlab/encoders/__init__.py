@@ -8,5 +8,7 @@ from affectlab.encoders.minilm import (
     load_tokenizer,
     mean_pool,
 )
+from affectlab.encoders.sentence import SentenceEncoder
 
-__all__ = ["BASE_MODEL", "EncoderNotInstalled", "base_model_dir", "load_encoder", "load_tokenizer", "mean_pool"]
+__all__ = ["BASE_MODEL", "EncoderNotInstalled", "base_model_dir", "load_encoder", "load_tokenizer", "mean_pool",
+           "SentenceEncoder"]

@@ -9,14 +9,16 @@ from pathlib import Path
 from torch import Tensor, nn
 
 from affectlab.encoders.finetuned import freeze_embeddings, load_finetuned, save_finetuned
-from affectlab.encoders.minilm import load_encoder, mean_pool
+from affectlab.encoders.minilm import mean_pool
+from affectlab.encoders.named import load_named_encoder, named_base_model
 from affectlab.registry import WEIGHTS_FILE
 
 
 class PooledModel(nn.Module):
-    def __init__(self, make_head: Callable[[int], nn.Module]) -> None:
+    def __init__(self, make_head: Callable[[int], nn.Module], encoder: str = "minilm") -> None:
         super().__init__()
-        self.encoder = load_encoder()
+        self.encoder_name = encoder
+        self.encoder = load_named_encoder(encoder)
         self.head = make_head(self.encoder.config.hidden_size)
 
     def freeze_embeddings(self) -> None:
@@ -27,7 +29,7 @@ class PooledModel(nn.Module):
         return self.head(mean_pool(states, attention_mask))
 
     def save_weights(self, folder: Path) -> None:
-        save_finetuned(self, folder / WEIGHTS_FILE)
+        save_finetuned(self, folder / WEIGHTS_FILE, named_base_model(self.encoder_name))
 
     def load_weights(self, folder: Path) -> PooledModel:
         """Fill this model (already holding the base encoder) from an artifact folder; eval mode."""

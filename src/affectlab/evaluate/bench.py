@@ -9,6 +9,11 @@ to the same length; ids fit roberta's larger vocabulary), the same length-sorted
 same thread count, so the ratio compares the networks and runtimes, not the batching.
 Each affectlab runtime also reports its batch sensitivity: the first 300 texts scored one at a time
 against the same texts scored in the batched run.
+
+Beside the runtimes of the accurate profile, two more configurations: ``fast``, the fast profile (static
+token vectors, numpy only), and ``vader``, the VADER lexicon (vaderSentiment) as the anchor of what a
+lexicon does at that speed. Every configuration but the baseline also reports its three-way sentiment
+macro-F1 on the same texts (:mod:`affectlab.evaluate.three_way`), the one question VADER answers.
 """
 
 from __future__ import annotations
@@ -25,8 +30,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_goemotions
+from affectlab.evaluate import three_way
 
 BASELINE = "roberta-base-28 (torch fp32, random weights)"
+FAST = "fast"
+LEXICON = "vader"
+CONFIGURATIONS = ("onnx", "onnx-int8", "torch", FAST, LEXICON)  # what --runtimes may name, besides the baseline
 SENSITIVITY_TEXTS = 300
 
 
@@ -34,10 +43,13 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _run_affectlab(runtime: str, texts: list[str], batch_size: int, threads: int) -> dict:
+def _run_affectlab(name: str, texts: list[str], batch_size: int, threads: int) -> dict:
     from affectlab.text.analyzer import Analyzer
 
-    analyzer = Analyzer(runtime=runtime, batch_size=batch_size, threads=threads)
+    if name == FAST:
+        analyzer = Analyzer(profile="fast", batch_size=batch_size, threads=threads)
+    else:
+        analyzer = Analyzer(runtime=name, batch_size=batch_size, threads=threads)
     analyzer.analyze_batch(texts[:batch_size])  # warm-up: builds and loads the runtime
     start = time.perf_counter()
     batched = analyzer.analyze_batch(texts)
@@ -47,7 +59,18 @@ def _run_affectlab(runtime: str, texts: list[str], batch_size: int, threads: int
         "texts_per_second": len(texts) / seconds,
         "peak_rss_mb": _peak_rss_mb(),
         "batch_sensitivity": _batch_sensitivity(analyzer, texts[:SENSITIVITY_TEXTS], batched),
+        "three_way": [three_way.from_sentiment(r.sentiment) for r in batched],
     }
+
+
+def _run_lexicon(texts: list[str], batch_size: int) -> dict:
+    vader = three_way.Vader()
+    vader(texts[:batch_size])
+    start = time.perf_counter()
+    predicted = vader(texts)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "texts_per_second": len(texts) / seconds, "peak_rss_mb": _peak_rss_mb(),
+            "three_way": predicted}
 
 
 def _batch_sensitivity(analyzer, texts: list[str], batched: list) -> dict:
@@ -90,9 +113,12 @@ def _run_baseline(texts: list[str], batch_size: int, threads: int) -> dict:
 
 def _worker(name: str, texts: list[str], batch_size: int, threads: int, queue) -> None:
     try:
-        result = _run_baseline(texts, batch_size, threads) if name == BASELINE else _run_affectlab(
-            name, texts, batch_size, threads
-        )
+        if name == BASELINE:
+            result = _run_baseline(texts, batch_size, threads)
+        elif name == LEXICON:
+            result = _run_lexicon(texts, batch_size)
+        else:
+            result = _run_affectlab(name, texts, batch_size, threads)
         queue.put(result)
     except Exception as exc:  # reported back to the parent, which names the configuration
         queue.put({"error": f"{type(exc).__name__}: {exc}"})
@@ -110,22 +136,26 @@ def _in_fresh_process(name: str, texts: list[str], batch_size: int, threads: int
     return result
 
 
-def cold_start_seconds() -> dict:
+def cold_start_seconds(fast: bool = False) -> dict:
     """Wall time of ``affectlab analyze "..."`` in a new process: the very first run on a machine
-    (empty cache: the ONNX file is built) and a later one (cache built)."""
+    (empty cache: the ONNX file is built) and a later one (cache built); with ``fast``, also
+    ``affectlab analyze --profile fast "..."`` (it has no cache to build)."""
     command = [sys.executable, "-m", "affectlab", "analyze", "I can't believe you remembered my birthday!"]
+    runs = {"first_run": command, "later_runs": command}
+    if fast:
+        runs["fast_profile"] = [*command[:4], "--profile", "fast", *command[4:]]
     times = {}
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "AFFECTLAB_CACHE": cache}
-        for run in ("first_run", "later_runs"):
+        for run, words in runs.items():
             start = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, env=env)
+            subprocess.run(words, check=True, capture_output=True, env=env)
             times[run] = time.perf_counter() - start
     return times
 
 
 def bench_text(
-    runtimes: tuple[str, ...] = ("onnx", "onnx-int8", "torch"),
+    runtimes: tuple[str, ...] = CONFIGURATIONS,
     data_dir: Path = DEFAULT_DATA_DIR,
     limit: int | None = None,
     rounds: int = 2,
@@ -134,7 +164,8 @@ def bench_text(
     with_baseline: bool = True,
     on_step: Callable[[str], None] | None = None,
 ) -> dict:
-    texts = load_goemotions("test", data_dir).texts[:limit]
+    data = load_goemotions("test", data_dir)
+    texts, labels = data.texts[:limit], data.labels[:limit]
     names = list(runtimes) + ([BASELINE] if with_baseline else [])
     runs: dict[str, list[dict]] = {name: [] for name in names}
     for round_index in range(rounds):
@@ -146,8 +177,10 @@ def bench_text(
         name: {
             "texts_per_second": statistics.median(r["texts_per_second"] for r in results),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
-            **({"batch_sensitivity": results[0]["batch_sensitivity"]} if name != BASELINE else {}),
-            "rounds": results,
+            **({"batch_sensitivity": results[0]["batch_sensitivity"]} if "batch_sensitivity" in results[0] else {}),
+            **({"three_way_sentiment": three_way.scores(results[0]["three_way"], labels)}
+               if "three_way" in results[0] else {}),
+            "rounds": [{k: v for k, v in r.items() if k != "three_way"} for r in results],
         }
         for name, results in runs.items()
     }
@@ -163,5 +196,5 @@ def bench_text(
         "batch_size": batch_size,
         "threads": threads,
         "configurations": summary,
-        "cold_start_seconds": cold_start_seconds(),
+        "cold_start_seconds": cold_start_seconds(fast=FAST in runtimes),
     }

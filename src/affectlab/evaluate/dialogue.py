@@ -1,4 +1,5 @@
-"""``affectlab eval dailydialog`` and ``affectlab eval reccon``: the conversation models on held-out splits."""
+"""``affectlab eval dailydialog`` and ``affectlab eval reccon``: the conversation models on held-out splits, and
+the per-corpus helpers ``affectlab eval conversation`` shares (:mod:`affectlab.evaluate.conversation`)."""
 
 from __future__ import annotations
 
@@ -32,11 +33,11 @@ PUBLISHED_RECCON = {
 }
 
 
-def _model_info(folder: Path) -> dict:
+def model_info(folder: Path) -> dict:
     return {"name": folder.name, "fingerprint": fingerprint(folder)}
 
 
-def _train_overlap(test: list[Dialogue], train: list[Dialogue]) -> dict[str, set[str]]:
+def train_overlap(test: list[Dialogue], train: list[Dialogue]) -> dict[str, set[str]]:
     """The test dialogues to leave out for each de-duplicated variant of the test set."""
     return {"without_copies": set(overlapping_dialogues(test, train)),
             "without_near_copies": set(overlapping_dialogues(test, train, NEAR_COPY_SHARE))}
@@ -61,7 +62,9 @@ def _overlap_note(test: list[Dialogue], dropped: dict[str, set[str]], train_name
     }
 
 
-def _turn_scores(predicted_by_dialogue: list[list[str]], dialogues: list[Dialogue], labels: list[str]) -> dict:
+def turn_scores(predicted_by_dialogue: list[list[str]], dialogues: list[Dialogue], labels: list[str]) -> dict:
+    """Single-label turn scores: F1 without neutral (DailyDialog's usual figures), weighted-F1 over every class
+    (MELD's) and accuracy."""
     predicted = [p for ps in predicted_by_dialogue for p in ps]
     gold = [e for d in dialogues for e in d.emotions]
     scores = emotion_f1_without(predicted, gold, tuple(labels), "neutral")
@@ -78,26 +81,49 @@ def _turn_scores(predicted_by_dialogue: list[list[str]], dialogues: list[Dialogu
     }
 
 
+def dialogue_logits(analyzer: ConversationAnalyzer, dialogues: list[Dialogue]) -> list[np.ndarray]:
+    """``[turns, 7]`` turn-emotion logits of each gold dialogue, before the neutral bias."""
+    logits, _ = analyzer.turn_logits([[{"speaker": s, "text": t} for s, t in zip(d.speakers, d.texts)]
+                                      for d in dialogues])
+    return logits
+
+
+def predicted_emotions(analyzer: ConversationAnalyzer, logits: list[np.ndarray],
+                       register: str | None = None) -> list[list[str]]:
+    """Each turn's emotion from :func:`dialogue_logits`, with the neutral bias of ``register`` (default: the
+    analyzer's)."""
+    labels = analyzer.turns_model.config.labels
+    return [[labels[i] for i in p.argmax(1)] for p in analyzer.turn_probabilities(logits, register)]
+
+
+def dailydialog_figures(predicted: list[list[str]], dialogues: list[Dialogue], labels: list[str],
+                        dropped: dict[str, set[str]], name: str = "dailydialog") -> dict:
+    """Turn scores on a DailyDialog split and on that split without the dialogues it shares with DailyDialog
+    train (``dropped``: :func:`train_overlap`), with a note of what was left out."""
+    figures = {name: turn_scores(predicted, dialogues, labels),
+               f"{name}_train_overlap": _overlap_note(dialogues, dropped, "DailyDialog train")}
+    for variant, ids in dropped.items():
+        kept = [i for i, d in enumerate(dialogues) if d.id not in ids]
+        figures[f"{name}_{variant}"] = turn_scores([predicted[i] for i in kept], [dialogues[i] for i in kept], labels)
+    return figures
+
+
 def eval_dailydialog(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DIR, split: str = "test",
                      on_progress: Callable[[int], None] | None = None, limit: int | None = None) -> dict:
     """Turn emotions on DailyDialog ``split`` and, for the same model, on RECCON-IEMOCAP's turns
     (happy/excited → joy, sad → sadness, angry/frustrated → anger)."""
-    report = {"model": _model_info(analyzer.turns_model.folder), "split": split, "limit": limit,
-              "neutral_bias": analyzer.turns_model.config.neutral_bias}
+    report = {"model": model_info(analyzer.turns_model.folder), "split": split, "limit": limit,
+              "register": analyzer.register, "neutral_bias": analyzer.neutral_bias}
     labels = analyzer.turns_model.config.labels
     for name, dialogues in (("dailydialog", load_dailydialog(split, data_dir)),
                             ("reccon_iemocap", load_reccon("iemocap_test", data_dir))):
         dialogues = dialogues[:limit]
-        probs, _ = analyzer.turn_probabilities(tokenize_dialogues(dialogues, analyzer.turns_model.tokenizer))
-        predicted = [[labels[i] for i in p.argmax(1)] for p in probs]
-        report[name] = _turn_scores(predicted, dialogues, labels)
+        predicted = predicted_emotions(analyzer, dialogue_logits(analyzer, dialogues))
         if name == "dailydialog" and split != "train":
-            dropped = _train_overlap(dialogues, load_dailydialog("train", data_dir))
-            report[f"{name}_train_overlap"] = _overlap_note(dialogues, dropped, "DailyDialog train")
-            for variant, ids in dropped.items():
-                kept = [i for i, d in enumerate(dialogues) if d.id not in ids]
-                report[f"{name}_{variant}"] = _turn_scores([predicted[i] for i in kept], [dialogues[i] for i in kept],
-                                                           labels)
+            dropped = train_overlap(dialogues, load_dailydialog("train", data_dir))
+            report.update(dailydialog_figures(predicted, dialogues, labels, dropped))
+        else:
+            report[name] = turn_scores(predicted, dialogues, labels)
         if on_progress is not None:
             on_progress(len(dialogues))
     return report
@@ -147,7 +173,7 @@ def eval_reccon(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DI
     the analyzer's ``lookback`` turns before it, as in use: pairs further back count as judged not a cause.
     With a lookback, ``{set}_every_turn`` holds the figures of scoring every earlier turn, for comparison."""
     loaded = analyzer.causes_model
-    report = {"model": _model_info(loaded.folder), "limit": limit, "threshold": loaded.config.threshold,
+    report = {"model": model_info(loaded.folder), "limit": limit, "threshold": loaded.config.threshold,
               "lookback": analyzer.lookback, "published": PUBLISHED_RECCON}
     lookbacks = {"": analyzer.lookback} if analyzer.lookback is None else {"": analyzer.lookback, "_every_turn": None}
     for name in sets:
@@ -157,7 +183,7 @@ def eval_reccon(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DI
         train_name = name.replace("_test", "_train")
         dropped = {}
         if name.endswith("_test") and train_name in RECCON_SETS:
-            dropped = _train_overlap(dialogues, load_reccon(train_name, data_dir))
+            dropped = train_overlap(dialogues, load_reccon(train_name, data_dir))
             report[f"{name}_train_overlap"] = _overlap_note(dialogues, dropped, f"RECCON {train_name}")
         for suffix, lookback in lookbacks.items():
             scores = cause_scores(loaded.network(analyzer.threads), loaded.tokenizer, [q for q, _ in queries],

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
+from affectlab.errors import OptionError
+from affectlab.evaluate import three_way
 from affectlab.metrics import f1_per_label, micro_f1, multi_hot, pearson
 from affectlab.registry import fingerprint
 from affectlab.taxonomy import (
@@ -77,6 +79,9 @@ def eval_goemotions(
         report[block] = _block_metrics(probs, gold, np.array(analyzer.config.thresholds[block]), names)
         if block == "goemotions":
             report[block]["expected_calibration_error"] = expected_calibration_error(probs, gold)
+    # positive / negative / neutral, one per text: the figure to read beside a lexicon's (bench text's vader)
+    report["three_way_sentiment"] = three_way.scores([three_way.from_sentiment(r.sentiment) for r in results],
+                                                     data.labels)
     report["published"] = PUBLISHED_GOEMOTIONS
     return report
 
@@ -97,4 +102,47 @@ def eval_emobank(
         "texts": len(data.texts),
         "pearson": {d: pearson(predicted[:, i], gold[:, i]) for i, d in enumerate(VAD)},
         "mae": {d: float(np.abs(predicted[:, i] - gold[:, i]).mean()) for i, d in enumerate(VAD)},
+    }
+
+
+# SemEval-2018 Task 3A on its official test split (not in ../shared): F1 of the ironic class.
+PUBLISHED_IRONY = {"THU_NGN (best SemEval-2018 Task 3A system, official test)": 0.705}
+
+
+def eval_irony(
+    analyzer: Analyzer,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    split: str = "heldout",
+    on_progress: Callable[[int], None] | None = None,
+) -> dict:
+    """F1 of the ironic class on a part of the SemEval-2018 irony tweets (``heldout``: never trained or tuned
+    on), at the model's dev-tuned threshold and at 0.5, and how often ironic tweets still read as positive."""
+    from affectlab.datasets import load_irony
+
+    if "irony" not in analyzer.config.blocks:
+        raise OptionError(f"{analyzer.model_name} has no irony output; train one with `affectlab train text`")
+    data = load_irony(split, data_dir)
+    results = analyzer.analyze_batch(data.texts, on_progress=on_progress)
+    probs = np.array([[r.irony] for r in results])
+    gold = np.array(data.ironic)[:, None]
+    threshold = analyzer.config.thresholds["irony"][0]
+    predicted = probs >= threshold
+    ironic = gold[:, 0] == 1
+
+    def positive_share(rows: np.ndarray) -> float:
+        return float(np.mean([max(r.sentiment, key=r.sentiment.__getitem__) == "positive"
+                              for r, keep in zip(results, rows) if keep]))
+
+    return {
+        "model": _model_info(analyzer),
+        "dataset": f"irony/{split} (SemEval-2018 Task 3A train, seeded 70/15/15 cut)",
+        "texts": len(data.texts),
+        "ironic": int(ironic.sum()),
+        "threshold": threshold,
+        "ironic_f1_tuned": float(f1_per_label(predicted, gold)[0]),
+        "ironic_precision_tuned": float((predicted & (gold == 1)).sum() / max(1, predicted.sum())),
+        "ironic_recall_tuned": float((predicted & (gold == 1)).sum() / max(1, ironic.sum())),
+        "ironic_f1_at_0.5": float(f1_per_label(probs >= 0.5, gold)[0]),
+        "positive_sentiment_top_share": {"ironic": positive_share(ironic), "not_ironic": positive_share(~ironic)},
+        "published": PUBLISHED_IRONY,
     }

@@ -1,5 +1,5 @@
 """Vectors → affect. The torch module lives in :mod:`affectlab.heads.affect` (imported on demand)."""
 
-from affectlab.heads.layout import HEAD_LAYOUT, HEAD_SIZE, head_slices
+from affectlab.heads.layout import BLOCKS, BLOCKS_BEFORE_IRONY, HEAD_LAYOUT, head_layout, head_size, head_slices
 
-__all__ = ["HEAD_LAYOUT", "HEAD_SIZE", "head_slices"]
+__all__ = ["BLOCKS", "BLOCKS_BEFORE_IRONY", "HEAD_LAYOUT", "head_layout", "head_size", "head_slices"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from affectlab.heads.layout import HEAD_SIZE
+from affectlab.heads.layout import BLOCKS, head_size
 
 
 class AffectHead(nn.Module):
-    def __init__(self, hidden_size: int, dropout: float = 0.1):
+    def __init__(self, hidden_size: int, blocks: tuple[str, ...] = BLOCKS, dropout: float = 0.1):
         super().__init__()
         self.dropout = nn.Dropout(dropout)
-        self.linear = nn.Linear(hidden_size, HEAD_SIZE)
+        self.linear = nn.Linear(hidden_size, head_size(blocks))
 
     def forward(self, pooled: Tensor) -> Tensor:
         return self.linear(self.dropout(pooled))

@@ -10,15 +10,29 @@ HEAD_LAYOUT: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("ekman", EKMAN, "sigmoid"),
     ("sentiment", SENTIMENT, "sigmoid"),
     ("vad", VAD, "standardized"),
+    ("irony", ("irony",), "sigmoid"),
 )
-HEAD_SIZE = sum(len(labels) for _, labels, _ in HEAD_LAYOUT)
+BLOCKS = tuple(name for name, _, _ in HEAD_LAYOUT)
+# Text models trained before the irony block was added: their config.json does not list blocks.
+BLOCKS_BEFORE_IRONY = BLOCKS[:4]
 
 
-def head_slices() -> dict[str, slice]:
+def head_layout(blocks: tuple[str, ...] = BLOCKS) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """The layout entries of ``blocks``, in head order (a model's blocks are always a prefix of the layout)."""
+    if BLOCKS[: len(blocks)] != tuple(blocks):
+        raise ValueError(f"head blocks must be a prefix of {BLOCKS}, not {tuple(blocks)}")
+    return HEAD_LAYOUT[: len(blocks)]
+
+
+def head_size(blocks: tuple[str, ...] = BLOCKS) -> int:
+    return sum(len(labels) for _, labels, _ in head_layout(blocks))
+
+
+def head_slices(blocks: tuple[str, ...] = BLOCKS) -> dict[str, slice]:
     """Where each block lives in the head's output vector."""
     slices: dict[str, slice] = {}
     start = 0
-    for name, labels, _ in HEAD_LAYOUT:
+    for name, labels, _ in head_layout(blocks):
         slices[name] = slice(start, start + len(labels))
         start += len(labels)
     return slices

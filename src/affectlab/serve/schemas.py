@@ -35,9 +35,17 @@ class WordAttribution(BaseModel):
     end: int
 
 
+class ChunkSpan(BaseModel):
+    window: int = Field(description="0-based index of the encoder window among the text's windows")
+    start: int = Field(description="character offset in the text as sent")
+    end: int
+
+
 class TextAffect(BaseModel):
     """The affect of one text, as ``affectlab.TextAffect.to_dict()``; ``error`` set (scores empty) for a row
-    of a batch that could not be analyzed."""
+    of a batch that could not be analyzed. A text over one encoder window takes ``emotions`` and ``ekman``
+    from its strongest window (neutral: its least neutral), ``sentiment`` and ``vad`` as the length-weighted
+    mean of its windows."""
 
     emotions: dict[str, float] = Field(description="28 GoEmotions probabilities (independent sigmoids)")
     labels: list[str] = Field(description="emotions at or above their tuned thresholds, else ['neutral']")
@@ -45,6 +53,10 @@ class TextAffect(BaseModel):
     sentiment: dict[str, float]
     vad: dict[str, float] = Field(description="valence, arousal, dominance on a 1-5 scale")
     chunks: int
+    drivers: dict[str, ChunkSpan] | None = Field(
+        None, description="per label, the window its score was taken from; null for a text read in one window")
+    irony: float | None = Field(
+        None, description="probability that the text is ironic; null for a model without an irony output")
     evidence: dict[str, list[WordAttribution]] | None = None
     error: str | None = None
     truncated: bool = False
@@ -193,6 +205,9 @@ class CorpusJob(BaseModel):
     id: str
     state: str = Field(description="queued, running, complete or failed")
     created: str
+    finished: str | None = Field(None, description="when it completed or failed")
+    expires: str | None = Field(None, description="when a finished job and its files will be removed (null: not "
+                                                  "finished, or this server keeps jobs until deleted)")
     format: str = Field(description="csv or parquet, as the upload was read")
     bytes: int
     text_column: str
@@ -204,3 +219,13 @@ class CorpusJob(BaseModel):
     summary: JobSummary | None
     report: str | None = Field(description="path of the HTML report, once complete")
     table: str | None = Field(description="path of every scored row as Parquet, once complete")
+
+
+class DeletedJob(BaseModel):
+    """A deleted corpus job. Its id answers 410 from now on."""
+
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    was: str = Field(description="its state when it was deleted: queued, running, complete or failed")
+    removed: bool = Field(description="its files are gone; false (answered 202) for a running job whose current "
+                                      "batch had not ended in time: they go when it ends")

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 
 from affectlab.registry import ModelNotFound
 from affectlab.text.analyzer import DEFAULT_MAX_WINDOWS, DEFAULT_RUNTIME, RUNTIMES, Analyzer, InvalidText, NotText
-from affectlab.text.artifact import DEFAULT_MODEL
+from affectlab.text.artifact import DEFAULT_MODEL, DEFAULT_PROFILE, PROFILES
 from affectlab.text.frame import analyze_frame
 from affectlab.text.normalize import DEFAULT_MAX_CHARS
-from affectlab.text.result import TextAffect, WordAttribution
+from affectlab.text.result import ChunkSpan, TextAffect, WordAttribution
 
 _default: Analyzer | None = None
 
@@ -34,7 +34,8 @@ def analyze(texts: str | Iterable[object], *, explain: bool = False) -> TextAffe
 
 
 __all__ = [
-    "DEFAULT_MAX_CHARS", "DEFAULT_MAX_WINDOWS", "DEFAULT_MODEL", "DEFAULT_RUNTIME", "RUNTIMES", "Analyzer",
-    "InvalidText", "ModelNotFound", "NotText",
+    "DEFAULT_MAX_CHARS", "DEFAULT_MAX_WINDOWS", "DEFAULT_MODEL", "DEFAULT_PROFILE", "DEFAULT_RUNTIME", "PROFILES",
+    "RUNTIMES", "Analyzer",
+    "ChunkSpan", "InvalidText", "ModelNotFound", "NotText",
     "TextAffect", "WordAttribution", "analyze", "analyze_frame", "default_analyzer",
 ]

@@ -16,13 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from affectlab.encoders import load_tokenizer
+from affectlab.encoders.named import named_model_dir
 from affectlab.errors import AffectlabError, OptionError
-from affectlab.heads import HEAD_LAYOUT, head_slices
+from affectlab.heads import head_layout, head_slices
 from affectlab.io.readers import is_missing
 from affectlab.io.values import surrogate_problem
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD, VAD_SCALE
-from affectlab.text.artifact import DEFAULT_MODEL, ArtifactConfig, resolve_artifact
+from affectlab.text.artifact import DEFAULT_PROFILE, STATIC_TASK, ArtifactConfig, resolve_artifact
 from affectlab.text.chunking import Chunk, chunk_texts
+from affectlab.text.irony import ironic_reading
 from affectlab.text.normalize import (
     DEFAULT_MAX_CHARS,
     Normalized,
@@ -30,8 +32,10 @@ from affectlab.text.normalize import (
     length_problem,
     normalize,
 )
-from affectlab.text.result import TextAffect
+from affectlab.text.result import ChunkSpan, TextAffect
 from affectlab.text.runtime import OnnxRuntime, Runtime, TorchRuntime, run_sorted
+from affectlab.text.static import StaticModel
+from affectlab.text.windows import PRESENCE_BLOCKS, TONE_BLOCKS, length_weighted_mean, strongest, text_bounds
 
 RUNTIMES = ("torch", "onnx", "onnx-int8")
 DEFAULT_RUNTIME = "onnx"
@@ -68,8 +72,13 @@ class Analyzer:
     ``onnx-int8``: about twice as fast, but its activations are quantized with one scale per batch, so
     a text's scores move slightly with the texts batched beside it. ONNX files are built from the
     artifact on first use and cached.
-    ``threads`` defaults to all cores. Texts longer than the encoder window are split into
-    overlapping windows whose scores are averaged, weighted by window length.
+    ``threads`` defaults to all cores. Texts longer than the encoder window are read whole, in windows
+    that overlap by ``overlap`` tokens, and their scores combined so that one strong sentence is not
+    averaged away (:mod:`affectlab.text.windows`): ``emotions`` and ``ekman`` take each emotion's highest
+    score over the windows (presence) and neutral's lowest (a text is only as neutral as its least neutral
+    part), ``sentiment`` and ``vad`` the mean weighted by window length (overall tone). ``labels`` apply
+    the usual thresholds to those scores, and ``drivers`` names the window each label's score came from,
+    with its character span in the text as passed. A text that fits one window keeps that window's scores.
 
     Each text is bounded, so that one huge row cannot exhaust memory or time: ``max_chars`` characters
     (default 100,000, checked before tokenizing) and ``max_windows`` encoder windows (default 256, which
@@ -80,14 +89,25 @@ class Analyzer:
     ``max_chars`` bounds memory (windows are counted after tokenizing the whole text). A text with
     a lone UTF-16 surrogate (not valid Unicode) gets an ``error`` too; it is never silently repaired.
 
+    ``profile="fast"`` runs a model of static token vectors instead of the transformer (numpy only, several
+    thousand texts a second on two cores, a few points of macro-F1 lower; see its model card): each text is
+    read whole in one pass, so ``chunks`` is 1, ``max_windows`` and ``overlap`` do not apply, and ``runtime``
+    is ``static``. ``explain`` needs the accurate profile. ``model`` defaults to the profile's shipped model.
+
     >>> Analyzer(max_chars=1_000, on_long="truncate").analyze("so happy! " * 500).truncated
+    True
+    >>> result = Analyzer().analyze(notes)  # 1,000 calm words about a town, then one furious sentence
+    >>> result.chunks, result.labels, result.drivers["anger"]
+    (12, ['anger', 'annoyance'], ChunkSpan(window=11, start=4928, end=5427))
+    >>> Analyzer(profile="fast").analyze(["so happy for you!", "this is awful"])[1].sentiment["negative"] > 0.5
     True
     """
 
     def __init__(
         self,
-        model: str | Path = DEFAULT_MODEL,
+        model: str | Path | None = None,
         *,
+        profile: str = DEFAULT_PROFILE,
         runtime: str = DEFAULT_RUNTIME,
         batch_size: int = 64,
         threads: int | None = None,
@@ -103,20 +123,22 @@ class Analyzer:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
         if batch_size < 1:
             raise OptionError("batch_size must be at least 1")
-        self.folder = resolve_artifact(model)
+        self.folder = resolve_artifact(model, profile)
         self.config = ArtifactConfig.load(self.folder)
-        self.runtime_name = runtime
+        self.profile = profile
+        self.runtime_name = "static" if self.config.task == STATIC_TASK else runtime
         self.batch_size = batch_size
         self.threads = threads or os.cpu_count() or 1
         if not 0 <= overlap < self.config.max_length // 2:
             raise OptionError(f"overlap must be between 0 and {self.config.max_length // 2 - 1}")
         self.overlap = overlap
         self.max_chars, self.max_windows, self.on_long = max_chars, max_windows, on_long
-        self.tokenizer = load_tokenizer(self.config.max_length)
+        self.tokenizer = load_tokenizer(self.config.max_length, named_model_dir(self.config.encoder))
         self.tokenizer.no_truncation()
+        self.static = StaticModel.load(self.folder, self.tokenizer) if self.config.task == STATIC_TASK else None
         self._runtime: Runtime | None = None
         self._torch_model = None
-        self._slices = head_slices()
+        self._slices = head_slices(tuple(self.config.blocks))
         self._thresholds = np.array(self.config.thresholds["goemotions"])
 
     @property
@@ -205,6 +227,8 @@ class Analyzer:
                 texts[index] = self._bounded(value)
             except InvalidText as exc:
                 results[index] = TextAffect.failed(str(exc))
+        if self.static is not None:
+            return self._analyze_static(rows, texts, results, explain, on_progress)
         normalized = {index: normalize(text) for index, text in texts.items()}
         chunks, needed = chunk_texts(self.tokenizer, [n.text for n in normalized.values()], self.config.max_length,
                                      self.overlap, self.max_windows)
@@ -220,10 +244,12 @@ class Analyzer:
         valid = list(normalized)
         if valid:
             raw = run_sorted(self.runtime, [c.ids for c in chunks], self.batch_size, on_progress)
-            for position, affect in enumerate(self._aggregate(raw, chunks, len(valid))):
+            if "irony" in self._slices:
+                raw = ironic_reading(raw, self._slices, self.config.thresholds["irony"][0])
+            for position, affect in enumerate(self._aggregate(raw, chunks, list(normalized.values()))):
                 row = valid[position]
                 if explain:
-                    affect = self._with_evidence(affect, raw, chunks, position, normalized[row])
+                    affect = self._with_evidence(affect, chunks, position, normalized[row])
                 if row in over or len(texts[row]) < len(rows[row]):  # type: ignore[arg-type]
                     affect = replace(affect, truncated=True)
                 results[row] = affect
@@ -235,10 +261,24 @@ class Analyzer:
             value = value[: self.max_chars]
         return check_text(value, self.max_chars)
 
+    def _analyze_static(self, rows: Sequence[object], texts: dict[int, str], results: list[TextAffect | None],
+                        explain: bool, on_progress: Callable[[int], None] | None) -> list[TextAffect]:
+        """The fast profile: every valid text whole through the static model, each scored as one window."""
+        if explain:
+            raise OptionError("explain needs the accurate profile: the fast profile has no encoder to attribute "
+                              "through")
+        if texts:
+            normalized = [normalize(text) for text in texts.values()]
+            raw = self.static.run([n.text for n in normalized], on_progress)
+            one_window = [Chunk(position, [], []) for position in range(len(normalized))]
+            for row, affect in zip(texts, self._aggregate(raw, one_window, normalized)):
+                results[row] = replace(affect, truncated=True) if len(texts[row]) < len(rows[row]) else affect
+        return results  # type: ignore[return-value]
+
     def scores(self, raw: np.ndarray) -> dict[str, np.ndarray]:
         """Raw head outputs → probabilities per class block and VAD on the 1-5 scale."""
         out = {}
-        for name, _, kind in HEAD_LAYOUT:
+        for name, _, kind in head_layout(tuple(self.config.blocks)):
             block = raw[:, self._slices[name]]
             if kind == "sigmoid":
                 out[name] = 1.0 / (1.0 + np.exp(-block))
@@ -247,45 +287,60 @@ class Analyzer:
                 out[name] = np.clip(vad, *VAD_SCALE)
         return out
 
-    def _aggregate(self, raw: np.ndarray, chunks: list[Chunk], n_texts: int) -> list[TextAffect]:
+    def _aggregate(self, raw: np.ndarray, chunks: list[Chunk], texts: list[Normalized]) -> list[TextAffect]:
+        """Per text: presence blocks from its strongest window (neutral: its least neutral), tone blocks as
+        the length-weighted mean of its windows (see :mod:`affectlab.text.windows`)."""
         owner = np.array([c.text_index for c in chunks])
         weights = np.array([max(1, c.weight) for c in chunks], dtype=np.float64)
-        totals = np.bincount(owner, weights=weights, minlength=n_texts)
-        counts = np.bincount(owner, minlength=n_texts)
-        per_text = {}
-        for name, block in self.scores(raw).items():
-            summed = np.zeros((n_texts, block.shape[1]))
-            np.add.at(summed, owner, block * weights[:, None])
-            per_text[name] = summed / totals[:, None]
+        bounds = text_bounds(owner, len(texts))
+        scores = self.scores(raw)
+        per_text, sources = {}, {}
+        for name, names in PRESENCE_BLOCKS.items():
+            sources[name] = strongest(raw[:, self._slices[name]], bounds, [names.index("neutral")])
+            taken = scores[name][bounds[:-1, None] + sources[name], np.arange(len(names))]
+            per_text[name] = taken.astype(np.float64)
+        for name in TONE_BLOCKS:
+            per_text[name] = length_weighted_mean(scores[name], owner, weights, len(texts))
+        if "irony" in scores:  # present if any window is ironic
+            per_text["irony"] = np.maximum.reduceat(scores["irony"][:, 0], bounds[:-1])
         affects = []
-        for t in range(n_texts):
+        for t, text in enumerate(texts):
             emotions = per_text["goemotions"][t]
             passing = [i for i in np.argsort(-emotions) if emotions[i] >= self._thresholds[i]]
+            labels = [GOEMOTIONS[i] for i in passing] or ["neutral"]
+            windows = chunks[bounds[t] : bounds[t + 1]]
+            drivers = None
+            if len(windows) > 1:
+                source = sources["goemotions"][t]
+                drivers = {label: _span(windows, int(source[GOEMOTIONS.index(label)]), text) for label in labels}
             affects.append(
                 TextAffect(
                     emotions=_named(GOEMOTIONS, emotions),
-                    labels=[GOEMOTIONS[i] for i in passing] or ["neutral"],
+                    labels=labels,
                     ekman=_named(EKMAN, per_text["ekman"][t]),
                     sentiment=_named(SENTIMENT, per_text["sentiment"][t]),
                     vad=_named(VAD, per_text["vad"][t]),
-                    chunks=int(counts[t]),
+                    chunks=len(windows),
+                    drivers=drivers,
+                    irony=round(float(per_text["irony"][t]), 6) if "irony" in per_text else None,
                 )
             )
         return affects
 
     def _with_evidence(
-        self, affect: TextAffect, raw: np.ndarray, chunks: list[Chunk], text_index: int, normalized: Normalized
+        self, affect: TextAffect, chunks: list[Chunk], text_index: int, normalized: Normalized
     ) -> TextAffect:
-        """Evidence for up to three predicted labels, each read in the window that scores it highest."""
+        """Evidence for up to three predicted labels, each read in the window that drove it (the text's only
+        window, or its driver: the window the label's score was taken from)."""
         from affectlab.text.explain import evidence_words
 
-        mine = [i for i, c in enumerate(chunks) if c.text_index == text_index]
+        mine = [c for c in chunks if c.text_index == text_index]
         targets = [label for label in affect.labels if label != "neutral"][:3] or affect.labels[:1]
         evidence = {}
         for label in targets:
             column = self._slices["goemotions"].start + GOEMOTIONS.index(label)
-            best = max(mine, key=lambda i: raw[i, column])
-            evidence[label] = evidence_words(self.torch_model, self.tokenizer, chunks[best], column, normalized)
+            window = mine[affect.drivers[label].window] if affect.drivers else mine[0]
+            evidence[label] = evidence_words(self.torch_model, self.tokenizer, window, column, normalized)
         return replace(affect, evidence=evidence)
 
 
@@ -301,6 +356,13 @@ def _without(
         [replace(c, text_index=renumber[c.text_index]) for c in chunks if c.text_index not in dropped],
         {row: text for row, text in normalized.items() if row not in rows},
     )
+
+
+def _span(windows: list[Chunk], window: int, text: Normalized) -> ChunkSpan:
+    """Window ``window`` of a text as a :class:`ChunkSpan` in the characters the caller passed."""
+    chunk = windows[window]
+    start, end = text.span(chunk.start, chunk.end)
+    return ChunkSpan(window, start, end)
 
 
 def _named(names: Sequence[str], values: np.ndarray) -> dict[str, float]:

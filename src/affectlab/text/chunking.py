@@ -10,8 +10,8 @@ from tokenizers import Tokenizer
 @dataclass(frozen=True)
 class Chunk:
     text_index: int  # which input text the window belongs to
-    ids: list[int]  # token ids with [CLS] and [SEP]
-    offsets: list[tuple[int, int]]  # character span of each token between [CLS] and [SEP]
+    ids: list[int]  # token ids with the opening and closing special tokens ([CLS] and [SEP] for MiniLM)
+    offsets: list[tuple[int, int]]  # character span of each token between the special tokens
 
     @property
     def start(self) -> int:
@@ -42,7 +42,7 @@ def chunk_texts(
     ``tokenizer`` must not truncate. A text that fits gives exactly one chunk; a text that needs more than
     ``max_windows`` gives only its first ``max_windows`` (its count says so).
     """
-    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    cls_id, sep_id = tokenizer.encode("").ids  # the encoder's own opening and closing tokens
     width = max_length - 2
     stride = max(1, width - overlap)
     chunks: list[Chunk] = []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from affectlab.io.readers import InputFileError, check_input, read_rows, table_columns
 from affectlab.io.writers import TableWriter, check_output
+from affectlab.taxonomy import label_mapping
 from affectlab.text.analyzer import Analyzer
 from affectlab.text.result import TextAffect
 
@@ -37,17 +38,21 @@ def analyze_file(
     explain: bool = False,
     block_size: int = 512,
     encoding: str = "utf-8",
+    label_set: str | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> FileSummary:
     """Read ``source`` (csv/jsonl/parquet/txt, text files in ``encoding``), write every row with its affect
     columns to ``target``.
 
-    The output keeps all input columns; the affect columns (see :meth:`TextAffect.to_row`) follow. A file
+    The output keeps all input columns; the affect columns (see :meth:`TextAffect.to_row`) follow, then, with
+    ``label_set``, the emotions in that label set (``as_<set>_<label>``, see :meth:`TextAffect.as_labels`). A file
     without rows gives an output without rows that still has them (a CSV header, a Parquet schema).
     ``target`` appears only once it is complete.
     """
     check_input(Path(source), encoding)
     check_output(Path(target))
+    if label_set is not None:
+        label_mapping(label_set)  # an unknown name fails here, not after the first block
     if Path(source).resolve() == Path(target).resolve():
         raise InputFileError(f"{target}: the output would overwrite the input")
     rows = errors = 0
@@ -60,7 +65,7 @@ def analyze_file(
             results = analyzer.analyze_batch(texts, explain=explain)
             out = []
             for row, result in zip(block, results):
-                affect = result.to_row()
+                affect = _affect_row(result, label_set)
                 if row.error is not None or result.error is not None:
                     message = row.error or f"row {row.number}: {result.error}"
                     affect["error"] = message
@@ -83,9 +88,13 @@ def analyze_file(
             if on_rows is not None:
                 on_rows(len(block))
         if rows == 0:
-            writer.declare([*table_columns(Path(source), encoding), *TextAffect.failed("").to_row()])
+            writer.declare([*table_columns(Path(source), encoding), *_affect_row(TextAffect.failed(""), label_set)])
     ordered = dict(sorted(label_counts.items(), key=lambda kv: -kv[1]))
     return FileSummary(str(source), str(target), rows, errors, ordered, first_errors, preview)
+
+
+def _affect_row(result: TextAffect, label_set: str | None) -> dict:
+    return {**result.to_row(), **(result.as_labels(label_set).to_row() if label_set else {})}
 
 
 def _preview(number: int, text: object, result: TextAffect, error: str | None) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
+from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD, LabelView, view
 
 
 @dataclass(frozen=True)
@@ -18,17 +18,50 @@ class WordAttribution:
 
 
 @dataclass(frozen=True)
+class ChunkSpan:
+    """One encoder window of a text: its place among the text's windows (0-based, in reading order) and the
+    characters it read, as offsets in the text as passed (``text[start:end]``).
+
+    >>> result = Analyzer().analyze(report)  # a long text, read in several windows
+    >>> span = result.drivers[result.labels[0]]
+    >>> span.window, report[span.start : span.end]
+    """
+
+    window: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class TextAffect:
     """The affect of one text.
 
     ``emotions``, ``ekman`` and ``sentiment`` are independent sigmoid probabilities (several can be
     high at once); ``labels`` are the GoEmotions labels at or above their dev-tuned thresholds, or
     ``["neutral"]`` when none is. ``vad`` is on EmoBank's 1-5 scale. ``chunks`` is the number of
-    encoder windows the text was split into (more than one: scores are averaged over windows,
-    weighted by their length). ``truncated`` is true when the text was over the analyzer's ``max_chars``
-    or ``max_windows`` and only its beginning was read (``on_long="truncate"``). ``evidence`` maps each
-    top emotion to the words that drive it (integrated gradients), present only when asked for.
+    encoder windows the text was split into. ``truncated`` is true when the text was over the analyzer's
+    ``max_chars`` or ``max_windows`` and only its beginning was read (``on_long="truncate"``). ``evidence``
+    maps each top emotion to the words that drive it (integrated gradients), present only when asked for.
     ``error`` is set, and the scores are empty, when the input row could not be analyzed.
+
+    A text over one window (``chunks > 1``) is scored by two rules, so that a strong emotion in one
+    sentence of a long neutral text stays visible:
+
+    - presence, for ``emotions`` and ``ekman``: each emotion's score is its highest over the windows
+      (an emotion is present if some part of the text expresses it), and ``neutral``'s is its lowest
+      (a text is only as neutral as its least neutral part). ``labels`` follow from these scores by the
+      same thresholds, so an emotion that passes in any window is a label, and ``neutral`` is a label
+      beside it only if every window, that one included, passes neutral's threshold too;
+    - overall tone, for ``sentiment`` and ``vad``: the mean over windows weighted by their length in tokens.
+
+    ``drivers`` maps each label to the :class:`ChunkSpan` its score was taken from: the window that scores
+    the emotion highest (for ``neutral``, lowest); evidence words are read in that window. It is None for
+    a text read in one window (the whole text drove every label, and its scores are that window's own) and
+    for a row with an ``error``.
+
+    ``irony`` is the probability that the text is ironic (its most ironic window's), or None for a model
+    without an irony output. Where it reaches the model's irony threshold, the positive outputs of that
+    window are discounted (ironic praise is not praise; the rule is in :mod:`affectlab.text.irony`).
     """
 
     emotions: dict[str, float]
@@ -37,6 +70,8 @@ class TextAffect:
     sentiment: dict[str, float]
     vad: dict[str, float]
     chunks: int = 1
+    drivers: dict[str, ChunkSpan] | None = None
+    irony: float | None = None
     evidence: dict[str, list[WordAttribution]] | None = None
     error: str | None = None
     truncated: bool = False
@@ -46,11 +81,28 @@ class TextAffect:
         """The single most probable GoEmotions label."""
         return max(self.emotions, key=self.emotions.__getitem__) if self.emotions else None
 
+    def as_labels(self, label_set: str) -> LabelView:
+        """The emotions in another label set (one of :data:`affectlab.taxonomy.LABEL_SETS`: ``"plutchik"``,
+        ``"parrott"``, ``"meld"``...), converted from ``emotions`` and ``labels`` by
+        :mod:`affectlab.taxonomy` (a label scores the highest GoEmotions score that feeds it).
+
+        >>> analyze("My grandmother passed away last night.").as_labels("plutchik").intensity
+        {'sadness': 'grief'}
+        """
+        return view(self.emotions, self.labels, label_set)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def driver_records(self) -> list[dict] | None:
+        """``drivers`` as table records, ``{"label", "window", "start", "end"}`` in label order, or None."""
+        if self.drivers is None:
+            return None
+        return [{"label": label, **asdict(span)} for label, span in self.drivers.items()]
+
     def to_row(self) -> dict:
-        """A flat record for tables: one column per score (``emotion_joy``, ``ekman_joy``, ...)."""
+        """A flat record for tables: one column per score (``emotion_joy``, ``ekman_joy``, ...), and
+        ``drivers`` as :meth:`driver_records`."""
         row: dict = {"labels": self.labels, "top": self.top}
         for prefix, names, scores in (
             ("emotion", GOEMOTIONS, self.emotions),
@@ -59,7 +111,9 @@ class TextAffect:
         ):
             row.update({f"{prefix}_{name}": scores.get(name) for name in names})
         row.update({name: self.vad.get(name) for name in VAD})
+        row["irony"] = self.irony
         row["chunks"] = self.chunks
+        row["drivers"] = self.driver_records()
         row["truncated"] = self.truncated
         if self.evidence is not None:
             row["evidence"] = {label: [w.word for w in words] for label, words in self.evidence.items()}

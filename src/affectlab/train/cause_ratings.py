@@ -12,7 +12,7 @@ from affectlab.datasets import RECCON_SETS, Dialogue, load_dailydialog, load_rec
 from affectlab.dialogue.cause_task import tokenize_dialogues
 from affectlab.dialogue.packing import TurnTokenizer
 from affectlab.dialogue.predict import CauseQuery
-from affectlab.train.vad_teacher import TeacherMismatch
+from affectlab.train.text_ratings import TeacherMismatch
 
 RATINGS_FILE = "dailydialog-train-causes.json"
 

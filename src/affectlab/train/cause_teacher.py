@@ -64,7 +64,7 @@ def rate_targets(model: CauseModel, tokenizer: TurnTokenizer, chosen: list[tuple
 def train_cause_teacher(recipe: CauseTeacherRecipe, on_progress: Callable[[dict], None] | None = None) -> dict:
     """Train the teacher (its best dev epoch kept), rate the DailyDialog targets; returns the summary written."""
     config = train_dialogue(DialogueRecipe(
-        task="causes", encoder="mpnet", data_dir=recipe.data_dir, out_dir=recipe.out_dir, seed=recipe.seed,
+        encoder="mpnet", data_dir=recipe.data_dir, out_dir=recipe.out_dir, seed=recipe.seed,
         epochs=recipe.epochs, lr_encoder=recipe.lr_encoder, threads=recipe.threads, limit=recipe.limit,
     ), on_progress)
     return write_ratings(recipe, config, on_progress)

@@ -1,18 +1,15 @@
-"""Recipes for the two conversation models (``affectlab train turns`` and ``affectlab train causes``).
+"""The recipe of the cause model (``affectlab train causes``; the turn-emotion recipe is
+:mod:`affectlab.train.turns`).
 
-Turn emotions: all-MiniLM-L6-v2 (embeddings frozen) over block-causal windows of DailyDialog train
-dialogues, cross-entropy on every turn's 7-way label; after each epoch a bias on the neutral logit is
-tuned on DailyDialog validation for micro-F1 without neutral.
-
-Causes: the same encoder over target-led windows of RECCON-DD train: binary cross-entropy on every
+all-MiniLM-L6-v2 (embeddings frozen) over target-led windows of RECCON-DD train: binary cross-entropy on every
 (target, candidate) pair plus cross-entropy on the start and end token of each cause span; after each
 epoch the pair threshold is tuned on RECCON-DD valid for macro-F1. With ``teacher``, the targets a cause
 teacher rated (:mod:`affectlab.train.cause_teacher`) join the training windows: its probabilities are
 the pair targets, its spans the span targets wherever it judged the pair a cause.
 
-Both keep the epoch that scores best on the dev split (turns: micro-F1 without neutral; causes: the mean
-of entailment macro-F1 and span F1_pos) and write the artifact whenever an epoch improves on it, so an
-interrupted run keeps the best finished one. Test splits are never read here.
+It keeps the epoch that scores best on the dev split (the mean of entailment macro-F1 and span F1_pos) and
+writes the artifact whenever an epoch improves on it, so an interrupted run keeps the best finished one. Test
+splits are never read here.
 """
 
 from __future__ import annotations
@@ -27,29 +24,27 @@ import numpy as np
 import torch
 from torch import nn
 
-from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_reccon
-from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig
+from affectlab.datasets import DEFAULT_DATA_DIR, load_reccon
+from affectlab.dialogue.artifact import CAUSE_MODEL, DialogueConfig
 from affectlab.dialogue.cause_task import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
-from affectlab.dialogue.models import CauseModel, TurnEmotionModel
-from affectlab.dialogue.packing import TurnTokenizer, pack_causes, pack_turns
-from affectlab.dialogue.predict import cause_inputs, cause_scores, turn_emotion_logits, turn_inputs
+from affectlab.dialogue.models import CauseModel
+from affectlab.dialogue.packing import TurnTokenizer, pack_causes
+from affectlab.dialogue.predict import cause_inputs, cause_scores
 from affectlab.encoders import BASE_MODEL
 from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
 from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
-from affectlab.metrics import binary_f1s, emotion_f1_without, span_scores
+from affectlab.metrics import binary_f1s, span_scores
 from affectlab.registry import WEIGHTS_FILE
 from affectlab.taxonomy import EKMAN
 from affectlab.train.cause_ratings import load_cause_ratings, target_queries
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 
 CAUSE_TEACHER = "cause-teacher-mpnet"
-NEUTRAL_BIAS_GRID = np.round(np.arange(-3.0, 3.01, 0.1), 2)
 PAIR_THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)
 
 
 @dataclass
 class DialogueRecipe:
-    task: str  # "turn-emotions" or "causes"
     data_dir: Path = DEFAULT_DATA_DIR
     out_dir: Path | None = None  # default: runs/<name>
     seed: int = 13
@@ -63,15 +58,13 @@ class DialogueRecipe:
     weight_decay: float = 0.01
     warmup: float = 0.1
     span_weight: float = 1.0
-    encoder: str = "minilm"  # causes only: "mpnet" trains the cause teacher (see train/cause_teacher.py)
-    teacher: Path | None = None  # causes only: a `train cause-teacher` run whose ratings are learned too
+    encoder: str = "minilm"  # "mpnet" trains the cause teacher (see train/cause_teacher.py)
+    teacher: Path | None = None  # a `train cause-teacher` run whose ratings are learned too
     threads: int = 2
     limit: int | None = None  # first N dialogues of each split only (smoke runs)
 
     @property
     def name(self) -> str:
-        if self.task == "turn-emotions":
-            return TURN_MODEL
         return CAUSE_TEACHER if self.encoder == "mpnet" else CAUSE_MODEL
 
 
@@ -85,16 +78,6 @@ def _span_tokens(text: str, span: str, offsets: list[tuple[int, int]]) -> tuple[
     if begin < 0 or not span:
         return None
     return _char_span_tokens(begin, begin + len(span), offsets)
-
-
-def _turn_examples(dialogues, tokenized, tokenizer, recipe):
-    label_index = {label: i for i, label in enumerate(EKMAN)}
-    examples = []
-    for d, (tokens, letters) in zip(dialogues, tokenized):
-        for packed, skip in pack_turns(tokens, letters, tokenizer, recipe.window_tokens, recipe.context_turns):
-            labels = [-100] * skip + [label_index[d.emotions[t]] for t in packed.turns[skip:]]
-            examples.append((packed, labels))
-    return examples
 
 
 def _cause_examples(queries, tokenizer, recipe):
@@ -140,18 +123,6 @@ def _span_loss(start: torch.Tensor, end: torch.Tensor, slots: torch.Tensor, batc
     return torch.stack(losses).mean() if losses else start.sum() * 0.0
 
 
-def tune_neutral_bias(logits: np.ndarray, gold: list[str]) -> tuple[float, dict]:
-    neutral = EKMAN.index("neutral")
-    best = (-1.0, 0.0, {})
-    for bias in NEUTRAL_BIAS_GRID:
-        shifted = logits.copy()
-        shifted[:, neutral] += bias
-        scores = emotion_f1_without([EKMAN[i] for i in shifted.argmax(1)], gold, EKMAN, "neutral")
-        if scores["micro_f1"] > best[0]:
-            best = (scores["micro_f1"], float(bias), scores)
-    return best[1], best[2]
-
-
 def tune_threshold(probs: np.ndarray, gold: np.ndarray) -> tuple[float, dict]:
     best = max(PAIR_THRESHOLD_GRID, key=lambda t: (binary_f1s(probs >= t, gold)["macro_f1"], -t))
     return float(best), binary_f1s(probs >= best, gold)
@@ -162,74 +133,48 @@ def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] |
     rng = seed_everything(recipe.seed, recipe.threads)
     teacher = recipe.encoder == "mpnet"
     tokenizer = TurnTokenizer(recipe.turn_tokens, teacher_model_dir() if teacher else None)
-    turns_task = recipe.task == "turn-emotions"
-    if turns_task:
-        train = load_dailydialog("train", recipe.data_dir)[: recipe.limit]
-        dev = load_dailydialog("validation", recipe.data_dir)[: recipe.limit]
-        model = TurnEmotionModel(len(EKMAN))
-    else:
-        train = load_reccon("dailydialog_train", recipe.data_dir)[: recipe.limit]
-        dev = load_reccon("dailydialog_valid", recipe.data_dir)[: recipe.limit]
-        model = CauseModel(load_teacher_encoder() if teacher else None)
+    train = load_reccon("dailydialog_train", recipe.data_dir)[: recipe.limit]
+    dev = load_reccon("dailydialog_valid", recipe.data_dir)[: recipe.limit]
+    model = CauseModel(load_teacher_encoder() if teacher else None)
     train_tokens, dev_tokens = tokenize_dialogues(train, tokenizer), tokenize_dialogues(dev, tokenizer)
-    if turns_task:
-        examples = _turn_examples(train, train_tokens, tokenizer, recipe)
-    else:
-        dev_queries = cause_queries(dev, dev_tokens)
-        examples = _cause_examples(cause_queries(train, train_tokens), tokenizer, recipe)
-        if recipe.teacher is not None:
-            examples += _teacher_examples(recipe.teacher, tokenizer, recipe)
+    dev_queries = cause_queries(dev, dev_tokens)
+    examples = _cause_examples(cause_queries(train, train_tokens), tokenizer, recipe)
+    if recipe.teacher is not None:
+        examples += _teacher_examples(recipe.teacher, tokenizer, recipe)
     freeze_embeddings(model)
     model.train()
     total = math.ceil(len(examples) / recipe.batch_size) * recipe.epochs
     optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
     lengths = [len(e[0].ids) for e in examples]
     history, step, kept = [], 0, None
-    config = DialogueConfig(recipe.name, recipe.task, list(EKMAN), turn_tokens=recipe.turn_tokens,
+    config = DialogueConfig(recipe.name, "causes", list(EKMAN), turn_tokens=recipe.turn_tokens,
                             window_tokens=recipe.window_tokens, context_turns=recipe.context_turns,
                             base_model=TEACHER_MODEL if teacher else BASE_MODEL)
     out_dir = Path(recipe.out_dir or Path("runs") / recipe.name)
     for epoch in range(1, recipe.epochs + 1):
         for rows in bucketed_batches(lengths, recipe.batch_size, rng):
             batch = [examples[r] for r in rows]
-            if turns_task:
-                logits = model(**turn_inputs([p for p, _ in batch]))
-                labels = torch.full(logits.shape[:2], -100, dtype=torch.long)
-                for row, (_, gold) in enumerate(batch):
-                    labels[row, : len(gold)] = torch.tensor(gold)
-                loss = nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
-                record = {"loss": loss.item()}
-            else:
-                inputs = cause_inputs([(p, q) for p, q, _, _ in batch])
-                out = model(**inputs)
-                labels = torch.full(out.pair.shape, -1.0)
-                for row, (_, _, gold, _) in enumerate(batch):
-                    labels[row, : len(gold)] = torch.tensor(gold)
-                known = labels >= 0
-                pair_loss = nn.functional.binary_cross_entropy_with_logits(out.pair[known], labels[known])
-                span_loss = _span_loss(out.start, out.end, inputs["slots"], batch)
-                loss = pair_loss + recipe.span_weight * span_loss
-                record = {"loss": pair_loss.item(), "span_loss": span_loss.item()}
+            inputs = cause_inputs([(p, q) for p, q, _, _ in batch])
+            out = model(**inputs)
+            labels = torch.full(out.pair.shape, -1.0)
+            for row, (_, _, gold, _) in enumerate(batch):
+                labels[row, : len(gold)] = torch.tensor(gold)
+            known = labels >= 0
+            pair_loss = nn.functional.binary_cross_entropy_with_logits(out.pair[known], labels[known])
+            span_loss = _span_loss(out.start, out.end, inputs["slots"], batch)
+            loss = pair_loss + recipe.span_weight * span_loss
             optimizer.step(loss)
             step += 1
             if on_progress is not None:
-                on_progress({"epoch": epoch, "step": step, "total": total, "task": recipe.task, **record})
+                on_progress({"epoch": epoch, "step": step, "total": total, "task": "causes",
+                             "loss": pair_loss.item(), "span_loss": span_loss.item()})
         model.eval()
-        if turns_task:
-            logits, _ = turn_emotion_logits(model, tokenizer, dev_tokens, recipe.window_tokens, recipe.context_turns)
-            gold = [e for d in dev for e in d.emotions]
-            bias, scores = tune_neutral_bias(np.concatenate(logits), gold)
-            decision = {"neutral_bias": bias}
-            metrics = {"micro_f1": scores["micro_f1"], "weighted_f1": scores["weighted_f1"], **decision}
-            selection = scores["micro_f1"]
-        else:
-            scores = cause_scores(model, tokenizer, [q for q, _ in dev_queries], recipe.window_tokens)
-            threshold, entail = tune_threshold(*cause_pairs(dev_queries, scores))
-            spans = span_scores(*predicted_spans(dev_queries, scores, threshold))
-            decision = {"threshold": threshold}
-            metrics = {**entail, **decision, "span_f1_pos": spans["f1_pos"],
-                       "span_f1_pos_nested": spans["f1_pos_nested"], "span_f1": spans["f1"]}
-            selection = (entail["macro_f1"] + spans["f1_pos"]) / 2  # the two RECCON subtasks, equally
+        scores = cause_scores(model, tokenizer, [q for q, _ in dev_queries], recipe.window_tokens)
+        threshold, entail = tune_threshold(*cause_pairs(dev_queries, scores))
+        spans = span_scores(*predicted_spans(dev_queries, scores, threshold))
+        metrics = {**entail, "threshold": threshold, "span_f1_pos": spans["f1_pos"],
+                   "span_f1_pos_nested": spans["f1_pos_nested"], "span_f1": spans["f1"]}
+        selection = (entail["macro_f1"] + spans["f1_pos"]) / 2  # the two RECCON subtasks, equally
         model.train()
         history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), "selection": selection, **metrics})
         if on_progress is not None:
@@ -237,8 +182,7 @@ def train_dialogue(recipe: DialogueRecipe, on_progress: Callable[[dict], None] |
         out_dir.mkdir(parents=True, exist_ok=True)
         if kept is None or selection > history[kept - 1]["selection"]:
             kept = epoch
-            for key, value in decision.items():
-                setattr(config, key, value)
+            config.threshold = threshold
             save_finetuned(model, out_dir / WEIGHTS_FILE, config.base_model)
         config.trained = provenance(recipe, epoch, history, kept_epoch=kept)
         config.save(out_dir)

@@ -2,18 +2,25 @@
 
 Multi-task fine-tuning of all-MiniLM-L6-v2 with its embedding layer frozen:
 - GoEmotions train: binary cross-entropy on the 28 labels and on the authors' Ekman and sentiment
-  groupings of the same gold labels (one head, three sigmoid blocks);
+  groupings of the same gold labels (one head, sigmoid blocks);
 - EmoBank train: mean squared error on standardized valence, arousal and dominance, one EmoBank batch
   after every ``emobank_every`` GoEmotions batches;
-- optionally (``teacher``): mean squared error against a base-size teacher's VAD ratings of the same
-  GoEmotions batch (:mod:`affectlab.train.vad_teacher`), so VAD is learned from 43k texts, not 8k.
+- optionally (``teacher``, :mod:`affectlab.train.text_teacher`): a base-size teacher's ratings. On each
+  GoEmotions batch the class loss is ``(1 - soft_weight)`` × gold + ``soft_weight`` × the teacher's
+  probabilities, and VAD is pulled towards the teacher's; after every ``rated_every`` GoEmotions batches,
+  one batch of texts from other registers is learned from the teacher's ratings alone;
+- the irony block (when ``blocks`` has it): one batch of SemEval-2018 irony tweets after every
+  ``irony_every`` GoEmotions batches, binary cross-entropy on the irony output only;
+- optionally (``vad_teacher``, :mod:`affectlab.train.vad_teacher`): VAD ratings of GoEmotions train by a
+  base-size EmoBank model (the recipe of the model shipped on 2026-12-02).
 Batches are bucketed by length; AdamW with linear warm-up and decay. After each epoch the per-label
-thresholds are tuned on GoEmotions dev and the artifact is written, so an interrupted run keeps the
+thresholds are tuned on the dev splits and the artifact is written, so an interrupted run keeps the
 last finished epoch. Test splits are never read here.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
@@ -25,9 +32,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
+from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions, load_irony
 from affectlab.encoders import load_tokenizer
-from affectlab.heads import head_slices
+from affectlab.encoders.named import named_base_model, named_model_dir
+from affectlab.heads import BLOCKS, head_slices
 from affectlab.metrics import f1_per_label, multi_hot, pearson, tune_thresholds
 from affectlab.taxonomy import (
     EKMAN,
@@ -35,12 +43,14 @@ from affectlab.taxonomy import (
     GOEMOTIONS_TO_EKMAN,
     GOEMOTIONS_TO_SENTIMENT,
     SENTIMENT,
+    VAD,
     group_labels,
 )
 from affectlab.text.artifact import ArtifactConfig
 from affectlab.text.model import AffectModel
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
+from affectlab.train.text_ratings import SUMMARY_FILE, load_text_ratings
 from affectlab.train.vad_teacher import load_ratings
 
 CLASS_BLOCKS = (("goemotions", GOEMOTIONS, None), ("ekman", EKMAN, GOEMOTIONS_TO_EKMAN),
@@ -52,6 +62,8 @@ class TextRecipe:
     data_dir: Path = DEFAULT_DATA_DIR
     out_dir: Path = Path("runs/text-minilm")
     name: str = "text-minilm"
+    encoder: str = "minilm"  # "mpnet": the base-size teacher (`affectlab train text-teacher`)
+    blocks: tuple[str, ...] = BLOCKS
     seed: int = 13
     epochs: int = 3
     batch_size: int = 32
@@ -62,8 +74,12 @@ class TextRecipe:
     warmup: float = 0.1
     emobank_every: int = 4
     vad_weight: float = 1.0
-    teacher: Path | None = None  # a `train vad-teacher` run: its VAD ratings of GoEmotions train become targets too
-    teacher_weight: float = 0.5
+    teacher: Path | None = None  # a `train text-teacher` run: its ratings become targets too
+    soft_weight: float = 0.5  # share of the class loss on GoEmotions given to the teacher's probabilities
+    rated_every: int = 2  # one batch of other registers' teacher-rated texts after every N GoEmotions batches
+    irony_every: int = 8
+    vad_teacher: Path | None = None  # a `train vad-teacher` run: its VAD ratings of GoEmotions train become targets
+    teacher_weight: float = 0.5  # weight of the mean squared error to a teacher's VAD
     threads: int = 2
     limit: int | None = None  # train on the first N texts of each set only (smoke runs)
 
@@ -90,33 +106,67 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def dev_metrics(model: AffectModel, ge_ids, ge_targets, eb_ids, eb_vad, vad_mean, vad_std, batch_size):
-    """Tune thresholds on GoEmotions dev and measure there; EmoBank dev Pearson r."""
+@dataclass
+class Rated:
+    """Texts of other registers with the teacher's class probabilities and standardized VAD."""
+
+    ids: list[list[int]]
+    probs: np.ndarray
+    vad_z: np.ndarray
+
+
+def _teacher_targets(raw: np.ndarray, n_class: int, vad_mean, vad_std, teacher_vad_mean, teacher_vad_std):
+    """Teacher head outputs → class probabilities and VAD standardized on the student's scale."""
+    vad = raw[:, n_class : n_class + 3] * teacher_vad_std + teacher_vad_mean
+    return _sigmoid(raw[:, :n_class]).astype(np.float32), ((vad - vad_mean) / vad_std).astype(np.float32)
+
+
+def dev_metrics(model: AffectModel, dev: dict, vad_mean, vad_std, batch_size) -> tuple[dict, dict]:
+    """Tune thresholds on GoEmotions dev (and irony dev) and measure there; EmoBank dev Pearson r."""
     model.eval()
     runtime = TorchRuntime(model)
-    slices = head_slices()
-    ge_out = run_sorted(runtime, ge_ids, batch_size * 4)
+    slices = head_slices(model.blocks)
+    ge_out = run_sorted(runtime, dev["ge_ids"], batch_size * 4)
     thresholds, metrics = {}, {}
     offset = 0
     for name, names, _ in CLASS_BLOCKS:
         probs = _sigmoid(ge_out[:, slices[name]])
-        gold = ge_targets[:, offset : offset + len(names)]
+        gold = dev["ge_targets"][:, offset : offset + len(names)]
         offset += len(names)
         tuned = tune_thresholds(probs, gold)
         thresholds[name] = [float(t) for t in tuned]
         metrics[f"{name}_macro_f1_tuned"] = float(f1_per_label(probs >= tuned, gold).mean())
-    vad = run_sorted(runtime, eb_ids, batch_size * 4)[:, slices["vad"]] * vad_std + vad_mean
-    for i, dim in enumerate(("valence", "arousal", "dominance")):
-        metrics[f"{dim}_pearson"] = pearson(vad[:, i], eb_vad[:, i])
+    vad = run_sorted(runtime, dev["eb_ids"], batch_size * 4)[:, slices["vad"]] * vad_std + vad_mean
+    for i, dim in enumerate(VAD):
+        metrics[f"{dim}_pearson"] = pearson(vad[:, i], dev["eb_vad"][:, i])
+    if "irony" in slices:
+        probs = _sigmoid(run_sorted(runtime, dev["irony_ids"], batch_size * 4)[:, slices["irony"]])
+        tuned = tune_thresholds(probs, dev["irony_gold"])
+        thresholds["irony"] = [float(t) for t in tuned]
+        metrics["irony_f1_tuned"] = float(f1_per_label(probs >= tuned, dev["irony_gold"])[0])
     model.train()
     return thresholds, metrics
+
+
+def _load_rated(recipe: TextRecipe, tokenizer, n_class: int, vad_mean, vad_std) -> tuple[np.ndarray, Rated]:
+    """The teacher's targets for GoEmotions train (probabilities, then VAD), and every other register's
+    rated texts pooled."""
+    rated = load_text_ratings(recipe.teacher, recipe.data_dir, recipe.limit)
+    summary = json.loads((Path(recipe.teacher) / SUMMARY_FILE).read_text())
+    scale = (vad_mean, vad_std, np.array(summary["vad_mean"]), np.array(summary["vad_std"]))
+    ge_soft = _teacher_targets(rated.pop("goemotions").raw, n_class, *scale)
+    targets = [_teacher_targets(r.raw, n_class, *scale) for r in rated.values()]
+    ids = [seq for r in rated.values() for seq in _encode(tokenizer, r.texts)]
+    pooled = Rated(ids, np.concatenate([p for p, _ in targets]), np.concatenate([v for _, v in targets]))
+    return np.concatenate(ge_soft, axis=1), pooled
 
 
 def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = None) -> ArtifactConfig:
     """Train, tune thresholds on dev, and write the artifact to ``recipe.out_dir``."""
     started = time.time()
     rng = seed_everything(recipe.seed, recipe.threads)
-    tokenizer = load_tokenizer(recipe.max_length)
+    tokenizer = load_tokenizer(recipe.max_length, named_model_dir(recipe.encoder))
+    with_irony = "irony" in recipe.blocks
 
     ge_train = load_goemotions("train", recipe.data_dir)
     eb_train = load_emobank("train", recipe.data_dir)
@@ -126,32 +176,56 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
     eb_ids = _encode(tokenizer, eb_texts)
     vad_mean, vad_std = eb_vad.mean(0), eb_vad.std(0)
     eb_z = (eb_vad - vad_mean) / vad_std
-    teacher_z = None
+    n_class = ge_targets.shape[1]
+    teacher_z = soft = rated = None
+    if recipe.vad_teacher is not None:
+        teacher_z = (load_ratings(recipe.vad_teacher, ge_texts) - vad_mean) / vad_std
     if recipe.teacher is not None:
-        teacher_z = (load_ratings(recipe.teacher, ge_texts) - vad_mean) / vad_std
+        soft_and_vad, rated = _load_rated(recipe, tokenizer, n_class, vad_mean, vad_std)
+        soft, teacher_z = soft_and_vad[:, :n_class], soft_and_vad[:, n_class:]
+    if with_irony:
+        irony = load_irony("train", recipe.data_dir)
+        irony_ids = _encode(tokenizer, irony.texts[: recipe.limit])
+        irony_gold = np.array(irony.ironic[: recipe.limit], np.float32)[:, None]
 
     ge_dev, eb_dev = load_goemotions("dev", recipe.data_dir), load_emobank("dev", recipe.data_dir)
-    dev_ge_ids, dev_ge_targets = _encode(tokenizer, ge_dev.texts), class_targets(ge_dev.labels)
-    dev_eb_ids, dev_eb_vad = _encode(tokenizer, eb_dev.texts), np.array(eb_dev.vad, np.float32)
+    dev = {"ge_ids": _encode(tokenizer, ge_dev.texts), "ge_targets": class_targets(ge_dev.labels),
+           "eb_ids": _encode(tokenizer, eb_dev.texts), "eb_vad": np.array(eb_dev.vad, np.float32)}
+    if with_irony:
+        irony_dev = load_irony("dev", recipe.data_dir)
+        dev.update(irony_ids=_encode(tokenizer, irony_dev.texts),
+                   irony_gold=np.array(irony_dev.ironic, np.float32)[:, None])
 
-    model = AffectModel()
+    model = AffectModel(recipe.encoder, recipe.blocks)
     model.freeze_embeddings()
     model.train()
     ge_per_epoch = math.ceil(len(ge_ids) / recipe.batch_size)
     steps_per_epoch = ge_per_epoch + ge_per_epoch // recipe.emobank_every
+    if rated is not None:
+        steps_per_epoch += ge_per_epoch // recipe.rated_every
+    if with_irony:
+        steps_per_epoch += ge_per_epoch // recipe.irony_every
     total = steps_per_epoch * recipe.epochs
     optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
     bce, mse = nn.BCEWithLogitsLoss(), nn.MSELoss()
-    n_class = ge_targets.shape[1]
-    vad_slice = head_slices()["vad"]
+    slices = head_slices(recipe.blocks)
+    vad_slice = slices["vad"]
     eb_batches = _cycle([len(s) for s in eb_ids], recipe.batch_size, rng)
+    rated_batches = None if rated is None else _cycle([len(s) for s in rated.ids], recipe.batch_size, rng)
+    irony_batches = _cycle([len(s) for s in irony_ids], recipe.batch_size, rng) if with_irony else None
     history, step = [], 0
+
+    def forward(seqs: list[list[int]]) -> torch.Tensor:
+        ids, mask = pad_batch(seqs)
+        return model(torch.from_numpy(ids), torch.from_numpy(mask))
 
     for epoch in range(1, recipe.epochs + 1):
         for i, rows in enumerate(bucketed_batches([len(s) for s in ge_ids], recipe.batch_size, rng), 1):
-            ids, mask = pad_batch([ge_ids[r] for r in rows])
-            out = model(torch.from_numpy(ids), torch.from_numpy(mask))
+            out = forward([ge_ids[r] for r in rows])
             loss = bce(out[:, :n_class], torch.from_numpy(ge_targets[rows]))
+            if soft is not None:
+                loss = (1 - recipe.soft_weight) * loss + recipe.soft_weight * bce(
+                    out[:, :n_class], torch.from_numpy(soft[rows]))
             if teacher_z is not None:
                 loss = loss + recipe.teacher_weight * mse(out[:, vad_slice], torch.from_numpy(teacher_z[rows]))
             optimizer.step(loss)
@@ -159,22 +233,37 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
             record = {"epoch": epoch, "step": step, "total": total, "task": "goemotions", "loss": loss.item()}
             if i % recipe.emobank_every == 0:
                 eb_rows = next(eb_batches)
-                ids, mask = pad_batch([eb_ids[r] for r in eb_rows])
-                out = model(torch.from_numpy(ids), torch.from_numpy(mask))
+                out = forward([eb_ids[r] for r in eb_rows])
                 vad_loss = recipe.vad_weight * mse(out[:, vad_slice], torch.from_numpy(eb_z[eb_rows]))
                 optimizer.step(vad_loss)
                 step += 1
                 record.update(step=step, vad_loss=vad_loss.item())
+            if rated_batches is not None and i % recipe.rated_every == 0:
+                r_rows = next(rated_batches)
+                out = forward([rated.ids[r] for r in r_rows])
+                rated_loss = bce(out[:, :n_class], torch.from_numpy(rated.probs[r_rows])) + recipe.teacher_weight * mse(
+                    out[:, vad_slice], torch.from_numpy(rated.vad_z[r_rows]))
+                optimizer.step(rated_loss)
+                step += 1
+                record.update(step=step, rated_loss=rated_loss.item())
+            if irony_batches is not None and i % recipe.irony_every == 0:
+                i_rows = next(irony_batches)
+                out = forward([irony_ids[r] for r in i_rows])
+                irony_loss = bce(out[:, slices["irony"]], torch.from_numpy(irony_gold[i_rows]))
+                optimizer.step(irony_loss)
+                step += 1
+                record.update(step=step, irony_loss=irony_loss.item())
             if on_progress is not None:
                 on_progress(record)
-        thresholds, metrics = dev_metrics(
-            model, dev_ge_ids, dev_ge_targets, dev_eb_ids, dev_eb_vad, vad_mean, vad_std, recipe.batch_size
-        )
+        thresholds, metrics = dev_metrics(model, dev, vad_mean, vad_std, recipe.batch_size)
         history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), **metrics})
         if on_progress is not None:
             on_progress({"epoch": epoch, "step": step, "total": total, "task": "dev", **metrics})
         config = ArtifactConfig(
             name=recipe.name,
+            base_model=named_base_model(recipe.encoder),
+            encoder=recipe.encoder,
+            blocks=list(recipe.blocks),
             max_length=recipe.max_length,
             thresholds=thresholds,
             vad_mean=[float(v) for v in vad_mean],

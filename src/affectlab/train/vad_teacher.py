@@ -9,7 +9,6 @@ Nothing of the teacher ships: the run folder holds the ratings and the dev histo
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -24,19 +23,15 @@ from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
 from affectlab.encoders.finetuned import freeze_embeddings
 from affectlab.encoders.minilm import load_tokenizer, mean_pool
 from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
-from affectlab.errors import AffectlabError
 from affectlab.io.writers import atomic_target, atomic_write_text
 from affectlab.metrics import pearson
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
+from affectlab.train.text_ratings import TeacherMismatch, texts_digest
 
 RATINGS_FILE = "goemotions-train-vad.npy"
 SUMMARY_FILE = "teacher.json"
 DIMENSIONS = ("valence", "arousal", "dominance")
-
-
-class TeacherMismatch(AffectlabError, ValueError):
-    """Teacher ratings that are missing, or were made for other texts than the ones being trained on."""
 
 
 @dataclass
@@ -64,13 +59,6 @@ class VadTeacher(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return self.head(mean_pool(states, attention_mask))
-
-
-def texts_digest(texts: list[str]) -> str:
-    digest = hashlib.sha256()
-    for text in texts:
-        digest.update(text.encode("utf-8") + b"\0")
-    return digest.hexdigest()
 
 
 def load_ratings(folder: Path, texts: list[str]) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Data only: the ``text-static-minilm`` artifact folder beside this file, found by ``affectlab.registry``."""

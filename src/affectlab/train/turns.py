@@ -1,0 +1,206 @@
+"""The turn-emotion recipe (``affectlab train turns``): one model for several registers of conversation.
+
+all-MiniLM-L6-v2 (embeddings frozen) reads block-causal windows of turns (:mod:`affectlab.dialogue.packing`)
+from DailyDialog, MELD and GoEmotions (:mod:`affectlab.train.turn_data`), and each turn's pooled vector is
+joined by the text model's reading of that turn (its Ekman and sentiment probabilities,
+:mod:`affectlab.dialogue.text_readings`; read once per run and cached in the run folder) before a linear head.
+Cross-entropy on every turn's 7-way label. Each epoch sees every DailyDialog window, MELD's windows
+``meld_repeat`` times, and the GoEmotions comments as one-turn windows in batches of their own (larger, since
+they are short); all batches are shuffled together.
+
+After each epoch the neutral bias of every register is tuned on the dev splits
+(:mod:`affectlab.train.register_biases`). The kept epoch is the one whose ``general`` register scores best on
+the mean of the three dev metrics; the artifact is written whenever an epoch improves on it, so an interrupted
+run keeps the best finished one. Test splits and MELD's held-out part are never read here.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from affectlab.datasets import DEFAULT_DATA_DIR, MELD_HELDOUT_SEED, MELD_HELDOUT_SHARE, Dialogue
+from affectlab.dialogue.artifact import TURN_MODEL, DialogueConfig
+from affectlab.dialogue.cause_task import tokenize_dialogues
+from affectlab.dialogue.models import TurnEmotionModel
+from affectlab.dialogue.packing import Packed, TurnTokenizer, pack_turns
+from affectlab.dialogue.predict import turn_emotion_logits, turn_inputs
+from affectlab.dialogue.registers import CORPORA, GENERAL
+from affectlab.dialogue.text_readings import READINGS, text_features_record
+from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
+from affectlab.registry import WEIGHTS_FILE
+from affectlab.taxonomy import EKMAN
+from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
+from affectlab.train.register_biases import register_biases
+from affectlab.train.turn_data import TurnCorpus, turn_corpora
+from affectlab.train.turn_readings import cached_readings
+
+ONE_TURN = "goemotions"  # the corpus of one-turn conversations, batched on its own
+
+
+@dataclass
+class TurnsRecipe:
+    data_dir: Path = DEFAULT_DATA_DIR
+    out_dir: Path | None = None  # default: runs/<name>
+    seed: int = 13
+    epochs: int = 2
+    batch_size: int = 16  # windows of DailyDialog and MELD turns
+    one_turn_batch_size: int = 64  # GoEmotions comments (one short turn each)
+    meld_repeat: int = 2  # times each MELD window is seen per epoch
+    goemotions: int = 15_000  # GoEmotions train comments (of one Ekman class) sampled
+    text_features: bool = True  # join the text model's reading of each turn to its pooled vector
+    turn_tokens: int = 96
+    window_tokens: int = 320
+    context_turns: int = 4
+    lr_encoder: float = 5e-5
+    lr_head: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    threads: int = 2
+    limit: int | None = None  # first N conversations of each split only (smoke runs)
+
+    @property
+    def name(self) -> str:
+        return TURN_MODEL
+
+
+@dataclass(frozen=True)
+class TurnExample:
+    packed: Packed
+    labels: list[int]  # per slot; -100 for the context-only turns at the start of a window
+    features: np.ndarray | None  # [slots, readings]
+    corpus: str
+
+
+def _split(readings: np.ndarray | None, dialogues: list[Dialogue]) -> list[np.ndarray] | list[None]:
+    if readings is None:
+        return [None] * len(dialogues)
+    return np.split(readings, np.cumsum([len(d.texts) for d in dialogues])[:-1])
+
+
+def _examples(corpus: TurnCorpus, tokenized, readings, recipe: TurnsRecipe, tokenizer) -> list[TurnExample]:
+    label_index = {label: i for i, label in enumerate(EKMAN)}
+    examples = []
+    for d, (tokens, letters), numbers in zip(corpus.train, tokenized, readings):
+        for packed, skip in pack_turns(tokens, letters, tokenizer, recipe.window_tokens, recipe.context_turns):
+            labels = [-100] * skip + [label_index[d.emotions[t]] for t in packed.turns[skip:]]
+            examples.append(TurnExample(packed, labels, None if numbers is None else numbers[packed.turns],
+                                        corpus.name))
+    return examples
+
+
+def epoch_batches(examples: list[TurnExample], recipe: TurnsRecipe, rng: random.Random) -> list[list[int]]:
+    """One epoch's batches of example indices: conversation windows (MELD's repeated) bucketed by length in
+    batches of ``batch_size``, one-turn conversations in batches of ``one_turn_batch_size``, all shuffled."""
+    batches = []
+    for one_turn, size in ((False, recipe.batch_size), (True, recipe.one_turn_batch_size)):
+        pool = [i for i, e in enumerate(examples) if (e.corpus == ONE_TURN) == one_turn
+                for _ in range(recipe.meld_repeat if e.corpus == "meld" else 1)]
+        lengths = [len(examples[i].packed.ids) for i in pool]
+        batches += [[pool[j] for j in batch] for batch in bucketed_batches(lengths, size, rng)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _loss(model, batch: list[TurnExample]) -> torch.Tensor:
+    features = None if batch[0].features is None else [e.features for e in batch]
+    logits = model(**turn_inputs([e.packed for e in batch], features))
+    labels = torch.full(logits.shape[:2], -100, dtype=torch.long)
+    for row, example in enumerate(batch):
+        labels[row, : len(example.labels)] = torch.tensor(example.labels)
+    return nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+
+
+def _dev_logits(model, tokenizer, corpora, dev_inputs, recipe: TurnsRecipe) -> dict[str, np.ndarray]:
+    logits = {}
+    for corpus, (tokenized, readings) in zip(corpora, dev_inputs):
+        size = recipe.one_turn_batch_size if corpus.name == ONE_TURN else recipe.batch_size
+        per_dialogue, _ = turn_emotion_logits(model, tokenizer, tokenized, recipe.window_tokens, recipe.context_turns,
+                                              size, readings)
+        logits[corpus.name] = np.concatenate(per_dialogue)
+    return logits
+
+
+def _readings(corpora: list[TurnCorpus], recipe: TurnsRecipe, out_dir: Path, on_progress) -> tuple[list, dict | None]:
+    """Per corpus, the readings of its (train, dev) turns split by conversation, and the record of the text model
+    (None without text features)."""
+    if not recipe.text_features:
+        return [(_split(None, c.train), _split(None, c.dev)) for c in corpora], None
+    from affectlab.text import Analyzer
+
+    analyzer = Analyzer(threads=recipe.threads, on_long="truncate")
+    if on_progress is not None:
+        on_progress({"task": f"reading the turns with {analyzer.model_name}", "step": 0, "total": None})
+    texts = [t for c in corpora for dialogues in (c.train, c.dev) for d in dialogues for t in d.texts]
+    flat = cached_readings(out_dir, texts, analyzer)
+    parts, start = [], 0
+    for c in corpora:
+        split = []
+        for dialogues in (c.train, c.dev):
+            stop = start + sum(len(d.texts) for d in dialogues)
+            split.append(_split(flat[start:stop], dialogues))
+            start = stop
+        parts.append(tuple(split))
+    return parts, text_features_record(analyzer)
+
+
+def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None = None) -> DialogueConfig:
+    started = time.time()
+    rng = seed_everything(recipe.seed, recipe.threads)
+    out_dir = Path(recipe.out_dir or Path("runs") / recipe.name)
+    corpora = turn_corpora(recipe.data_dir, recipe.goemotions, recipe.seed, recipe.limit)
+    readings, record = _readings(corpora, recipe, out_dir, on_progress)
+    tokenizer = TurnTokenizer(recipe.turn_tokens)
+    examples, dev_inputs = [], []
+    for corpus, (train_readings, dev_readings) in zip(corpora, readings):
+        examples += _examples(corpus, tokenize_dialogues(corpus.train, tokenizer), train_readings, recipe, tokenizer)
+        dev_inputs.append((tokenize_dialogues(corpus.dev, tokenizer), dev_readings if record else None))
+    gold = {c.name: [e for d in c.dev for e in d.emotions] for c in corpora}
+
+    model = TurnEmotionModel(len(EKMAN), len(READINGS) if record else 0)
+    freeze_embeddings(model)
+    model.train()
+    batches = epoch_batches(examples, recipe, rng)
+    total = len(batches) * recipe.epochs
+    optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
+    config = DialogueConfig(recipe.name, "turn-emotions", list(EKMAN), turn_tokens=recipe.turn_tokens,
+                            window_tokens=recipe.window_tokens, context_turns=recipe.context_turns,
+                            text_features=record)
+    data = {c.name: c.summary() for c in corpora}
+    data["meld"]["heldout_left_out"] = {"share": MELD_HELDOUT_SHARE, "seed": MELD_HELDOUT_SEED}
+    history, step, kept = [], 0, None
+    for epoch in range(1, recipe.epochs + 1):
+        if epoch > 1:
+            batches = epoch_batches(examples, recipe, rng)
+        for rows in batches:
+            loss = _loss(model, [examples[r] for r in rows])
+            optimizer.step(loss)
+            step += 1
+            if on_progress is not None:
+                on_progress({"epoch": epoch, "step": step, "total": total, "task": "turn-emotions",
+                             "loss": loss.item()})
+        model.eval()
+        biases, scores = register_biases(_dev_logits(model, tokenizer, corpora, dev_inputs, recipe), gold)
+        model.train()
+        selection = float(np.mean(list(scores[GENERAL].values())))
+        history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), "selection": selection,
+                        "neutral_bias": biases, "dev": scores})
+        if on_progress is not None:
+            on_progress({"epoch": epoch, "step": step, "total": total, "task": "dev", "selection": selection,
+                         **{corpus: scores[GENERAL][corpus] for corpus in CORPORA},
+                         **{f"{corpus} (own register)": scores[corpus][corpus] for corpus in CORPORA}})
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if kept is None or selection > history[kept - 1]["selection"]:
+            kept = epoch
+            config.neutral_bias = biases
+            save_finetuned(model, out_dir / WEIGHTS_FILE, config.base_model)
+        config.trained = {**provenance(recipe, epoch, history, kept_epoch=kept), "data": data}
+        config.save(out_dir)
+    return config

@@ -143,8 +143,7 @@ ModelOpt = Annotated[str, typer.Option("--model", help="A shipped model name (se
 RuntimeOpt = Annotated[str, typer.Option(help=f"One of {', '.join(RUNTIMES)}.")]
 ProfileOpt = Annotated[str, typer.Option(
     help="accurate (the fine-tuned transformer) or fast (static token vectors: thousands of texts/s, a few points "
-         "of F1 lower; pip install 'affectlab[fast]'). --runtime, --max-windows and --explain are the accurate "
-         "profile's.")]
+         "of F1 lower; needs the fast extra). --runtime, --max-windows and --explain are the accurate profile's.")]
 TextModelOpt = Annotated[str | None, typer.Option(
     "--model", help="A shipped text model name (see `affectlab models`) or an artifact folder; default: the "
                     "profile's shipped model.", show_default=False)]

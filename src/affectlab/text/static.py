@@ -28,7 +28,8 @@ from tokenizers import Tokenizer
 
 from affectlab.registry import WEIGHTS_FILE, ModelNotFound
 
-TEXTS_PER_BLOCK = 2048  # bounds the memory of one pass: a block's token vectors are gathered at once
+TEXTS_PER_BLOCK = 2048  # texts tokenized and scored together (bounds the memory of one pass)
+TEXTS_PER_SUM = 128  # texts whose token vectors are gathered and summed at once: a few MB, so it stays in cache
 HEAD_TENSORS = ("hidden.weight", "hidden.bias", "output.weight", "output.bias")
 
 
@@ -85,12 +86,15 @@ class StaticModel:
         ids = [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
         flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
-        tokens = self.vectors[flat]
+        ends = np.cumsum(lengths)
         summed = np.zeros((len(ids), self.dims), dtype=np.float32)
-        has_tokens = lengths > 0
-        if has_tokens.any():  # reduceat over the non-empty texts only: their token runs are contiguous
-            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[has_tokens]
-            summed[has_tokens] = np.add.reduceat(tokens, starts, axis=0)
+        for first in range(0, len(ids), TEXTS_PER_SUM):
+            rows = np.arange(first, min(first + TEXTS_PER_SUM, len(ids)))
+            rows = rows[lengths[rows] > 0]  # reduceat over texts with tokens only: their token runs are contiguous
+            if len(rows):
+                low = ends[rows[0]] - lengths[rows[0]]
+                tokens = self.vectors[flat[low : ends[rows[-1]]]]
+                summed[rows] = np.add.reduceat(tokens, ends[rows] - lengths[rows] - low, axis=0)
         norms = np.linalg.norm(summed, axis=1, keepdims=True)
         return np.divide(summed, norms, out=np.zeros_like(summed), where=norms > 0)
 

@@ -155,6 +155,13 @@ MELD_HELDOUT_SHARE = 0.1
 MELD_HELDOUT_SEED = 2019
 
 
+def _seeded_cut(items: list, seed: int, low: float, high: float) -> list:
+    """The share ``low``–``high`` of ``items`` after a fixed shuffle by ``seed``: the same part every time."""
+    shuffled = list(items)
+    random.Random(seed).shuffle(shuffled)
+    return shuffled[round(low * len(shuffled)) : round(high * len(shuffled))]
+
+
 def load_meld_part(part: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[Dialogue]:
     """MELD train cut in two by whole dialogues (its test split is kept outside the shared data): ``heldout``,
     a fixed seeded 10% of the dialogues, read once for the reported figure, and ``train``, the rest. MELD dev
@@ -162,9 +169,7 @@ def load_meld_part(part: str, data_dir: Path = DEFAULT_DATA_DIR) -> list[Dialogu
     if part not in MELD_PARTS:
         raise ValueError(f"MELD part must be one of {', '.join(MELD_PARTS)}, not {part!r}")
     dialogues = load_meld("train", data_dir)
-    ids = sorted(d.id for d in dialogues)
-    random.Random(MELD_HELDOUT_SEED).shuffle(ids)
-    heldout = set(ids[: round(MELD_HELDOUT_SHARE * len(ids))])
+    heldout = set(_seeded_cut(sorted(d.id for d in dialogues), MELD_HELDOUT_SEED, 0.0, MELD_HELDOUT_SHARE))
     return [d for d in dialogues if (d.id in heldout) == (part == "heldout")]
 
 
@@ -188,10 +193,9 @@ def load_irony(part: str, data_dir: Path = DEFAULT_DATA_DIR) -> IronySplit:
     with path.open(encoding="utf-8") as handle:
         rows = [line.rstrip("\n").split("\t") for line in handle][1:]
     rows = [(text, int(label)) for _, label, text in rows if text.strip()]
-    random.Random(IRONY_SEED).shuffle(rows)
-    low, high = IRONY_PARTS[part]
-    chosen = rows[round(low * len(rows)) : round(high * len(rows))]
+    chosen = _seeded_cut(rows, IRONY_SEED, *IRONY_PARTS[part])
     return IronySplit([text for text, _ in chosen], [label for _, label in chosen])
+
 
 NEAR_COPY_NGRAM = 8  # words; short enough to survive small edits, long enough that stock phrases rarely match
 NEAR_COPY_SHARE = 0.5

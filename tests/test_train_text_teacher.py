@@ -52,7 +52,7 @@ def test_rated_texts_are_distinct_capped_and_the_same_every_time():
 @needs_data
 def test_ratings_round_trip_and_refuse_other_texts(tmp_path):
     _fake_teacher(tmp_path / "teacher")
-    rated = load_text_ratings(tmp_path / "teacher", DATA_DIR, LIMIT)
+    rated = load_text_ratings(tmp_path / "teacher", DATA_DIR, LIMIT).sources
     assert set(rated) == set(RATED_SOURCES)
     assert rated["meld"].raw.shape == (LIMIT, 42) and len(rated["meld"].texts) == LIMIT
     with pytest.raises(TeacherMismatch, match="other goemotions texts"):
@@ -110,7 +110,7 @@ def test_text_teacher_recipe_trains_then_only_rates(tmp_path):
             "--limit", "16", "--per-source", "40"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    rated = load_text_ratings(tmp_path / "t", DATA_DIR, 16)
+    rated = load_text_ratings(tmp_path / "t", DATA_DIR, 16).sources
     assert rated["irony"].raw.shape == (16, 42)
     trained_at = (tmp_path / "t" / "weights.safetensors").stat().st_mtime_ns
     assert runner.invoke(app, args).exit_code == 0

@@ -20,7 +20,6 @@ last finished epoch. Test splits are never read here.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -50,7 +49,7 @@ from affectlab.text.artifact import ArtifactConfig
 from affectlab.text.model import AffectModel
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
-from affectlab.train.text_ratings import SUMMARY_FILE, load_text_ratings
+from affectlab.train.text_ratings import load_text_ratings
 from affectlab.train.vad_teacher import load_ratings
 
 CLASS_BLOCKS = (("goemotions", GOEMOTIONS, None), ("ekman", EKMAN, GOEMOTIONS_TO_EKMAN),
@@ -151,9 +150,9 @@ def dev_metrics(model: AffectModel, dev: dict, vad_mean, vad_std, batch_size) ->
 def _load_rated(recipe: TextRecipe, tokenizer, n_class: int, vad_mean, vad_std) -> tuple[np.ndarray, Rated]:
     """The teacher's targets for GoEmotions train (probabilities, then VAD), and every other register's
     rated texts pooled."""
-    rated = load_text_ratings(recipe.teacher, recipe.data_dir, recipe.limit)
-    summary = json.loads((Path(recipe.teacher) / SUMMARY_FILE).read_text())
-    scale = (vad_mean, vad_std, np.array(summary["vad_mean"]), np.array(summary["vad_std"]))
+    ratings = load_text_ratings(recipe.teacher, recipe.data_dir, recipe.limit)
+    rated = dict(ratings.sources)
+    scale = (vad_mean, vad_std, ratings.vad_mean, ratings.vad_std)
     ge_soft = _teacher_targets(rated.pop("goemotions").raw, n_class, *scale)
     targets = [_teacher_targets(r.raw, n_class, *scale) for r in rated.values()]
     ids = [seq for r in rated.values() for seq in _encode(tokenizer, r.texts)]

@@ -79,7 +79,14 @@ class RatedSource:
     raw: np.ndarray  # the teacher's head outputs, one row per text
 
 
-def load_text_ratings(folder: Path, data_dir: Path, limit: int | None = None) -> dict[str, RatedSource]:
+@dataclass(frozen=True)
+class TextRatings:
+    sources: dict[str, RatedSource]
+    vad_mean: np.ndarray  # the teacher's VAD scale: its raw VAD outputs are standardized by these
+    vad_std: np.ndarray
+
+
+def load_text_ratings(folder: Path, data_dir: Path, limit: int | None = None) -> TextRatings:
     """Every source's texts (re-read from ``data_dir``) with the teacher's ratings of them, checked by digest."""
     summary_path = Path(folder) / SUMMARY_FILE
     if not summary_path.exists():
@@ -93,7 +100,7 @@ def load_text_ratings(folder: Path, data_dir: Path, limit: int | None = None) ->
             if made["texts_sha256"] != texts_digest(texts):
                 raise TeacherMismatch(f"{folder} rates other {source} texts than {data_dir} holds: re-run the teacher")
             rated[source] = RatedSource(texts, ratings[source])
-    return rated
+    return TextRatings(rated, np.array(summary["vad_mean"]), np.array(summary["vad_std"]))
 
 
 def save_text_ratings(folder: Path, rated: dict[str, RatedSource], summary: dict) -> dict:

@@ -59,6 +59,13 @@ class Optimizer:
         self.optimizer.step()
         self.scheduler.step()
 
+    def state_dict(self) -> dict:
+        return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+
 
 def provenance(recipe, epochs_done: int, dev_history: list[dict], kept_epoch: int | None = None) -> dict:
     """What an artifact's ``config.json`` records about how it was made (``kept_epoch``: for recipes

@@ -14,8 +14,9 @@ Multi-task fine-tuning of all-MiniLM-L6-v2 with its embedding layer frozen:
 - optionally (``vad_teacher``, :mod:`affectlab.train.vad_teacher`): VAD ratings of GoEmotions train by a
   base-size EmoBank model (the recipe of the model shipped on 2026-12-02).
 Batches are bucketed by length; AdamW with linear warm-up and decay. After each epoch the per-label
-thresholds are tuned on the dev splits and the artifact is written, so an interrupted run keeps the
-last finished epoch. Test splits are never read here.
+thresholds are tuned on the dev splits and the artifact is written. Every ``checkpoint_every`` steps the
+run is checkpointed (:mod:`affectlab.train.checkpoint`): running the same command again resumes it.
+Test splits are never read here.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from affectlab.taxonomy import (
 from affectlab.text.artifact import ArtifactConfig
 from affectlab.text.model import AffectModel
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
+from affectlab.train.checkpoint import Checkpoints
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 from affectlab.train.text_ratings import load_text_ratings
 from affectlab.train.vad_teacher import load_ratings
@@ -79,8 +81,9 @@ class TextRecipe:
     irony_every: int = 8
     vad_teacher: Path | None = None  # a `train vad-teacher` run: its VAD ratings of GoEmotions train become targets
     teacher_weight: float = 0.5  # weight of the mean squared error to a teacher's VAD
+    checkpoint_every: int = 300  # steps; an interrupted run resumes from its last checkpoint
     threads: int = 2
-    limit: int | None = None  # train on the first N texts of each set only (smoke runs)
+    limit: int | None = None  # the first N texts of each train and dev set only (smoke runs)
 
 
 def class_targets(label_lists: list[list[str]]) -> np.ndarray:
@@ -188,12 +191,13 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
         irony_gold = np.array(irony.ironic[: recipe.limit], np.float32)[:, None]
 
     ge_dev, eb_dev = load_goemotions("dev", recipe.data_dir), load_emobank("dev", recipe.data_dir)
-    dev = {"ge_ids": _encode(tokenizer, ge_dev.texts), "ge_targets": class_targets(ge_dev.labels),
-           "eb_ids": _encode(tokenizer, eb_dev.texts), "eb_vad": np.array(eb_dev.vad, np.float32)}
+    n = recipe.limit  # smoke runs are measured on as few dev texts as they train on
+    dev = {"ge_ids": _encode(tokenizer, ge_dev.texts[:n]), "ge_targets": class_targets(ge_dev.labels[:n]),
+           "eb_ids": _encode(tokenizer, eb_dev.texts[:n]), "eb_vad": np.array(eb_dev.vad[:n], np.float32)}
     if with_irony:
         irony_dev = load_irony("dev", recipe.data_dir)
-        dev.update(irony_ids=_encode(tokenizer, irony_dev.texts),
-                   irony_gold=np.array(irony_dev.ironic, np.float32)[:, None])
+        dev.update(irony_ids=_encode(tokenizer, irony_dev.texts[:n]),
+                   irony_gold=np.array(irony_dev.ironic[:n], np.float32)[:, None])
 
     model = AffectModel(recipe.encoder, recipe.blocks)
     model.freeze_embeddings()
@@ -212,48 +216,64 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
     eb_batches = _cycle([len(s) for s in eb_ids], recipe.batch_size, rng)
     rated_batches = None if rated is None else _cycle([len(s) for s in rated.ids], recipe.batch_size, rng)
     irony_batches = _cycle([len(s) for s in irony_ids], recipe.batch_size, rng) if with_irony else None
-    history, step = [], 0
+    checkpoints = Checkpoints(Path(recipe.out_dir), recipe.checkpoint_every, recipe)
+    resume_at, history = checkpoints.restore(model, optimizer)
+    step = 0
 
     def forward(seqs: list[list[int]]) -> torch.Tensor:
         ids, mask = pad_batch(seqs)
         return model(torch.from_numpy(ids), torch.from_numpy(mask))
 
+    def goemotions_loss(rows: list[int]) -> torch.Tensor:
+        out = forward([ge_ids[r] for r in rows])
+        loss = bce(out[:, :n_class], torch.from_numpy(ge_targets[rows]))
+        if soft is not None:
+            loss = (1 - recipe.soft_weight) * loss + recipe.soft_weight * bce(
+                out[:, :n_class], torch.from_numpy(soft[rows]))
+        if teacher_z is not None:
+            loss = loss + recipe.teacher_weight * mse(out[:, vad_slice], torch.from_numpy(teacher_z[rows]))
+        return loss
+
+    def emobank_loss(rows: list[int]) -> torch.Tensor:
+        out = forward([eb_ids[r] for r in rows])
+        return recipe.vad_weight * mse(out[:, vad_slice], torch.from_numpy(eb_z[rows]))
+
+    def rated_loss(rows: list[int]) -> torch.Tensor:
+        out = forward([rated.ids[r] for r in rows])
+        return bce(out[:, :n_class], torch.from_numpy(rated.probs[rows])) + recipe.teacher_weight * mse(
+            out[:, vad_slice], torch.from_numpy(rated.vad_z[rows]))
+
+    def irony_loss(rows: list[int]) -> torch.Tensor:
+        out = forward([irony_ids[r] for r in rows])
+        return bce(out[:, slices["irony"]], torch.from_numpy(irony_gold[rows]))
+
+    # task → (its loss, the name its loss has in progress records)
+    tasks = {"goemotions": (goemotions_loss, "loss"), "emobank": (emobank_loss, "vad_loss"),
+             "rated": (rated_loss, "rated_loss"), "irony": (irony_loss, "irony_loss")}
     for epoch in range(1, recipe.epochs + 1):
         for i, rows in enumerate(bucketed_batches([len(s) for s in ge_ids], recipe.batch_size, rng), 1):
-            out = forward([ge_ids[r] for r in rows])
-            loss = bce(out[:, :n_class], torch.from_numpy(ge_targets[rows]))
-            if soft is not None:
-                loss = (1 - recipe.soft_weight) * loss + recipe.soft_weight * bce(
-                    out[:, :n_class], torch.from_numpy(soft[rows]))
-            if teacher_z is not None:
-                loss = loss + recipe.teacher_weight * mse(out[:, vad_slice], torch.from_numpy(teacher_z[rows]))
-            optimizer.step(loss)
-            step += 1
-            record = {"epoch": epoch, "step": step, "total": total, "task": "goemotions", "loss": loss.item()}
+            # every batch is drawn even when it is skipped, so a resumed run sees the same order
+            batches = [("goemotions", rows)]
             if i % recipe.emobank_every == 0:
-                eb_rows = next(eb_batches)
-                out = forward([eb_ids[r] for r in eb_rows])
-                vad_loss = recipe.vad_weight * mse(out[:, vad_slice], torch.from_numpy(eb_z[eb_rows]))
-                optimizer.step(vad_loss)
-                step += 1
-                record.update(step=step, vad_loss=vad_loss.item())
+                batches.append(("emobank", next(eb_batches)))
             if rated_batches is not None and i % recipe.rated_every == 0:
-                r_rows = next(rated_batches)
-                out = forward([rated.ids[r] for r in r_rows])
-                rated_loss = bce(out[:, :n_class], torch.from_numpy(rated.probs[r_rows])) + recipe.teacher_weight * mse(
-                    out[:, vad_slice], torch.from_numpy(rated.vad_z[r_rows]))
-                optimizer.step(rated_loss)
-                step += 1
-                record.update(step=step, rated_loss=rated_loss.item())
+                batches.append(("rated", next(rated_batches)))
             if irony_batches is not None and i % recipe.irony_every == 0:
-                i_rows = next(irony_batches)
-                out = forward([irony_ids[r] for r in i_rows])
-                irony_loss = bce(out[:, slices["irony"]], torch.from_numpy(irony_gold[i_rows]))
-                optimizer.step(irony_loss)
+                batches.append(("irony", next(irony_batches)))
+            record = {"epoch": epoch, "task": "goemotions"}
+            for task, task_rows in batches:
                 step += 1
-                record.update(step=step, irony_loss=irony_loss.item())
-            if on_progress is not None:
-                on_progress(record)
+                if step <= resume_at:
+                    continue
+                loss_of, key = tasks[task]
+                loss = loss_of(task_rows)
+                optimizer.step(loss)
+                record[key] = loss.item()
+                checkpoints.reached(step, model, optimizer, history)
+            if on_progress is not None and step > resume_at:
+                on_progress({**record, "step": step, "total": total})
+        if len(history) >= epoch:  # evaluated before the run was resumed
+            continue
         thresholds, metrics = dev_metrics(model, dev, vad_mean, vad_std, recipe.batch_size)
         history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), **metrics})
         if on_progress is not None:
@@ -273,4 +293,7 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
         out_dir.mkdir(parents=True, exist_ok=True)
         model.save_weights(out_dir)
         config.save(out_dir)
+        if epoch < recipe.epochs:
+            checkpoints.save(step, model, optimizer, history)
+    checkpoints.clear()
     return config

@@ -1,0 +1,71 @@
+"""Training runs that are stopped resume from their last checkpoint and end with the same weights."""
+
+import pytest
+import torch
+from torch import nn
+
+from affectlab.heads.layout import BLOCKS
+from affectlab.train.checkpoint import CheckpointMismatch, Checkpoints
+from affectlab.train.optim import Optimizer
+from affectlab.train.text import TextRecipe, train_text
+from conftest import DATA_DIR, needs_data
+
+
+class Stop(Exception):
+    pass
+
+
+def _stop_after(step: int):
+    def on_progress(record: dict) -> None:
+        if record.get("task") != "dev" and record["step"] >= step:
+            raise Stop
+    return on_progress
+
+
+def _weights(folder) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(folder / "weights.safetensors")
+
+
+@needs_data
+def test_a_stopped_text_run_resumes_to_the_same_weights(tmp_path):
+    # 32 texts in batches of 4: 8 GoEmotions, 2 EmoBank and 1 irony step an epoch
+    def recipe(out):
+        return TextRecipe(data_dir=DATA_DIR, out_dir=out, blocks=BLOCKS, epochs=2, batch_size=4, limit=32,
+                          checkpoint_every=4)
+
+    whole = train_text(recipe(tmp_path / "whole"))
+    with pytest.raises(Stop):  # in epoch 1, after the checkpoint at step 8
+        train_text(recipe(tmp_path / "stopped"), _stop_after(9))
+    with pytest.raises(Stop):  # in epoch 2, after the end-of-epoch checkpoint (11) and the one at step 16
+        train_text(recipe(tmp_path / "stopped"), _stop_after(17))
+    steps = []
+    resumed = train_text(recipe(tmp_path / "stopped"), lambda r: steps.append(r["step"]))
+    assert steps[0] == 17 and steps[-1] == 22  # nothing before the checkpoint is learned twice
+    assert not (tmp_path / "stopped" / "checkpoint").exists()
+    assert [h["epoch"] for h in resumed.trained["dev_history"]] == [1, 2]
+    assert resumed.thresholds == whole.thresholds
+    a, b = _weights(tmp_path / "whole"), _weights(tmp_path / "stopped")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_checkpoint_of_another_recipe_is_refused(tmp_path):
+    model = nn.Linear(3, 2)
+    optimizer = Optimizer(model, 1e-3, 1e-3, 0.0, 10, 0.1)
+    Checkpoints(tmp_path, 5, TextRecipe(epochs=3, threads=2)).save(5, model, optimizer, [])
+    assert Checkpoints(tmp_path, 5, TextRecipe(epochs=3, threads=1)).restore(model, optimizer) == (5, [])
+    with pytest.raises(CheckpointMismatch, match="differs in epochs"):
+        Checkpoints(tmp_path, 5, TextRecipe(epochs=4)).restore(model, optimizer)
+
+
+def test_a_run_killed_while_saving_keeps_the_previous_checkpoint(tmp_path):
+    model = nn.Linear(3, 2)
+    optimizer = Optimizer(model, 1e-3, 1e-3, 0.0, 10, 0.1)
+    checkpoints = Checkpoints(tmp_path, 5, TextRecipe())
+    checkpoints.save(5, model, optimizer, [{"epoch": 1}])
+    (tmp_path / "checkpoint").rename(tmp_path / "checkpoint.old")  # killed between the two renames
+    (tmp_path / "checkpoint.partial").mkdir()
+    assert checkpoints.restore(model, optimizer) == (5, [{"epoch": 1}])
+    checkpoints.clear()
+    assert not list(tmp_path.iterdir())

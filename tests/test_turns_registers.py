@@ -21,7 +21,7 @@ from affectlab.encoders.finetuned import save_finetuned
 from affectlab.errors import OptionError
 from affectlab.registry import CONFIG_FILE, WEIGHTS_FILE
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT
-from affectlab.train.register_biases import NEUTRAL_BIAS_GRID, register_biases
+from affectlab.train.register_calibration import NEUTRAL_BIAS_GRID, TEXT_WEIGHT_GRID, calibrate_registers
 from affectlab.train.turn_data import goemotions_conversations, turn_corpora
 from affectlab.train.turn_readings import cached_readings
 from affectlab.train.turns import TurnExample, TurnsRecipe, epoch_batches
@@ -165,12 +165,32 @@ def test_each_register_is_best_on_its_own_corpus_and_general_on_their_mean():
         values[np.arange(300), labels] += 1.0
         values[:, EKMAN.index("neutral")] += shift
         logits[corpus], gold[corpus] = values, [EKMAN[i] for i in labels]
-    biases, scores = register_biases(logits, gold)
+    biases, weights, scores = calibrate_registers(logits, gold)
     assert set(biases) == set(REGISTERS) and all(b in NEUTRAL_BIAS_GRID for b in biases.values())
+    assert set(weights.values()) == {0.0}  # no text evidence: nothing to weigh
     for corpus in CORPORA:
         assert all(scores[corpus][corpus] >= scores[other][corpus] for other in REGISTERS)
     assert all(np.mean(list(scores[GENERAL].values())) >= np.mean(list(scores[other].values())) for other in REGISTERS)
     assert biases["dailydialog"] < biases["goemotions"]  # the corpus leaning most to neutral needs the lowest bias
+
+
+def test_text_evidence_gets_weight_where_it_tells_the_gold_and_none_where_it_is_noise():
+    rng = np.random.default_rng(1)
+    logits, gold, evidence = {}, {}, {}
+    for corpus in CORPORA:
+        labels = rng.integers(0, len(EKMAN), 400)
+        logits[corpus] = rng.normal(0, 1, (400, len(EKMAN)))
+        logits[corpus][np.arange(400), labels] += 0.5  # a weak turn model
+        evidence[corpus] = rng.normal(0, 1, (400, len(EKMAN)))
+        if corpus != "meld":  # the text model knows the gold except on MELD
+            evidence[corpus][np.arange(400), labels] += 3.0
+        gold[corpus] = [EKMAN[i] for i in labels]
+    biases, weights, scores = calibrate_registers(logits, gold, evidence)
+    assert weights["dailydialog"] >= 0.75 and weights["goemotions"] >= 0.75 and weights[GENERAL] > 0
+    assert weights["meld"] <= 0.25
+    assert all(w in TEXT_WEIGHT_GRID for w in weights.values())
+    unweighted = calibrate_registers(logits, gold)[2]
+    assert scores["dailydialog"]["dailydialog"] > unweighted["dailydialog"]["dailydialog"] + 0.2
 
 
 # --- older turn models, several speakers ---------------------------------------------------------------------
@@ -259,8 +279,8 @@ def test_smoke_training_writes_a_turn_model_that_reads_the_text_model(smoke_mode
     turns = json.loads(result.stdout)["turns"]
     assert [t["speaker"] for t in turns] == [t["speaker"] for t in SCENE] and all(t["emotions"] for t in turns)
     analyzer = ConversationAnalyzer(turn_model=smoke_model, register="meld", threads=1)
-    logits, _ = analyzer.turn_logits([SCENE])
-    shifted = logits[0].copy()
+    scores = analyzer.turn_logits([SCENE])
+    shifted = scores.logits[0] + config["text_weight"]["meld"] * scores.evidence[0]
     shifted[:, EKMAN.index("neutral")] += config["neutral_bias"]["meld"]
     expected = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
     np.testing.assert_allclose(analyzer.turn_emotions(SCENE)[2], expected, atol=1e-5)

@@ -42,6 +42,10 @@ TASKS = {
     "steering-directions": "emotion steering directions for a language model's residual stream",
     "responder": "a LoRA adapter that teaches the local language model to reply as an empathetic listener",
 }
+# Tasks of artifacts that only users make (none is shipped): written and read like the others.
+USER_TASKS = {
+    "text-labels": "a user's own labels of a text, from a head trained with `affectlab train head`",
+}
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,8 @@ SHIPPED = (
     Shipped("text-minilm", "text", "Apache-2.0 (GoEmotions), CC BY-SA 4.0 (EmoBank)"),
     Shipped("text-static-minilm", "text-static", "Apache-2.0 (GoEmotions), CC BY-SA 4.0 (EmoBank)",
             package="affectlab-text-static-minilm", extra="fast"),
-    Shipped("dialogue-turns-minilm", "turn-emotions", "CC BY-NC-SA 4.0 (DailyDialog)"),
+    Shipped("dialogue-turns-minilm", "turn-emotions",
+            "CC BY-NC-SA 4.0 (DailyDialog); also trained on MELD (GPL-3.0) and GoEmotions (Apache-2.0)"),
     Shipped("dialogue-causes-minilm", "causes", "CC BY-NC-SA 4.0 (DailyDialog, RECCON)"),
     Shipped("empathy-emotions-minilm", "speaker-emotion", "CC BY-NC 4.0 (EmpatheticDialogues)"),
     Shipped("support-strategies-minilm", "next-strategy", "CC BY-NC 4.0 (ESConv)"),
@@ -131,8 +136,9 @@ def read_config(folder: Path) -> dict:
 
 def write_config(folder: Path, config: dict) -> None:
     """Write ``config.json`` atomically (a half-written config would make the artifact unreadable)."""
-    if config.get("task") not in TASKS:
-        raise ValueError(f"config task must be one of {', '.join(TASKS)}, not {config.get('task')!r}")
+    if config.get("task") not in TASKS and config.get("task") not in USER_TASKS:
+        raise ValueError(f"config task must be one of {', '.join([*TASKS, *USER_TASKS])}, "
+                         f"not {config.get('task')!r}")
     folder = Path(folder)
     text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{CONFIG_FILE}.", suffix=".tmp")

@@ -218,11 +218,22 @@ def train_turns_command(
     text_features: Annotated[bool, typer.Option(
         help="Join the text model's reading of each turn (Ekman and sentiment probabilities) to the turn's "
              "vector.")] = True,
+    calibrate_only: Annotated[bool, typer.Option(
+        "--calibrate-only", help="Do not train: tune the registers of the turn model already in --output again "
+                                 "(on the dev splits of the recipe it was trained with).")] = False,
 ) -> None:
-    """The turn-emotion model on DailyDialog, MELD and GoEmotions; a neutral bias per register tuned on their
-    dev splits."""
-    from affectlab.train.turns import TurnsRecipe, train_turns
+    """The turn-emotion model on DailyDialog, MELD and GoEmotions; each register's neutral bias and text-model
+    weight tuned on their dev splits."""
+    from affectlab.train.turns import TurnsRecipe, calibrate_turns, train_turns
 
+    if calibrate_only:
+        if output is None:
+            fail("--calibrate-only needs --output: the run folder of a trained turn model")
+        config = with_training_progress(lambda folder, on_progress: calibrate_turns(folder, threads, on_progress),
+                                        output)
+        out.print(f"registers of {output} calibrated: neutral bias {config.neutral_bias}, "
+                  f"text weight {config.text_weight}", highlight=False, soft_wrap=True)
+        return
     run_training(train_turns, TurnsRecipe(data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed,
                                           threads=threads, limit=limit, goemotions=goemotions,
                                           meld_repeat=meld_repeat, text_features=text_features))

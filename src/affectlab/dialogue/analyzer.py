@@ -12,14 +12,15 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig, resolve_dialogue_model
 from affectlab.dialogue.packing import TurnTokenizer, TurnTokens, speaker_letters
-from affectlab.dialogue.registers import DEFAULT_REGISTER, check_register, neutral_bias
+from affectlab.dialogue.registers import DEFAULT_REGISTER, calibrate, check_register, neutral_bias
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
-from affectlab.dialogue.text_readings import check_text_model, text_readings
+from affectlab.dialogue.text_readings import check_text_model, ekman_evidence, text_readings
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, check_target, check_turns
 from affectlab.errors import OptionError
 from affectlab.registry import WEIGHTS_FILE
@@ -33,6 +34,14 @@ DEFAULT_LOOKBACK = 10
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(-1, keepdims=True))
     return shifted / shifted.sum(-1, keepdims=True)
+
+
+class TurnLogits(NamedTuple):
+    """Turn-emotion scores of several conversations before a register's calibration."""
+
+    logits: list[np.ndarray]  # per conversation, [turns, 7] from the turn model
+    evidence: list[np.ndarray] | None  # per conversation, [turns, 7] text-model Ekman log-odds (None: reads none)
+    windows: list[int]  # windows read per conversation
 
 
 @dataclass
@@ -121,8 +130,10 @@ class ConversationAnalyzer:
         if lookback is not None and (isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 0):
             raise OptionError(f"lookback must be a number of turns (0 or more) or None (every turn), not {lookback!r}")
         self.turns_model = _Loaded(turn_model, "turn-emotions")
-        # added to the neutral logit; a register the turn model was not calibrated for fails here
+        # added to the neutral logit, and the text model's evidence's weight; a register the turn model was not
+        # calibrated for fails here
         self.neutral_bias = neutral_bias(self.turns_model.config.neutral_bias, self.register)
+        self.text_weight = neutral_bias(self.turns_model.config.text_weight, self.register, "text weight")
         self.causes_model = _Loaded(cause_model, "causes", share=self.turns_model)
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
@@ -134,20 +145,21 @@ class ConversationAnalyzer:
     def cause_threshold(self) -> float:
         return self.causes_model.config.threshold
 
-    def turn_logits(self, conversations: Iterable[Iterable[object]]) -> tuple[list[np.ndarray], list[int]]:
-        """Conversations (each a list of turns) → ``[turns, 7]`` Ekman logits before the neutral bias, and the
-        number of windows read for each (for evaluations that try several registers on one pass)."""
+    def turn_logits(self, conversations: Iterable[Iterable[object]]) -> TurnLogits:
+        """Conversations (each a list of turns) → each one's ``[turns, 7]`` Ekman logits and text-model evidence
+        before a register's calibration, and the windows read (for evaluations that try several registers on
+        one pass)."""
         return self._logits([self._prepare(turns) for turns in conversations])
 
-    def turn_probabilities(self, logits: list[np.ndarray], register: str | None = None) -> list[np.ndarray]:
-        """:meth:`turn_logits` → probabilities, with the neutral bias of ``register`` (default: the analyzer's)."""
+    def turn_probabilities(self, scores: TurnLogits, register: str | None = None) -> list[np.ndarray]:
+        """:meth:`turn_logits` → probabilities, calibrated for ``register`` (default: the analyzer's)."""
         cfg = self.turns_model.config
-        bias = self.neutral_bias if register is None else neutral_bias(cfg.neutral_bias, register)
-        neutral = cfg.labels.index("neutral")
-        shifted = [conversation.copy() for conversation in logits]
-        for conversation in shifted:
-            conversation[:, neutral] += bias
-        return [_softmax(conversation) for conversation in shifted]
+        bias, weight = self.neutral_bias, self.text_weight
+        if register is not None:
+            bias = neutral_bias(cfg.neutral_bias, register)
+            weight = neutral_bias(cfg.text_weight, register, "text weight")
+        evidence = scores.evidence or [None] * len(scores.logits)
+        return [_softmax(calibrate(logits, found, bias, weight)) for logits, found in zip(scores.logits, evidence)]
 
     def turn_emotions(self, turns: Iterable[object]) -> tuple[list[Turn], list[TurnTokens], np.ndarray, int]:
         """Validated turns, their tokens, ``[turns, 7]`` Ekman probabilities and the number of windows."""
@@ -219,22 +231,24 @@ class ConversationAnalyzer:
         check_text_model(record, analyzer, self.turns_model.config.name)
         return analyzer
 
-    def _logits(self, conversations: list[_Conversation]) -> tuple[list[np.ndarray], list[int]]:
+    def _logits(self, conversations: list[_Conversation]) -> TurnLogits:
         from affectlab.dialogue.predict import turn_emotion_logits
 
         loaded = self.turns_model
         cfg = loaded.config
-        features = None
+        features = evidence = None
         if self.text_analyzer is not None:
             readings = text_readings(self.text_analyzer, [t.text for c in conversations for t in c.turns])
             features = np.split(readings, np.cumsum([len(c.turns) for c in conversations])[:-1])
-        return turn_emotion_logits(loaded.network(self.threads), loaded.tokenizer,
-                                   [(loaded.tokens(c), c.letters) for c in conversations],
-                                   cfg.window_tokens, cfg.context_turns, self.batch_size, features)
+            evidence = [ekman_evidence(f) for f in features]
+        logits, windows = turn_emotion_logits(loaded.network(self.threads), loaded.tokenizer,
+                                              [(loaded.tokens(c), c.letters) for c in conversations],
+                                              cfg.window_tokens, cfg.context_turns, self.batch_size, features)
+        return TurnLogits(logits, evidence, windows)
 
     def _probabilities(self, conversations: list[_Conversation]) -> tuple[list[np.ndarray], list[int]]:
-        logits, windows = self._logits(conversations)
-        return self.turn_probabilities(logits), windows
+        scores = self._logits(conversations)
+        return self.turn_probabilities(scores), scores.windows
 
     def _candidates(self, requests: list[tuple[_Conversation, list[tuple[int, str]]]]) -> list[list[list[Cause]]]:
         """:meth:`cause_candidates` for several conversations at once, their windows batched together."""

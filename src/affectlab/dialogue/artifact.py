@@ -27,6 +27,9 @@ class DialogueConfig:
     # turn emotions: added to the neutral logit, tuned on dev splits; one number (tuned on one corpus) or one per
     # register (affectlab.dialogue.registers)
     neutral_bias: float | dict[str, float] = 0.0
+    # turn emotions with text_features: weight of the text model's Ekman log-odds added to the logits, per register,
+    # tuned on dev beside the neutral bias (0: the turn model's own logits)
+    text_weight: float | dict[str, float] = 0.0
     # turn emotions: the text model whose readings of each turn are an input (text_readings.text_features_record),
     # None for a model that reads the turns alone
     text_features: dict | None = None

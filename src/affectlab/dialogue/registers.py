@@ -1,8 +1,9 @@
 """Registers: the kinds of conversation a turn model was calibrated for, each with its own share of neutral turns.
 
-A turn model trained on several corpora adds a bias to its neutral logit, tuned on each corpus's dev split for
-that corpus's usual metric; ``general`` is the one bias that does best on all of them at once (the mean of
-their metrics). The user picks the register closest to their conversations:
+A turn model trained on several corpora adds a bias to its neutral logit and, when it reads the text model's view
+of each turn, that view's Ekman log-odds with a weight; both are tuned on each corpus's dev split for that
+corpus's usual metric. ``general`` is the pair that does best on all of them at once (the mean of their
+metrics). The user picks the register closest to their conversations:
 
 >>> ConversationAnalyzer(register="meld")       # TV-series talk, several speakers
 >>> neutral_bias({"general": -0.4, "meld": -0.9}, "meld")
@@ -10,6 +11,8 @@ their metrics). The user picks the register closest to their conversations:
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from affectlab.errors import OptionError
 from affectlab.metrics import emotion_f1_without
@@ -34,16 +37,25 @@ def check_register(register: object) -> str:
     return register  # type: ignore[return-value]
 
 
-def neutral_bias(tuned: float | dict[str, float], register: str) -> float:
-    """The bias a model's config holds for ``register``: one number (a model tuned on one corpus) serves every
-    register; a table must hold the register."""
+def neutral_bias(tuned: float | dict[str, float], register: str, what: str = "neutral bias") -> float:
+    """The bias (or text weight) a model's config holds for ``register``: one number (a model tuned on one
+    corpus) serves every register; a table must hold the register."""
     register = check_register(register)
     if isinstance(tuned, dict):
         if register not in tuned:
-            raise OptionError(f"this turn model has no neutral bias for register {register!r}; "
+            raise OptionError(f"this turn model has no {what} for register {register!r}; "
                               f"it has {', '.join(tuned)}")
         return float(tuned[register])
     return float(tuned)
+
+
+def calibrate(logits: np.ndarray, evidence: np.ndarray | None, bias: float, weight: float) -> np.ndarray:
+    """A register's logits: the turn model's ``[turns, 7]`` logits, plus ``weight`` × the text model's Ekman
+    log-odds (``evidence``, same shape; None for a turn model that reads no text model), plus ``bias`` on
+    neutral."""
+    calibrated = logits + weight * evidence if evidence is not None and weight else logits.copy()
+    calibrated[:, EKMAN.index("neutral")] += bias
+    return calibrated
 
 
 def corpus_score(corpus: str, predicted: list[str], gold: list[str]) -> float:

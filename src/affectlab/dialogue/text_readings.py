@@ -52,3 +52,10 @@ def text_readings(analyzer, texts: list[str]) -> np.ndarray:
             raise AffectlabError(f"the text model cannot read the turn {text[:60]!r}: {result.error}")
         rows[text] = [result.ekman[label] for label in EKMAN] + [result.sentiment[label] for label in SENTIMENT]
     return np.array([rows[text] for text in texts], dtype=np.float32).reshape(len(texts), len(READINGS))
+
+
+def ekman_evidence(readings: np.ndarray) -> np.ndarray:
+    """``[turns, 11]`` readings → ``[turns, 7]`` log-odds of the text model's Ekman probabilities, the evidence a
+    register adds to the turn model's logits with its tuned weight (:func:`~affectlab.dialogue.registers.calibrate`)."""
+    p = np.clip(readings[:, : len(EKMAN)], 1e-3, 1 - 1e-3)
+    return (np.log(p) - np.log1p(-p)).astype(np.float32)

@@ -71,7 +71,8 @@ def eval_conversation(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_D
     config = analyzer.turns_model.config
     per_register = isinstance(config.neutral_bias, dict)
     report = {"model": model_info(analyzer.turns_model.folder), "register": analyzer.register,
-              "neutral_bias": config.neutral_bias, "text_features": config.text_features, "limit": limit}
+              "neutral_bias": config.neutral_bias, "text_weight": config.text_weight,
+              "text_features": config.text_features, "limit": limit}
     sets = {"dailydialog": load_dailydialog("test", data_dir)[:limit],
             "meld_heldout": load_meld_part("heldout", data_dir)[:limit],
             "reccon_iemocap": load_reccon("iemocap_test", data_dir)[:limit]}

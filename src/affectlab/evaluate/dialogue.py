@@ -18,7 +18,7 @@ from affectlab.datasets import (
     load_reccon,
     overlapping_dialogues,
 )
-from affectlab.dialogue.analyzer import ConversationAnalyzer
+from affectlab.dialogue.analyzer import ConversationAnalyzer, TurnLogits
 from affectlab.dialogue.cause_task import cause_pairs, cause_queries, predicted_spans, tokenize_dialogues
 from affectlab.dialogue.predict import cause_scores
 from affectlab.metrics import binary_f1s, emotion_f1_without, span_scores
@@ -81,16 +81,15 @@ def turn_scores(predicted_by_dialogue: list[list[str]], dialogues: list[Dialogue
     }
 
 
-def dialogue_logits(analyzer: ConversationAnalyzer, dialogues: list[Dialogue]) -> list[np.ndarray]:
-    """``[turns, 7]`` turn-emotion logits of each gold dialogue, before the neutral bias."""
-    logits, _ = analyzer.turn_logits([[{"speaker": s, "text": t} for s, t in zip(d.speakers, d.texts)]
-                                      for d in dialogues])
-    return logits
+def dialogue_logits(analyzer: ConversationAnalyzer, dialogues: list[Dialogue]) -> TurnLogits:
+    """Turn-emotion logits (and text-model evidence) of each gold dialogue, before a register's calibration."""
+    return analyzer.turn_logits([[{"speaker": s, "text": t} for s, t in zip(d.speakers, d.texts)]
+                                 for d in dialogues])
 
 
-def predicted_emotions(analyzer: ConversationAnalyzer, logits: list[np.ndarray],
+def predicted_emotions(analyzer: ConversationAnalyzer, logits: TurnLogits,
                        register: str | None = None) -> list[list[str]]:
-    """Each turn's emotion from :func:`dialogue_logits`, with the neutral bias of ``register`` (default: the
+    """Each turn's emotion from :func:`dialogue_logits`, calibrated for ``register`` (default: the
     analyzer's)."""
     labels = analyzer.turns_model.config.labels
     return [[labels[i] for i in p.argmax(1)] for p in analyzer.turn_probabilities(logits, register)]

@@ -8,8 +8,9 @@ Cross-entropy on every turn's 7-way label. Each epoch sees every DailyDialog win
 ``meld_repeat`` times, and the GoEmotions comments as one-turn windows in batches of their own (larger, since
 they are short); all batches are shuffled together.
 
-After each epoch the neutral bias of every register is tuned on the dev splits
-(:mod:`affectlab.train.register_biases`). The kept epoch is the one whose ``general`` register scores best on
+After each epoch every register's neutral bias and the weight of the text model's Ekman evidence are tuned on the
+dev splits (:mod:`affectlab.train.register_calibration`; ``calibrate_turns`` redoes only this for a trained
+run). The kept epoch is the one whose ``general`` register scores best on
 the mean of the three dev metrics; the artifact is written whenever an epoch improves on it, so an interrupted
 run keeps the best finished one. Test splits and MELD's held-out part are never read here.
 """
@@ -33,12 +34,12 @@ from affectlab.dialogue.models import TurnEmotionModel
 from affectlab.dialogue.packing import Packed, TurnTokenizer, pack_turns
 from affectlab.dialogue.predict import turn_emotion_logits, turn_inputs
 from affectlab.dialogue.registers import CORPORA, GENERAL
-from affectlab.dialogue.text_readings import READINGS, text_features_record
+from affectlab.dialogue.text_readings import READINGS, TextModelMismatch, ekman_evidence, text_features_record
 from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
 from affectlab.registry import WEIGHTS_FILE
 from affectlab.taxonomy import EKMAN
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
-from affectlab.train.register_biases import register_biases
+from affectlab.train.register_calibration import calibrate_registers
 from affectlab.train.turn_data import TurnCorpus, turn_corpora
 from affectlab.train.turn_readings import cached_readings
 
@@ -128,6 +129,17 @@ def _dev_logits(model, tokenizer, corpora, dev_inputs, recipe: TurnsRecipe) -> d
     return logits
 
 
+def _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe: TurnsRecipe) -> tuple[dict, dict, dict]:
+    """Every register's neutral bias, text weight and dev scores for ``model`` as it is now."""
+    evidence = None
+    if dev_inputs[0][1] is not None:
+        evidence = {c.name: ekman_evidence(np.concatenate(readings)) for c, (_, readings) in zip(corpora, dev_inputs)}
+    model.eval()
+    calibrated = calibrate_registers(_dev_logits(model, tokenizer, corpora, dev_inputs, recipe), gold, evidence)
+    model.train()
+    return calibrated
+
+
 def _readings(corpora: list[TurnCorpus], recipe: TurnsRecipe, out_dir: Path, on_progress) -> tuple[list, dict | None]:
     """Per corpus, the readings of its (train, dev) turns split by conversation, and the record of the text model
     (None without text features)."""
@@ -151,10 +163,8 @@ def _readings(corpora: list[TurnCorpus], recipe: TurnsRecipe, out_dir: Path, on_
     return parts, text_features_record(analyzer)
 
 
-def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None = None) -> DialogueConfig:
-    started = time.time()
-    rng = seed_everything(recipe.seed, recipe.threads)
-    out_dir = Path(recipe.out_dir or Path("runs") / recipe.name)
+def _prepared(recipe: TurnsRecipe, out_dir: Path, on_progress) -> tuple:
+    """The corpora, the text model's record, the tokenizer, the training examples, the dev inputs and gold."""
     corpora = turn_corpora(recipe.data_dir, recipe.goemotions, recipe.seed, recipe.limit)
     readings, record = _readings(corpora, recipe, out_dir, on_progress)
     tokenizer = TurnTokenizer(recipe.turn_tokens)
@@ -163,6 +173,43 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
         examples += _examples(corpus, tokenize_dialogues(corpus.train, tokenizer), train_readings, recipe, tokenizer)
         dev_inputs.append((tokenize_dialogues(corpus.dev, tokenizer), dev_readings if record else None))
     gold = {c.name: [e for d in c.dev for e in d.emotions] for c in corpora}
+    return corpora, record, tokenizer, examples, dev_inputs, gold
+
+
+def calibrate_turns(out_dir: Path, threads: int = 2,
+                    on_progress: Callable[[dict], None] | None = None) -> DialogueConfig:
+    """Tune every register's neutral bias and text weight again for the trained turn model in ``out_dir`` (on the
+    dev splits of its own recipe), without training: for a run made before a calibration change."""
+    from affectlab.encoders.finetuned import load_finetuned
+
+    out_dir = Path(out_dir)
+    config = DialogueConfig.load(out_dir)
+    fields = dict(config.trained["recipe"], out_dir=out_dir, data_dir=Path(config.trained["recipe"]["data_dir"]),
+                  threads=threads)
+    recipe = TurnsRecipe(**fields)
+    seed_everything(recipe.seed, recipe.threads)
+    corpora, record, tokenizer, _, dev_inputs, gold = _prepared(recipe, out_dir, on_progress)
+    if record != config.text_features:
+        raise TextModelMismatch(f"{out_dir} was trained on the readings of another text model than the one "
+                                "installed: train it again (affectlab train turns)")
+    model = load_finetuned(TurnEmotionModel(len(EKMAN), config.n_features), out_dir / WEIGHTS_FILE)
+    biases, weights, scores = _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe)
+    config.neutral_bias, config.text_weight = biases, weights
+    config.trained["calibration"] = {"date": provenance(recipe, 0, [])["date"], "neutral_bias": biases,
+                                     "text_weight": weights, "dev": scores}
+    config.save(out_dir)
+    if on_progress is not None:
+        on_progress({"task": "dev", "epoch": config.trained.get("kept_epoch"), "step": 0, "total": None,
+                     **{f"{corpus} (own register)": scores[corpus][corpus] for corpus in CORPORA},
+                     **{corpus: scores[GENERAL][corpus] for corpus in CORPORA}})
+    return config
+
+
+def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None = None) -> DialogueConfig:
+    started = time.time()
+    rng = seed_everything(recipe.seed, recipe.threads)
+    out_dir = Path(recipe.out_dir or Path("runs") / recipe.name)
+    corpora, record, tokenizer, examples, dev_inputs, gold = _prepared(recipe, out_dir, on_progress)
 
     model = TurnEmotionModel(len(EKMAN), len(READINGS) if record else 0)
     freeze_embeddings(model)
@@ -186,12 +233,10 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
             if on_progress is not None:
                 on_progress({"epoch": epoch, "step": step, "total": total, "task": "turn-emotions",
                              "loss": loss.item()})
-        model.eval()
-        biases, scores = register_biases(_dev_logits(model, tokenizer, corpora, dev_inputs, recipe), gold)
-        model.train()
+        biases, weights, scores = _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe)
         selection = float(np.mean(list(scores[GENERAL].values())))
         history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), "selection": selection,
-                        "neutral_bias": biases, "dev": scores})
+                        "neutral_bias": biases, "text_weight": weights, "dev": scores})
         if on_progress is not None:
             on_progress({"epoch": epoch, "step": step, "total": total, "task": "dev", "selection": selection,
                          **{corpus: scores[GENERAL][corpus] for corpus in CORPORA},
@@ -199,7 +244,7 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
         out_dir.mkdir(parents=True, exist_ok=True)
         if kept is None or selection > history[kept - 1]["selection"]:
             kept = epoch
-            config.neutral_bias = biases
+            config.neutral_bias, config.text_weight = biases, weights
             save_finetuned(model, out_dir / WEIGHTS_FILE, config.base_model)
         config.trained = {**provenance(recipe, epoch, history, kept_epoch=kept), "data": data}
         config.save(out_dir)

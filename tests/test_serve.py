@@ -118,6 +118,23 @@ def test_analyze_one_text_has_the_fields_of_text_affect_with_model_and_schema_ve
     assert answer["model"] == "fake-text" and answer["schema_version"] == 1 and answer["labels"] == ["joy"]
 
 
+def test_analyze_answers_are_to_dict_written_once_as_the_response_models_describe_them():
+    """/v1/analyze writes its answers itself (orjson, no response-model pass): they must still be exactly
+    ``TextAffect.to_dict()`` with the head, and valid against the models in the OpenAPI schema."""
+    from affectlab.serve import schemas
+
+    with client() as c:
+        one = c.post("/v1/analyze", json={"text": "so happy"})
+        batch = c.post("/v1/analyze", json={"texts": ["so happy", "meh", " "]}).json()
+    head = {"schema_version": 1, "model": "fake-text"}
+    assert one.headers["content-type"] == "application/json"
+    assert one.json() == {**head, **json.loads(json.dumps(affect("so happy").to_dict()))}
+    expected = [json.loads(json.dumps(a.to_dict())) for a in FakeText().analyze_batch(["so happy", "meh", " "])]
+    assert batch == {**head, "results": expected}
+    schemas.AnalyzeResult.model_validate(one.json(), strict=True)
+    schemas.AnalyzeBatch.model_validate(batch, strict=True)
+
+
 def test_analyze_gives_the_window_behind_each_label_of_a_long_text():
     class LongText(FakeText):
         def analyze_batch(self, rows, explain=False):
@@ -284,6 +301,24 @@ def test_a_request_over_its_time_limit_is_a_504():
     finally:
         gate.set()
     assert "0.2 s" in found["message"]
+
+
+def test_a_request_that_times_out_while_queued_leaves_the_queue_unscored():
+    gate = threading.Event()
+    text = FakeText(gate)
+    try:
+        with client(Settings(request_timeout_s=0.3), fake_models(text)) as c, ThreadPoolExecutor(1) as pool:
+            running = pool.submit(c.post, "/v1/analyze", json={"text": "first"})
+            wait_until(text.started.is_set, "the first request reached the model")
+            queued = c.post("/v1/analyze", json={"text": "second"})  # waits behind it, then times out
+            waiting = c.app.state.service.waiting
+            gate.set()
+            assert running.result().status_code == 504  # its batch ran on, but nobody waited for it
+            assert c.post("/v1/analyze", json={"text": "third"}).status_code == 200
+    finally:
+        gate.set()
+    assert error(queued, 504)["type"] == "timeout" and waiting == 0
+    assert text.calls == [1, 1]  # "first", then "third": "second" was never scored
 
 
 def test_requests_that_arrive_together_are_scored_in_one_call():

@@ -135,3 +135,34 @@ def test_an_error_is_shown_in_the_page(page):
     page.click("#corpus-form button[type=submit]")
     page.wait_for_selector("#corpus-status.error")
     assert "no column 'text'" in page.inner_text("#corpus-status")
+
+
+def test_the_jobs_list_opens_and_deletes_a_job_from_the_keyboard(page, shots, tmp_path):
+    table = tmp_path / "posts.csv"
+    table.write_text("text\nso happy\na grey day\nso happy again\n", encoding="utf-8")
+    page.click("#tab-corpus")
+    page.set_input_files("#corpus-file", str(table))
+    page.click("#corpus-form button[type=submit]")
+    page.wait_for_selector("#corpus-result:not([hidden])", timeout=60_000)
+    job = page.get_attribute("#corpus-table", "href").split("/")[3]
+    page.reload()  # a fresh page knows no job: it finds this one in the list
+    page.focus("#tab-text")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    row = f"#corpus-jobs-rows tr[data-id='{job}']"
+    page.wait_for_selector(row)
+    assert page.inner_text(f"{row} td >> nth=1") == "complete" and page.inner_text(f"{row} td >> nth=2") == "3 of 3"
+    assert "job" in page.inner_text("#corpus-jobs-status")
+    page.focus(f"{row} button >> text=Open")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#corpus-result:not([hidden])")
+    assert "3 rows, 3 scored" in page.inner_text("#corpus-status") and "shown" in page.get_attribute(row, "class")
+    page.screenshot(path=shots / "corpus-jobs.png", full_page=True)
+    page.set_viewport_size({"width": 380, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 380  # the table fits a phone
+    page.screenshot(path=shots / "corpus-jobs-narrow.png", full_page=True)
+    page.focus(f"{row} button >> text=Delete")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(row, state="detached")
+    assert page.inner_text("#corpus-status").startswith("deleted") and not page.is_visible("#corpus-result")
+    assert page.evaluate(f"fetch('/v1/corpus/{job}').then((r) => r.status)") == 410

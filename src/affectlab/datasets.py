@@ -67,6 +67,97 @@ def load_emobank(split: str, data_dir: Path = DEFAULT_DATA_DIR) -> EmoBankSplit:
 
 
 @dataclass(frozen=True)
+class PerspectiveSplit:
+    texts: list[str]
+    writer: list[tuple[float, float, float]]  # VAD as the writer meant it, 1-5
+    reader: list[tuple[float, float, float]]  # VAD as a reader perceives it, 1-5
+
+
+def _perspective(path: Path) -> dict[str, tuple[float, float, float]]:
+    with _require(path).open(encoding="utf-8", newline="") as handle:
+        return {row["id"]: (float(row["V"]), float(row["A"]), float(row["D"])) for row in csv.DictReader(handle)}
+
+
+def load_emobank_perspectives(split: str, data_dir: Path = DEFAULT_DATA_DIR) -> PerspectiveSplit:
+    """The rows of ``emobank/emobank.csv`` whose split column matches, each with its writer's and its readers'
+    VAD from ``writer.csv`` and ``reader.csv`` (joined by id; every sentence has both)."""
+    folder = Path(data_dir) / "emobank"
+    writer, reader = _perspective(folder / "writer.csv"), _perspective(folder / "reader.csv")
+    texts, writer_vad, reader_vad = [], [], []
+    with _require(folder / "emobank.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["split"] == split and row["text"].strip() and row["id"] in writer and row["id"] in reader:
+                texts.append(row["text"])
+                writer_vad.append(writer[row["id"]])
+                reader_vad.append(reader[row["id"]])
+    if not texts:
+        raise DatasetNotFound(f"{folder / 'emobank.csv'} has no rows rated by writer and reader for split {split!r}")
+    return PerspectiveSplit(texts, writer_vad, reader_vad)
+
+
+@dataclass(frozen=True)
+class IntensitySplit:
+    texts: list[str]
+    intensity: list[float]  # 0-1: how intensely the tweet expresses the emotion it was chosen for
+
+
+EMOINT_SPLITS = {"train": "train", "dev": "devgold", "test": "test"}
+
+
+def load_emoint(emotion: str, split: str, data_dir: Path = DEFAULT_DATA_DIR) -> IntensitySplit:
+    """Read ``emoint/{train,devgold,test}-{emotion}.txt`` (``id \\t tweet \\t emotion \\t intensity``) for
+    ``split`` train, dev or test. Each emotion has its own tweets, rated for that emotion only. A literal
+    ``\\n`` in a tweet (the files escape line breaks) becomes a line break."""
+    if split not in EMOINT_SPLITS:
+        raise ValueError(f"EmoInt split must be one of {', '.join(EMOINT_SPLITS)}, not {split!r}")
+    path = _require(Path(data_dir) / "emoint" / f"{EMOINT_SPLITS[split]}-{emotion}.txt")
+    texts, intensity = [], []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 4:
+                raise DatasetNotFound(f"{path} line {number} has {len(fields)} tab-separated fields, not 4")
+            texts.append(fields[1].replace("\\n", "\n"))
+            intensity.append(float(fields[3]))
+    return IntensitySplit(texts, intensity)
+
+
+@dataclass(frozen=True)
+class EssaySplit:
+    texts: list[str]
+    empathy: list[float]  # 1-7, the writer's own rating
+    distress: list[float]  # 1-7
+    emotions: list[str]  # EKMAN names
+
+
+def load_wassa22(split: str, data_dir: Path = DEFAULT_DATA_DIR) -> EssaySplit:
+    """WASSA-22 essays with empathy, distress (1-7) and emotion: ``train`` from
+    ``WASSA22_essay_level_train.tsv``; ``dev`` joins ``WASSA22_essay_level_dev.tsv`` (essays, no labels) row by
+    row with ``WASSA22_goldstandard_dev.tsv`` (no header: empathy, distress, emotion, ...). The test gold is not
+    public."""
+    folder = Path(data_dir) / "wassa22"
+    if split == "train":
+        with _require(folder / "WASSA22_essay_level_train.tsv").open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+        gold = [(row["empathy"], row["distress"], row["emotion"]) for row in rows]
+    elif split == "dev":
+        with _require(folder / "WASSA22_essay_level_dev.tsv").open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+        with _require(folder / "WASSA22_goldstandard_dev.tsv").open(encoding="utf-8") as handle:
+            gold = [tuple(line.rstrip("\n").split("\t")[:3]) for line in handle if line.strip()]
+        if len(gold) != len(rows):
+            raise DatasetNotFound(f"{folder} holds {len(rows)} dev essays but {len(gold)} gold rows")
+    else:
+        raise ValueError(f"WASSA-22 split must be train or dev (the test gold is not public), not {split!r}")
+    return EssaySplit(
+        [row["essay"] for row in rows],
+        [float(empathy) for empathy, _, _ in gold],
+        [float(distress) for _, distress, _ in gold],
+        [to_ekman(emotion) for _, _, emotion in gold],
+    )
+
+
+@dataclass(frozen=True)
 class Dialogue:
     """A gold conversation; turn indices are 0-based."""
 

@@ -6,7 +6,8 @@ from this package.
 """
 
 # in the order --help lists them
-from affectlab.cli import text, conversation, empathy, internals, prompting, corpus, memory, models, serve  # noqa: F401, I001
+from affectlab.cli import text, readings, labels, conversation, empathy, internals, prompting  # noqa: F401, I001
+from affectlab.cli import corpus, memory, models, serve  # noqa: F401, I001
 from affectlab.cli._util import app
 
 __all__ = ["app", "main"]

@@ -127,7 +127,7 @@ def _group(help: str, **kwargs) -> App:
 
 app = App(help="Emotion intelligence for text and conversations, offline.", no_args_is_help=True,
           add_completion=False)
-train_app = _group("Reproduce a shipped model from the shared data.")
+train_app = _group("Reproduce a shipped model from the shared data, or train a head for your own labels (train head).")
 eval_app = _group("Measure a model on a held-out split; JSON report under reports/.")
 bench_app = _group("Speed and memory beside a baseline; JSON report under reports/. Alone: `bench text`.",
                    invoke_without_command=True)
@@ -145,8 +145,8 @@ ProfileOpt = Annotated[str, typer.Option(
     help="accurate (the fine-tuned transformer) or fast (static token vectors: thousands of texts/s, a few points "
          "of F1 lower; needs the fast extra). --runtime, --max-windows and --explain are the accurate profile's.")]
 TextModelOpt = Annotated[str | None, typer.Option(
-    "--model", help="A shipped text model name (see `affectlab models`) or an artifact folder; default: the "
-                    "profile's shipped model.", show_default=False)]
+    "--model", help="A shipped text model name (see `affectlab models`) or an artifact folder (a head trained by "
+                    "`affectlab train head` too); default: the profile's shipped model.", show_default=False)]
 DataDirOpt = Annotated[Path, typer.Option("--data-dir", help="The shared data folder.")]
 ReportsDirOpt = Annotated[Path, typer.Option("--reports-dir", help="Where JSON reports are written.")]
 ThreadsOpt = Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")]

@@ -49,6 +49,8 @@ def serve(
     workers: Annotated[int, typer.Option(help="Threads that run the models.")] = 2,
     batch_wait_ms: Annotated[float, typer.Option(
         help="How long the first /v1/analyze request of a micro-batch waits for others.")] = 5.0,
+    model_batch: Annotated[int, typer.Option(
+        help="Texts per pass of the text network within a micro-batch, sorted by length (less padding).")] = 8,
     jobs_dir: Annotated[Path | None, typer.Option(
         help="Folder of the corpus jobs (uploads, results, reports); jobs left unfinished there resume at start "
              "(default: jobs/ in affectlab's cache folder).")] = None,
@@ -80,8 +82,8 @@ def serve(
             host=host, port=port, token=read_token(token_file), cors_origins=tuple(cors_origin or ()),
             allowed_hosts=tuple(allowed_host) if allowed_host else None, max_body_bytes=max_body_bytes,
             max_batch=max_batch, max_turns=max_turns, queue_size=queue_size, request_timeout_s=timeout,
-            workers=workers, batch_wait_s=batch_wait_ms / 1000, responder=responder, text_model=model,
-            runtime=runtime, threads=threads, max_upload_bytes=max_upload_bytes, max_jobs=max_jobs,
+            workers=workers, batch_wait_s=batch_wait_ms / 1000, model_batch=model_batch, responder=responder,
+            text_model=model, runtime=runtime, threads=threads, max_upload_bytes=max_upload_bytes, max_jobs=max_jobs,
             max_jobs_bytes=max_jobs_bytes, keep_jobs_s=keep_jobs_hours * 3600 if keep_jobs_hours else None,
             **({"jobs_dir": jobs_dir} if jobs_dir is not None else {}),
         ).check()
@@ -118,13 +120,17 @@ def bench_serve_command(
                                  concurrencies=levels, threads=threads,
                                  on_step=lambda s: status.update(f"benchmarking: {s}"))
     offline = report["offline"]["texts_per_second"]
-    table = Table(title=f"/v1/analyze, one text per request; offline {offline:.0f} texts/s "
-                        f"({report['threads']} threads)", title_justify="left")
-    for column in ("concurrency", "requests", "errors", "requests/s", "× offline", "p50 ms", "p99 ms"):
+    table = Table(title=f"/v1/analyze, one text per request; offline {offline:.0f} texts/s, "
+                        f"{report['offline']['cpu_ms_per_text']:.2f} CPU ms/text ({report['threads']} threads)",
+                  title_justify="left")
+    for column in ("concurrency", "requests", "errors", "requests/s", "× offline", "p50 ms", "p99 ms",
+                   "CPU ms/req: server", "load generator"):
         table.add_column(column)
     for level in report["levels"]:
+        cpu = level["cpu_ms_per_request"]
         table.add_row(str(level["concurrency"]), str(level["requests"]), str(level["errors"]),
                       f"{level['requests_per_second']:.0f}", f"{level['ratio_to_offline']:.2f}",
-                      str(level["p50_ms"]), str(level["p99_ms"]))
+                      str(level["p50_ms"]), str(level["p99_ms"]), f"{cpu['server']:.2f}",
+                      f"{cpu['load_generator']:.2f}")
     out.print(table)
     save_report(ctx, name, report, reports_dir)

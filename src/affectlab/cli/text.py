@@ -63,8 +63,20 @@ def render_affect(text: str, result: TextAffect, label_set: str | None = None) -
     table.add_row("ekman", _top(result.ekman))
     table.add_row("sentiment", _top(result.sentiment, 2))
     table.add_row("vad (1-5)", "  ".join(f"{k} {v:.2f}" for k, v in result.vad.items()))
+    if result.intensity is not None:
+        table.add_row("intensity (0-1)", "  ".join(f"{k} {v:.2f}" for k, v in result.intensity.items()))
+    for name, vad in (("writer vad", result.vad_writer), ("reader vad", result.vad_reader)):
+        if vad is not None:
+            table.add_row(name, "  ".join(f"{k} {v:.2f}" for k, v in vad.items()))
+    if result.empathy is not None and result.distress is not None:
+        table.add_row("empathy, distress (1-7)", f"{result.empathy:.2f}, {result.distress:.2f}")
     if label_set is not None:
         _add_view(table, result.as_labels(label_set))
+    if result.custom is not None:
+        custom = result.custom
+        table.add_row(f"{custom.model} labels", ", ".join(f"{label} {custom.scores[label]:.2f}"
+                                                          for label in custom.labels) or "-")
+        table.add_row(f"{custom.model} scores", _top(custom.scores, 5))
     if result.chunks > 1:
         table.add_row("chunks", f"{result.chunks} windows: emotions from the strongest, sentiment and vad averaged")
     for label, span in (result.drivers or {}).items():

@@ -4,8 +4,13 @@ The same GoEmotions test comments are scored twice in one run: offline, by ``Ana
 process, before the server starts), then through the API: ``affectlab serve`` started as a user starts it (its
 own process, real uvicorn, a free port on 127.0.0.1), sent ``/v1/analyze`` requests of one text each by
 ``concurrency`` clients at once, each with its own keep-alive connection, for at most ``requests`` requests or
-``seconds`` seconds per concurrency. Nothing leaves 127.0.0.1. The issue's target: at concurrency 32, at least
-70% of the offline texts/s with p99 latency at most 1 s.
+``seconds`` seconds per concurrency. Every answer is checked: a 200 whose body holds a text's affect, else it
+counts as an error. Nothing leaves 127.0.0.1. The issue's target: at concurrency 32, at least 70% of the offline
+texts/s with p99 latency at most 1 s.
+
+Beside the rates, the CPU time spent per text offline and per request by the server's process and by the load
+generator (this process): they share the machine's cores, so on a busy or a quiet machine alike, offline CPU ms
+per text over the two together is about what the ratio can reach at high concurrency.
 
 >>> report = bench_serve(Path("../shared/data"), requests=2000, concurrencies=(1, 8, 32))
 >>> [(level["concurrency"], round(level["ratio_to_offline"], 2)) for level in report["levels"]]
@@ -30,6 +35,7 @@ from affectlab.errors import OptionError
 
 TARGET = {"concurrency": 32, "min_ratio_to_offline": 0.70, "max_p99_ms": 1000.0}
 START_TIMEOUT_S = 300
+EMOTIONS = 28  # GoEmotions' labels, in every answer
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -42,16 +48,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
+def cpu_seconds(process) -> float:
+    """User and system CPU seconds of a :class:`psutil.Process` so far, all its threads."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 def offline_throughput(texts: list[str], threads: int | None) -> dict:
-    """Texts/s of ``Analyzer.analyze_batch`` over ``texts`` (after a warm-up batch)."""
+    """Texts/s of ``Analyzer.analyze_batch`` over ``texts`` (after a warm-up batch), and its CPU ms per text."""
+    import psutil
+
     from affectlab.text import Analyzer
 
     analyzer = Analyzer(threads=threads)
     analyzer.analyze_batch(texts[:64])
-    start = time.perf_counter()
+    this = psutil.Process()
+    start, cpu = time.perf_counter(), cpu_seconds(this)
     analyzer.analyze_batch(texts)
-    seconds = time.perf_counter() - start
-    return {"texts": len(texts), "seconds": round(seconds, 3), "texts_per_second": round(len(texts) / seconds, 1)}
+    seconds, cpu = time.perf_counter() - start, cpu_seconds(this) - cpu
+    return {"texts": len(texts), "seconds": round(seconds, 3), "texts_per_second": round(len(texts) / seconds, 1),
+            "cpu_ms_per_text": round(1000 * cpu / len(texts), 3)}
 
 
 class Server:
@@ -84,23 +100,48 @@ class Server:
         self.process.stderr.close()
 
 
-async def _one_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, text: str) -> int:
+def request_bytes(text: str) -> bytes:
+    """The whole HTTP request for one text, built before the clients start (its CPU is not the load's)."""
     body = json.dumps({"text": text}).encode()
-    writer.write(b"POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    return (b"POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+def answer_kind(status: int, body: bytes) -> str:
+    """``ok`` for a 200 whose body is a text's affect (the 28 emotions, labels and the model), else what went
+    wrong: the status, or ``bad_body``.
+
+    >>> answer_kind(200, b'{"model": "m", "labels": [], "emotions": {}}'), answer_kind(429, b"{}")
+    ('bad_body', '429')
+    """
+    if status != 200:
+        return str(status)
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "bad_body"
+    fine = isinstance(answer, dict) and answer.get("model") and isinstance(answer.get("labels"), list)
+    return "ok" if fine and len(answer.get("emotions") or ()) == EMOTIONS else "bad_body"
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> str:
+    """Send one request on a kept-alive connection and read its answer: the head in one read, then the body by
+    its length."""
+    writer.write(request)
     await writer.drain()
-    status = int((await reader.readline()).split()[1])
-    length = 0
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    await reader.readexactly(length)
-    return status
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])  # HTTP/1.1 200 OK
+    at = head.lower().find(b"\r\ncontent-length:")
+    if at < 0:
+        raise ValueError("an answer without Content-Length")
+    length = int(head[at + 17:head.index(b"\r\n", at + 2)])
+    return answer_kind(status, await reader.readexactly(length))
 
 
-async def _load(host: str, port: int, texts: list[str], concurrency: int, requests: int, seconds: float) -> dict:
-    """``concurrency`` clients sending one text per request until ``requests`` are sent or ``seconds`` pass."""
+async def _load(host: str, port: int, requests_of: list[bytes], concurrency: int, requests: int,
+                seconds: float) -> dict:
+    """``concurrency`` clients sending one text per request until ``requests`` are sent or ``seconds`` pass; every
+    answer is checked (status and body)."""
     counter = itertools.count()
     latencies: list[float] = []
     errors: dict[str, int] = {}
@@ -112,13 +153,13 @@ async def _load(host: str, port: int, texts: list[str], concurrency: int, reques
             started = time.perf_counter()
             try:
                 connection = connection or await asyncio.open_connection(host, port)
-                status = await _one_request(*connection, texts[index % len(texts)])
-            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
-                status, connection = type(exc).__name__, None
-            if status == 200:
+                kind = await _exchange(*connection, requests_of[index % len(requests_of)])
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+                kind, connection = type(exc).__name__, None
+            if kind == "ok":
                 latencies.append(time.perf_counter() - started)
             else:
-                errors[str(status)] = errors.get(str(status), 0) + 1
+                errors[kind] = errors.get(kind, 0) + 1
         if connection is not None:
             connection[1].close()
 
@@ -136,7 +177,11 @@ async def _load(host: str, port: int, texts: list[str], concurrency: int, reques
 def bench_serve(data_dir: Path = DEFAULT_DATA_DIR, *, requests: int = 2000, seconds: float = 60.0,
                 concurrencies: tuple[int, ...] = (1, 8, 32), threads: int | None = None,
                 on_step: Callable[[str], None] | None = None) -> dict:
-    """Offline texts/s, then requests/s, p50/p99 latency and errors at each concurrency, and their ratio."""
+    """Offline texts/s, then requests/s, p50/p99 latency and errors at each concurrency, and their ratio; beside
+    them the CPU time per request of the server's process and of this one, the load generator, which share the
+    machine's cores (and so what bounds requests/s when the cores are all busy)."""
+    import psutil
+
     if requests < 1 or seconds <= 0 or not concurrencies or min(concurrencies) < 1:
         raise OptionError("requests and every concurrency must be at least 1, seconds above 0")
     step = on_step or (lambda _: None)
@@ -144,13 +189,19 @@ def bench_serve(data_dir: Path = DEFAULT_DATA_DIR, *, requests: int = 2000, seco
     step(f"offline: {len(texts)} texts")
     offline = offline_throughput(texts, threads)
     step("starting affectlab serve")
+    requests_of = [request_bytes(text) for text in texts]
     server = Server(threads, queue_size=max(64, 2 * max(concurrencies)))
     try:
+        serving, loading = psutil.Process(server.process.pid), psutil.Process()
         levels = []
         for concurrency in concurrencies:
             step(f"concurrency {concurrency}")
-            level = asyncio.run(_load(server.host, server.port, texts, concurrency, requests, seconds))
+            before = cpu_seconds(serving), cpu_seconds(loading)
+            level = asyncio.run(_load(server.host, server.port, requests_of, concurrency, requests, seconds))
+            spent = cpu_seconds(serving) - before[0], cpu_seconds(loading) - before[1]
             level["ratio_to_offline"] = round(level["requests_per_second"] / offline["texts_per_second"], 3)
+            level["cpu_ms_per_request"] = {name: round(1000 * cpu / max(1, level["requests"]), 3)
+                                           for name, cpu in zip(("server", "load_generator"), spent)}
             levels.append(level)
     finally:
         server.stop()

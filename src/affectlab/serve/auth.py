@@ -25,11 +25,16 @@ class Access:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
+        host = authorization = b""
+        for name, value in scope["headers"]:  # the two it needs, without a dict of every header per request
+            if name == b"host":
+                host = value
+            elif name == b"authorization":
+                authorization = value
+        if self.hosts is not None and host_name(host.decode("latin-1")) not in self.hosts:
             refusal = ApiError(400, "bad_host", "this server does not answer to that Host name", field="Host")
         elif (self.token is not None and scope["path"].startswith(PROTECTED)
-              and not bearer_matches(headers.get("authorization", ""), self.token)):
+              and not bearer_matches(authorization.decode("latin-1"), self.token)):
             refusal = ApiError(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <token>)",
                                headers={"WWW-Authenticate": "Bearer"})
         else:

@@ -1,8 +1,9 @@
 """Micro-batching: ``/v1/analyze`` requests that arrive together are scored in one model call, so many
 clients sending one text each keep most of the throughput of one client sending batches.
 
-A collector takes the first waiting request, waits ``wait_s`` (a few milliseconds) for others unless enough
-texts wait already, takes up to ``max_texts`` texts' worth of requests, and scores them in one call on the
+A collector takes the first waiting request, waits for others until ``wait_s`` (a few milliseconds) after that
+request arrived unless enough texts wait already (so a request that queued behind a running batch does not wait
+again), takes up to ``max_texts`` texts' worth of requests, and scores them in one call on the
 :class:`~affectlab.serve.pool.WorkPool`. One batch runs at a time, using all the model's threads; requests
 that arrive meanwhile queue up and form the next batch, so the busier the server, the larger its batches.
 At most ``max_waiting`` requests queue (:class:`~affectlab.serve.pool.Busy`, 429, beyond); a request that
@@ -31,6 +32,7 @@ R = TypeVar("R")
 class _Request:
     texts: Sequence[str]
     future: asyncio.Future
+    arrived: float  # the event loop's clock
 
 
 class MicroBatcher(Generic[R]):
@@ -66,17 +68,21 @@ class MicroBatcher(Generic[R]):
         queue is full and :class:`TimedOut` after ``timeout`` seconds, waiting included."""
         if len(self.queue) >= self.max_waiting:
             raise Busy(len(self.queue), self.pool.retry_after_s)
-        request = _Request(texts, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        request = _Request(texts, loop.create_future(), loop.time())
         self.queue.append(request)
         self.queued_texts += len(texts)
         self._arrived.set()
+        # a timer on the request's own future, rather than asyncio.wait_for's second future and task callbacks
+        timer = None if timeout is None else loop.call_later(timeout, _expire, request.future, timeout)
         try:
-            return await asyncio.wait_for(request.future, timeout)
-        except TimeoutError:
-            raise TimedOut(timeout) from None
+            return await request.future
+        except (TimedOut, asyncio.CancelledError):  # timed out, or the caller was cancelled: give its place back
+            self._withdraw(request)
+            raise
         finally:
-            if request.future.cancelled():  # timed out, or the caller was cancelled: give its place back
-                self._withdraw(request)
+            if timer is not None:
+                timer.cancel()
 
     def _withdraw(self, request: _Request) -> None:
         try:
@@ -99,8 +105,9 @@ class MicroBatcher(Generic[R]):
             first, carried = carried or self._take(), None
             if first.future.done():
                 continue
-            if self.wait_s and self.queued_texts + len(first.texts) < self.max_texts:
-                await asyncio.sleep(self.wait_s)
+            wait = first.arrived + self.wait_s - asyncio.get_running_loop().time()
+            if wait > 0 and self.queued_texts + len(first.texts) < self.max_texts:
+                await asyncio.sleep(wait)
             batch, size = [first], len(first.texts)
             while size < self.max_texts and self.queue:
                 request = self._take()
@@ -130,3 +137,8 @@ class MicroBatcher(Generic[R]):
             if not request.future.done():
                 request.future.set_result(results[start:start + len(request.texts)])
             start += len(request.texts)
+
+
+def _expire(future: asyncio.Future, timeout: float) -> None:
+    if not future.done():
+        future.set_exception(TimedOut(timeout))

@@ -5,6 +5,7 @@ a job folder of generated names (:mod:`affectlab.serve.jobs`), and the job queue
 (:mod:`affectlab.serve.job_runner`).
 
     curl -F file=@posts.csv -F text_column=body localhost:8000/v1/corpus        # → {"id": "…", "state": "queued"}
+    curl 'localhost:8000/v1/corpus?state=running&limit=20'                      # the jobs kept, newest first
     curl localhost:8000/v1/corpus/<id>                                          # progress, then the summary
     curl -o report.html localhost:8000/v1/corpus/<id>/report
     curl -X DELETE localhost:8000/v1/corpus/<id>                                # stops it if it runs; removes it
@@ -13,14 +14,15 @@ a job folder of generated names (:mod:`affectlab.serve.jobs`), and the job queue
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.security import HTTPBearer
 
 from affectlab.serve import schemas
 from affectlab.serve.errors import ApiError
+from affectlab.serve.job_listing import DEFAULT_LIMIT, MAX_LIMIT, page
 from affectlab.serve.jobs import Job
 from affectlab.serve.routes import ServiceDep
 from affectlab.serve.service import Service
@@ -60,6 +62,39 @@ def status(job: Job, service: Service) -> dict:
             "progress": progress, "error": job.error, "summary": job.summary if done else None,
             "report": f"/v1/corpus/{job.id}/report" if done else None,
             "table": f"/v1/corpus/{job.id}/table" if done else None}
+
+
+def listed(job: Job, service: Service) -> dict:
+    """What ``GET /v1/corpus`` tells of ``job``: its state, times, rows and what it has to fetch."""
+    done = job.state == "complete"
+    expires = job.expires(service.store.keep_s)
+    progress = service.jobs.progress(job.id) if job.state == "running" else None
+    rows = (job.summary or {}).get("counts", {}).get("rows") if done else None
+    if progress is not None:
+        rows_done, rows_total = progress["rows_done"], progress["rows_total"]
+    else:
+        rows_done, rows_total = {"complete": (rows, rows), "failed": (None, None)}.get(job.state, (0, None))
+    return {"id": job.id, "state": job.state, "created": job.created, "finished": job.finished,
+            "expires": expires and expires.isoformat(timespec="seconds"), "rows_done": rows_done,
+            "rows_total": rows_total, "error": job.error,
+            "report": f"/v1/corpus/{job.id}/report" if done else None,
+            "table": f"/v1/corpus/{job.id}/table" if done else None}
+
+
+@corpus.get("", response_model=schemas.JobList)
+async def list_corpus(
+    service: ServiceDep,
+    state: Annotated[list[Literal["queued", "running", "complete", "failed"]] | None, Query(
+        description="only jobs in this state (repeat it for several)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="jobs per page")] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the page before")] = None,
+) -> dict:
+    """The corpus jobs this server keeps, newest first, a page at a time: each with its state, times, rows scored
+    and, once complete, the paths of its report and table."""
+    jobs = await asyncio.to_thread(service.store.jobs)
+    found = page(jobs, states=set(state or ()), limit=limit, cursor=cursor)
+    return {"schema_version": schemas.SCHEMA_VERSION, "jobs": [listed(job, service) for job in found.jobs],
+            "total": found.total, "next_cursor": found.next_cursor}
 
 
 def _complete(job_id: str, service: Service) -> Job:

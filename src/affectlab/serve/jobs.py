@@ -191,17 +191,19 @@ class JobStore:
         """Remove the job's folder (atomically, as far as any reader can tell)."""
         discard(self.root, job_id)
 
-    def unfinished(self) -> list[Job]:
-        """Jobs ``queued`` or ``running`` (a server stopped or killed during them), oldest first."""
+    def jobs(self) -> list[Job]:
+        """Every job kept (an expired one is removed now, and left out), oldest first (by creation, then id)."""
         found = []
         for folder in self._folders():
             try:
-                job = self.get(folder.name)
+                found.append(self.get(folder.name))
             except (JobNotFound, JobGone):
                 continue  # one whose upload never completed, or that has just expired
-            if job.state in UNFINISHED:
-                found.append(job)
         return sorted(found, key=lambda job: (job.created, job.id))
+
+    def unfinished(self) -> list[Job]:
+        """Jobs ``queued`` or ``running`` (a server stopped or killed during them), oldest first."""
+        return [job for job in self.jobs() if job.state in UNFINISHED]
 
     def sweep(self) -> None:
         """Remove the jobs that have expired, the tombstones past their time, and what removals left behind."""

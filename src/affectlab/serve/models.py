@@ -95,9 +95,10 @@ class Models:
     @classmethod
     def load(cls, settings: Settings) -> Models:
         """Load and warm up the text and conversation models (the first calls build the ONNX copy and load
-        the networks, so that no client pays for them)."""
+        the networks, so that no client pays for them). The text model's threads sleep between batches
+        (``spin=False``): spinning, they would take the CPU that the event loop needs to answer requests."""
         text = Analyzer(settings.text_model, runtime=settings.runtime, threads=settings.threads,
-                        batch_size=settings.batch_texts)
+                        batch_size=settings.model_batch, spin=False)
         text.analyze_batch(["warming up"], explain=True)  # the ONNX session, and the torch copy for evidence
         conversation = ConversationAnalyzer(settings.turn_model, settings.cause_model, threads=settings.threads)
         conversation.analyze(WARM_UP, causes=False)

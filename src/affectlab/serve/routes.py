@@ -14,6 +14,7 @@ from affectlab.dialogue import InvalidConversation
 from affectlab.dialogue.turns import check_emotion
 from affectlab.registry import shipped
 from affectlab.serve import schemas
+from affectlab.serve.answers import JsonAnswer, fields_of
 from affectlab.serve.errors import ApiError
 from affectlab.serve.service import Service
 from affectlab.taxonomy import ESCONV_STRATEGIES
@@ -24,8 +25,8 @@ api = APIRouter(prefix="/v1", dependencies=[Depends(HTTPBearer(auto_error=False)
 public = APIRouter()
 
 
-def current_service(request: Request) -> Service:
-    return request.app.state.service
+async def current_service(request: Request) -> Service:
+    return request.app.state.service  # async: FastAPI would run a plain function on a thread, for every request
 
 
 ServiceDep = Annotated[Service, Depends(current_service)]
@@ -41,7 +42,7 @@ def _turns(turns: list[schemas.TurnIn], service: Service) -> list[dict]:
 
 
 @api.post("/analyze", response_model=schemas.AnalyzeResult | schemas.AnalyzeBatch)
-async def analyze(body: schemas.AnalyzeRequest, service: ServiceDep) -> dict:
+async def analyze(body: schemas.AnalyzeRequest, service: ServiceDep) -> JsonAnswer:
     """The affect of one ``text`` (its fields at the top level) or of a batch of ``texts`` (``results``, in
     order; a row that cannot be analyzed gets its ``error`` and the others are scored as usual)."""
     if (body.text is None) == (body.texts is None):
@@ -56,10 +57,10 @@ async def analyze(body: schemas.AnalyzeRequest, service: ServiceDep) -> dict:
     results = await service.batcher(body.explain).submit(texts, service.settings.request_timeout_s)
     head = {"schema_version": schemas.SCHEMA_VERSION, "model": service.models.text.model_name}
     if body.text is None:
-        return {**head, "results": [r.to_dict() for r in results]}
+        return JsonAnswer({**head, "results": [fields_of(r) for r in results]})
     if results[0].error is not None:
         raise ApiError(422, "invalid_text", results[0].error, field="text")
-    return {**head, **results[0].to_dict()}
+    return JsonAnswer({**head, **fields_of(results[0])})
 
 
 @api.post("/conversation", response_model=schemas.ConversationResult)

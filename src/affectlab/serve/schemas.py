@@ -41,6 +41,15 @@ class ChunkSpan(BaseModel):
     end: int
 
 
+class CustomLabels(BaseModel):
+    """What a head of one's own reads in a text: every label's score, and the chosen labels."""
+
+    model: str
+    labels: list[str]
+    scores: dict[str, float]
+    multi_label: bool
+
+
 class TextAffect(BaseModel):
     """The affect of one text, as ``affectlab.TextAffect.to_dict()``; ``error`` set (scores empty) for a row
     of a batch that could not be analyzed. A text over one encoder window takes ``emotions`` and ``ekman``
@@ -57,9 +66,17 @@ class TextAffect(BaseModel):
         None, description="per label, the window its score was taken from; null for a text read in one window")
     irony: float | None = Field(
         None, description="probability that the text is ironic; null for a model without an irony output")
+    intensity: dict[str, float] | None = Field(
+        None, description="anger, fear, joy, sadness intensity 0-1; null for a model without the fitted block")
+    vad_writer: dict[str, float] | None = Field(None, description="VAD as the writer meant it (1-5)")
+    vad_reader: dict[str, float] | None = Field(None, description="VAD as a reader would take it (1-5)")
+    vad_gap: dict[str, float] | None = Field(None, description="vad_reader minus vad_writer")
+    empathy: float | None = Field(None, description="the empathy an essay expresses, 1-7 (WASSA-22)")
+    distress: float | None = Field(None, description="the distress an essay expresses, 1-7 (WASSA-22)")
     evidence: dict[str, list[WordAttribution]] | None = None
     error: str | None = None
     truncated: bool = False
+    custom: CustomLabels | None = Field(None, description="the reading of a head of one's own (train head)")
 
 
 class Versioned(BaseModel):
@@ -229,3 +246,28 @@ class DeletedJob(BaseModel):
     was: str = Field(description="its state when it was deleted: queued, running, complete or failed")
     removed: bool = Field(description="its files are gone; false (answered 202) for a running job whose current "
                                       "batch had not ended in time: they go when it ends")
+
+
+class ListedJob(BaseModel):
+    """A corpus job as ``GET /v1/corpus`` lists it: its full status is at ``GET /v1/corpus/{id}``."""
+
+    id: str
+    state: str = Field(description="queued, running, complete or failed")
+    created: str
+    finished: str | None = Field(description="when it completed or failed")
+    expires: str | None = Field(description="when a finished job will be removed (null: not finished, or kept "
+                                            "until deleted)")
+    rows_done: int | None = Field(description="rows scored so far (null for a failed job)")
+    rows_total: int | None = Field(description="rows in the upload (null until counted)")
+    error: str | None
+    report: str | None = Field(description="path of the HTML report, once complete")
+    table: str | None = Field(description="path of every scored row as Parquet, once complete")
+
+
+class JobList(BaseModel):
+    """A page of the corpus jobs this server keeps, newest first."""
+
+    schema_version: int = SCHEMA_VERSION
+    jobs: list[ListedJob]
+    total: int = Field(description="jobs in the listing (with its state filter), over every page")
+    next_cursor: str | None = Field(description="pass it as cursor for the next page; null on the last page")

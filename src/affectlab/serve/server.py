@@ -44,6 +44,7 @@ def serve(settings: Settings, on_ready: Callable[[str], None] | None = None, log
     try:
         url = url_of(sock)
         app = create_app(settings, Models.load(settings), on_ready=None if on_ready is None else lambda: on_ready(url))
+        # uvicorn takes httptools and uvloop (the serve extra) where they are installed
         config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5, server_header=False,
                                 proxy_headers=False)
         uvicorn.Server(config).run(sockets=[sock])

@@ -53,7 +53,9 @@ class Settings:
     worker (429 with ``Retry-After: retry_after_s`` beyond); a request has ``request_timeout_s`` seconds from
     its arrival, waiting included (504 beyond; ``respond_timeout_s`` for ``/v1/respond``, whose replies run one at a
     time on a thread of their own). Micro-batching: ``/v1/analyze`` requests that arrive within
-    ``batch_wait_s`` of the first one, up to ``batch_texts`` texts, are scored in one call. Corpus jobs: each
+    ``batch_wait_s`` of the first one, up to ``batch_texts`` texts, are scored in one call, which runs them through
+    the network ``model_batch`` texts at a time, sorted by length (a short text is not padded to the longest of
+    the micro-batch; corpus jobs run the same way). Corpus jobs: each
     upload (at most ``max_upload_bytes``) gets a folder under ``jobs_dir``; jobs run one at a time, at most
     ``max_jobs_waiting`` queued (429 beyond), scored ``job_chunk_rows`` rows at a time (the unit of progress and of
     resuming after a restart). A finished job (complete or failed) is kept ``keep_jobs_s`` seconds (None: until
@@ -75,6 +77,7 @@ class Settings:
     respond_timeout_s: float = 300.0  # a reply is generated token by token; the first also loads the LM
     batch_wait_s: float = 0.005
     batch_texts: int = 64
+    model_batch: int = 8
     workers: int = 2
     threads: int | None = None
     runtime: str = DEFAULT_RUNTIME
@@ -116,7 +119,7 @@ class Settings:
             raise OptionError(f"the token must be at least {MIN_TOKEN_CHARS} characters")
         if not 0 <= self.port <= 65535:
             raise OptionError(f"port must be between 0 and 65535, not {self.port}")
-        for name in ("max_body_bytes", "max_batch", "max_turns", "queue_size", "batch_texts", "workers",
+        for name in ("max_body_bytes", "max_batch", "max_turns", "queue_size", "batch_texts", "model_batch", "workers",
                      "max_upload_bytes", "max_jobs_waiting", "job_chunk_rows", "max_jobs", "max_jobs_bytes"):
             if getattr(self, name) < 1:
                 raise OptionError(f"{name} must be at least 1, not {getattr(self, name)}")

@@ -18,13 +18,15 @@ import numpy as np
 from affectlab.encoders import load_tokenizer
 from affectlab.encoders.named import named_model_dir
 from affectlab.errors import AffectlabError, OptionError
-from affectlab.heads import head_layout, head_slices
+from affectlab.heads import head_layout, head_size, head_slices
+from affectlab.heads.layout import BLOCK_SCALES, EMOINT_EMOTIONS, FITTED_BLOCKS
 from affectlab.io.readers import is_missing
 from affectlab.io.values import surrogate_problem
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD, VAD_SCALE
 from affectlab.text.artifact import DEFAULT_PROFILE, STATIC_TASK, ArtifactConfig, resolve_artifact
 from affectlab.text.chunking import Chunk, chunk_texts
 from affectlab.text.irony import ironic_reading
+from affectlab.text.label_head import LabelHead, head_folder
 from affectlab.text.normalize import (
     DEFAULT_MAX_CHARS,
     Normalized,
@@ -72,13 +74,14 @@ class Analyzer:
     ``onnx-int8``: about twice as fast, but its activations are quantized with one scale per batch, so
     a text's scores move slightly with the texts batched beside it. ONNX files are built from the
     artifact on first use and cached.
-    ``threads`` defaults to all cores. Texts longer than the encoder window are read whole, in windows
-    that overlap by ``overlap`` tokens, and their scores combined so that one strong sentence is not
-    averaged away (:mod:`affectlab.text.windows`): ``emotions`` and ``ekman`` take each emotion's highest
-    score over the windows (presence) and neutral's lowest (a text is only as neutral as its least neutral
-    part), ``sentiment`` and ``vad`` the mean weighted by window length (overall tone). ``labels`` apply
-    the usual thresholds to those scores, and ``drivers`` names the window each label's score came from,
-    with its character span in the text as passed. A text that fits one window keeps that window's scores.
+    ``threads`` defaults to all cores; ``spin=False`` lets the ONNX threads sleep between batches rather than
+    spin-wait (less CPU for a server whose cores also answer requests). Texts longer than the encoder window are
+    read whole, in windows that overlap by ``overlap`` tokens, and their scores combined so that one strong sentence
+    is not averaged away (:mod:`affectlab.text.windows`): ``emotions`` and ``ekman`` take each emotion's highest
+    score over the windows (presence) and neutral's lowest (a text is only as neutral as its least neutral part),
+    ``sentiment`` and ``vad`` the mean weighted by window length (overall tone). ``labels`` apply the usual
+    thresholds to those scores, and ``drivers`` names the window each label's score came from, with its character
+    span in the text as passed. A text that fits one window keeps that window's scores.
 
     Each text is bounded, so that one huge row cannot exhaust memory or time: ``max_chars`` characters
     (default 100,000, checked before tokenizing) and ``max_windows`` encoder windows (default 256, which
@@ -93,6 +96,11 @@ class Analyzer:
     thousand texts a second on two cores, a few points of macro-F1 lower; see its model card): each text is
     read whole in one pass, so ``chunks`` is 1, ``max_windows`` and ``overlap`` do not apply, and ``runtime``
     is ``static``. ``explain`` needs the accurate profile. ``model`` defaults to the profile's shipped model.
+
+    ``model`` may also be the folder of a head of one's own (``affectlab train head``): the analyzer then runs
+    the text model that head was trained on and adds the head's reading to each result as ``custom``
+    (:class:`~affectlab.text.result.CustomLabels`), from the same pass. A text over one window is read by the
+    head as the length-weighted mean of its windows' pooled vectors, as in training.
 
     >>> Analyzer(max_chars=1_000, on_long="truncate").analyze("so happy! " * 500).truncated
     True
@@ -111,6 +119,7 @@ class Analyzer:
         runtime: str = DEFAULT_RUNTIME,
         batch_size: int = 64,
         threads: int | None = None,
+        spin: bool = True,
         overlap: int = 32,
         max_chars: int | None = DEFAULT_MAX_CHARS,
         max_windows: int | None = DEFAULT_MAX_WINDOWS,
@@ -123,12 +132,20 @@ class Analyzer:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
         if batch_size < 1:
             raise OptionError("batch_size must be at least 1")
-        self.folder = resolve_artifact(model, profile)
+        own_head = head_folder(model)
+        self.head = LabelHead.load(own_head) if own_head is not None else None
+        if self.head is not None and profile != DEFAULT_PROFILE:
+            raise OptionError(f"a head of one's own reads the {DEFAULT_PROFILE} profile's vectors; profile "
+                              f"{profile!r} has none")
+        self.folder = resolve_artifact(self.head.config.base_model if self.head else model, profile)
+        if self.head is not None:
+            self.head.check_base(self.folder)
         self.config = ArtifactConfig.load(self.folder)
         self.profile = profile
         self.runtime_name = "static" if self.config.task == STATIC_TASK else runtime
         self.batch_size = batch_size
         self.threads = threads or os.cpu_count() or 1
+        self.spin = spin
         if not 0 <= overlap < self.config.max_length // 2:
             raise OptionError(f"overlap must be between 0 and {self.config.max_length // 2 - 1}")
         self.overlap = overlap
@@ -137,6 +154,7 @@ class Analyzer:
         self.tokenizer.no_truncation()
         self.static = StaticModel.load(self.folder, self.tokenizer) if self.config.task == STATIC_TASK else None
         self._runtime: Runtime | None = None
+        self._pooled_runtime: Runtime | None = None
         self._torch_model = None
         self._slices = head_slices(tuple(self.config.blocks))
         self._thresholds = np.array(self.config.thresholds["goemotions"])
@@ -154,8 +172,57 @@ class Analyzer:
                 from affectlab.text.onnx_export import onnx_path
 
                 precision = "int8" if self.runtime_name == "onnx-int8" else "fp32"
-                self._runtime = OnnxRuntime(onnx_path(self.folder, precision), self.threads, self.runtime_name)
+                self._runtime = OnnxRuntime(onnx_path(self.folder, precision), self.threads, self.runtime_name,
+                                            self.spin)
         return self._runtime
+
+    @property
+    def pooled_runtime(self) -> Runtime:
+        """:attr:`runtime` with each output row followed by the pooled sentence vector it was computed from."""
+        if self._pooled_runtime is None:
+            if self.runtime_name == "torch":
+                from affectlab.text.model import WithPooled
+
+                self._pooled_runtime = TorchRuntime(WithPooled(self.torch_model).eval())
+            else:
+                from affectlab.text.onnx_export import onnx_path
+
+                precision = "int8" if self.runtime_name == "onnx-int8" else "fp32"
+                self._pooled_runtime = OnnxRuntime(onnx_path(self.folder, precision, pooled=True), self.threads,
+                                                   self.runtime_name, self.spin)
+        return self._pooled_runtime
+
+    def sentence_vectors(self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None
+                         ) -> np.ndarray:
+        """float32 ``[texts, hidden]``: the text model's pooled sentence vector of each text, what a head of
+        one's own reads (a text over one window: the length-weighted mean of its windows' vectors). Texts are
+        read whole (no ``max_chars`` or ``max_windows``); an invalid one raises :class:`InvalidText` naming its
+        position.
+
+        >>> Analyzer().sentence_vectors(["so happy for you", "this is awful"]).shape
+        (2, 384)
+        """
+        if self.static is not None:
+            raise OptionError("sentence vectors need the accurate profile")
+        checked = []
+        for position, text in enumerate(texts):
+            try:
+                checked.append(check_text(text))
+            except InvalidText as exc:
+                raise InvalidText(f"text {position}: {exc}") from None
+        if not checked:
+            return np.zeros((0, 0), dtype=np.float32)
+        chunks, _ = chunk_texts(self.tokenizer, [normalize(t).text for t in checked], self.config.max_length,
+                                self.overlap)
+        raw = run_sorted(self.pooled_runtime, [c.ids for c in chunks], self.batch_size, on_progress)
+        return self._text_vectors(raw, chunks, len(checked))
+
+    def _text_vectors(self, raw: np.ndarray, chunks: list[Chunk], n_texts: int) -> np.ndarray:
+        """Pooled-runtime rows → one vector per text (length-weighted mean of its windows')."""
+        owner = np.array([c.text_index for c in chunks])
+        weights = np.array([max(1, c.weight) for c in chunks], dtype=np.float64)
+        pooled = raw[:, head_size(tuple(self.config.blocks)):]
+        return length_weighted_mean(pooled, owner, weights, n_texts).astype(np.float32)
 
     @property
     def torch_model(self):
@@ -243,7 +310,12 @@ class Analyzer:
             chunks, normalized = _without(chunks, normalized, over)
         valid = list(normalized)
         if valid:
-            raw = run_sorted(self.runtime, [c.ids for c in chunks], self.batch_size, on_progress)
+            raw = run_sorted(self.pooled_runtime if self.head else self.runtime, [c.ids for c in chunks],
+                             self.batch_size, on_progress)
+            readings = None
+            if self.head is not None:
+                readings = self.head.probabilities(self._text_vectors(raw, chunks, len(valid)))
+                raw = raw[:, : head_size(tuple(self.config.blocks))]
             if "irony" in self._slices:
                 raw = ironic_reading(raw, self._slices, self.config.thresholds["irony"][0])
             for position, affect in enumerate(self._aggregate(raw, chunks, list(normalized.values()))):
@@ -252,6 +324,8 @@ class Analyzer:
                     affect = self._with_evidence(affect, chunks, position, normalized[row])
                 if row in over or len(texts[row]) < len(rows[row]):  # type: ignore[arg-type]
                     affect = replace(affect, truncated=True)
+                if readings is not None:
+                    affect = replace(affect, custom=self.head.reading(readings[position]))
                 results[row] = affect
         return results  # type: ignore[return-value]
 
@@ -276,12 +350,14 @@ class Analyzer:
         return results  # type: ignore[return-value]
 
     def scores(self, raw: np.ndarray) -> dict[str, np.ndarray]:
-        """Raw head outputs → probabilities per class block and VAD on the 1-5 scale."""
+        """Raw head outputs → probabilities per class block, VAD on the 1-5 scale, fitted readings on their scales."""
         out = {}
         for name, _, kind in head_layout(tuple(self.config.blocks)):
             block = raw[:, self._slices[name]]
             if kind == "sigmoid":
                 out[name] = 1.0 / (1.0 + np.exp(-block))
+            elif kind == "clipped":
+                out[name] = np.clip(block, *BLOCK_SCALES[name])
             else:
                 vad = block * np.array(self.config.vad_std) + np.array(self.config.vad_mean)
                 out[name] = np.clip(vad, *VAD_SCALE)
@@ -289,7 +365,9 @@ class Analyzer:
 
     def _aggregate(self, raw: np.ndarray, chunks: list[Chunk], texts: list[Normalized]) -> list[TextAffect]:
         """Per text: presence blocks from its strongest window (neutral: its least neutral), tone blocks as
-        the length-weighted mean of its windows (see :mod:`affectlab.text.windows`)."""
+        the length-weighted mean of its windows (see :mod:`affectlab.text.windows`), fitted readings as the
+        length-weighted mean of the windows' raw outputs, clipped to their scale: their prediction on the mean
+        vector they were fitted on (:mod:`affectlab.text.vectors`)."""
         owner = np.array([c.text_index for c in chunks])
         weights = np.array([max(1, c.weight) for c in chunks], dtype=np.float64)
         bounds = text_bounds(owner, len(texts))
@@ -303,6 +381,10 @@ class Analyzer:
             per_text[name] = length_weighted_mean(scores[name], owner, weights, len(texts))
         if "irony" in scores:  # present if any window is ironic
             per_text["irony"] = np.maximum.reduceat(scores["irony"][:, 0], bounds[:-1])
+        for name in FITTED_BLOCKS:
+            if name in self._slices:
+                mean = length_weighted_mean(raw[:, self._slices[name]], owner, weights, len(texts))
+                per_text[name] = np.clip(mean, *BLOCK_SCALES[name])
         affects = []
         for t, text in enumerate(texts):
             emotions = per_text["goemotions"][t]
@@ -323,6 +405,7 @@ class Analyzer:
                     chunks=len(windows),
                     drivers=drivers,
                     irony=round(float(per_text["irony"][t]), 6) if "irony" in per_text else None,
+                    **_readings(per_text, t),
                 )
             )
         return affects
@@ -363,6 +446,20 @@ def _span(windows: list[Chunk], window: int, text: Normalized) -> ChunkSpan:
     chunk = windows[window]
     start, end = text.span(chunk.start, chunk.end)
     return ChunkSpan(window, start, end)
+
+
+def _readings(per_text: dict[str, np.ndarray], t: int) -> dict:
+    """The fitted readings of text ``t`` as :class:`TextAffect` fields (None for a block the model lacks)."""
+    def named(block: str, names: Sequence[str]) -> dict[str, float] | None:
+        return _named(names, per_text[block][t]) if block in per_text else None
+
+    def single(block: str) -> float | None:
+        return round(float(per_text[block][t][0]), 6) if block in per_text else None
+
+    writer, reader = named("vad_writer", VAD), named("vad_reader", VAD)
+    gap = {d: round(reader[d] - writer[d], 6) for d in VAD} if writer and reader else None
+    return {"intensity": named("intensity", EMOINT_EMOTIONS), "vad_writer": writer, "vad_reader": reader,
+            "vad_gap": gap, "empathy": single("empathy"), "distress": single("distress")}
 
 
 def _named(names: Sequence[str], values: np.ndarray) -> dict[str, float]:

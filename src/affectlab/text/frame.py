@@ -46,6 +46,9 @@ def analyze_frame(
     columns = list(TextAffect.failed("").to_row())
     if explain:
         columns.insert(columns.index("error"), "evidence")
+    if analyzer is not None and analyzer.head is not None:  # a head of one's own: its labels' columns too
+        for column in ["custom_labels", *(f"custom_{label}" for label in analyzer.head.labels)]:
+            columns.insert(columns.index("error"), column)
     clash = [c for c in columns if c in frame.columns]
     if clash:
         raise OptionError(f"input columns {clash} clash with affectlab's output columns; rename them first")

@@ -22,18 +22,21 @@ from affectlab.registry import fingerprint
 PRECISIONS = ("fp32", "int8")
 
 
-def onnx_path(artifact: Path, precision: str) -> Path:
-    """The cached ONNX file for an artifact, built first if missing."""
+def onnx_path(artifact: Path, precision: str, pooled: bool = False) -> Path:
+    """The cached ONNX file for an artifact, built first if missing. ``pooled``: a graph whose output rows
+    also hold the pooled sentence vector after the head's outputs (:class:`~affectlab.text.model.WithPooled`),
+    for heads of one's own; a file of its own, so the plain graph stays as it was."""
     if precision not in PRECISIONS:
         raise OptionError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     folder = cache_root() / "onnx" / f"{artifact.name}-{fingerprint(artifact)}"
-    target = folder / f"model.{precision}.onnx"
+    stem = "model-pooled" if pooled else "model"
+    target = folder / f"{stem}.{precision}.onnx"
     if target.exists():
         return target
     folder.mkdir(parents=True, exist_ok=True)
-    fp32 = folder / "model.fp32.onnx"
+    fp32 = folder / f"{stem}.fp32.onnx"
     if not fp32.exists():
-        _export(artifact, fp32)
+        _export(artifact, fp32, pooled)
     if precision == "int8":
         _quantize(fp32, target)
     return target
@@ -57,12 +60,14 @@ def _atomic_target(final: Path) -> Path:
     return Path(name)
 
 
-def _export(artifact: Path, target: Path) -> None:
+def _export(artifact: Path, target: Path, pooled: bool = False) -> None:
     import torch
 
-    from affectlab.text.model import AffectModel
+    from affectlab.text.model import AffectModel, WithPooled
 
     model = AffectModel.from_artifact(artifact)
+    if pooled:
+        model = WithPooled(model)
     ids = torch.ones((2, 8), dtype=torch.long)
     tmp = _atomic_target(target)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from affectlab.heads.layout import EMOINT_EMOTIONS
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD, LabelView, view
 
 
@@ -30,6 +31,25 @@ class ChunkSpan:
     window: int
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class CustomLabels:
+    """What a head of one's own (``affectlab train head``, ``Analyzer(model=<its folder>)``) reads in a text.
+
+    ``scores`` holds every label of the head: softmax probabilities that sum to 1 for a single-label head,
+    independent sigmoid probabilities for a multi-label one. ``labels`` are the chosen ones, best first: the
+    top label of a single-label head; for a multi-label head those at or above their dev-tuned thresholds,
+    which may be none. ``model`` is the head's name.
+
+    >>> Analyzer(model="runs/tickets-head").analyze("The app logs me out every hour").custom.labels
+    ['bug']
+    """
+
+    model: str
+    labels: list[str]
+    scores: dict[str, float]
+    multi_label: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,25 @@ class TextAffect:
     ``irony`` is the probability that the text is ironic (its most ironic window's), or None for a model
     without an irony output. Where it reaches the model's irony threshold, the positive outputs of that
     window are discounted (ironic praise is not praise; the rule is in :mod:`affectlab.text.irony`).
+
+    Fitted readings (ridge regressions on the model's sentence vector, docs/readings.md), each None for a model
+    without that block; a long text takes the length-weighted mean over its windows:
+
+    - ``intensity``: how intensely the text expresses anger, fear, joy and sadness, 0-1 (EmoInt). Each is fitted
+      on tweets known to express that emotion, so read it beside ``ekman``: it grades an emotion, it does not
+      detect one.
+    - ``vad_writer`` and ``vad_reader``: valence, arousal, dominance on EmoBank's 1-5 scale as the writer meant
+      it and as a reader perceives it; ``vad_gap`` is reader minus writer (a negative valence gap: it reads
+      worse than it was meant, as in "hidden anger").
+    - ``empathy`` and ``distress``: the writer's empathy and personal distress on WASSA-22's 1-7 scale (fitted
+      on essays written in reaction to news stories).
+
+    >>> r = Analyzer("runs/text-minilm-readings").analyze("Fine. Do whatever you want, as always.")
+    >>> r.vad_writer["valence"], r.vad_reader["valence"], r.vad_gap["valence"]
+
+    ``custom`` is the reading of a head of one's own (:class:`CustomLabels`) when the analyzer was given one
+    (``Analyzer(model=<folder written by affectlab train head>)``), else None; the shipped readings above come
+    with it from the same pass of the text model.
     """
 
     emotions: dict[str, float]
@@ -72,9 +111,16 @@ class TextAffect:
     chunks: int = 1
     drivers: dict[str, ChunkSpan] | None = None
     irony: float | None = None
+    intensity: dict[str, float] | None = None
+    vad_writer: dict[str, float] | None = None
+    vad_reader: dict[str, float] | None = None
+    vad_gap: dict[str, float] | None = None
+    empathy: float | None = None
+    distress: float | None = None
     evidence: dict[str, list[WordAttribution]] | None = None
     error: str | None = None
     truncated: bool = False
+    custom: CustomLabels | None = None
 
     @property
     def top(self) -> str | None:
@@ -101,8 +147,9 @@ class TextAffect:
         return [{"label": label, **asdict(span)} for label, span in self.drivers.items()]
 
     def to_row(self) -> dict:
-        """A flat record for tables: one column per score (``emotion_joy``, ``ekman_joy``, ...), and
-        ``drivers`` as :meth:`driver_records`."""
+        """A flat record for tables: one column per score (``emotion_joy``, ``ekman_joy``, ...; the fitted
+        readings as ``intensity_joy``, ``writer_valence``, ``reader_valence``, ``gap_valence``, ``empathy``,
+        ``distress``, empty for a model without them), and ``drivers`` as :meth:`driver_records`."""
         row: dict = {"labels": self.labels, "top": self.top}
         for prefix, names, scores in (
             ("emotion", GOEMOTIONS, self.emotions),
@@ -112,11 +159,23 @@ class TextAffect:
             row.update({f"{prefix}_{name}": scores.get(name) for name in names})
         row.update({name: self.vad.get(name) for name in VAD})
         row["irony"] = self.irony
+        for prefix, names, scores in (
+            ("intensity", EMOINT_EMOTIONS, self.intensity),
+            ("writer", VAD, self.vad_writer),
+            ("reader", VAD, self.vad_reader),
+            ("gap", VAD, self.vad_gap),
+        ):
+            row.update({f"{prefix}_{name}": scores[name] if scores else None for name in names})
+        row["empathy"] = self.empathy
+        row["distress"] = self.distress
         row["chunks"] = self.chunks
         row["drivers"] = self.driver_records()
         row["truncated"] = self.truncated
         if self.evidence is not None:
             row["evidence"] = {label: [w.word for w in words] for label, words in self.evidence.items()}
+        if self.custom is not None:
+            row["custom_labels"] = self.custom.labels
+            row.update({f"custom_{label}": score for label, score in self.custom.scores.items()})
         row["error"] = self.error
         return row
 

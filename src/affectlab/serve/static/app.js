@@ -17,15 +17,16 @@ function authorized(headers = {}) {
   return headers;
 }
 
-// JSON (or FormData) to `path`, the JSON answer back; GET when `body` is undefined, unless `method` says otherwise
-async function call(path, body, method = body === undefined ? "GET" : "POST") {
+// JSON (or FormData) to `path`, the JSON answer back; GET when `body` is undefined, unless `method` says otherwise.
+// A 401 opens the token field, unless `quiet` (a call the user did not ask for, such as the jobs list on a tab change)
+async function call(path, body, method = body === undefined ? "GET" : "POST", { quiet = false } = {}) {
   const options = body === undefined ? { method, headers: authorized() }
     : body instanceof FormData ? { method, headers: authorized(), body }
       : { method, headers: authorized({ "Content-Type": "application/json" }), body: JSON.stringify(body) };
   const response = await fetch(path, options);
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) {
-    if (response.status === 401) {
+    if (response.status === 401 && !quiet) {
       $("access").open = true;
       $("token").focus();
     }
@@ -249,21 +250,27 @@ function showJobActions(job) {
   $("corpus-actions").hidden = false;
 }
 
-async function deleteCorpus() {
-  const id = corpusJob;
+// delete the job `id` (default: the one shown); the panel forgets it if it shows it, and the list is redrawn
+async function deleteCorpus(id = corpusJob) {
   if (!id) return;
+  const shown = id === corpusJob;
+  const where = shown ? "corpus-status" : "corpus-jobs-status";
   $("corpus-delete").disabled = true;
-  setStatus("corpus-status", "deleting…");
+  setStatus(where, "deleting…");
   try {
     const answer = await call(`/v1/corpus/${id}`, undefined, "DELETE");
-    corpusJob = null;
-    $("corpus-actions").hidden = true;
-    $("corpus-result").hidden = true;
-    $("corpus-progress").hidden = true;
-    setStatus("corpus-status", answer.removed ? "deleted: its upload and results are removed from the server"
+    if (id === corpusJob) {
+      corpusJob = null;
+      $("corpus-actions").hidden = true;
+      $("corpus-result").hidden = true;
+      $("corpus-progress").hidden = true;
+    }
+    setStatus(where, answer.removed ? "deleted: its upload and results are removed from the server"
       : "deleted: it stops after its current batch, and its files are removed then");
+    if (!shown) $(where).focus();  // its row, and the button pressed, are gone
+    listJobs({ keepStatus: !shown });
   } catch (error) {
-    setStatus("corpus-status", error.message, true);
+    setStatus(where, error.message, true);
   } finally {
     $("corpus-delete").disabled = false;
   }
@@ -282,6 +289,31 @@ function showCorpus(job) {
     `${job.summary.model}`);
 }
 
+// show `job` in the panel and follow it until it ends, unless it is deleted or another job is shown meanwhile
+async function follow(job) {
+  const id = job.id;
+  $("corpus-result").hidden = true;
+  markShown(id);
+  try {
+    while (job.state === "queued" || job.state === "running") {
+      showJobActions(job);
+      showProgress(job);
+      await sleep(1000);
+      if (corpusJob !== id) return;
+      job = await call(`/v1/corpus/${id}`);
+    }
+    if (corpusJob !== id) return;
+    showJobActions(job);
+    if (job.state !== "complete") throw new Error(`the job failed: ${job.error}`);
+    showCorpus(job);
+  } catch (error) {
+    if (corpusJob !== id) return;  // deleted from this page while it was asked for
+    $("corpus-progress").hidden = true;
+    setStatus("corpus-status", error.message, true);
+  }
+  listJobs({ keepStatus: true });
+}
+
 async function runCorpus(event) {
   event.preventDefault();
   const form = $("corpus-form");
@@ -289,7 +321,6 @@ async function runCorpus(event) {
   busy(form, true);
   $("corpus-result").hidden = true;
   $("corpus-actions").hidden = true;
-  let started = null;
   try {
     if (!file) throw new Error("choose a CSV or Parquet file");
     const body = new FormData();
@@ -299,24 +330,73 @@ async function runCorpus(event) {
       if ($(id).value.trim()) body.append(field, $(id).value.trim());
     }
     setStatus("corpus-status", "uploading…");
-    let job = await call("/v1/corpus", body);
-    started = job.id;
-    while (job.state === "queued" || job.state === "running") {
-      showJobActions(job);
-      showProgress(job);
-      await sleep(1000);
-      if (corpusJob !== started) return;  // deleted from this page meanwhile
-      job = await call(`/v1/corpus/${job.id}`);
-    }
-    showJobActions(job);
-    if (job.state !== "complete") throw new Error(`the job failed: ${job.error}`);
-    showCorpus(job);
+    const job = await call("/v1/corpus", body);
+    corpusJob = job.id;
+    listJobs({ keepStatus: true });
+    await follow(job);
   } catch (error) {
-    if (started && corpusJob !== started) return;  // deleted from this page while it was asked for
     $("corpus-progress").hidden = true;
     setStatus("corpus-status", error.message, true);
   } finally {
     busy(form, false);
+  }
+}
+
+// open a job of the list in the panel above it: its progress, then its result; focus goes to its status
+async function openJob(id) {
+  $("corpus-actions").hidden = true;
+  setStatus("corpus-status", "opening the job…");
+  $("corpus-status").focus();
+  corpusJob = id;
+  try {
+    await follow(await call(`/v1/corpus/${id}`));
+  } catch (error) {
+    if (corpusJob === id) setStatus("corpus-status", error.message, true);
+  }
+}
+
+let jobsCursor = null;  // where the next page of the list starts; null when it is all shown
+
+function markShown(id) {
+  for (const row of $("corpus-jobs-rows").children) row.classList.toggle("shown", row.dataset.id === id);
+}
+
+function jobRow(job) {
+  const row = element("tr", job.id === corpusJob ? "shown" : "");
+  row.dataset.id = job.id;
+  const started = new Date(job.created).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
+  const rows = job.rows_total != null ? `${job.rows_done.toLocaleString()} of ${job.rows_total.toLocaleString()}`
+    : job.rows_done ? job.rows_done.toLocaleString() : "—";
+  row.append(element("td", "", started), element("td", job.state, job.state), element("td", "num", rows));
+  const actions = element("td", "actions");
+  for (const [label, act] of [["Open", () => openJob(job.id)], ["Delete", () => deleteCorpus(job.id)]]) {
+    const button = element("button", "", label);
+    button.type = "button";
+    button.setAttribute("aria-label", `${label} the ${job.state} job started ${started}`);
+    button.addEventListener("click", act);
+    actions.append(button);
+  }
+  row.append(actions);
+  return row;
+}
+
+// the jobs the server keeps, newest first, 20 at a time (`more`: the next page, after those shown)
+async function listJobs({ more = false, keepStatus = false } = {}) {
+  const query = new URLSearchParams({ limit: "20" });
+  if (more && jobsCursor) query.set("cursor", jobsCursor);
+  try {
+    const page = await call(`/v1/corpus?${query}`, undefined, "GET", { quiet: true });
+    if (!more) $("corpus-jobs-rows").replaceChildren();
+    $("corpus-jobs-rows").append(...page.jobs.map(jobRow));
+    jobsCursor = page.next_cursor;
+    $("corpus-jobs-more").hidden = !jobsCursor;
+    $("corpus-jobs-table").hidden = page.total === 0;
+    if (!keepStatus || page.total === 0) {
+      setStatus("corpus-jobs-status", page.total === 0 ? "no jobs on this server"
+        : `${page.total.toLocaleString()} job${page.total === 1 ? "" : "s"}`);
+    }
+  } catch (error) {
+    setStatus("corpus-jobs-status", `the jobs cannot be listed: ${error.message}`, true);
   }
 }
 
@@ -330,6 +410,7 @@ function setUpTabs() {
       $(each.getAttribute("aria-controls")).hidden = !chosen;
     }
     tab.focus();
+    if (tab.id === "tab-corpus") listJobs();
   };
   tabs.forEach((tab, index) => {
     tab.addEventListener("click", () => choose(tab));
@@ -354,7 +435,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("conversation-form").addEventListener("submit", analyzeConversation);
   $("reply-button").addEventListener("click", suggestReply);
   $("corpus-form").addEventListener("submit", runCorpus);
-  $("corpus-delete").addEventListener("click", deleteCorpus);
+  $("corpus-delete").addEventListener("click", () => deleteCorpus());
+  $("corpus-jobs-refresh").addEventListener("click", () => listJobs());
+  $("corpus-jobs-more").addEventListener("click", () => listJobs({ more: true }));
   submitOnCtrlEnter($("text-input"), $("text-form"));
   submitOnCtrlEnter($("conversation-input"), $("conversation-form"));
 });

@@ -23,6 +23,7 @@ from fastapi.security import HTTPBearer
 from affectlab.serve import schemas
 from affectlab.serve.errors import ApiError
 from affectlab.serve.job_listing import DEFAULT_LIMIT, MAX_LIMIT, page
+from affectlab.serve.job_retention import stamp
 from affectlab.serve.jobs import Job
 from affectlab.serve.routes import ServiceDep
 from affectlab.serve.service import Service
@@ -55,7 +56,7 @@ def status(job: Job, service: Service) -> dict:
     if progress is None and done:
         progress = {"stage": "complete", "rows_done": counts.get("rows", 0), "rows_total": counts.get("rows", 0)}
     return {"schema_version": schemas.SCHEMA_VERSION, "id": job.id, "state": job.state, "created": job.created,
-            "finished": job.finished, "expires": expires and expires.isoformat(timespec="seconds"),
+            "finished": job.finished, "expires": expires and stamp(expires),
             "format": job.format, "bytes": job.bytes, "text_column": job.text_column,
             "time_column": job.time_column, "group_column": job.group_column,
             "position": service.jobs.position(job.id) if job.state == "queued" else None,
@@ -75,7 +76,7 @@ def listed(job: Job, service: Service) -> dict:
     else:
         rows_done, rows_total = {"complete": (rows, rows), "failed": (None, None)}.get(job.state, (0, None))
     return {"id": job.id, "state": job.state, "created": job.created, "finished": job.finished,
-            "expires": expires and expires.isoformat(timespec="seconds"), "rows_done": rows_done,
+            "expires": expires and stamp(expires), "rows_done": rows_done,
             "rows_total": rows_total, "error": job.error,
             "report": f"/v1/corpus/{job.id}/report" if done else None,
             "table": f"/v1/corpus/{job.id}/table" if done else None}

@@ -55,7 +55,8 @@ def now() -> datetime:
 
 
 def stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+    # microseconds: jobs are listed newest first by this stamp, and several can be created within one second
+    return moment.isoformat(timespec="microseconds")
 
 
 def span(seconds: float) -> str:

@@ -15,7 +15,7 @@ from affectlab.datasets import load_meld, load_meld_part
 from affectlab.dialogue import ConversationAnalyzer
 from affectlab.dialogue.models import TurnEmotionModel
 from affectlab.dialogue.packing import Packed, TurnTokenizer, pack_turns, speaker_letters
-from affectlab.dialogue.registers import CORPORA, GENERAL, REGISTERS, neutral_bias
+from affectlab.dialogue.registers import CORPORA, GENERAL, REGISTERS, register_value
 from affectlab.dialogue.text_readings import READINGS, TextModelMismatch
 from affectlab.encoders.finetuned import save_finetuned
 from affectlab.errors import OptionError
@@ -145,10 +145,10 @@ def test_a_turn_model_is_refused_beside_another_text_model(tmp_path):
 def test_register_is_checked_and_picks_its_bias():
     with pytest.raises(OptionError, match="register must be one of general, dailydialog, meld, goemotions, not 'tv'"):
         ConversationAnalyzer(register="tv")
-    assert neutral_bias({"general": -0.4, "meld": -0.9}, "meld") == -0.9
-    assert neutral_bias(-0.3, "goemotions") == -0.3  # one number serves every register
+    assert register_value({"general": -0.4, "meld": -0.9}, "meld") == -0.9
+    assert register_value(-0.3, "goemotions") == -0.3  # one number serves every register
     with pytest.raises(OptionError, match="no neutral bias for register 'meld'"):
-        neutral_bias({"general": -0.4}, "meld")
+        register_value({"general": -0.4}, "meld")
 
 
 def test_cli_names_the_register_option():

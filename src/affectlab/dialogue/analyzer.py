@@ -18,7 +18,7 @@ import numpy as np
 
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig, resolve_dialogue_model
 from affectlab.dialogue.packing import TurnTokenizer, TurnTokens, speaker_letters
-from affectlab.dialogue.registers import DEFAULT_REGISTER, calibrate, check_register, neutral_bias
+from affectlab.dialogue.registers import DEFAULT_REGISTER, calibrate, check_register, register_value
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
 from affectlab.dialogue.text_readings import check_text_model, ekman_evidence, text_readings
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, check_target, check_turns
@@ -132,8 +132,8 @@ class ConversationAnalyzer:
         self.turns_model = _Loaded(turn_model, "turn-emotions")
         # added to the neutral logit, and the text model's evidence's weight; a register the turn model was not
         # calibrated for fails here
-        self.neutral_bias = neutral_bias(self.turns_model.config.neutral_bias, self.register)
-        self.text_weight = neutral_bias(self.turns_model.config.text_weight, self.register, "text weight")
+        self.neutral_bias = register_value(self.turns_model.config.neutral_bias, self.register)
+        self.text_weight = register_value(self.turns_model.config.text_weight, self.register, "text weight")
         self.causes_model = _Loaded(cause_model, "causes", share=self.turns_model)
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
@@ -156,8 +156,8 @@ class ConversationAnalyzer:
         cfg = self.turns_model.config
         bias, weight = self.neutral_bias, self.text_weight
         if register is not None:
-            bias = neutral_bias(cfg.neutral_bias, register)
-            weight = neutral_bias(cfg.text_weight, register, "text weight")
+            bias = register_value(cfg.neutral_bias, register)
+            weight = register_value(cfg.text_weight, register, "text weight")
         evidence = scores.evidence or [None] * len(scores.logits)
         return [_softmax(calibrate(logits, found, bias, weight)) for logits, found in zip(scores.logits, evidence)]
 

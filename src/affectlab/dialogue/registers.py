@@ -6,7 +6,7 @@ corpus's usual metric. ``general`` is the pair that does best on all of them at 
 metrics). The user picks the register closest to their conversations:
 
 >>> ConversationAnalyzer(register="meld")       # TV-series talk, several speakers
->>> neutral_bias({"general": -0.4, "meld": -0.9}, "meld")
+>>> register_value({"general": -0.4, "meld": -0.9}, "meld")
 -0.9
 """
 
@@ -37,7 +37,7 @@ def check_register(register: object) -> str:
     return register  # type: ignore[return-value]
 
 
-def neutral_bias(tuned: float | dict[str, float], register: str, what: str = "neutral bias") -> float:
+def register_value(tuned: float | dict[str, float], register: str, what: str = "neutral bias") -> float:
     """The bias (or text weight) a model's config holds for ``register``: one number (a model tuned on one
     corpus) serves every register; a table must hold the register."""
     register = check_register(register)

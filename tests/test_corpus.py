@@ -49,6 +49,10 @@ def clean_posts(n: int, seed: int = 0) -> list[dict]:
     return posts
 
 
+def pd_missing(value) -> bool:
+    return value is None or value != value  # duckdb's frames hold NaN for a null float
+
+
 def write_bad_csv(path: Path) -> None:
     """Ragged rows, non-UTF-8 bytes, empty text and times in mixed formats or missing."""
     path.write_bytes(
@@ -139,6 +143,10 @@ def test_bad_rows_are_recorded_and_the_run_completes(tmp_path):
     assert rows[9]["text"] == "two\nlines of text, both calm" and rows[9]["time"].month == 2
     assert rows[10]["time"].isoformat() == "2023-02-15T09:00:00+00:00"
     assert rows[6]["ekman_top"] == "fear" and rows[1]["ekman_top"] == "joy"
+    # the fitted readings are columns too: scored rows have them, rows that could not be read do not
+    assert rows[1]["writer_valence"] > rows[2]["writer_valence"] and 1 <= rows[1]["empathy"] <= 7
+    assert rows[2]["intensity_anger"] > rows[1]["intensity_anger"]
+    assert pd_missing(rows[4]["intensity_anger"]) and pd_missing(rows[3]["distress"])
     saved = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert saved["counts"] == manifest.counts and saved["files"][0]["sha256"] == manifest.files[0]["sha256"]
     assert saved["model"]["name"] == "text-minilm" and len(saved["model"]["weights_sha256"]) == 64

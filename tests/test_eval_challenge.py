@@ -1,5 +1,6 @@
 """The challenge suite: its items, the expectation kinds, and `affectlab eval challenge`."""
 
+import dataclasses
 import json
 from collections import Counter
 
@@ -73,7 +74,7 @@ def test_packaged_items_test_what_their_category_says():
     ('{"id": "a", "category": "x", "texts": ["a", "b", "c"], "expect": [{"kind": "less_than", "score": "ekman.joy"}]}',
      "less_than reads 2 text(s), the item has 3"),
     ('{"id": "a", "category": "x", "texts": ["a", "b"], "expect": [{"kind": "less_than", "score": "joy"}]}',
-     "must be <emotions|ekman|sentiment|vad>.<name>"),
+     "must be <emotions|ekman|sentiment|vad|intensity>.<name>"),
     ('{"id": "a", "category": "x", "text": "t", "expect": [{"kind": "ekman_top_in", "classes": ["joy"]}], "why": 1}',
      "unknown field(s) why"),
     ('{"id": "a", "category": "x", "text": "t"', "line 1: "),
@@ -118,6 +119,14 @@ def test_less_than_orders_a_pair_strictly():
     assert not check(rule, [affect(ekman_anger=0.9), affect(ekman_anger=0.9)]).passed
     verdict = check({"kind": "less_than", "score": "vad.arousal"}, [affect(vad_arousal=3.5), affect(vad_arousal=2.0)])
     assert not verdict.passed and "vad.arousal 3.500 (first) vs 2.000 (second)" in verdict.why
+
+
+def test_intensity_pairs_read_the_intensity_output():
+    rule = {"kind": "less_than", "score": "intensity.anger"}
+    weak, strong = (dataclasses.replace(affect(), intensity={"anger": value}) for value in (0.3, 0.7))
+    assert check(rule, [weak, strong]).passed and not check(rule, [strong, weak]).passed
+    verdict = check(rule, [affect(), affect()])  # a model without the intensity output
+    assert not verdict.passed and verdict.why == "the model has no intensity output"
 
 
 def test_invariant_needs_labels_top_and_probabilities_to_agree():

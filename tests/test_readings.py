@@ -20,28 +20,28 @@ from affectlab.train.readings import BlockFit, grown_head, rated_sets, sampled
 from affectlab.train.ridge import choose_ridge
 from conftest import DATA_DIR, needs_data
 
-SHIPPED_BLOCKS = ("goemotions", "ekman", "sentiment", "vad")
+TRAINED_BLOCKS = ("goemotions", "ekman", "sentiment", "vad")
 
 
 def test_blocks_are_an_ordered_subset_of_the_layout():
-    check_blocks(SHIPPED_BLOCKS)  # the shipped model: no irony
-    check_blocks((*SHIPPED_BLOCKS, "intensity", "empathy"))  # fitted blocks without irony
+    check_blocks(TRAINED_BLOCKS)  # the shipped model's trained blocks: no irony
+    check_blocks((*TRAINED_BLOCKS, "intensity", "empathy"))  # fitted blocks without irony
     check_blocks((*BLOCKS, *FITTED_BLOCKS))
     for wrong in [("ekman", "goemotions"), ("goemotions", "goemotions"), ("goemotions", "valence"),
-                  (*SHIPPED_BLOCKS, "distress", "empathy")]:
+                  (*TRAINED_BLOCKS, "distress", "empathy")]:
         with pytest.raises(ValueError, match="ordered subset"):
             check_blocks(wrong)
-    assert BLOCKS_BEFORE_IRONY == SHIPPED_BLOCKS and not set(FITTED_BLOCKS) & set(BLOCKS)
-    slices = head_slices((*SHIPPED_BLOCKS, "intensity", "vad_reader"))
+    assert BLOCKS_BEFORE_IRONY == TRAINED_BLOCKS and not set(FITTED_BLOCKS) & set(BLOCKS)
+    slices = head_slices((*TRAINED_BLOCKS, "intensity", "vad_reader"))
     assert slices["intensity"] == slice(42, 46) and slices["vad_reader"] == slice(46, 49)
-    assert head_size((*SHIPPED_BLOCKS, "intensity", "vad_reader")) == 49 and head_size() == 43
+    assert head_size((*TRAINED_BLOCKS, "intensity", "vad_reader")) == 49 and head_size() == 43
 
 
 def test_old_configs_still_load_their_blocks(tmp_path):
     from affectlab.text.artifact import ArtifactConfig
 
     (tmp_path / "config.json").write_text(json.dumps({"name": "old", "task": "text"}))
-    assert tuple(ArtifactConfig.load(tmp_path).blocks) == SHIPPED_BLOCKS
+    assert tuple(ArtifactConfig.load(tmp_path).blocks) == TRAINED_BLOCKS
 
 
 def test_ridge_recovers_a_linear_rule_and_flags_the_grid_edge():
@@ -60,17 +60,38 @@ def test_grown_head_puts_fitted_rows_in_layout_order_and_replaces_an_earlier_fit
     weight, bias = np.arange(42 * 3, dtype=float).reshape(42, 3), np.arange(42, dtype=float)
     fitted = {"empathy": BlockFit(np.full((1, 3), 7.0), np.array([7.0])),
               "intensity": BlockFit(np.full((4, 3), 5.0), np.array([5.0] * 4))}
-    w, b, blocks = grown_head(weight, bias, SHIPPED_BLOCKS, fitted)
-    assert blocks == (*SHIPPED_BLOCKS, "intensity", "empathy")
+    w, b, blocks = grown_head(weight, bias, TRAINED_BLOCKS, fitted)
+    assert blocks == (*TRAINED_BLOCKS, "intensity", "empathy")
     assert np.array_equal(w[:42], weight) and np.array_equal(b[42:], [5, 5, 5, 5, 7])
     refit = {"intensity": BlockFit(np.full((4, 3), 9.0), np.array([9.0] * 4))}
     w2, b2, blocks2 = grown_head(w, b, blocks, refit)
     assert blocks2 == blocks and np.array_equal(b2[42:], [9, 9, 9, 9, 7]) and np.array_equal(w2[:42], weight)
 
 
+@pytest.fixture(scope="module")
+def without_readings(tmp_path_factory):
+    """The shipped text model with its fitted rows taken off the head, as text models were before them."""
+    from safetensors.numpy import load_file, save_file
+
+    from affectlab.text.artifact import resolve_artifact
+    from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
+
+    shipped, out = resolve_artifact(None), tmp_path_factory.mktemp("without-readings")
+    tensors = load_file(str(shipped / "weights.safetensors"))
+    kept = head_size(TRAINED_BLOCKS)
+    tensors[HEAD_WEIGHT], tensors[HEAD_BIAS] = tensors[HEAD_WEIGHT][:kept], tensors[HEAD_BIAS][:kept]
+    save_file(tensors, str(out / "weights.safetensors"))
+    config = json.loads((shipped / "config.json").read_text())
+    config["blocks"] = list(TRAINED_BLOCKS)
+    (out / "config.json").write_text(json.dumps(config))
+    return out
+
+
 @pytest.mark.model
-def test_a_model_without_readings_gives_none(analyzer):
-    result = analyzer.analyze("Fine. Do whatever you want, as always.")
+def test_a_model_without_readings_gives_none(without_readings):
+    from affectlab import Analyzer
+
+    result = Analyzer(without_readings).analyze("Fine. Do whatever you want, as always.")
     assert (result.intensity, result.vad_writer, result.vad_reader, result.vad_gap) == (None,) * 4
     assert result.empathy is None and result.distress is None
     row = result.to_row()
@@ -88,6 +109,20 @@ def grown(tmp_path_factory):
     return out
 
 
+@pytest.mark.model
+def test_fitted_rows_leave_what_turn_models_and_heads_read_unchanged(without_readings):
+    from affectlab.text.artifact import resolve_artifact
+    from affectlab.text.fingerprints import encoder_fingerprint, outputs_fingerprint
+
+    shipped = resolve_artifact(None)
+    for blocks in [("ekman", "sentiment"), ("goemotions", "vad")]:
+        assert outputs_fingerprint(shipped, blocks) == outputs_fingerprint(without_readings, blocks)
+    assert encoder_fingerprint(shipped) == encoder_fingerprint(without_readings)
+    assert outputs_fingerprint(shipped, ("intensity",)) != outputs_fingerprint(shipped, ("empathy",))
+    with pytest.raises(ValueError, match="has no output block 'intensity'"):
+        outputs_fingerprint(without_readings, ("intensity",))
+
+
 @needs_data
 @pytest.mark.model
 def test_fitted_blocks_give_the_ridge_predictions_through_torch_and_onnx(grown):
@@ -96,7 +131,7 @@ def test_fitted_blocks_give_the_ridge_predictions_through_torch_and_onnx(grown):
     from affectlab.text.vectors import text_vectors
 
     config = json.loads((grown / "config.json").read_text())
-    assert config["blocks"] == [*SHIPPED_BLOCKS, *FITTED_BLOCKS]
+    assert config["blocks"] == [*TRAINED_BLOCKS, *FITTED_BLOCKS]
     readings = config["trained"]["readings"]
     assert readings["source"]["name"] == "text-minilm" and len(readings["source"]["fingerprint"]) == 16
     assert "## Fitted readings" in (grown / "MODEL_CARD.md").read_text()
@@ -139,8 +174,9 @@ def test_eval_commands_run_on_a_few_texts(grown, tmp_path, command):
 
 
 @pytest.mark.model
-def test_eval_of_a_model_without_readings_says_how_to_fit_them(tmp_path):
+def test_eval_of_a_model_without_readings_says_how_to_fit_them(without_readings, tmp_path):
     from affectlab.cli import app
 
-    result = CliRunner().invoke(app, ["eval", "emoint", "--data-dir", str(DATA_DIR), "--reports-dir", str(tmp_path)])
+    result = CliRunner().invoke(app, ["eval", "emoint", "--model", str(without_readings), "--data-dir", str(DATA_DIR),
+                                      "--reports-dir", str(tmp_path)])
     assert result.exit_code == 2 and "affectlab train readings" in result.output, result.output

@@ -1,6 +1,6 @@
 from affectlab.encoders import load_tokenizer
 from affectlab.text.chunking import chunk_texts
-from affectlab.text.normalize import normalize
+from affectlab.text.normalize import normalize, token_ids
 
 
 def _tokenizer():
@@ -45,6 +45,15 @@ def test_emoji_are_spelled_out_and_map_back():
     start = normalized.text.index("face")
     assert normalized.span(start, start + 4) == (3, 4)
     assert normalized.source[3:4] == "😂"
+
+
+def test_training_encodes_texts_as_the_analyzer_reads_them():
+    tokenizer = load_tokenizer(128)
+    unknown = tokenizer.token_to_id("[UNK]")
+    assert unknown in tokenizer.encode("so proud ❤️").ids  # what models trained before 2026-12-05 saw
+    (spelled, plain) = token_ids(tokenizer, ["so proud ❤️", "so proud"])
+    assert unknown not in spelled and len(spelled) > len(plain)
+    assert spelled == chunk_texts(tokenizer, [normalize("so proud ❤️").text], 128)[0][0].ids
 
 
 def test_plain_text_is_unchanged():

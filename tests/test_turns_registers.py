@@ -105,8 +105,18 @@ class FakeTextModel:
     def __init__(self, folder):
         self.folder, self.read = folder, 0
         folder.mkdir(exist_ok=True)
-        (folder / WEIGHTS_FILE).write_bytes(b"weights")
+        self.save_weights(encoder=0.0)
         (folder / CONFIG_FILE).write_text('{"name": "fake-text"}')
+
+    def save_weights(self, encoder: float) -> None:
+        from safetensors.numpy import save_file
+
+        from affectlab.heads.layout import BLOCKS_BEFORE_IRONY, head_size
+        from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
+
+        rows = head_size(BLOCKS_BEFORE_IRONY)
+        save_file({"encoder.weight": np.full((2, 2), encoder, np.float32), HEAD_WEIGHT: np.zeros((rows, 2), np.float32),
+                   HEAD_BIAS: np.zeros(rows, np.float32)}, str(self.folder / WEIGHTS_FILE))
 
     def analyze_batch(self, texts):
         self.read += len(texts)
@@ -123,7 +133,7 @@ def test_cached_readings_are_reused_only_for_the_same_texts_and_text_model(tmp_p
     assert model.read == 2
     other = cached_readings(tmp_path / "run", ["something else entirely"], model)  # other texts: read afresh
     assert model.read == 3 and other[0, 0] == pytest.approx(len("something else entirely") / 100)
-    (model.folder / WEIGHTS_FILE).write_bytes(b"retrained")  # another text model: read afresh
+    model.save_weights(encoder=1.0)  # another text model: read afresh
     cached_readings(tmp_path / "run", ["something else entirely"], model)
     assert model.read == 4
 

@@ -2,7 +2,8 @@
 
 A part holds, per input row: where it came from (``source``, ``row``), the text, the parsed time and
 group, a ``status`` (``ok``; ``skipped``: no text to analyze; ``error``: the row could not be read),
-the reason, every score of :class:`~affectlab.text.result.TextAffect` as float32 columns, and the ``drivers``
+the reason, every score of :class:`~affectlab.text.result.TextAffect` as float32 columns (the fitted readings,
+``intensity_anger`` ... ``distress``, null for a model without them), and the ``drivers``
 of a text read in several windows (null for one window): which window, at which characters, each label came from.
 """
 
@@ -22,7 +23,7 @@ from affectlab.io.values import text_value, valid_unicode
 from affectlab.io.writers import atomic_target
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
 from affectlab.text.analyzer import Analyzer
-from affectlab.text.result import TextAffect
+from affectlab.text.result import READING_COLUMNS, TextAffect
 
 SCORE_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("emotion", "emotions", GOEMOTIONS), ("ekman", "ekman", EKMAN), ("sentiment", "sentiment", SENTIMENT),
@@ -40,6 +41,7 @@ SCHEMA = pa.schema(
     + [(f"{prefix}_{name}", pa.float32()) for prefix, _, names in SCORE_COLUMNS for name in names]
     + [(name, pa.float32()) for name in VAD]
     + [("irony", pa.float32())]
+    + [(name, pa.float32()) for name in READING_COLUMNS]
     + [("chunks", pa.int32()), ("drivers", pa.list_(DRIVER)), ("truncated", pa.bool_())]
 )
 
@@ -125,6 +127,8 @@ class ChunkScorer:
             for name in VAD:
                 columns[name].append(result.vad.get(name))
             columns["irony"].append(result.irony)
+            for name, value in result.reading_columns().items():
+                columns[name].append(value)
             columns["chunks"].append(result.chunks)
             columns["drivers"].append(result.driver_records())
             columns["truncated"].append(result.truncated)

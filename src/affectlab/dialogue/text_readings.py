@@ -1,9 +1,11 @@
 """The text model's reading of each turn, an input of turn models that were trained with it: its Ekman and
 sentiment probabilities (11 numbers a turn), joined to the turn's pooled vector before the turn model's head.
 
-A turn model records which text model it learned these numbers from (name and fingerprint, in its config's
-``text_features``). Another text model reads turns differently, so a turn model is refused beside one whose
-fingerprint differs, rather than run on numbers it never saw:
+A turn model records which text model it learned these numbers from (name, and the fingerprint of what those
+outputs depend on, :func:`~affectlab.text.fingerprints.outputs_fingerprint`, in its config's ``text_features``).
+Another text model reads turns differently, so a turn model is refused beside one whose fingerprint differs,
+rather than run on numbers it never saw; reading blocks fitted onto the same text model later change
+nothing here:
 
 >>> record = text_features_record(Analyzer())
 >>> record["model"], len(record["readings"])
@@ -15,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from affectlab.errors import AffectlabError
-from affectlab.registry import fingerprint
 from affectlab.taxonomy import EKMAN, SENTIMENT
+from affectlab.text.fingerprints import outputs_fingerprint
 
 READINGS = tuple(f"ekman_{label}" for label in EKMAN) + tuple(f"sentiment_{label}" for label in SENTIMENT)
+READ_BLOCKS = ("ekman", "sentiment")
 
 
 class TextModelMismatch(AffectlabError, ValueError):
@@ -27,12 +30,13 @@ class TextModelMismatch(AffectlabError, ValueError):
 
 def text_features_record(analyzer) -> dict:
     """What a turn model's config records about the text model that read its turns."""
-    return {"model": analyzer.model_name, "fingerprint": fingerprint(analyzer.folder), "readings": list(READINGS)}
+    return {"model": analyzer.model_name, "fingerprint": outputs_fingerprint(analyzer.folder, READ_BLOCKS),
+            "readings": list(READINGS)}
 
 
 def check_text_model(record: dict, analyzer, turn_model: str) -> None:
     """Refuse ``analyzer`` unless it is the text model of ``record`` (the turn model's ``text_features``)."""
-    found = fingerprint(analyzer.folder)
+    found = outputs_fingerprint(analyzer.folder, READ_BLOCKS)
     if found != record["fingerprint"] or list(record.get("readings", [])) != list(READINGS):
         raise TextModelMismatch(
             f"turn model {turn_model} was trained on the readings of text model {record['model']} "

@@ -6,7 +6,10 @@ how many texts it reads and which fields it takes:
 - one text: ``labels_exclude`` (none of ``labels`` among the predicted labels), ``labels_include_any`` (at least
   one of them), ``ekman_top_in`` / ``sentiment_top_in`` (the most probable class is one of ``classes``),
   ``sentiment_not_top`` (it is none of them);
-- a pair: ``less_than`` (the ``score``, e.g. ``"ekman.anger"``, of the first text is below the second's);
+- a pair: ``less_than`` (the ``score``, e.g. ``"ekman.anger"``, of the first text is below the second's). How
+  strongly an emotion is felt is the ``intensity`` output's reading (``"intensity.anger"``; EmoInt's anger,
+  fear, joy and sadness), not a class probability, which says how sure the model is that the emotion is there;
+  a model without that output fails such an item, saying so;
 - a group of two or more: ``invariant`` (the same label set and Ekman top for every text, and every emotion,
   Ekman and sentiment probability within ``tolerance`` of the others; VAD, on a 1-5 scale, is left out).
 
@@ -23,10 +26,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+from affectlab.heads.layout import EMOINT_EMOTIONS
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
 from affectlab.text.result import TextAffect
 
-SCORE_FIELDS: dict[str, tuple[str, ...]] = {"emotions": GOEMOTIONS, "ekman": EKMAN, "sentiment": SENTIMENT, "vad": VAD}
+SCORE_FIELDS: dict[str, tuple[str, ...]] = {"emotions": GOEMOTIONS, "ekman": EKMAN, "sentiment": SENTIMENT, "vad": VAD,
+                                            "intensity": EMOINT_EMOTIONS}
 INVARIANT_FIELDS = ("emotions", "ekman", "sentiment")  # probabilities, comparable with one tolerance
 
 
@@ -42,9 +47,11 @@ def _top(scores: dict[str, float]) -> str:
     return max(scores, key=scores.__getitem__)
 
 
-def _score(result: TextAffect, name: str) -> float:
+def _score(result: TextAffect, name: str) -> float | None:
+    """The named score, or None where the model has no such output (the optional readings)."""
     field, _, key = name.partition(".")
-    return getattr(result, field)[key]
+    scores = getattr(result, field)
+    return None if scores is None else scores[key]
 
 
 def _labels(result: TextAffect) -> str:
@@ -74,6 +81,8 @@ def _top_of(field: str, wanted: bool) -> Callable[[dict, Sequence[TextAffect]], 
 def _less_than(expectation: dict, results: Sequence[TextAffect]) -> Verdict:
     name = expectation["score"]
     weaker, stronger = (_score(r, name) for r in results)
+    if weaker is None or stronger is None:
+        return Verdict(False, f"the model has no {name.partition('.')[0]} output")
     return Verdict(weaker < stronger, f"{name} {weaker:.3f} (first) vs {stronger:.3f} (second)")
 
 

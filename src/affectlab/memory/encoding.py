@@ -3,8 +3,9 @@ felt: the text model's 28 GoEmotions probabilities and its valence, arousal and 
 
 The emotion vector that similarities use is those 31 numbers (square roots of the probabilities; VAD centred
 and scaled from EmoBank's 1-5 scale to -1..1) normalized to unit length (:func:`emotion_vectors`).
-:attr:`AffectEncoder.model_id` names both models, a hash of each one's weights and the emotion vector's
-format, so a store knows what wrote it.
+:attr:`AffectEncoder.model_id` names both models, a hash of the weights each reading comes from (for the text
+model, of what its emotion and VAD outputs depend on) and the emotion vector's format, so a store knows what
+wrote it.
 """
 
 from __future__ import annotations
@@ -137,9 +138,10 @@ class AffectEncoder:
 
     @cached_property
     def model_id(self) -> str:
-        from affectlab.registry import fingerprint
+        from affectlab.text.fingerprints import outputs_fingerprint
 
-        emotion_model = f"{self.analyzer.model_name}@{fingerprint(self.analyzer.folder)[:12]}"
+        read = outputs_fingerprint(self.analyzer.folder, ("goemotions", "vad"))
+        emotion_model = f"{self.analyzer.model_name}@{read[:12]}"
         return f"{self.sentences.model_id}+{emotion_model}+{EMOTION_FORMAT}"
 
     def encode(self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None) -> Encoded:

@@ -13,7 +13,6 @@ reading to every result (:attr:`~affectlab.text.result.TextAffect.custom`). nump
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 
 from affectlab.errors import AffectlabError
 from affectlab.registry import CONFIG_FILE, WEIGHTS_FILE, ModelNotFound, fingerprint, read_config, write_config
+from affectlab.text.fingerprints import encoder_fingerprint
 from affectlab.text.result import CustomLabels
 
 TASK = "text-labels"
@@ -28,20 +28,6 @@ TASK = "text-labels"
 
 class BaseModelMismatch(AffectlabError, ValueError):
     """A head whose text model is not the one installed: its sentence vectors would mean something else."""
-
-
-def encoder_fingerprint(text_model: Path) -> str:
-    """A short hash of a text model's encoder weights alone (its head's rows left out): what a head of one's own
-    depends on, so that rows added to the text model's head do not orphan the heads trained on its vectors."""
-    from safetensors import safe_open
-
-    digest = hashlib.sha256()
-    with safe_open(str(Path(text_model) / WEIGHTS_FILE), framework="numpy") as weights:
-        for name in sorted(weights.keys()):
-            if not name.startswith("head."):
-                digest.update(name.encode())
-                digest.update(np.ascontiguousarray(weights.get_tensor(name)).tobytes())
-    return digest.hexdigest()[:16]
 
 
 @dataclass

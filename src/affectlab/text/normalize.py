@@ -51,6 +51,12 @@ def normalize(text: str) -> Normalized:
     return Normalized(text, "".join(pieces), origin)
 
 
+def token_ids(tokenizer, texts: list[str]) -> list[list[int]]:
+    """The token ids of ``texts`` as the analyzer reads them (normalized first). Training code encodes with
+    this, so a model learns from the inputs it will be given (a symbol spelled out, not ``[UNK]``)."""
+    return [encoding.ids for encoding in tokenizer.encode_batch([normalize(text).text for text in texts])]
+
+
 def length_problem(text: str, max_chars: int | None) -> str | None:
     """Why ``text`` is too long to read whole (over ``max_chars`` characters; None: no bound), or None."""
     if max_chars is None or len(text) <= max_chars:

@@ -7,6 +7,13 @@ from dataclasses import asdict, dataclass
 from affectlab.heads.layout import EMOINT_EMOTIONS
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD, LabelView, view
 
+READING_COLUMNS = (
+    *(f"intensity_{name}" for name in EMOINT_EMOTIONS),
+    *(f"{prefix}_{name}" for prefix in ("writer", "reader", "gap") for name in VAD),
+    "empathy",
+    "distress",
+)
+
 
 @dataclass(frozen=True)
 class WordAttribution:
@@ -159,15 +166,7 @@ class TextAffect:
             row.update({f"{prefix}_{name}": scores.get(name) for name in names})
         row.update({name: self.vad.get(name) for name in VAD})
         row["irony"] = self.irony
-        for prefix, names, scores in (
-            ("intensity", EMOINT_EMOTIONS, self.intensity),
-            ("writer", VAD, self.vad_writer),
-            ("reader", VAD, self.vad_reader),
-            ("gap", VAD, self.vad_gap),
-        ):
-            row.update({f"{prefix}_{name}": scores[name] if scores else None for name in names})
-        row["empathy"] = self.empathy
-        row["distress"] = self.distress
+        row.update(self.reading_columns())
         row["chunks"] = self.chunks
         row["drivers"] = self.driver_records()
         row["truncated"] = self.truncated
@@ -177,6 +176,20 @@ class TextAffect:
             row["custom_labels"] = self.custom.labels
             row.update({f"custom_{label}": score for label, score in self.custom.scores.items()})
         row["error"] = self.error
+        return row
+
+    def reading_columns(self) -> dict[str, float | None]:
+        """The fitted readings as flat columns (:data:`READING_COLUMNS`), None for a model without them."""
+        row: dict[str, float | None] = {}
+        for prefix, names, scores in (
+            ("intensity", EMOINT_EMOTIONS, self.intensity),
+            ("writer", VAD, self.vad_writer),
+            ("reader", VAD, self.vad_reader),
+            ("gap", VAD, self.vad_gap),
+        ):
+            row.update({f"{prefix}_{name}": scores[name] if scores else None for name in names})
+        row["empathy"] = self.empathy
+        row["distress"] = self.distress
         return row
 
     @classmethod

@@ -50,12 +50,11 @@ from affectlab.registry import CARD_FILE, DEFAULTS, WEIGHTS_FILE, fingerprint
 from affectlab.taxonomy import VAD
 from affectlab.text.analyzer import Analyzer
 from affectlab.text.artifact import ArtifactConfig, resolve_artifact
+from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
 from affectlab.text.vectors import text_vectors
 from affectlab.train.optim import provenance
 from affectlab.train.readings_card import CARD_SECTION, readings_section
 from affectlab.train.ridge import ALPHAS, choose_ridge
-
-HEAD_WEIGHT, HEAD_BIAS = "head.linear.weight", "head.linear.bias"
 
 
 @dataclass

@@ -13,9 +13,12 @@ Multi-task fine-tuning of all-MiniLM-L6-v2 with its embedding layer frozen:
   ``irony_every`` GoEmotions batches, binary cross-entropy on the irony output only;
 - optionally (``vad_teacher``, :mod:`affectlab.train.vad_teacher`): VAD ratings of GoEmotions train by a
   base-size EmoBank model (the recipe of the model shipped on 2026-12-02).
-Batches are bucketed by length; AdamW with linear warm-up and decay. After each epoch the per-label
-thresholds are tuned on the dev splits and the artifact is written. Every ``checkpoint_every`` steps the
-run is checkpointed (:mod:`affectlab.train.checkpoint`): running the same command again resumes it.
+Every text is normalized as the analyzer will read it (:func:`~affectlab.text.normalize.token_ids`: emoji and
+other symbols spelled out), so a symbol the tokenizer does not know is learned by its name, not as ``[UNK]``
+(models trained before 2026-12-05 saw ``[UNK]``). Batches are bucketed by length; AdamW with linear warm-up and
+decay. After each epoch the per-label thresholds are tuned on the dev splits and the artifact is written.
+Every ``checkpoint_every`` steps the run is checkpointed (:mod:`affectlab.train.checkpoint`): running the same
+command again resumes it.
 Test splits are never read here.
 """
 
@@ -48,6 +51,7 @@ from affectlab.taxonomy import (
 )
 from affectlab.text.artifact import ArtifactConfig
 from affectlab.text.model import AffectModel
+from affectlab.text.normalize import token_ids
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 from affectlab.train.checkpoint import Checkpoints
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
@@ -98,10 +102,6 @@ def class_targets(label_lists: list[list[str]]) -> np.ndarray:
 def _cycle(lengths: list[int], batch_size: int, rng: random.Random) -> Iterator[list[int]]:
     while True:
         yield from bucketed_batches(lengths, batch_size, rng)
-
-
-def _encode(tokenizer, texts: list[str]) -> list[list[int]]:
-    return [e.ids for e in tokenizer.encode_batch(texts)]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -158,7 +158,7 @@ def _load_rated(recipe: TextRecipe, tokenizer, n_class: int, vad_mean, vad_std) 
     scale = (vad_mean, vad_std, ratings.vad_mean, ratings.vad_std)
     ge_soft = _teacher_targets(rated.pop("goemotions").raw, n_class, *scale)
     targets = [_teacher_targets(r.raw, n_class, *scale) for r in rated.values()]
-    ids = [seq for r in rated.values() for seq in _encode(tokenizer, r.texts)]
+    ids = [seq for r in rated.values() for seq in token_ids(tokenizer, r.texts)]
     pooled = Rated(ids, np.concatenate([p for p, _ in targets]), np.concatenate([v for _, v in targets]))
     return np.concatenate(ge_soft, axis=1), pooled
 
@@ -174,8 +174,8 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
     eb_train = load_emobank("train", recipe.data_dir)
     ge_texts, ge_labels = ge_train.texts[: recipe.limit], ge_train.labels[: recipe.limit]
     eb_texts, eb_vad = eb_train.texts[: recipe.limit], np.array(eb_train.vad[: recipe.limit], np.float32)
-    ge_ids, ge_targets = _encode(tokenizer, ge_texts), class_targets(ge_labels)
-    eb_ids = _encode(tokenizer, eb_texts)
+    ge_ids, ge_targets = token_ids(tokenizer, ge_texts), class_targets(ge_labels)
+    eb_ids = token_ids(tokenizer, eb_texts)
     vad_mean, vad_std = eb_vad.mean(0), eb_vad.std(0)
     eb_z = (eb_vad - vad_mean) / vad_std
     n_class = ge_targets.shape[1]
@@ -187,16 +187,16 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
         soft, teacher_z = soft_and_vad[:, :n_class], soft_and_vad[:, n_class:]
     if with_irony:
         irony = load_irony("train", recipe.data_dir)
-        irony_ids = _encode(tokenizer, irony.texts[: recipe.limit])
+        irony_ids = token_ids(tokenizer, irony.texts[: recipe.limit])
         irony_gold = np.array(irony.ironic[: recipe.limit], np.float32)[:, None]
 
     ge_dev, eb_dev = load_goemotions("dev", recipe.data_dir), load_emobank("dev", recipe.data_dir)
     n = recipe.limit  # smoke runs are measured on as few dev texts as they train on
-    dev = {"ge_ids": _encode(tokenizer, ge_dev.texts[:n]), "ge_targets": class_targets(ge_dev.labels[:n]),
-           "eb_ids": _encode(tokenizer, eb_dev.texts[:n]), "eb_vad": np.array(eb_dev.vad[:n], np.float32)}
+    dev = {"ge_ids": token_ids(tokenizer, ge_dev.texts[:n]), "ge_targets": class_targets(ge_dev.labels[:n]),
+           "eb_ids": token_ids(tokenizer, eb_dev.texts[:n]), "eb_vad": np.array(eb_dev.vad[:n], np.float32)}
     if with_irony:
         irony_dev = load_irony("dev", recipe.data_dir)
-        dev.update(irony_ids=_encode(tokenizer, irony_dev.texts[:n]),
+        dev.update(irony_ids=token_ids(tokenizer, irony_dev.texts[:n]),
                    irony_gold=np.array(irony_dev.ironic[:n], np.float32)[:, None])
 
     model = AffectModel(recipe.encoder, recipe.blocks)

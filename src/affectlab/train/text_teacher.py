@@ -20,6 +20,7 @@ from affectlab.encoders import load_tokenizer
 from affectlab.encoders.named import named_model_dir
 from affectlab.heads.layout import BLOCKS_BEFORE_IRONY
 from affectlab.text.artifact import ArtifactConfig
+from affectlab.text.normalize import token_ids
 from affectlab.text.runtime import TorchRuntime, run_sorted
 from affectlab.train.optim import provenance, seed_everything
 from affectlab.train.text import TextRecipe, train_text
@@ -75,7 +76,7 @@ def train_text_teacher(recipe: TextTeacherRecipe, on_progress: Callable[[dict], 
             if on_progress is not None:
                 on_progress({"task": f"rate {source}", "step": done, "total": total})
 
-        raw = run_sorted(runtime, [e.ids for e in tokenizer.encode_batch(texts)], 64, tick)
+        raw = run_sorted(runtime, token_ids(tokenizer, texts), 64, tick)
         rated[source] = RatedSource(texts, raw)
     history = config.trained.get("dev_history", [])
     summary = {

@@ -15,10 +15,11 @@ Multi-task fine-tuning of all-MiniLM-L6-v2 with its embedding layer frozen:
   base-size EmoBank model (the recipe of the model shipped on 2026-12-02).
 Every text is normalized as the analyzer will read it (:func:`~affectlab.text.normalize.token_ids`: emoji and
 other symbols spelled out), so a symbol the tokenizer does not know is learned by its name, not as ``[UNK]``
-(models trained before 2026-12-05 saw ``[UNK]``). Batches are bucketed by length; AdamW with linear warm-up and
-decay. After each epoch the per-label thresholds are tuned on the dev splits and the artifact is written.
-Every ``checkpoint_every`` steps the run is checkpointed (:mod:`affectlab.train.checkpoint`): running the same
-command again resumes it.
+(models trained before 2026-12-05 saw ``[UNK]``), and GoEmotions' ``[NAME]`` masks are filled with real first
+names of many origins (``fill_names``, :mod:`affectlab.train.name_fill`). Batches are bucketed by length;
+AdamW with linear warm-up and decay. After each epoch the per-label thresholds are tuned on the dev splits and
+the artifact is written. Every ``checkpoint_every`` steps the run is checkpointed
+(:mod:`affectlab.train.checkpoint`): running the same command again resumes it.
 Test splits are never read here.
 """
 
@@ -54,6 +55,7 @@ from affectlab.text.model import AffectModel
 from affectlab.text.normalize import token_ids
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 from affectlab.train.checkpoint import Checkpoints
+from affectlab.train.name_fill import fill_names
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 from affectlab.train.text_ratings import load_text_ratings
 from affectlab.train.vad_teacher import load_ratings
@@ -85,6 +87,7 @@ class TextRecipe:
     irony_every: int = 8
     vad_teacher: Path | None = None  # a `train vad-teacher` run: its VAD ratings of GoEmotions train become targets
     teacher_weight: float = 0.5  # weight of the mean squared error to a teacher's VAD
+    fill_names: bool = True  # GoEmotions' [NAME] masks read as real first names (affectlab.train.name_fill)
     checkpoint_every: int = 300  # steps; an interrupted run resumes from its last checkpoint
     threads: int = 2
     limit: int | None = None  # the first N texts of each train and dev set only (smoke runs)
@@ -174,7 +177,8 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
     eb_train = load_emobank("train", recipe.data_dir)
     ge_texts, ge_labels = ge_train.texts[: recipe.limit], ge_train.labels[: recipe.limit]
     eb_texts, eb_vad = eb_train.texts[: recipe.limit], np.array(eb_train.vad[: recipe.limit], np.float32)
-    ge_ids, ge_targets = token_ids(tokenizer, ge_texts), class_targets(ge_labels)
+    named = (lambda texts: fill_names(texts, recipe.seed)) if recipe.fill_names else list
+    ge_ids, ge_targets = token_ids(tokenizer, named(ge_texts)), class_targets(ge_labels)
     eb_ids = token_ids(tokenizer, eb_texts)
     vad_mean, vad_std = eb_vad.mean(0), eb_vad.std(0)
     eb_z = (eb_vad - vad_mean) / vad_std
@@ -192,7 +196,7 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
 
     ge_dev, eb_dev = load_goemotions("dev", recipe.data_dir), load_emobank("dev", recipe.data_dir)
     n = recipe.limit  # smoke runs are measured on as few dev texts as they train on
-    dev = {"ge_ids": token_ids(tokenizer, ge_dev.texts[:n]), "ge_targets": class_targets(ge_dev.labels[:n]),
+    dev = {"ge_ids": token_ids(tokenizer, named(ge_dev.texts[:n])), "ge_targets": class_targets(ge_dev.labels[:n]),
            "eb_ids": token_ids(tokenizer, eb_dev.texts[:n]), "eb_vad": np.array(eb_dev.vad[:n], np.float32)}
     if with_irony:
         irony_dev = load_irony("dev", recipe.data_dir)

@@ -22,6 +22,7 @@ from affectlab.heads.layout import BLOCKS_BEFORE_IRONY
 from affectlab.text.artifact import ArtifactConfig
 from affectlab.text.normalize import token_ids
 from affectlab.text.runtime import TorchRuntime, run_sorted
+from affectlab.train.name_fill import fill_names
 from affectlab.train.optim import provenance, seed_everything
 from affectlab.train.text import TextRecipe, train_text
 from affectlab.train.text_ratings import RATED_SOURCES, RatedSource, rated_texts, save_text_ratings
@@ -76,7 +77,8 @@ def train_text_teacher(recipe: TextTeacherRecipe, on_progress: Callable[[dict], 
             if on_progress is not None:
                 on_progress({"task": f"rate {source}", "step": done, "total": total})
 
-        raw = run_sorted(runtime, token_ids(tokenizer, texts), 64, tick)
+        read = fill_names(texts, recipe.seed) if source == "goemotions" else texts  # as the student reads them
+        raw = run_sorted(runtime, token_ids(tokenizer, read), 64, tick)
         rated[source] = RatedSource(texts, raw)
     history = config.trained.get("dev_history", [])
     summary = {

@@ -41,10 +41,27 @@ def test_max_windows_keeps_the_first_windows_and_counts_them_all():
 
 def test_emoji_are_spelled_out_and_map_back():
     normalized = normalize("ok 😂!")
-    assert "face with tears of joy" in normalized.text
+    assert "laughing with tears of joy face" in normalized.text
     start = normalized.text.index("face")
     assert normalized.span(start, start + 4) == (3, 4)
     assert normalized.source[3:4] == "😂"
+
+
+def test_emoji_glosses_say_the_feeling_and_skin_tones_drop():
+    assert "frustrated" in normalize("😤").text and "triumph" not in normalize("😤").text
+    assert normalize("👍🏽").text.split() == normalize("👍").text.split() == ["thumbs", "up,", "approval"]
+    assert normalize("🦀").text.strip() == "crab"  # no gloss: the Unicode name
+    text = "so 😡!"
+    normalized = normalize(text)
+    start = normalized.text.index("angry")
+    assert normalized.span(start, start + 5) == (3, 4)
+
+
+def test_every_gloss_is_one_symbol_and_some_words():
+    from affectlab.text.normalize import GLOSSES
+
+    assert len(GLOSSES) >= 150
+    assert all(len(symbol) == 1 and gloss.strip() == gloss and gloss for symbol, gloss in GLOSSES.items())
 
 
 def test_training_encodes_texts_as_the_analyzer_reads_them():

@@ -1,7 +1,10 @@
 """Text clean-up before tokenization, with a map back to the caller's character offsets.
 
 MiniLM's WordPiece vocabulary has no emoji, so each pictographic symbol would become ``[UNK]``.
-Spelling a symbol out by its Unicode name ("😂" → " face with tears of joy ") keeps its meaning.
+Spelling a symbol out keeps its meaning: by the words of :data:`GLOSSES` where its Unicode name hides the
+feeling it carries (``emoji_glosses.tsv``, written for affectlab: "😤" → " frustrated huffing face ", where
+its name is "face with look of triumph"), else by its Unicode name ("🦀" → " crab "). Skin-tone modifiers
+become a space.
 
 Two checks every user text passes before any tokenizer sees it:
 - :func:`~affectlab.io.values.surrogate_problem`: a lone UTF-16 surrogate (``"x \\ud83d"`` in JSON, half of an
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from importlib.resources import files
 
 from affectlab.errors import OptionError
 
@@ -34,7 +38,20 @@ class Normalized:
         return self.origin[start], self.origin[end - 1] + 1
 
 
+def _glosses() -> dict[str, str]:
+    lines = files(__package__).joinpath("emoji_glosses.tsv").read_text("utf-8").splitlines()
+    return dict(line.split("\t") for line in lines if line and not line.startswith("#"))
+
+
+GLOSSES = _glosses()
+SKIN_TONES = {chr(code) for code in range(0x1F3FB, 0x1F400)}  # emoji modifiers: a tone, not a feeling
+
+
 def _spelled(char: str) -> str | None:
+    if char in SKIN_TONES:
+        return " "
+    if char in GLOSSES:
+        return f" {GLOSSES[char]} "
     if unicodedata.category(char) != "So":
         return None
     name = unicodedata.name(char, "")

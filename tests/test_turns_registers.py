@@ -51,6 +51,25 @@ def test_meld_heldout_part_is_a_fixed_tenth_apart_from_training():
     assert list(corpora) == list(CORPORA)
     assert {d.id for d in heldout}.isdisjoint(d.id for d in corpora["meld"].train)
     assert len(corpora["goemotions"].train) == 50 and all(len(d.texts) == 1 for d in corpora["goemotions"].train)
+    assert not any("[NAME]" in d.texts[0] for c in ("goemotions",) for s in ("train", "dev")
+                   for d in getattr(corpora[c], s))
+
+
+@needs_data
+def test_support_openings_are_the_speakers_first_turns_with_one_ekman_class():
+    from affectlab.datasets import load_empathetic_dialogues
+    from affectlab.train.turn_data import ekman_of_situation, support_openings
+
+    assert (ekman_of_situation("terrified"), ekman_of_situation("annoyed"), ekman_of_situation("proud")) == (
+        "fear", "anger", "joy")
+    assert ekman_of_situation("nostalgic") is None  # no GoEmotions label: left out
+    openings = support_openings("valid", DATA_DIR)
+    conversations = {e.id: e for e in load_empathetic_dialogues("valid", DATA_DIR)}
+    assert 2000 < len(openings) < len(conversations)
+    for opening in openings[:200]:
+        source = conversations[opening.id.removeprefix("support-")]
+        assert opening.texts == source.texts[:1] and source.roles[0] == "speaker"
+        assert opening.emotions == [ekman_of_situation(source.label)] and opening.emotions != ["neutral"]
 
 
 def _goemotions_file(folder, rows):
@@ -153,7 +172,8 @@ def test_a_turn_model_is_refused_beside_another_text_model(tmp_path):
 # --- registers ---------------------------------------------------------------------------------------------
 
 def test_register_is_checked_and_picks_its_bias():
-    with pytest.raises(OptionError, match="register must be one of general, dailydialog, meld, goemotions, not 'tv'"):
+    with pytest.raises(OptionError, match="register must be one of general, dailydialog, meld, goemotions, support, "
+                                          "not 'tv'"):
         ConversationAnalyzer(register="tv")
     assert register_value({"general": -0.4, "meld": -0.9}, "meld") == -0.9
     assert register_value(-0.3, "goemotions") == -0.3  # one number serves every register
@@ -169,7 +189,7 @@ def test_cli_names_the_register_option():
 def test_each_register_is_best_on_its_own_corpus_and_general_on_their_mean():
     rng = np.random.default_rng(0)
     logits, gold = {}, {}
-    for shift, corpus in zip((1.5, 0.0, -1.0), CORPORA):  # corpora that lean to neutral by different amounts
+    for shift, corpus in zip((1.5, 0.0, -1.0, -0.5), CORPORA, strict=True):  # leaning to neutral by different amounts
         labels = rng.integers(0, len(EKMAN), 300)
         values = rng.normal(0, 1, (300, len(EKMAN)))
         values[np.arange(300), labels] += 1.0

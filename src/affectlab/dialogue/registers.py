@@ -6,6 +6,7 @@ corpus's usual metric. ``general`` is the pair that does best on all of them at 
 metrics). The user picks the register closest to their conversations:
 
 >>> ConversationAnalyzer(register="meld")       # TV-series talk, several speakers
+>>> ConversationAnalyzer(register="support")    # people telling what happened to them (turn models from 2026-12-05 on)
 >>> register_value({"general": -0.4, "meld": -0.9}, "meld")
 -0.9
 """
@@ -19,7 +20,7 @@ from affectlab.metrics import emotion_f1_without
 from affectlab.taxonomy import EKMAN
 
 GENERAL = "general"
-CORPORA = ("dailydialog", "meld", "goemotions")
+CORPORA = ("dailydialog", "meld", "goemotions", "support")
 REGISTERS = (GENERAL, *CORPORA)
 DEFAULT_REGISTER = GENERAL
 
@@ -28,6 +29,7 @@ METRICS = {
     "dailydialog": "micro-F1 without neutral",
     "meld": "weighted-F1 over the 7 classes",
     "goemotions": "macro-F1 over the 7 classes",
+    "support": "micro-F1 without neutral (no opening is neutral)",
 }
 
 
@@ -60,7 +62,7 @@ def calibrate(logits: np.ndarray, evidence: np.ndarray | None, bias: float, weig
 
 def corpus_score(corpus: str, predicted: list[str], gold: list[str]) -> float:
     """``corpus``'s metric (:data:`METRICS`) of single-label predictions."""
-    if corpus == "dailydialog":
+    if corpus in ("dailydialog", "support"):
         return emotion_f1_without(predicted, gold, EKMAN, "neutral")["micro_f1"]
     scores = emotion_f1_without(predicted, gold, EKMAN)
     if corpus == "meld":

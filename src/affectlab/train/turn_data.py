@@ -6,10 +6,17 @@ tuned on.
   nine speakers);
 - GoEmotions: a seeded sample of train comments / all dev comments, each a one-turn conversation, labelled
   through the authors' Ekman mapping; a comment whose labels fall in more than one Ekman class is left out
-  (one label a turn).
+  (one label a turn). Their ``[NAME]`` masks are filled with first names, as the text model's training does;
+- support: EmpatheticDialogues' opening turns, train / valid, each a one-turn conversation. The speaker was
+  asked to write about a situation in which they felt the conversation's emotion and opens by telling it, so
+  the opening carries a person's label; the 32 emotions become Ekman's through affectlab's documented
+  mapping to GoEmotions (:data:`~affectlab.taxonomy.corpora.EMPATHETIC_DIALOGUES_MAPPING`) and the
+  GoEmotions authors' Ekman grouping, and an emotion that does not land in exactly one Ekman class
+  (nostalgic, prepared, ...) is left out. No opening is neutral: this is the register of people telling
+  what happened to them, where a worried turn is worry.
 
-EmpatheticDialogues and ESConv are not used: they label a conversation (or the seeker's emotion once), not
-each turn, and per-turn labels there would be a classifier's guesses, not people's.
+Later EmpatheticDialogues turns and ESConv are not used: their labels are the conversation's (or the
+seeker's, once), and per-turn labels there would be a classifier's guesses, not people's.
 """
 
 from __future__ import annotations
@@ -18,8 +25,17 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from affectlab.datasets import Dialogue, load_dailydialog, load_goemotions, load_meld, load_meld_part
+from affectlab.datasets import (
+    Dialogue,
+    load_dailydialog,
+    load_empathetic_dialogues,
+    load_goemotions,
+    load_meld,
+    load_meld_part,
+)
 from affectlab.taxonomy import GOEMOTIONS_TO_EKMAN, group_labels
+from affectlab.taxonomy.corpora import EMPATHETIC_DIALOGUES_MAPPING
+from affectlab.train.name_fill import fill_names
 
 
 @dataclass(frozen=True)
@@ -38,7 +54,7 @@ def goemotions_conversations(split: str, data_dir: Path, sample: int | None = No
     many of them drawn with ``seed``."""
     comments = load_goemotions(split, data_dir)
     single = []
-    for number, (text, labels) in enumerate(zip(comments.texts, comments.labels)):
+    for number, (text, labels) in enumerate(zip(fill_names(comments.texts, seed), comments.labels)):
         ekman = group_labels(labels, GOEMOTIONS_TO_EKMAN)
         if len(ekman) == 1:
             single.append(Dialogue(f"goemotions-{split}-{number}", ["A"], [text], ekman))
@@ -48,13 +64,32 @@ def goemotions_conversations(split: str, data_dir: Path, sample: int | None = No
     return single
 
 
+def ekman_of_situation(emotion: str) -> str | None:
+    """An EmpatheticDialogues emotion's Ekman class, or None where it has none or more than one."""
+    goemotions = EMPATHETIC_DIALOGUES_MAPPING.groups.get(emotion) or EMPATHETIC_DIALOGUES_MAPPING.folds.get(emotion)
+    ekman = group_labels(list(goemotions), GOEMOTIONS_TO_EKMAN) if goemotions else []
+    return ekman[0] if len(ekman) == 1 else None
+
+
+def support_openings(split: str, data_dir: Path) -> list[Dialogue]:
+    """The speaker's opening turn of each EmpatheticDialogues conversation of ``split`` whose emotion has one Ekman
+    class, as a one-turn conversation labelled with it (in file order)."""
+    openings = []
+    for example in load_empathetic_dialogues(split, data_dir):
+        ekman = ekman_of_situation(example.label)
+        if ekman is not None and example.roles[0] == "speaker" and example.texts[0].strip():
+            openings.append(Dialogue(f"support-{example.id}", ["A"], [example.texts[0]], [ekman]))
+    return openings
+
+
 def turn_corpora(data_dir: Path, goemotions: int, seed: int, limit: int | None = None) -> list[TurnCorpus]:
-    """The three corpora, in the order of :data:`~affectlab.dialogue.registers.CORPORA`; ``limit``: the first that many
+    """The corpora, in the order of :data:`~affectlab.dialogue.registers.CORPORA`; ``limit``: the first that many
     conversations of each split (smoke runs). Test splits and MELD's held-out part are never read."""
     corpora = [
         TurnCorpus("dailydialog", load_dailydialog("train", data_dir), load_dailydialog("validation", data_dir)),
         TurnCorpus("meld", load_meld_part("train", data_dir), load_meld("dev", data_dir)),
         TurnCorpus("goemotions", goemotions_conversations("train", data_dir, goemotions, seed),
-                   goemotions_conversations("dev", data_dir)),
+                   goemotions_conversations("dev", data_dir, seed=seed)),
+        TurnCorpus("support", support_openings("train", data_dir), support_openings("valid", data_dir)),
     ]
     return [TurnCorpus(c.name, c.train[:limit], c.dev[:limit]) for c in corpora]

@@ -1,17 +1,17 @@
 """The turn-emotion recipe (``affectlab train turns``): one model for several registers of conversation.
 
 all-MiniLM-L6-v2 (embeddings frozen) reads block-causal windows of turns (:mod:`affectlab.dialogue.packing`)
-from DailyDialog, MELD and GoEmotions (:mod:`affectlab.train.turn_data`), and each turn's pooled vector is
-joined by the text model's reading of that turn (its Ekman and sentiment probabilities,
-:mod:`affectlab.dialogue.text_readings`; read once per run and cached in the run folder) before a linear head.
-Cross-entropy on every turn's 7-way label. Each epoch sees every DailyDialog window, MELD's windows
-``meld_repeat`` times, and the GoEmotions comments as one-turn windows in batches of their own (larger, since
-they are short); all batches are shuffled together.
+from DailyDialog, MELD, GoEmotions and EmpatheticDialogues' openings (:mod:`affectlab.train.turn_data`), and
+each turn's pooled vector is joined by the text model's reading of that turn (its Ekman and sentiment
+probabilities, :mod:`affectlab.dialogue.text_readings`; read once per run and cached in the run folder) before
+a linear head. Cross-entropy on every turn's 7-way label. Each epoch sees every DailyDialog window, MELD's
+windows ``meld_repeat`` times, and the GoEmotions comments and the openings as one-turn windows in batches of
+their own (larger, since they are short); all batches are shuffled together.
 
 After each epoch every register's neutral bias and the weight of the text model's Ekman evidence are tuned on the
 dev splits (:mod:`affectlab.train.register_calibration`; ``calibrate_turns`` redoes only this for a trained
 run). The kept epoch is the one whose ``general`` register scores best on
-the mean of the three dev metrics; the artifact is written whenever an epoch improves on it, so an interrupted
+the mean of the dev metrics; the artifact is written whenever an epoch improves on it, so an interrupted
 run keeps the best finished one. Test splits and MELD's held-out part are never read here.
 """
 
@@ -43,7 +43,7 @@ from affectlab.train.register_calibration import calibrate_registers
 from affectlab.train.turn_data import TurnCorpus, turn_corpora
 from affectlab.train.turn_readings import cached_readings
 
-ONE_TURN = "goemotions"  # the corpus of one-turn conversations, batched on its own
+ONE_TURN = ("goemotions", "support")  # the corpora of one-turn conversations, batched on their own
 
 
 @dataclass
@@ -53,7 +53,7 @@ class TurnsRecipe:
     seed: int = 13
     epochs: int = 2
     batch_size: int = 16  # windows of DailyDialog and MELD turns
-    one_turn_batch_size: int = 64  # GoEmotions comments (one short turn each)
+    one_turn_batch_size: int = 64  # GoEmotions comments and openings (one short turn each)
     meld_repeat: int = 2  # times each MELD window is seen per epoch
     goemotions: int = 15_000  # GoEmotions train comments (of one Ekman class) sampled
     text_features: bool = True  # join the text model's reading of each turn to its pooled vector
@@ -102,7 +102,7 @@ def epoch_batches(examples: list[TurnExample], recipe: TurnsRecipe, rng: random.
     batches of ``batch_size``, one-turn conversations in batches of ``one_turn_batch_size``, all shuffled."""
     batches = []
     for one_turn, size in ((False, recipe.batch_size), (True, recipe.one_turn_batch_size)):
-        pool = [i for i, e in enumerate(examples) if (e.corpus == ONE_TURN) == one_turn
+        pool = [i for i, e in enumerate(examples) if (e.corpus in ONE_TURN) == one_turn
                 for _ in range(recipe.meld_repeat if e.corpus == "meld" else 1)]
         lengths = [len(examples[i].packed.ids) for i in pool]
         batches += [[pool[j] for j in batch] for batch in bucketed_batches(lengths, size, rng)]
@@ -122,7 +122,7 @@ def _loss(model, batch: list[TurnExample]) -> torch.Tensor:
 def _dev_logits(model, tokenizer, corpora, dev_inputs, recipe: TurnsRecipe) -> dict[str, np.ndarray]:
     logits = {}
     for corpus, (tokenized, readings) in zip(corpora, dev_inputs):
-        size = recipe.one_turn_batch_size if corpus.name == ONE_TURN else recipe.batch_size
+        size = recipe.one_turn_batch_size if corpus.name in ONE_TURN else recipe.batch_size
         per_dialogue, _ = turn_emotion_logits(model, tokenizer, tokenized, recipe.window_tokens, recipe.context_turns,
                                               size, readings)
         logits[corpus.name] = np.concatenate(per_dialogue)

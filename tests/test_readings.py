@@ -128,7 +128,6 @@ def test_fitted_rows_leave_what_turn_models_and_heads_read_unchanged(without_rea
 def test_fitted_blocks_give_the_ridge_predictions_through_torch_and_onnx(grown):
     from affectlab import Analyzer
     from affectlab.datasets import load_wassa22
-    from affectlab.text.vectors import text_vectors
 
     config = json.loads((grown / "config.json").read_text())
     assert config["blocks"] == [*TRAINED_BLOCKS, *FITTED_BLOCKS]
@@ -139,13 +138,14 @@ def test_fitted_blocks_give_the_ridge_predictions_through_torch_and_onnx(grown):
     essays = load_wassa22("dev", DATA_DIR).texts
     texts = ["I am absolutely furious about this!", "What a calm, lovely morning.", " ".join(essays[:3])]
     torch_analyzer = Analyzer(grown, runtime="torch")
-    vectors = text_vectors(torch_analyzer, texts)
+    vectors = torch_analyzer.sentence_vectors(texts, bounded=True).astype(np.float64)
     # the empathy ridge fitted again, independently, at the penalty the recipe chose
     train, dev = (rated_sets("empathy", split, DATA_DIR)[0] for split in ("train", "dev"))
     record = readings["blocks"]["empathy"]["empathy"]
     train, dev = sampled(train, 24, 13, "train"), sampled(dev, 24, 13, "dev")
-    fit = choose_ridge(text_vectors(torch_analyzer, train.texts), train.targets[:, 0],
-                       text_vectors(torch_analyzer, dev.texts), dev.targets[:, 0], alphas=(record["alpha"],))
+    fit = choose_ridge(torch_analyzer.sentence_vectors(train.texts, bounded=True).astype(np.float64),
+                       train.targets[:, 0], torch_analyzer.sentence_vectors(dev.texts, bounded=True).astype(np.float64),
+                       dev.targets[:, 0], alphas=(record["alpha"],))
     expected = np.clip(vectors @ fit.weights + fit.bias, *BLOCK_SCALES["empathy"])
     for runtime in ("torch", "onnx"):
         results = Analyzer(grown, runtime=runtime).analyze(texts)

@@ -192,12 +192,17 @@ class Analyzer:
                                                    self.runtime_name, self.spin)
         return self._pooled_runtime
 
-    def sentence_vectors(self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None
-                         ) -> np.ndarray:
+    def sentence_vectors(self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None, *,
+                         bounded: bool = False) -> np.ndarray:
         """float32 ``[texts, hidden]``: the text model's pooled sentence vector of each text, what a head of
         one's own reads (a text over one window: the length-weighted mean of its windows' vectors). Texts are
-        read whole (no ``max_chars`` or ``max_windows``); an invalid one raises :class:`InvalidText` naming its
-        position.
+        read whole; ``bounded``: as :meth:`analyze_batch` reads them (over ``max_chars`` refused, past
+        ``max_windows`` cut), what the fitted reading blocks are fitted on. An invalid text raises
+        :class:`InvalidText` naming its position.
+
+        The head is linear, so a head row fitted on these vectors gives through the analyzer exactly its
+        prediction on the vector: the length-weighted mean of its outputs over the windows is its output on
+        the length-weighted mean of their vectors.
 
         >>> Analyzer().sentence_vectors(["so happy for you", "this is awful"]).shape
         (2, 384)
@@ -207,13 +212,13 @@ class Analyzer:
         checked = []
         for position, text in enumerate(texts):
             try:
-                checked.append(check_text(text))
+                checked.append(check_text(text, self.max_chars if bounded else None))
             except InvalidText as exc:
                 raise InvalidText(f"text {position}: {exc}") from None
         if not checked:
             return np.zeros((0, 0), dtype=np.float32)
         chunks, _ = chunk_texts(self.tokenizer, [normalize(t).text for t in checked], self.config.max_length,
-                                self.overlap)
+                                self.overlap, self.max_windows if bounded else None)
         raw = run_sorted(self.pooled_runtime, [c.ids for c in chunks], self.batch_size, on_progress)
         return self._text_vectors(raw, chunks, len(checked))
 
@@ -367,7 +372,7 @@ class Analyzer:
         """Per text: presence blocks from its strongest window (neutral: its least neutral), tone blocks as
         the length-weighted mean of its windows (see :mod:`affectlab.text.windows`), fitted readings as the
         length-weighted mean of the windows' raw outputs, clipped to their scale: their prediction on the mean
-        vector they were fitted on (:mod:`affectlab.text.vectors`)."""
+        vector they were fitted on (:meth:`sentence_vectors`)."""
         owner = np.array([c.text_index for c in chunks])
         weights = np.array([max(1, c.weight) for c in chunks], dtype=np.float64)
         bounds = text_bounds(owner, len(texts))

@@ -2,8 +2,8 @@
 at no extra cost per text.
 
 1. **Vectors**: every text of the reading data sets through the text model ``model`` as the analyzer reads it
-   (:func:`affectlab.text.vectors.text_vectors`: normalized, cut into the usual windows, each mean-pooled by the
-   model's own frozen encoder, the windows averaged weighted by their tokens).
+   (:meth:`affectlab.text.analyzer.Analyzer.sentence_vectors` with ``bounded``: normalized, cut into the usual
+   windows, each mean-pooled by the model's own frozen encoder, the windows averaged weighted by their tokens).
 2. **Fit**, one ridge regression per output (:func:`affectlab.train.ridge.choose_ridge`), on train, its penalty
    chosen by Pearson r on dev:
 
@@ -51,7 +51,6 @@ from affectlab.taxonomy import VAD
 from affectlab.text.analyzer import Analyzer
 from affectlab.text.artifact import ArtifactConfig, resolve_artifact
 from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
-from affectlab.text.vectors import text_vectors
 from affectlab.train.optim import provenance
 from affectlab.train.readings_card import CARD_SECTION, readings_section
 from affectlab.train.ridge import ALPHAS, choose_ridge
@@ -173,7 +172,7 @@ def train_readings(recipe: ReadingsRecipe, on_progress: Callable[[dict], None] |
 
     def vectors(rated: Rated, split: str) -> np.ndarray:
         if (rated.key, split) not in cache:
-            cache[(rated.key, split)] = text_vectors(analyzer, rated.texts)
+            cache[(rated.key, split)] = analyzer.sentence_vectors(rated.texts, bounded=True).astype(np.float64)
             if on_progress:
                 on_progress({"task": f"vectors of {rated.key} {split}", "step": len(cache),
                              "total": len(texts_to_read)})

@@ -18,17 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from affectlab.heads.layout import BLOCKS_BEFORE_IRONY, head_slices
-from affectlab.registry import WEIGHTS_FILE, read_config
+from affectlab.heads.layout import head_slices
+from affectlab.registry import WEIGHTS_FILE
+from affectlab.text.artifact import ArtifactConfig
 
 HEAD_PREFIX = "head."
 HEAD_WEIGHT, HEAD_BIAS = "head.linear.weight", "head.linear.bias"
 # Blocks whose rows change other blocks' probabilities: the irony rule discounts positive outputs.
 INFLUENCING = ("irony",)
-
-
-def _blocks(config: dict) -> tuple[str, ...]:
-    return tuple(config.get("blocks") or BLOCKS_BEFORE_IRONY)
 
 
 def _digest_encoder(digest, weights) -> None:
@@ -56,8 +53,8 @@ def outputs_fingerprint(text_model: Path, blocks: tuple[str, ...]) -> str:
     """
     from safetensors import safe_open
 
-    config = read_config(Path(text_model))
-    present = _blocks(config)
+    config = ArtifactConfig.load(Path(text_model))
+    present = tuple(config.blocks)
     missing = [name for name in blocks if name not in present]
     if missing:
         raise ValueError(f"text model {text_model} has no output block {missing[0]!r} (it has {list(present)})")
@@ -71,6 +68,6 @@ def outputs_fingerprint(text_model: Path, blocks: tuple[str, ...]) -> str:
         digest.update(name.encode())
         digest.update(np.ascontiguousarray(weight[slices[name]]).tobytes())
         digest.update(np.ascontiguousarray(bias[slices[name]]).tobytes())
-    settings = {"max_length": config.get("max_length"), "irony": config.get("thresholds", {}).get("irony")}
+    settings = {"max_length": config.max_length, "irony": config.thresholds.get("irony")}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()[:16]

@@ -51,8 +51,8 @@ def test_meld_heldout_part_is_a_fixed_tenth_apart_from_training():
     assert list(corpora) == list(CORPORA)
     assert {d.id for d in heldout}.isdisjoint(d.id for d in corpora["meld"].train)
     assert len(corpora["goemotions"].train) == 50 and all(len(d.texts) == 1 for d in corpora["goemotions"].train)
-    assert not any("[NAME]" in d.texts[0] for c in ("goemotions",) for s in ("train", "dev")
-                   for d in getattr(corpora[c], s))
+    goemotions = corpora["goemotions"]
+    assert not any("[NAME]" in d.texts[0] for d in goemotions.train + goemotions.dev)
 
 
 @needs_data

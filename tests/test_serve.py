@@ -280,7 +280,8 @@ def test_a_full_queue_answers_429_with_retry_after():
     gate = threading.Event()
     text = FakeText(gate)
     try:
-        with client(Settings(queue_size=1, retry_after_s=2), fake_models(text)) as c, ThreadPoolExecutor(2) as pool:
+        with client(Settings(queue_size=1, retry_after_s=2, workers=1), fake_models(text)) as c, \
+                ThreadPoolExecutor(2) as pool:
             running = pool.submit(c.post, "/v1/analyze", json={"text": "one"})
             wait_until(text.started.is_set, "the first request reached the model")
             waiting = pool.submit(c.post, "/v1/analyze", json={"text": "two"})
@@ -307,7 +308,8 @@ def test_a_request_that_times_out_while_queued_leaves_the_queue_unscored():
     gate = threading.Event()
     text = FakeText(gate)
     try:
-        with client(Settings(request_timeout_s=0.3), fake_models(text)) as c, ThreadPoolExecutor(1) as pool:
+        with client(Settings(request_timeout_s=0.3, workers=1), fake_models(text)) as c, \
+                ThreadPoolExecutor(1) as pool:
             running = pool.submit(c.post, "/v1/analyze", json={"text": "first"})
             wait_until(text.started.is_set, "the first request reached the model")
             queued = c.post("/v1/analyze", json={"text": "second"})  # waits behind it, then times out
@@ -326,16 +328,16 @@ def test_requests_that_arrive_together_are_scored_in_one_call():
     text = FakeText(gate)
     texts = [f"happy {i}" for i in range(8)]
     try:
-        with client(models=fake_models(text)) as c, ThreadPoolExecutor(8) as pool:
-            first = pool.submit(c.post, "/v1/analyze", json={"text": texts[0]})
-            wait_until(text.started.is_set, "the first request reached the model")
-            rest = [pool.submit(c.post, "/v1/analyze", json={"text": t}) for t in texts[1:]]
-            wait_until(lambda: c.app.state.service.waiting == 7, "seven requests queued")
+        with client(models=fake_models(text)) as c, ThreadPoolExecutor(8) as pool:  # two workers
+            running = [pool.submit(c.post, "/v1/analyze", json={"text": t}) for t in texts[:2]]
+            wait_until(lambda: len(text.calls) == 2, "both workers are scoring a request")
+            rest = [pool.submit(c.post, "/v1/analyze", json={"text": t}) for t in texts[2:]]
+            wait_until(lambda: c.app.state.service.waiting == 6, "six requests queued")
             gate.set()
-            answers = [f.result() for f in [first, *rest]]
+            answers = [f.result() for f in [*running, *rest]]
     finally:
         gate.set()
-    assert text.calls == [1, 7]
+    assert text.calls == [1, 1, 6]
     assert all(a.status_code == 200 and a.json()["labels"] == ["joy"] for a in answers)
 
 
@@ -343,7 +345,7 @@ def test_a_micro_batch_holds_at_most_batch_texts():
     gate = threading.Event()
     text = FakeText(gate)
     try:
-        with client(Settings(batch_texts=4), fake_models(text)) as c, ThreadPoolExecutor(4) as pool:
+        with client(Settings(batch_texts=4, workers=1), fake_models(text)) as c, ThreadPoolExecutor(4) as pool:
             first = pool.submit(c.post, "/v1/analyze", json={"text": "a"})
             wait_until(text.started.is_set, "the first request reached the model")
             rest = [pool.submit(c.post, "/v1/analyze", json={"texts": ["b", "c", "d"]}) for _ in range(3)]

@@ -50,7 +50,8 @@ def serve(
     batch_wait_ms: Annotated[float, typer.Option(
         help="How long the first /v1/analyze request of a micro-batch waits for others.")] = 5.0,
     model_batch: Annotated[int, typer.Option(
-        help="Texts per pass of the text network within a micro-batch, sorted by length (less padding).")] = 8,
+        help="Most texts per pass of the text network within a micro-batch (sorted by length, cut where padding "
+             "would cost more than another pass).")] = 16,
     jobs_dir: Annotated[Path | None, typer.Option(
         help="Folder of the corpus jobs (uploads, results, reports); jobs left unfinished there resume at start "
              "(default: jobs/ in affectlab's cache folder).")] = None,
@@ -120,7 +121,7 @@ def bench_serve_command(
                                  concurrencies=levels, threads=threads,
                                  on_step=lambda s: status.update(f"benchmarking: {s}"))
     offline = report["offline"]["texts_per_second"]
-    table = Table(title=f"/v1/analyze, one text per request; offline {offline:.0f} texts/s, "
+    table = Table(title=f"/v1/analyze, one text per request; offline {offline:.0f} texts/s (median of passes), "
                         f"{report['offline']['cpu_ms_per_text']:.2f} CPU ms/text ({report['threads']} threads)",
                   title_justify="left")
     for column in ("concurrency", "requests", "errors", "requests/s", "× offline", "p50 ms", "p99 ms",

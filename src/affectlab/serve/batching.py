@@ -4,12 +4,14 @@ clients sending one text each keep most of the throughput of one client sending 
 A collector takes the first waiting request, waits for others until ``wait_s`` (a few milliseconds) after that
 request arrived unless enough texts wait already (so a request that queued behind a running batch does not wait
 again), takes up to ``max_texts`` texts' worth of requests, and scores them in one call on the
-:class:`~affectlab.serve.pool.WorkPool`. One batch runs at a time, using all the model's threads; requests
-that arrive meanwhile queue up and form the next batch, so the busier the server, the larger its batches.
+:class:`~affectlab.serve.pool.WorkPool`. As many batches run at once as the pool has workers: while one is in
+the network, the event loop answers the requests of another and reads new ones, so the cores do not wait for
+each other (one batch at a time, the model idled during every answer). Requests that arrive while every worker
+is busy queue up and form the next batch, so the busier the server, the larger its batches.
 At most ``max_waiting`` requests queue (:class:`~affectlab.serve.pool.Busy`, 429, beyond); a request that
 times out or is cancelled (its client left) while queued leaves the queue, and its texts are not scored.
 
->>> batcher = MicroBatcher(analyzer.analyze_batch, pool, max_texts=64, wait_s=0.005, max_waiting=64)
+>>> batcher = MicroBatcher(analyzer.analyze_batch, pool, max_texts=16, wait_s=0.005, max_waiting=64)
 >>> batcher.start()                        # inside the running event loop
 >>> results = await batcher.submit(["I love it", "meh"], timeout=30)
 """
@@ -47,6 +49,8 @@ class MicroBatcher(Generic[R]):
         self.batches = 0  # model calls made, for /healthz and tests
         self._arrived = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._free = asyncio.Semaphore(pool.workers)  # batches that may run at once
+        self._running: set[asyncio.Task] = set()
 
     @property
     def waiting(self) -> int:
@@ -60,6 +64,8 @@ class MicroBatcher(Generic[R]):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        for task in list(self._running):
+            task.cancel()
         while self.queue:
             self.queue.popleft().future.cancel()
 
@@ -99,11 +105,13 @@ class MicroBatcher(Generic[R]):
     async def _collect(self) -> None:
         carried: _Request | None = None
         while True:
+            await self._free.acquire()
             while carried is None and not self.queue:
                 self._arrived.clear()
                 await self._arrived.wait()
             first, carried = carried or self._take(), None
             if first.future.done():
+                self._free.release()
                 continue
             wait = first.arrived + self.wait_s - asyncio.get_running_loop().time()
             if wait > 0 and self.queued_texts + len(first.texts) < self.max_texts:
@@ -119,15 +127,23 @@ class MicroBatcher(Generic[R]):
                 batch.append(request)
                 size += len(request.texts)
             batch = [request for request in batch if not request.future.done()]  # `first` may have gone meanwhile
-            if batch:
-                await self._run(batch)
+            if not batch:
+                self._free.release()
+                continue
+            task = asyncio.get_running_loop().create_task(self._run(batch))
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._running.discard(task)
+        self._free.release()
 
     async def _run(self, batch: list[_Request]) -> None:
         texts = [text for request in batch for text in request.texts]
         self.batches += 1
         try:
             results = await self.pool.run(self.score, texts, timeout=None, admit=False)
-        except Exception as exc:  # every request of the batch gets the failure; the collector goes on
+        except Exception as exc:  # every request of the batch gets the failure; the other batches go on
             for request in batch:
                 if not request.future.done():
                     request.future.set_exception(exc)

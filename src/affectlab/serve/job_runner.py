@@ -202,8 +202,8 @@ class JobRunner:
         self._set_progress(job.id, stage="planning", rows_done=0, rows_total=None)
         try:
             manifest = run_corpus(
-                job.corpus_job(model=settings.text_model, runtime=settings.runtime, batch_size=settings.batch_texts,
-                               chunk_rows=settings.job_chunk_rows), self.engine,
+                job.corpus_job(model=settings.text_model, runtime=settings.runtime, chunk_rows=settings.job_chunk_rows),
+                self.engine,
                 on_plan=lambda plan, todo: self._set_progress(
                     job.id, stage="scoring", rows_total=plan.rows, rows_done=plan.rows - sum(c.rows for c in todo)),
                 on_chunk=lambda result: self._advance(job.id, result.rows),

@@ -102,10 +102,11 @@ class Job:
             return None
         return datetime.fromisoformat(self.finished or self.created) + timedelta(seconds=keep_s)
 
-    def corpus_job(self, *, model: str, runtime: str, batch_size: int, chunk_rows: int) -> CorpusJob:
-        """The corpus runner's job; the same on every run of this job, so that a re-run resumes."""
+    def corpus_job(self, *, model: str, runtime: str, chunk_rows: int) -> CorpusJob:
+        """The corpus runner's job (texts through the network as ``affectlab corpus`` runs them); the same on every
+        run of this job, so that a re-run resumes."""
         return CorpusJob([str(self.input)], str(self.results), self.text_column, self.time_column, self.group_column,
-                         chunk_rows=chunk_rows, model=model, runtime=runtime, batch_size=batch_size)
+                         chunk_rows=chunk_rows, model=model, runtime=runtime)
 
     def public(self, text: str) -> str:
         """``text`` (an error, a report) without this server's folders: ``/srv/jobs/<id>/input.csv`` → ``input.csv``."""

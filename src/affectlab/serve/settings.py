@@ -53,9 +53,10 @@ class Settings:
     worker (429 with ``Retry-After: retry_after_s`` beyond); a request has ``request_timeout_s`` seconds from
     its arrival, waiting included (504 beyond; ``respond_timeout_s`` for ``/v1/respond``, whose replies run one at a
     time on a thread of their own). Micro-batching: ``/v1/analyze`` requests that arrive within
-    ``batch_wait_s`` of the first one, up to ``batch_texts`` texts, are scored in one call, which runs them through
-    the network ``model_batch`` texts at a time, sorted by length (a short text is not padded to the longest of
-    the micro-batch; corpus jobs run the same way). Corpus jobs: each
+    ``batch_wait_s`` of the first one, up to ``batch_texts`` texts, are scored in one call (as many calls at once as
+    there are workers), which runs them through the network at most ``model_batch`` texts at a time, sorted by
+    length and cut where padding would cost more than another pass (:func:`affectlab.text.runtime.plan_batches`;
+    corpus jobs run the same way). Corpus jobs: each
     upload (at most ``max_upload_bytes``) gets a folder under ``jobs_dir``; jobs run one at a time, at most
     ``max_jobs_waiting`` queued (429 beyond), scored ``job_chunk_rows`` rows at a time (the unit of progress and of
     resuming after a restart). A finished job (complete or failed) is kept ``keep_jobs_s`` seconds (None: until
@@ -76,8 +77,8 @@ class Settings:
     request_timeout_s: float = 30.0
     respond_timeout_s: float = 300.0  # a reply is generated token by token; the first also loads the LM
     batch_wait_s: float = 0.005
-    batch_texts: int = 64
-    model_batch: int = 8
+    batch_texts: int = 16
+    model_batch: int = 16
     workers: int = 2
     threads: int | None = None
     runtime: str = DEFAULT_RUNTIME

@@ -69,6 +69,7 @@ def test_student_learns_from_the_teacher_and_the_irony_tweets(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["blocks"][-1] == "irony" and len(config["thresholds"]["irony"]) == 1
     assert 0.0 <= config["trained"]["dev_history"][0]["irony_f1_tuned"] <= 1.0
+    assert config["trained"]["dev_history"][0]["irony_rule"]["threshold"] == config["irony_rule"]  # chosen on dev
     assert config["trained"]["recipe"]["teacher"] == str(tmp_path / "teacher")
     for runtime in ("torch", "onnx"):
         affect = Analyzer(out, runtime=runtime).analyze("Oh great, another Monday.")
@@ -78,6 +79,7 @@ def test_student_learns_from_the_teacher_and_the_irony_tweets(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "eval-irony-dev-torch.json").read_text())
     assert report["texts"] == 575 and 0.0 <= report["ironic_f1_tuned"] <= 1.0
+    assert report["rule_threshold"] == config["irony_rule"]
     assert set(report["positive_sentiment_top_share"]) == {"ironic", "not_ironic"}
 
 

@@ -139,6 +139,7 @@ def eval_irony(
         "texts": len(data.texts),
         "ironic": int(ironic.sum()),
         "threshold": threshold,
+        "rule_threshold": analyzer.config.irony_rule,
         "ironic_f1_tuned": float(f1_per_label(predicted, gold)[0]),
         "ironic_precision_tuned": float((predicted & (gold == 1)).sum() / max(1, predicted.sum())),
         "ironic_recall_tuned": float((predicted & (gold == 1)).sum() / max(1, ironic.sum())),

@@ -321,8 +321,8 @@ class Analyzer:
             if self.head is not None:
                 readings = self.head.probabilities(self._text_vectors(raw, chunks, len(valid)))
                 raw = raw[:, : head_size(tuple(self.config.blocks))]
-            if "irony" in self._slices:
-                raw = ironic_reading(raw, self._slices, self.config.thresholds["irony"][0])
+            if "irony" in self._slices and self.config.irony_rule is not None:
+                raw = ironic_reading(raw, self._slices, self.config.irony_rule)
             for position, affect in enumerate(self._aggregate(raw, chunks, list(normalized.values()))):
                 row = valid[position]
                 if explain:

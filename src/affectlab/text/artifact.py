@@ -34,6 +34,7 @@ class ArtifactConfig:
     blocks: list[str] = field(default_factory=lambda: list(BLOCKS_BEFORE_IRONY))  # the head's output blocks
     max_length: int = 128
     thresholds: dict[str, list[float]] = field(default_factory=dict)  # block name → one per label
+    irony_rule: float | None = None  # irony probability from which positive outputs are discounted (text.irony)
     vad_mean: list[float] = field(default_factory=lambda: [3.0, 3.0, 3.0])
     vad_std: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
     trained: dict = field(default_factory=dict)  # recipe arguments, date, machine, dev metrics

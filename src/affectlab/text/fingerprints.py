@@ -47,7 +47,7 @@ def encoder_fingerprint(text_model: Path) -> str:
 
 def outputs_fingerprint(text_model: Path, blocks: tuple[str, ...]) -> str:
     """A short hash of what a text model's ``blocks`` outputs depend on: the encoder, those blocks' head rows
-    (and the irony rows, which change positive outputs), the input length and the irony threshold.
+    (and the irony rows, which change positive outputs), the input length and where the irony rule starts.
 
     Raises ValueError when the model has no such block.
     """
@@ -68,6 +68,6 @@ def outputs_fingerprint(text_model: Path, blocks: tuple[str, ...]) -> str:
         digest.update(name.encode())
         digest.update(np.ascontiguousarray(weight[slices[name]]).tobytes())
         digest.update(np.ascontiguousarray(bias[slices[name]]).tobytes())
-    settings = {"max_length": config.max_length, "irony": config.thresholds.get("irony")}
+    settings = {"max_length": config.max_length, "irony": config.irony_rule}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()[:16]

@@ -36,7 +36,7 @@ from affectlab.encoders import load_encoder, load_tokenizer, mean_pool
 from affectlab.encoders.named import named_model_dir
 from affectlab.errors import OptionError
 from affectlab.heads import head_slices
-from affectlab.metrics import f1_per_label, pearson, tune_thresholds
+from affectlab.metrics import pearson
 from affectlab.registry import DEFAULTS, WEIGHTS_FILE, fingerprint
 from affectlab.taxonomy import VAD
 from affectlab.text.artifact import STATIC_TASK, ArtifactConfig, resolve_artifact
@@ -44,8 +44,8 @@ from affectlab.text.model import AffectModel
 from affectlab.text.normalize import normalize
 from affectlab.text.runtime import TorchRuntime, run_sorted
 from affectlab.text.static import StaticModel
+from affectlab.train.class_blocks import CLASS_BLOCKS, class_targets, tuned_blocks
 from affectlab.train.optim import bucketed_batches, provenance, seed_everything
-from affectlab.train.text import CLASS_BLOCKS, class_targets
 
 BLOCKS = ("goemotions", "ekman", "sentiment", "vad")
 PRECISIONS = ("int8", "fp16")
@@ -151,14 +151,8 @@ def _dev_metrics(model: StaticModel, ge_texts, ge_targets, eb_texts, eb_vad, vad
     """Thresholds tuned on GoEmotions dev and the figures there; EmoBank dev Pearson r."""
     slices = head_slices(BLOCKS)
     raw = model.run(ge_texts)
-    thresholds, metrics, offset = {}, {}, 0
-    for name, names, _ in CLASS_BLOCKS:
-        probs = 1.0 / (1.0 + np.exp(-raw[:, slices[name]]))
-        gold = ge_targets[:, offset : offset + len(names)]
-        offset += len(names)
-        tuned = tune_thresholds(probs, gold)
-        thresholds[name] = [float(t) for t in tuned]
-        metrics[f"{name}_macro_f1_tuned"] = float(f1_per_label(probs >= tuned, gold).mean())
+    thresholds, macro_f1 = tuned_blocks(raw, ge_targets, slices)
+    metrics = {f"{name}_macro_f1_tuned": f1 for name, f1 in macro_f1.items()}
     metrics["mean_macro_f1_tuned"] = float(np.mean([metrics[f"{name}_macro_f1_tuned"] for name, _, _ in CLASS_BLOCKS]))
     vad = model.run(eb_texts)[:, slices["vad"]] * vad_std + vad_mean
     for i, dim in enumerate(VAD):

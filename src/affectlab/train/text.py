@@ -40,28 +40,20 @@ from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions, 
 from affectlab.encoders import load_tokenizer
 from affectlab.encoders.named import named_base_model, named_model_dir
 from affectlab.heads import BLOCKS, head_slices
-from affectlab.metrics import f1_per_label, multi_hot, pearson, tune_thresholds
-from affectlab.taxonomy import (
-    EKMAN,
-    GOEMOTIONS,
-    GOEMOTIONS_TO_EKMAN,
-    GOEMOTIONS_TO_SENTIMENT,
-    SENTIMENT,
-    VAD,
-    group_labels,
-)
+from affectlab.metrics import f1_per_label, pearson, tune_thresholds
+from affectlab.taxonomy import VAD
 from affectlab.text.artifact import ArtifactConfig
+from affectlab.text.irony import ironic_reading
 from affectlab.text.model import AffectModel
 from affectlab.text.normalize import token_ids
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 from affectlab.train.checkpoint import Checkpoints
+from affectlab.train.class_blocks import class_targets, tuned_blocks
+from affectlab.train.irony_rule import choose_irony_rule
 from affectlab.train.name_fill import fill_names
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 from affectlab.train.text_ratings import load_text_ratings
 from affectlab.train.vad_teacher import load_ratings
-
-CLASS_BLOCKS = (("goemotions", GOEMOTIONS, None), ("ekman", EKMAN, GOEMOTIONS_TO_EKMAN),
-                ("sentiment", SENTIMENT, GOEMOTIONS_TO_SENTIMENT))
 
 
 @dataclass
@@ -93,15 +85,6 @@ class TextRecipe:
     limit: int | None = None  # the first N texts of each train and dev set only (smoke runs)
 
 
-def class_targets(label_lists: list[list[str]]) -> np.ndarray:
-    """Gold GoEmotions labels → the concatenated 28 + Ekman + sentiment multi-hot targets."""
-    blocks = []
-    for _, names, mapping in CLASS_BLOCKS:
-        grouped = label_lists if mapping is None else [group_labels(ls, mapping) for ls in label_lists]
-        blocks.append(multi_hot(grouped, names))
-    return np.concatenate(blocks, axis=1)
-
-
 def _cycle(lengths: list[int], batch_size: int, rng: random.Random) -> Iterator[list[int]]:
     while True:
         yield from bucketed_batches(lengths, batch_size, rng)
@@ -126,31 +109,32 @@ def _teacher_targets(raw: np.ndarray, n_class: int, vad_mean, vad_std, teacher_v
     return _sigmoid(raw[:, :n_class]).astype(np.float32), ((vad - vad_mean) / vad_std).astype(np.float32)
 
 
-def dev_metrics(model: AffectModel, dev: dict, vad_mean, vad_std, batch_size) -> tuple[dict, dict]:
-    """Tune thresholds on GoEmotions dev (and irony dev) and measure there; EmoBank dev Pearson r."""
+def dev_metrics(model: AffectModel, dev: dict, vad_mean, vad_std, batch_size) -> tuple[dict, float | None, dict]:
+    """Tune thresholds on GoEmotions dev (and irony dev) and measure there; EmoBank dev Pearson r. With an irony
+    block, also the irony rule's threshold (:mod:`affectlab.train.irony_rule`), and the class thresholds are
+    tuned on the outputs with the rule applied, as the analyzer reads them. Returns thresholds, the rule's
+    threshold (None without one) and the dev metrics."""
     model.eval()
     runtime = TorchRuntime(model)
     slices = head_slices(model.blocks)
     ge_out = run_sorted(runtime, dev["ge_ids"], batch_size * 4)
-    thresholds, metrics = {}, {}
-    offset = 0
-    for name, names, _ in CLASS_BLOCKS:
-        probs = _sigmoid(ge_out[:, slices[name]])
-        gold = dev["ge_targets"][:, offset : offset + len(names)]
-        offset += len(names)
-        tuned = tune_thresholds(probs, gold)
-        thresholds[name] = [float(t) for t in tuned]
-        metrics[f"{name}_macro_f1_tuned"] = float(f1_per_label(probs >= tuned, gold).mean())
-    vad = run_sorted(runtime, dev["eb_ids"], batch_size * 4)[:, slices["vad"]] * vad_std + vad_mean
-    for i, dim in enumerate(VAD):
-        metrics[f"{dim}_pearson"] = pearson(vad[:, i], dev["eb_vad"][:, i])
+    thresholds, metrics, irony_rule = {}, {}, None
     if "irony" in slices:
         probs = _sigmoid(run_sorted(runtime, dev["irony_ids"], batch_size * 4)[:, slices["irony"]])
         tuned = tune_thresholds(probs, dev["irony_gold"])
         thresholds["irony"] = [float(t) for t in tuned]
         metrics["irony_f1_tuned"] = float(f1_per_label(probs >= tuned, dev["irony_gold"])[0])
+        irony_rule, metrics["irony_rule"] = choose_irony_rule(ge_out, dev["ge_targets"], slices)
+        if irony_rule is not None:
+            ge_out = ironic_reading(ge_out, slices, irony_rule)
+    tuned_classes, macro_f1 = tuned_blocks(ge_out, dev["ge_targets"], slices)
+    thresholds.update(tuned_classes)
+    metrics.update({f"{name}_macro_f1_tuned": f1 for name, f1 in macro_f1.items()})
+    vad = run_sorted(runtime, dev["eb_ids"], batch_size * 4)[:, slices["vad"]] * vad_std + vad_mean
+    for i, dim in enumerate(VAD):
+        metrics[f"{dim}_pearson"] = pearson(vad[:, i], dev["eb_vad"][:, i])
     model.train()
-    return thresholds, metrics
+    return thresholds, irony_rule, metrics
 
 
 def _load_rated(recipe: TextRecipe, tokenizer, n_class: int, vad_mean, vad_std) -> tuple[np.ndarray, Rated]:
@@ -278,7 +262,7 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
                 on_progress({**record, "step": step, "total": total})
         if len(history) >= epoch:  # evaluated before the run was resumed
             continue
-        thresholds, metrics = dev_metrics(model, dev, vad_mean, vad_std, recipe.batch_size)
+        thresholds, irony_rule, metrics = dev_metrics(model, dev, vad_mean, vad_std, recipe.batch_size)
         history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), **metrics})
         if on_progress is not None:
             on_progress({"epoch": epoch, "step": step, "total": total, "task": "dev", **metrics})
@@ -289,6 +273,7 @@ def train_text(recipe: TextRecipe, on_progress: Callable[[dict], None] | None = 
             blocks=list(recipe.blocks),
             max_length=recipe.max_length,
             thresholds=thresholds,
+            irony_rule=irony_rule,
             vad_mean=[float(v) for v in vad_mean],
             vad_std=[float(v) for v in vad_std],
             trained=provenance(recipe, epoch, history),

@@ -1,0 +1,54 @@
+"""Where the irony rule starts is chosen on GoEmotions dev: low where it only removes ironic praise, nowhere where
+it would discount genuine praise too."""
+
+import numpy as np
+
+from affectlab.heads import head_slices
+from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT
+from affectlab.train.class_blocks import class_targets, tuned_blocks
+from affectlab.train.irony_rule import MAX_COST, RULE_GRID, choose_irony_rule
+
+SLICES = head_slices()
+POSITIVE = [("goemotions", GOEMOTIONS, "admiration"), ("ekman", EKMAN, "joy"), ("sentiment", SENTIMENT, "positive")]
+NEGATIVE = [("goemotions", GOEMOTIONS, "annoyance"), ("ekman", EKMAN, "anger"), ("sentiment", SENTIMENT, "negative")]
+
+
+def dev_set(praise_irony: float, ironic: int = 100, seed: int = 0):
+    """Genuine praise (gold admiration), plain complaints and ``ironic`` ironic praise (both gold annoyance): the
+    model reads ironic praise as praise, and its irony logit is high there; on genuine praise it is
+    ``praise_irony``."""
+    rng = np.random.default_rng(seed)
+    kinds = ["praise"] * 150 + ["complaint"] * 150 + ["ironic"] * ironic
+    raw = np.full((len(kinds), SLICES["irony"].stop), -4.0, np.float32)
+    for row, kind in enumerate(kinds):
+        literal_positive = kind != "complaint"
+        for block, names, label in POSITIVE:
+            raw[row, SLICES[block].start + names.index(label)] = rng.normal(2 if literal_positive else -2, 1.5)
+        for block, names, label in NEGATIVE:
+            raw[row, SLICES[block].start + names.index(label)] = rng.normal(-2 if literal_positive else 2, 1.5)
+        raw[row, SLICES["irony"]] = rng.normal(3.0 if kind == "ironic" else praise_irony if kind == "praise" else -3, 0.3)
+    gold = class_targets([["admiration"] if kind == "praise" else ["annoyance"] for kind in kinds])
+    return raw, gold
+
+
+def test_a_rule_that_only_removes_ironic_praise_starts_at_the_lowest_threshold():
+    raw, gold = dev_set(praise_irony=-3.0)
+    threshold, report = choose_irony_rule(raw, gold, SLICES)
+    assert threshold == RULE_GRID[0]
+    assert all(cost < 0 for cost in report["cost"].values())  # it helps every block
+    assert report["flagged_share"] == 0.25
+
+
+def test_no_rule_where_genuine_praise_looks_just_as_ironic():
+    raw, gold = dev_set(praise_irony=4.0)
+    _, before = tuned_blocks(raw, gold, SLICES)
+    threshold, report = choose_irony_rule(raw, gold, SLICES)
+    assert threshold is None and report == {"threshold": None, "max_cost": MAX_COST}
+    assert before["goemotions"] > 0  # there was praise to lose
+
+
+def test_a_rule_with_nothing_to_remove_starts_above_the_irony_of_genuine_praise():
+    raw, gold = dev_set(praise_irony=0.85, ironic=0)  # irony about 0.70 on genuine praise
+    threshold, report = choose_irony_rule(raw, gold, SLICES)
+    assert threshold is not None and 0.7 < threshold <= RULE_GRID[-1]
+    assert max(report["cost"].values()) <= MAX_COST and report["flagged_share"] < 0.1

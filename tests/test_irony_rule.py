@@ -26,7 +26,8 @@ def dev_set(praise_irony: float, ironic: int = 100, seed: int = 0):
             raw[row, SLICES[block].start + names.index(label)] = rng.normal(2 if literal_positive else -2, 1.5)
         for block, names, label in NEGATIVE:
             raw[row, SLICES[block].start + names.index(label)] = rng.normal(-2 if literal_positive else 2, 1.5)
-        raw[row, SLICES["irony"]] = rng.normal(3.0 if kind == "ironic" else praise_irony if kind == "praise" else -3, 0.3)
+        irony = {"ironic": 3.0, "praise": praise_irony, "complaint": -3.0}[kind]
+        raw[row, SLICES["irony"]] = rng.normal(irony, 0.3)
     gold = class_targets([["admiration"] if kind == "praise" else ["annoyance"] for kind in kinds])
     return raw, gold
 

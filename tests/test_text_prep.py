@@ -73,6 +73,14 @@ def test_training_encodes_texts_as_the_analyzer_reads_them():
     assert spelled == chunk_texts(tokenizer, [normalize("so proud ❤️").text], 128)[0][0].ids
 
 
+def test_stretched_letters_are_cut_to_two_and_spans_cover_the_whole_word():
+    normalized = normalize("whyyy meeee, sooo cool!!! 1000")
+    assert normalized.text == "whyy mee, soo cool!!! 1000"  # doubles, digits and punctuation stay
+    start = normalized.text.index("mee")
+    assert normalized.span(start, start + 3) == (6, 11)
+    assert normalized.source[6:11] == "meeee"
+
+
 def test_plain_text_is_unchanged():
     assert normalize("Plain words, café.").text == "Plain words, café."
 

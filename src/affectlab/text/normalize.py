@@ -4,7 +4,8 @@ MiniLM's WordPiece vocabulary has no emoji, so each pictographic symbol would be
 Spelling a symbol out keeps its meaning: by the words of :data:`GLOSSES` where its Unicode name hides the
 feeling it carries (``emoji_glosses.tsv``, written for affectlab: "😤" → " frustrated huffing face ", where
 its name is "face with look of triumph"), else by its Unicode name ("🦀" → " crab "). Skin-tone modifiers
-become a space.
+become a space. A letter stretched for emphasis ("whyyy", "sooo") is cut to two of it, a spelling the
+vocabulary has pieces for.
 
 Two checks every user text passes before any tokenizer sees it:
 - :func:`~affectlab.io.values.surrogate_problem`: a lone UTF-16 surrogate (``"x \\ud83d"`` in JSON, half of an
@@ -58,10 +59,21 @@ def _spelled(char: str) -> str | None:
     return f" {name.lower()} " if name else None
 
 
+def _stretched(text: str, index: int) -> bool:
+    """Whether ``text[index]`` is inside a run of three or more of the same letter, not its first or last: the
+    middle of "sooo" or "whyyy", which a WordPiece vocabulary splits into pieces it rarely saw."""
+    char = text[index]
+    return (char.isalpha() and 0 < index < len(text) - 1 and text[index - 1] == char == text[index + 1])
+
+
 def normalize(text: str) -> Normalized:
+    """Emoji and other symbols spelled out, and letters stretched for emphasis cut to two ("sooo" → "soo": the
+    first and the last of the run, so a span still covers the whole word)."""
     pieces: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
+        if _stretched(text, index):
+            continue
         piece = _spelled(char) or char
         pieces.append(piece)
         origin.extend([index] * len(piece))

@@ -204,6 +204,19 @@ def test_each_register_is_best_on_its_own_corpus_and_general_on_their_mean():
     assert biases["dailydialog"] < biases["goemotions"]  # the corpus leaning most to neutral needs the lowest bias
 
 
+def test_a_corpus_without_neutral_turns_gets_a_bias_past_the_turn_models_lean():
+    rng = np.random.default_rng(2)
+    logits, gold = {}, {}
+    for corpus in CORPORA:
+        labels = rng.integers(0, len(EKMAN) - 1, 300)  # no neutral gold anywhere
+        values = rng.normal(0, 0.3, (300, len(EKMAN)))
+        values[np.arange(300), labels] += 1.0
+        values[:, EKMAN.index("neutral")] += 5.0  # a turn model that leans to neutral by 4 or more
+        logits[corpus], gold[corpus] = values, [EKMAN[i] for i in labels]
+    biases, _, scores = calibrate_registers(logits, gold)
+    assert biases["support"] <= -5.0 and scores["support"]["support"] > 0.9
+
+
 def test_text_evidence_gets_weight_where_it_tells_the_gold_and_none_where_it_is_noise():
     rng = np.random.default_rng(1)
     logits, gold, evidence = {}, {}, {}

@@ -329,8 +329,10 @@ def test_requests_that_arrive_together_are_scored_in_one_call():
     texts = [f"happy {i}" for i in range(8)]
     try:
         with client(models=fake_models(text)) as c, ThreadPoolExecutor(8) as pool:  # two workers
-            running = [pool.submit(c.post, "/v1/analyze", json={"text": t}) for t in texts[:2]]
-            wait_until(lambda: len(text.calls) == 2, "both workers are scoring a request")
+            running = []
+            for busy, t in enumerate(texts[:2], start=1):  # one at a time, or both would form one micro-batch
+                running.append(pool.submit(c.post, "/v1/analyze", json={"text": t}))
+                wait_until(lambda busy=busy: len(text.calls) == busy, f"{busy} workers are scoring a request")
             rest = [pool.submit(c.post, "/v1/analyze", json={"text": t}) for t in texts[2:]]
             wait_until(lambda: c.app.state.service.waiting == 6, "six requests queued")
             gate.set()

@@ -5,6 +5,7 @@ import numpy as np
 
 from affectlab.heads import head_slices
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT
+from affectlab.text.irony import ironic_reading
 from affectlab.train.class_blocks import class_targets, tuned_blocks
 from affectlab.train.irony_rule import MAX_COST, RULE_GRID, choose_irony_rule
 
@@ -34,22 +35,24 @@ def dev_set(praise_irony: float, ironic: int = 100, seed: int = 0):
 
 def test_a_rule_that_only_removes_ironic_praise_starts_at_the_lowest_threshold():
     raw, gold = dev_set(praise_irony=-3.0)
-    threshold, report = choose_irony_rule(raw, gold, SLICES)
-    assert threshold == RULE_GRID[0]
-    assert all(cost < 0 for cost in report["cost"].values())  # it helps every block
-    assert report["flagged_share"] == 0.25
+    rule = choose_irony_rule(raw, gold, SLICES)
+    assert rule.threshold == RULE_GRID[0]
+    assert all(cost < 0 for cost in rule.report["cost"].values())  # it helps every block
+    assert rule.report["flagged_share"] == 0.25
+    assert (rule.thresholds, rule.macro_f1) == tuned_blocks(ironic_reading(raw, SLICES, rule.threshold), gold, SLICES)
 
 
 def test_no_rule_where_genuine_praise_looks_just_as_ironic():
     raw, gold = dev_set(praise_irony=4.0)
     _, before = tuned_blocks(raw, gold, SLICES)
-    threshold, report = choose_irony_rule(raw, gold, SLICES)
-    assert threshold is None and report == {"threshold": None, "max_cost": MAX_COST}
+    rule = choose_irony_rule(raw, gold, SLICES)
+    assert rule.threshold is None and rule.report == {"threshold": None, "max_cost": MAX_COST}
     assert before["goemotions"] > 0  # there was praise to lose
+    assert rule.macro_f1 == before  # no rule: the classes tuned on the outputs as they are
 
 
 def test_a_rule_with_nothing_to_remove_starts_above_the_irony_of_genuine_praise():
     raw, gold = dev_set(praise_irony=0.85, ironic=0)  # irony about 0.70 on genuine praise
-    threshold, report = choose_irony_rule(raw, gold, SLICES)
-    assert threshold is not None and 0.7 < threshold <= RULE_GRID[-1]
-    assert max(report["cost"].values()) <= MAX_COST and report["flagged_share"] < 0.1
+    rule = choose_irony_rule(raw, gold, SLICES)
+    assert rule.threshold is not None and 0.7 < rule.threshold <= RULE_GRID[-1]
+    assert max(rule.report["cost"].values()) <= MAX_COST and rule.report["flagged_share"] < 0.1

@@ -14,9 +14,9 @@ Below the threshold nothing changes, so texts the irony output does not flag rea
 chosen on GoEmotions dev, where the rule may cost each class block at most a sliver of macro-F1
 (:mod:`affectlab.train.irony_rule`), not at the irony output's best F1 on the tweets it learned from: half of
 those are ironic, so that threshold would flag most ordinary comments; a model without one (None) reports
-irony and leaves its other outputs alone. The change is
-made on the window's raw outputs (as logits of the new probabilities), before windows are combined, so a
-long text's scores and drivers follow the same rules as any other.
+irony and leaves its other outputs alone. The change is made on the window's raw outputs (as logits of the new
+probabilities), before windows are combined, so a long text's scores and drivers follow the same rules as any
+other.
 
 >>> from affectlab.heads import head_slices
 >>> slices = head_slices()

@@ -63,7 +63,7 @@ def _stretched(text: str, index: int) -> bool:
     """Whether ``text[index]`` is inside a run of three or more of the same letter, not its first or last: the
     middle of "sooo" or "whyyy", which a WordPiece vocabulary splits into pieces it rarely saw."""
     char = text[index]
-    return (char.isalpha() and 0 < index < len(text) - 1 and text[index - 1] == char == text[index + 1])
+    return char.isalpha() and 0 < index < len(text) - 1 and text[index - 1] == char == text[index + 1]
 
 
 def normalize(text: str) -> Normalized:

@@ -16,6 +16,7 @@ import numpy as np
 # long as about 30 more tokens in a larger batch (affectlab's MiniLM under ONNX Runtime).
 CALL_TOKENS = 32
 
+
 class Runtime(Protocol):
     name: str
 

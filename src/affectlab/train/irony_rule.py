@@ -12,11 +12,13 @@ positive reading of most positive comments. So the detection threshold (``thresh
   rule applied, as the analyzer applies it before its thresholds);
 - None when no threshold keeps that bound: the model then reports irony without changing its other outputs.
 
->>> rule, report = choose_irony_rule(dev_raw, dev_targets, slices)
->>> report["cost"]   # macro-F1 lost per block at the chosen threshold (negative: gained)
+>>> rule = choose_irony_rule(dev_raw, dev_targets, slices)
+>>> rule.threshold, rule.report["cost"]   # macro-F1 lost per block at that threshold (negative: gained)
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,14 +29,26 @@ RULE_GRID = tuple(round(t, 2) for t in np.arange(0.5, 0.96, 0.05))
 MAX_COST = 0.005
 
 
-def choose_irony_rule(raw: np.ndarray, targets: np.ndarray, slices: dict[str, slice]) -> tuple[float | None, dict]:
-    """The rule's threshold for a model whose GoEmotions dev outputs are ``raw``, and what it costs there."""
-    _, without = tuned_blocks(raw, targets, slices)
+@dataclass(frozen=True)
+class IronyRule:
+    """The rule's threshold (None: no rule), what choosing it cost on dev, and the class blocks' thresholds and
+    macro-F1 tuned on the dev outputs as the analyzer reads them with that rule."""
+
+    threshold: float | None
+    report: dict
+    thresholds: dict[str, list[float]]
+    macro_f1: dict[str, float]
+
+
+def choose_irony_rule(raw: np.ndarray, targets: np.ndarray, slices: dict[str, slice]) -> IronyRule:
+    """The rule for a model whose GoEmotions dev outputs are ``raw`` (with their gold ``targets``)."""
+    plain_thresholds, plain_f1 = tuned_blocks(raw, targets, slices)
     flagged = 1.0 / (1.0 + np.exp(-raw[:, slices["irony"]][:, 0]))
     for threshold in RULE_GRID:
-        _, with_rule = tuned_blocks(ironic_reading(raw, slices, threshold), targets, slices)
-        cost = {name: round(without[name] - with_rule[name], 4) for name in without}
+        thresholds, macro_f1 = tuned_blocks(ironic_reading(raw, slices, threshold), targets, slices)
+        cost = {name: round(plain_f1[name] - macro_f1[name], 4) for name in macro_f1}
         if max(cost.values()) <= MAX_COST:
-            return threshold, {"threshold": threshold, "cost": cost,
-                               "flagged_share": round(float((flagged >= threshold).mean()), 4)}
-    return None, {"threshold": None, "max_cost": MAX_COST}
+            report = {"threshold": threshold, "cost": cost,
+                      "flagged_share": round(float((flagged >= threshold).mean()), 4)}
+            return IronyRule(threshold, report, thresholds, macro_f1)
+    return IronyRule(None, {"threshold": None, "max_cost": MAX_COST}, plain_thresholds, plain_f1)

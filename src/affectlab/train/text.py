@@ -43,7 +43,6 @@ from affectlab.heads import BLOCKS, head_slices
 from affectlab.metrics import f1_per_label, pearson, tune_thresholds
 from affectlab.taxonomy import VAD
 from affectlab.text.artifact import ArtifactConfig
-from affectlab.text.irony import ironic_reading
 from affectlab.text.model import AffectModel
 from affectlab.text.normalize import token_ids
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
@@ -124,10 +123,11 @@ def dev_metrics(model: AffectModel, dev: dict, vad_mean, vad_std, batch_size) ->
         tuned = tune_thresholds(probs, dev["irony_gold"])
         thresholds["irony"] = [float(t) for t in tuned]
         metrics["irony_f1_tuned"] = float(f1_per_label(probs >= tuned, dev["irony_gold"])[0])
-        irony_rule, metrics["irony_rule"] = choose_irony_rule(ge_out, dev["ge_targets"], slices)
-        if irony_rule is not None:
-            ge_out = ironic_reading(ge_out, slices, irony_rule)
-    tuned_classes, macro_f1 = tuned_blocks(ge_out, dev["ge_targets"], slices)
+        rule = choose_irony_rule(ge_out, dev["ge_targets"], slices)
+        irony_rule, metrics["irony_rule"] = rule.threshold, rule.report
+        tuned_classes, macro_f1 = rule.thresholds, rule.macro_f1
+    else:
+        tuned_classes, macro_f1 = tuned_blocks(ge_out, dev["ge_targets"], slices)
     thresholds.update(tuned_classes)
     metrics.update({f"{name}_macro_f1_tuned": f1 for name, f1 in macro_f1.items()})
     vad = run_sorted(runtime, dev["eb_ids"], batch_size * 4)[:, slices["vad"]] * vad_std + vad_mean

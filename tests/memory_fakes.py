@@ -1,7 +1,8 @@
 """A stand-in encoder for memory tests: deterministic vectors from a hash of each text, no model to load.
 
-A GoEmotions name among a text's words gets probability 0.95 (the rest stay below 0.03), so tests can write
-texts whose feeling they know; ``delay`` slows each call down (for tests that stop a process mid-insert)."""
+A GoEmotions name among a text's words gets probability 0.95 (the rest stay below 0.03), and the situation
+emotions are those probabilities read through the taxonomy's mapping, so tests can write texts whose feeling
+they know; ``delay`` slows each call down (for tests that stop a process mid-insert)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import time
 
 import numpy as np
 
-from affectlab.memory import Encoded
-from affectlab.taxonomy import GOEMOTIONS
+from affectlab.memory import Encoded, distribution
+from affectlab.taxonomy import ED_EMOTIONS, GOEMOTIONS
+from affectlab.taxonomy.conversion import convert_scores
 
 DIMENSION = 16
 
@@ -47,4 +49,13 @@ class HashEncoder:
             time.sleep(self.delay)
         if on_progress is not None:
             on_progress(len(texts))
-        return Encoded(semantic, emotions, vad, self.model_id)
+        return Encoded(semantic, emotions, vad, situations_of(emotions), self.model_id)
+
+
+def situations_of(emotions: np.ndarray) -> np.ndarray:
+    """Rows of 28 GoEmotions probabilities → distributions over the 32 situation emotions (through the mapping)."""
+    rows = []
+    for probs in emotions:
+        told = convert_scores(dict(zip(GOEMOTIONS, map(float, probs))), "empathetic_dialogues")
+        rows.append([told.get(e, 0.0) for e in ED_EMOTIONS])
+    return distribution(np.array(rows, dtype=np.float32).reshape(len(emotions), len(ED_EMOTIONS)))

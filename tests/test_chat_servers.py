@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from affectlab.empathy.classifier import LabelScore
+from affectlab.dialogue.context_classifier import LabelScore
 from affectlab.empathy.emotion_choice import choose_without_scores, first_token_scores
 from affectlab.llm import OpenAICompatibleLM, ScoringUnsupported, load_llm
 from affectlab.llm.openai import OneTextPerRequest

@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 from affectlab.cli import app
 from affectlab.dialogue import InvalidConversation, Turn
+from affectlab.dialogue.context import InvalidContext, encode_context
+from affectlab.dialogue.context_classifier import roles_for
 from affectlab.dialogue.packing import TurnTokenizer
 from affectlab.empathy import EmpatheticResponder, Response, load_emotion_model, load_strategy_model
-from affectlab.empathy.classifier import roles_for
-from affectlab.empathy.context import InvalidContext, encode_context
 from affectlab.empathy.emotion_choice import CONTENT_FREE, LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn, response_prompt, strategy_descriptions
 from affectlab.evaluate.empathy import distinct_n

@@ -24,10 +24,11 @@ from affectlab.memory import (
     InvalidMemory,
     ModelMismatch,
     RecallingLM,
-    emotion_vectors,
+    distribution,
     memory_lines,
+    reading,
 )
-from affectlab.taxonomy import GOEMOTIONS
+from affectlab.taxonomy import ED_EMOTIONS, GOEMOTIONS
 from conftest import DATA_DIR, needs_data
 from memory_fakes import HashEncoder
 
@@ -58,7 +59,7 @@ def _reference(memory: EmotionalMemory, query: str, strategy: str, k: int, weigh
     texts = rows["text"].to_pylist()
     stored, asked = HashEncoder().encode(texts), HashEncoder().encode([query])
     semantic = stored.semantic @ asked.semantic[0]
-    emotion = emotion_vectors(stored.emotions, stored.vad) @ emotion_vectors(asked.emotions, asked.vad)[0]
+    emotion = stored.situations @ asked.situations[0]
     if strategy == "combined":
         order = np.argsort(-((1 - weight) * semantic + weight * emotion), kind="stable")
     elif strategy in ("semantic", "emotion"):
@@ -102,6 +103,25 @@ def test_a_given_emotion_replaces_the_querys_own(memory):
     assert all("fear" in hit.text for hit in mapping)
     with pytest.raises(InvalidMemory, match="unknown emotion 'glee'"):
         memory.recall("cake", emotion="glee")
+    terrified = memory.recall("cake beach joy", 5, strategy="emotion", emotion="terrified")  # an ED name
+    assert all("fear" in hit.text for hit in terrified) and terrified.query_situations["terrified"] == 1.0
+    assert terrified.query_emotions["fear"] == 1.0  # read back through the mapping
+    assert all(hit.situation in ("afraid", "terrified") for hit in terrified)
+    with pytest.raises(InvalidMemory, match="emotion 'lonely': expected a number"):
+        memory.recall("cake", emotion={"lonely": "very"})
+    with pytest.raises(InvalidMemory, match="not both"):
+        memory.recall("cake", emotion={"joy": 0.5, "lonely": 0.5})
+
+
+def test_given_readings_become_distributions_over_the_situation_emotions():
+    probs, vad, told = reading({"sadness": 0.8, "arousal": 2.0})
+    assert probs[GOEMOTIONS.index("sadness")] == pytest.approx(0.8) and vad.tolist() == [3.0, 2.0, 3.0]
+    assert told.sum() == pytest.approx(1.0) and ED_EMOTIONS[int(told.argmax())] == "sad"
+    _, _, none = reading({"neutral": 1.0})  # no situation emotion is neutral: none is preferred
+    assert np.allclose(none, 1 / len(ED_EMOTIONS))
+    _, _, both = reading({"caring": 1.0})  # a name of both sets
+    assert both[ED_EMOTIONS.index("caring")] == pytest.approx(1.0)
+    assert np.allclose(distribution(np.array([[0.0, 2.0], [0.0, 0.0]])), [[0.0, 1.0], [0.5, 0.5]])
 
 
 def test_filters_run_in_the_database(memory):
@@ -450,6 +470,13 @@ def test_eval_memory_reports_every_strategy_with_intervals(tmp_path):
         assert 0 <= low <= mean <= high <= 1
     assert "same_emotion_gain" in report["test"]["combined"] and "semantic_kept" in report["test"]["combined"]
     assert isinstance(report["targets"]["combined_gain_met"], bool)
+    unseen = report["test_from_unseen_memories"]
+    assert unseen["memories"] == 40 and set(unseen["same_emotion"]) == {"semantic", "combined"}
+    from affectlab.evaluate.memory import situations
+
+    valid_store = EmotionalMemory(tmp_path / "store-valid", encoder=HashEncoder())  # the valid situations
+    assert sorted(valid_store.store.scan(None, ["text"])["text"].to_pylist()) == sorted(
+        situations("valid", DATA_DIR, 40)[0])
     again = eval_memory(DATA_DIR, tmp_path, limit=40, encoder=HashEncoder())  # vectors and store reused
     assert again["test"] == report["test"]
 
@@ -480,13 +507,18 @@ def test_the_default_encoder_reads_meaning_and_feeling(tmp_path):
 
     encoder = AffectEncoder()
     assert encoder.model_id.startswith("sentence-transformers/all-MiniLM-L6-v2@")
-    assert "+emotion-v1" in encoder.model_id
+    assert "+empathy-emotions-minilm@" in encoder.model_id and encoder.model_id.endswith("+emotion-v2")
     texts = ["My grandmother passed away last night.", "Grandma died yesterday evening.", "We won the cup!"]
     encoded = encoder.encode(texts)
     assert encoded.semantic.shape == (3, 384) and encoded.emotions.shape == (3, len(GOEMOTIONS))
     similarity = encoded.semantic @ encoded.semantic.T
     assert similarity[0, 1] > 0.6 > similarity[0, 2]
     assert encoded.emotions[0, GOEMOTIONS.index("sadness")] > encoded.emotions[2, GOEMOTIONS.index("sadness")]
+    assert np.allclose(encoded.situations.sum(1), 1.0, atol=1e-5)
+    feeling = encoded.situations @ encoded.situations.T  # the chance two readings name the same emotion
+    assert feeling[0, 1] > feeling[0, 2] and feeling[1, 0] > feeling[1, 2]
+    sad = [ED_EMOTIONS.index(e) for e in ("sad", "devastated", "lonely", "nostalgic", "sentimental")]
+    assert encoded.situations[0, sad].sum() > 0.5 > encoded.situations[2, sad].sum()
     torch_vectors = SentenceEncoder(runtime="torch").encode(texts)
     assert np.abs(torch_vectors - encoded.semantic).max() < 1e-4
     memory = EmotionalMemory(tmp_path / "m", encoder=encoder)

@@ -82,7 +82,7 @@ class FakeSem:
         return Top()
 
     def cause_words(self, turns, label, top_k, listener=None):
-        from affectlab.empathy.classifier import CauseWord
+        from affectlab.dialogue.context_classifier import CauseWord
 
         return [CauseWord(0, "exam", 0.5, 10, 14)]
 

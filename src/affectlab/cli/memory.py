@@ -117,7 +117,7 @@ def _render(recall) -> None:
         table.add_column(column)
     for rank, hit in enumerate(recall, 1):
         table.add_row(str(rank), escape(hit.text), escape(hit.speaker or "-"), hit.time.strftime("%Y-%m-%d %H:%M"),
-                      f"{hit.semantic:.2f}", f"{hit.emotion:.2f} ({hit.feeling})", escape(hit.why))
+                      f"{hit.semantic:.2f}", f"{hit.emotion:.2f} ({hit.situation})", escape(hit.why))
     out.print(table)
 
 
@@ -138,7 +138,8 @@ def memory_recall(
     candidates: Annotated[int | None, typer.Option(help="Sequential strategies: size of the first ranking.")]
     = None,
     emotion: Annotated[str | None, typer.Option(help="The current emotional state instead of the query's own: a "
-                                                     "GoEmotions name or JSON such as '{\"joy\": 0.8}'.")] = None,
+                                                     "GoEmotions or EmpatheticDialogues name, or JSON such as "
+                                                     "'{\"joy\": 0.8}'.")] = None,
     speaker: Annotated[list[str] | None, typer.Option(help="Only memories of this speaker (repeatable).")] = None,
     since: Annotated[str | None, typer.Option(help="Only memories at or after this time (ISO 8601).")] = None,
     until: Annotated[str | None, typer.Option(help="Only memories before this time (ISO 8601).")] = None,
@@ -256,6 +257,10 @@ def eval_memory_command(
             f"{strategy} {entry['options'] or ''}", _ci(entry["same_emotion"]), _ci(gain) if gain else "-",
             _ci(entry["hit"]), _ci(entry["semantic"]), _ci(kept) if kept else "-")
     out.print(table)
+    unseen = report["test_from_unseen_memories"]
+    out.print(f"From the {unseen['memories']:,} valid situations instead (never seen by the 32-emotion model): "
+              f"combined {_ci(unseen['same_emotion']['combined'])}, Δ {_ci(unseen['same_emotion_gain'])}, "
+              f"kept {_ci(unseen['semantic_kept'])}")
     save_report(ctx, name, report, reports_dir)
 
 

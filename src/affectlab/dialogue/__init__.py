@@ -1,6 +1,8 @@
 """Conversations: emotion of every turn in context (:func:`analyze_conversation`), the causes of
-each emotion (:func:`emotion_causes`, RECCON's task), and many conversations from one long table
-(:func:`analyze_conversations`)."""
+each emotion (:func:`emotion_causes`, RECCON's task), many conversations from one long table
+(:func:`analyze_conversations`), and the context classifiers of support conversations: the speaker's emotion
+among EmpatheticDialogues' 32 and the listener's next ESConv strategy (:mod:`affectlab.dialogue.context_classifier`,
+used through :mod:`affectlab.empathy`)."""
 
 from __future__ import annotations
 

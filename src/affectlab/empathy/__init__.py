@@ -1,7 +1,8 @@
-"""Empathy: the speaker's emotion in a conversation (the small empathetic model), the next support
-strategy, and the empathetic responder in which they guide a language model."""
+"""Empathy: the empathetic responder, in which the speaker's emotion (the small empathetic model) and the next
+support strategy guide a language model. Those two classifiers live in :mod:`affectlab.dialogue` and are
+re-exported here."""
 
-from affectlab.empathy.classifier import (
+from affectlab.dialogue.context_classifier import (
     CauseWord,
     ContextClassifier,
     ContextPrediction,

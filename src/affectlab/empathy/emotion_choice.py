@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from affectlab.empathy.classifier import LabelScore
+from affectlab.dialogue.context_classifier import LabelScore
 from affectlab.empathy.prompts import emotion_prompt
 from affectlab.llm.base import LanguageModel, ScoringUnsupported
 from affectlab.taxonomy import ED_EMOTIONS

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from affectlab.dialogue.artifact import EMOTION_CONTEXT_MODEL, STRATEGY_MODEL
-from affectlab.dialogue.turns import InvalidConversation, Turn, check_turns
-from affectlab.empathy.classifier import (
+from affectlab.dialogue.context_classifier import (
     CauseWord,
     ContextClassifier,
     LabelScore,
@@ -35,6 +34,7 @@ from affectlab.empathy.classifier import (
     load_strategy_model,
     roles_for,
 )
+from affectlab.dialogue.turns import InvalidConversation, Turn, check_turns
 from affectlab.empathy.emotion_choice import EmotionChoice, LabelScorer, choose_without_scores, two_stage
 from affectlab.empathy.prompts import CAUSE_MARK, emotion_prompt, render_turn, response_prompt
 from affectlab.llm.base import LanguageModel, ScoringUnsupported

@@ -5,8 +5,8 @@ the size is reached. As in ``bench corpus``, each repeat is lightly varied (a pr
 punctuation) and gets a random speaker of five and a random time in 2014-2023. Encoding a million texts
 would take this machine hours and is not what is measured here, so a repeat's vectors are its source's
 vectors plus a little noise (semantic: a random vector of norm 0.3, i.e. cosine ≈ 0.96 to the original;
-emotions ±0.02, VAD ±0.05), not a re-encoding of the varied text; the encoder's own rate is measured
-separately on real texts.
+emotions and situation emotions ±0.02, VAD ±0.05), not a re-encoding of the varied text; the encoder's own rate
+is measured separately on real texts.
 
 For each size: the insert rate of :meth:`EmotionalMemory.add` with vectors given (batches of 10,000, one
 commit each), the latency of one single-memory add, the time to compact and the disk size after it (no
@@ -33,7 +33,7 @@ import numpy as np
 from affectlab.datasets import DEFAULT_DATA_DIR
 from affectlab.evaluate.bench_corpus import vary
 from affectlab.evaluate.memory import encoded_texts, situations
-from affectlab.memory import AffectEncoder, EmotionalMemory, Encoded, MemoryEncoder
+from affectlab.memory import AffectEncoder, EmotionalMemory, Encoded, MemoryEncoder, distribution
 
 SPEAKERS = ("ana", "ben", "chen", "dara", "eli")
 SEMANTIC_NOISE = 0.3  # norm of the noise added to a repeat's semantic vector
@@ -66,10 +66,13 @@ def synthetic(texts: list[str], base: Encoded, start: int, count: int, seed: int
     emotions = np.clip(base.emotions[source] + repeat[:, None] * rng.normal(0, 0.02, base.emotions[source].shape),
                        0, 1).astype(np.float32)
     vad = np.clip(base.vad[source] + repeat[:, None] * rng.normal(0, 0.05, base.vad[source].shape), 1, 5)
+    told = base.situations[source]
+    situations = distribution(told + repeat[:, None] * rng.normal(0, 0.02, told.shape))
     varied = [vary(texts[s], text_rng) if r else texts[s] for s, r in zip(source, repeat)]
     speakers = [SPEAKERS[i] for i in rng.integers(0, len(SPEAKERS), count)]
     times = rng.uniform(_START, _END, count).tolist()
-    return varied, speakers, times, Encoded(semantic, emotions, vad.astype(np.float32), base.model_id)
+    return varied, speakers, times, Encoded(semantic, emotions, vad.astype(np.float32), situations,
+                                               base.model_id)
 
 
 def _percentiles(seconds: list[float]) -> dict:

@@ -13,9 +13,9 @@ import numpy as np
 
 from affectlab.datasets import DEFAULT_DATA_DIR, ContextExample, load_empathetic_dialogues, load_esconv
 from affectlab.dialogue.artifact import EMOTION_CONTEXT_MODEL, STRATEGY_MODEL
+from affectlab.dialogue.context import encode_context
+from affectlab.dialogue.context_classifier import ContextClassifier, load_emotion_model, load_strategy_model
 from affectlab.dialogue.turns import Turn
-from affectlab.empathy.classifier import ContextClassifier, load_emotion_model, load_strategy_model
-from affectlab.empathy.context import encode_context
 from affectlab.empathy.emotion_choice import LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn
 from affectlab.empathy.responder import EmpatheticResponder

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from affectlab.datasets import DEFAULT_DATA_DIR, ReplyExample, load_listener_replies
+from affectlab.dialogue.context_classifier import load_emotion_model
 from affectlab.dialogue.turns import Turn
-from affectlab.empathy.classifier import load_emotion_model
 from affectlab.empathy.responder import EmpatheticResponder
 from affectlab.errors import AffectlabError
 from affectlab.evaluate.empathy import ED_POSITIVE, FITTING_REPLY, distinct_n, stratified_sample

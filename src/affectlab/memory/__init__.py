@@ -7,7 +7,7 @@ how they felt, in an embedded LanceDB folder, and recalled by meaning, by feelin
 >>> [(hit.text, hit.why) for hit in memory.recall("so proud of myself today", k=3)]
 """
 
-from affectlab.memory.encoding import EMOTION_FORMAT, AffectEncoder, Encoded, MemoryEncoder, emotion_vectors
+from affectlab.memory.encoding import EMOTION_FORMAT, AffectEncoder, Encoded, MemoryEncoder, distribution, reading
 from affectlab.memory.errors import InvalidMemory, ModelMismatch
 from affectlab.memory.memory import EmotionalMemory, MemoryInfo
 from affectlab.memory.prompt import RecallingLM, memory_lines
@@ -17,5 +17,5 @@ from affectlab.memory.strategies import DEFAULT_CANDIDATES, DEFAULT_EMOTION_WEIG
 __all__ = [
     "DEFAULT_CANDIDATES", "DEFAULT_EMOTION_WEIGHT", "DEFAULT_STRATEGY", "EMOTION_FORMAT", "STRATEGIES",
     "AffectEncoder", "EmotionalMemory", "Encoded", "InvalidMemory", "MemoryEncoder", "MemoryHit", "MemoryInfo",
-    "ModelMismatch", "Recall", "RecallingLM", "emotion_vectors", "memory_lines",
+    "ModelMismatch", "Recall", "RecallingLM", "distribution", "memory_lines", "reading",
 ]

@@ -17,7 +17,7 @@ from affectlab.memory.errors import InvalidMemory, ModelMismatch
 from affectlab.memory.results import MemoryHit, Recall
 from affectlab.memory.store import ROW_COLUMNS, MemoryStore, padded, sql_text, vector_width
 from affectlab.memory.strategies import DEFAULT_STRATEGY, Strategy
-from affectlab.taxonomy import GOEMOTIONS, VAD
+from affectlab.taxonomy import ED_EMOTIONS, GOEMOTIONS, VAD
 
 if TYPE_CHECKING:
     from affectlab.text import TextAffect
@@ -150,7 +150,7 @@ class EmotionalMemory:
     ...            time=["2024-05-01T18:00:00Z", "2024-06-02T09:00:00Z"])
     >>> recall = memory.recall("I miss her so much", k=1, strategy="combined")
     >>> recall[0].text, recall[0].why
-    ('My grandmother passed away.', '0.60·semantic 0.38 + 0.40·emotion 0.86 = 0.57')
+    ('My grandmother passed away.', '0.50·semantic 0.38 + 0.50·emotion 0.13 = 0.25')
     """
 
     def __init__(self, path: str | Path, *, encoder: MemoryEncoder | None = None, nprobes: int = 20,
@@ -256,7 +256,8 @@ class EmotionalMemory:
                until: TimeLike | None = None, exact: bool = False, encoded: Encoded | None = None) -> Recall:
         """The ``k`` memories that best match ``query`` by ``strategy``. The query's emotional state is read
         from its text unless ``emotion`` gives it (an agent's current mood: a TextAffect, a mapping of
-        GoEmotions names and VAD, or one emotion name). ``speaker``, ``since`` and ``until`` filter in the
+        GoEmotions or EmpatheticDialogues names and VAD, or one emotion name; see
+        :func:`~affectlab.memory.encoding.reading`). ``speaker``, ``since`` and ``until`` filter in the
         database before ranking. ``exact=True`` compares every memory even when a vector index exists."""
         plan = Strategy.of(strategy, k, emotion_weight, candidates)
         if not isinstance(query, str) or not query.strip():
@@ -265,15 +266,18 @@ class EmotionalMemory:
         where = where_clause(speaker, since, until)
         self._check_models()
         encoded = self._checked_encoding(encoded, 1) if encoded is not None else self.encoder.encode([text])
-        probs, vad = (encoded.emotions[0], encoded.vad[0]) if emotion is None else reading(emotion)
+        if emotion is None:
+            probs, vad, told = encoded.emotions[0], encoded.vad[0], encoded.situations[0]
+        else:
+            probs, vad, told = reading(emotion)
         query_semantic = encoded.semantic[0]
-        query_emotion = Encoded(encoded.semantic, probs[None], vad[None], self.model_id).emotion[0]
         ws, we = plan.search_weights
-        rows = self.store.search(np.concatenate([ws * query_semantic, we * query_emotion]), plan.search_limit(k),
+        rows = self.store.search(np.concatenate([ws * query_semantic, we * told]), plan.search_limit(k),
                                  where, exact=exact, nprobes=self.nprobes, refine_factor=self.refine_factor)
         vectors = _matrix(rows["vector"], vector_width(self.dimension + EMOTION_DIMENSION))
         semantic = vectors[:, : self.dimension] @ query_semantic
-        emotion = vectors[:, self.dimension : self.dimension + EMOTION_DIMENSION] @ query_emotion
+        situations = vectors[:, self.dimension : self.dimension + EMOTION_DIMENSION]
+        emotion = situations @ told
         ranked = plan.rank(semantic, emotion, k)
         emotions, vads = _matrix(rows["emotions"], len(GOEMOTIONS)), _matrix(rows["vad"], len(VAD))
         columns = {name: rows[name].to_pylist() for name in ("id", "text", "speaker", "time", "metadata")}
@@ -282,9 +286,11 @@ class EmotionalMemory:
             json.loads(columns["metadata"][r.row]) if columns["metadata"][r.row] else {},
             float(semantic[r.row]), float(emotion[r.row]), r.score, r.why,
             dict(zip(GOEMOTIONS, map(float, emotions[r.row]))), dict(zip(VAD, map(float, vads[r.row]))),
+            dict(zip(ED_EMOTIONS, map(float, situations[r.row]))),
         ) for r in ranked]
         return Recall(text, plan.name, hits, dict(zip(GOEMOTIONS, map(float, probs))), dict(zip(VAD, map(float, vad))),
-                      plan.emotion_weight, plan.candidates, exact or not self._indexed)
+                      dict(zip(ED_EMOTIONS, map(float, told))), plan.emotion_weight, plan.candidates,
+                      exact or not self._indexed)
 
     def forget(self, ids: str | Sequence[str]) -> None:
         """Delete memories by id (one commit)."""

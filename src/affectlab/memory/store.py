@@ -1,8 +1,8 @@
 """The memory's table in an embedded LanceDB database: one row per memory, in a folder the user names.
 
 Each row holds the text, speaker, time (UTC), metadata (JSON), the 28 emotion probabilities and VAD, the
-joint ``vector`` (the semantic vector, then the unit emotion vector, then zeros up to a multiple of 16
-numbers, so that product quantization can split it into sub-vectors of 16) and ``embedded_with``, the
+joint ``vector`` (the semantic vector, then the distribution over the 32 situation emotions, then zeros up to
+a multiple of 16 numbers, so that product quantization can split it into sub-vectors of 16) and ``embedded_with``, the
 model id of what computed the vectors. Every strategy is one dot-product search on ``vector`` with the
 query's two parts weighted (semantic only: emotion part zero, and so on), so filters, the vector index and
 the version history are LanceDB's own.

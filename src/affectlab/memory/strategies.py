@@ -1,7 +1,8 @@
 """How recall ranks memories (Emotional RAG, Huang et al. 2024): by what they said, by how they felt, or both.
 
 - ``semantic``: cosine similarity of the sentence embeddings;
-- ``emotion``: cosine similarity of the emotion vectors (mood-congruent recall);
+- ``emotion``: the chance that memory and query would be given the same of EmpatheticDialogues' 32 emotions, the
+  dot product of their distributions (mood-congruent recall);
 - ``combined``: ``(1 - w) · semantic + w · emotion`` with ``w = emotion_weight``;
 - ``semantic-then-emotion``: the ``candidates`` closest in meaning, re-ranked by emotion;
 - ``emotion-then-semantic``: the ``candidates`` closest in emotion, re-ranked by meaning.
@@ -21,8 +22,8 @@ from affectlab.memory.errors import InvalidMemory
 STRATEGIES = ("semantic", "emotion", "combined", "semantic-then-emotion", "emotion-then-semantic")
 SEQUENTIAL = {"semantic-then-emotion": ("semantic", "emotion"), "emotion-then-semantic": ("emotion", "semantic")}
 DEFAULT_STRATEGY = "combined"
-DEFAULT_EMOTION_WEIGHT = 0.4
-DEFAULT_CANDIDATES = {"semantic-then-emotion": 30, "emotion-then-semantic": 100}
+DEFAULT_EMOTION_WEIGHT = 0.5
+DEFAULT_CANDIDATES = {"semantic-then-emotion": 20, "emotion-then-semantic": 100}
 
 
 def _ordinal(n: int) -> str:

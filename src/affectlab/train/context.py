@@ -34,9 +34,9 @@ from torch import nn
 
 from affectlab.datasets import DEFAULT_DATA_DIR, ContextExample, load_empathetic_dialogues, load_esconv
 from affectlab.dialogue.artifact import DialogueConfig
+from affectlab.dialogue.context import encode_context
+from affectlab.dialogue.context_model import ContextModel
 from affectlab.dialogue.packing import TurnTokenizer
-from affectlab.empathy.context import encode_context
-from affectlab.empathy.model import ContextModel
 from affectlab.metrics import macro_f1_single
 from affectlab.registry import DEFAULTS
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES

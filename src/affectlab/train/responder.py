@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from affectlab.datasets import DEFAULT_DATA_DIR, ReplyExample, load_listener_replies
-from affectlab.empathy.classifier import load_emotion_model
+from affectlab.dialogue.context_classifier import load_emotion_model
 from affectlab.errors import AffectlabError
 from affectlab.extras import require
 from affectlab.io import atomic_write_text

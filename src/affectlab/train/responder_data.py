@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from affectlab.datasets import ReplyExample
+from affectlab.dialogue.context_classifier import ContextClassifier
 from affectlab.dialogue.turns import Turn
-from affectlab.empathy.classifier import ContextClassifier
 from affectlab.empathy.prompts import response_prompt
 from affectlab.empathy.responder import EmpatheticResponder
 

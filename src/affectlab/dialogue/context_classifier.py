@@ -22,9 +22,9 @@ from affectlab.dialogue.artifact import (
     DialogueConfig,
     resolve_dialogue_model,
 )
+from affectlab.dialogue.context import EncodedContext, encode_context
 from affectlab.dialogue.packing import TurnTokenizer
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_turns
-from affectlab.empathy.context import EncodedContext, encode_context
 from affectlab.io.values import surrogate_problem
 from affectlab.text.explain import continues_word, token_attributions
 from affectlab.text.normalize import DEFAULT_MAX_CHARS, length_problem
@@ -74,9 +74,9 @@ class ContextClassifier:
     def __init__(self, model: str | Path, task: str, threads: int | None = None, batch_size: int = 32) -> None:
         import torch
 
-        from affectlab.empathy.model import ContextModel
+        from affectlab.dialogue.context_model import ContextModel
 
-        folder = resolve_dialogue_model(model, task)
+        self.folder = folder = resolve_dialogue_model(model, task)
         self.config = DialogueConfig.load(folder)
         self.labels = tuple(self.config.labels)
         if threads:
@@ -109,6 +109,12 @@ class ContextClassifier:
         if self.config.label_bias:
             logits = logits + np.array(self.config.label_bias, dtype=np.float32)
         return torch.softmax(torch.from_numpy(logits), -1).numpy()
+
+    def read_told(self, texts: list[str]) -> np.ndarray:
+        """``[texts, labels]`` probabilities of texts already checked, each read as a one-turn conversation by
+        the speaker (someone telling what happened: a memory, a situation)."""
+        return self.probabilities([encode_context(self.tokenizer, [text], ["speaker"], self.config.window_tokens)
+                                   for text in texts])
 
     def predict(self, turns: Iterable[object], top_k: int = 3, listener: str | None = None, situation: str = "",
                 tags: list[str] | None = None) -> ContextPrediction:

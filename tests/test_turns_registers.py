@@ -22,7 +22,13 @@ from affectlab.errors import OptionError
 from affectlab.registry import CONFIG_FILE, WEIGHTS_FILE
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT
 from affectlab.train.register_calibration import NEUTRAL_BIAS_GRID, TEXT_WEIGHT_GRID, calibrate_registers
-from affectlab.train.turn_data import goemotions_conversations, turn_corpora
+from affectlab.train.turn_data import (
+    CONTEXT_ONLY,
+    MAX_CONTEXT_TURNS,
+    goemotions_conversations,
+    in_context,
+    turn_corpora,
+)
 from affectlab.train.turn_readings import cached_readings
 from affectlab.train.turns import TurnExample, TurnsRecipe, epoch_batches
 from conftest import DATA_DIR, needs_data
@@ -70,6 +76,39 @@ def test_support_openings_are_the_speakers_first_turns_with_one_ekman_class():
         source = conversations[opening.id.removeprefix("support-")]
         assert opening.texts == source.texts[:1] and source.roles[0] == "speaker"
         assert opening.emotions == [ekman_of_situation(source.label)] and opening.emotions != ["neutral"]
+
+
+def test_openings_follow_unlabelled_turns_of_another_conversation():
+    from affectlab.datasets import Dialogue
+
+    contexts = [Dialogue(f"c{i}", ["x", "y", "x", "y", "x"], [f"c{i} turn {t}" for t in range(5)], ["joy"] * 5)
+                for i in range(3)]
+    openings = [Dialogue(f"o{i}", ["A"], [f"I am worried {i}"], ["fear"]) for i in range(200)]
+    placed = in_context(openings, contexts, seed=13)
+    assert placed == in_context(openings, contexts, seed=13)
+    lengths = set()
+    for opening, dialogue in zip(openings, placed):
+        n = len(dialogue.texts) - 1
+        lengths.add(n)
+        assert dialogue.id == opening.id and dialogue.texts[-1] == opening.texts[0]
+        assert dialogue.emotions == [CONTEXT_ONLY] * n + ["fear"]
+        source = next(c for c in contexts if not n or dialogue.texts[0].startswith(c.id + " "))
+        start = source.texts.index(dialogue.texts[0]) if n else 0
+        assert dialogue.texts[:-1] == source.texts[start:start + n]  # consecutive turns of one conversation
+        letters = speaker_letters(dialogue.speakers)
+        if n >= 2:
+            assert letters[-1] == letters[-3]  # the turn before last's speaker tells the opening
+        else:
+            assert letters[-1] == chr(ord("A") + n)
+    assert lengths == set(range(MAX_CONTEXT_TURNS + 1))
+
+
+@needs_data
+def test_support_corpus_labels_only_its_openings():
+    support = {c.name: c for c in turn_corpora(DATA_DIR, goemotions=10, seed=13, limit=30)}["support"]
+    for dialogue in support.train + support.dev:
+        assert all(e == CONTEXT_ONLY for e in dialogue.emotions[:-1]) and dialogue.emotions[-1] in EKMAN
+    assert support.summary()["dev"]["labelled_turns"] == len(support.dev)
 
 
 def _goemotions_file(folder, rows):

@@ -13,7 +13,11 @@ tuned on.
   mapping to GoEmotions (:data:`~affectlab.taxonomy.corpora.EMPATHETIC_DIALOGUES_MAPPING`) and the
   GoEmotions authors' Ekman grouping, and an emotion that does not land in exactly one Ekman class
   (nostalgic, prepared, ...) is left out. No opening is neutral: this is the register of people telling
-  what happened to them, where a worried turn is worry.
+  what happened to them, where a worried turn is worry. Each opening is placed after 0-3 consecutive turns of a
+  DailyDialog or MELD conversation of the same split (:func:`in_context`), turns that are context only (no label):
+  in those corpora a turn's emotion seldom differs from its scene's, and a model that learns only them lets a
+  cheerful start outweigh a later turn's plain worry. Here the context says nothing about the opening's emotion,
+  so the turn's own words must decide it.
 
 Later EmpatheticDialogues turns and ESConv are not used: their labels are the conversation's (or the
 seeker's, once), and per-turn labels there would be a classifier's guesses, not people's.
@@ -37,6 +41,9 @@ from affectlab.taxonomy import GOEMOTIONS_TO_EKMAN, group_labels
 from affectlab.taxonomy.corpora import EMPATHETIC_DIALOGUES_MAPPING
 from affectlab.train.name_fill import fill_names
 
+CONTEXT_ONLY = ""  # the emotion of a turn that is there as context, with no label of its own
+MAX_CONTEXT_TURNS = 3
+
 
 @dataclass(frozen=True)
 class TurnCorpus:
@@ -45,7 +52,8 @@ class TurnCorpus:
     dev: list[Dialogue]
 
     def summary(self) -> dict:
-        return {split: {"conversations": len(dialogues), "turns": sum(len(d.texts) for d in dialogues)}
+        return {split: {"conversations": len(dialogues), "turns": sum(len(d.texts) for d in dialogues),
+                        "labelled_turns": sum(e != CONTEXT_ONLY for d in dialogues for e in d.emotions)}
                 for split, dialogues in (("train", self.train), ("dev", self.dev))}
 
 
@@ -82,14 +90,35 @@ def support_openings(split: str, data_dir: Path) -> list[Dialogue]:
     return openings
 
 
+def in_context(dialogues: list[Dialogue], contexts: list[Dialogue], seed: int) -> list[Dialogue]:
+    """Each one-turn conversation after 0-:data:`MAX_CONTEXT_TURNS` consecutive turns drawn (with ``seed``) from
+    ``contexts``, which stay unlabelled (:data:`CONTEXT_ONLY`). The labelled turn is the last; after two or more
+    context turns it is said by the speaker of the turn before last (as people take turns), so the same person
+    can start cheerful and then tell something that worries them; after one, by someone else."""
+    rng = random.Random(seed)
+    placed = []
+    for dialogue in dialogues:
+        source = contexts[rng.randrange(len(contexts))]
+        n = min(rng.randint(0, MAX_CONTEXT_TURNS), len(source.texts))
+        start = rng.randint(0, len(source.texts) - n)
+        speakers = [f"context-{s}" for s in source.speakers[start:start + n]]
+        speaker = speakers[-2] if n >= 2 else "opening"
+        placed.append(Dialogue(dialogue.id, [*speakers, speaker], [*source.texts[start:start + n], dialogue.texts[-1]],
+                               [CONTEXT_ONLY] * n + [dialogue.emotions[-1]]))
+    return placed
+
+
 def turn_corpora(data_dir: Path, goemotions: int, seed: int, limit: int | None = None) -> list[TurnCorpus]:
     """The corpora, in the order of :data:`~affectlab.dialogue.registers.CORPORA`; ``limit``: the first that many
     conversations of each split (smoke runs). Test splits and MELD's held-out part are never read."""
-    corpora = [
-        TurnCorpus("dailydialog", load_dailydialog("train", data_dir), load_dailydialog("validation", data_dir)),
-        TurnCorpus("meld", load_meld_part("train", data_dir), load_meld("dev", data_dir)),
-        TurnCorpus("goemotions", goemotions_conversations("train", data_dir, goemotions, seed),
-                   goemotions_conversations("dev", data_dir, seed=seed)),
-        TurnCorpus("support", support_openings("train", data_dir), support_openings("valid", data_dir)),
-    ]
-    return [TurnCorpus(c.name, c.train[:limit], c.dev[:limit]) for c in corpora]
+    dailydialog = TurnCorpus("dailydialog", load_dailydialog("train", data_dir)[:limit],
+                             load_dailydialog("validation", data_dir)[:limit])
+    meld = TurnCorpus("meld", load_meld_part("train", data_dir)[:limit], load_meld("dev", data_dir)[:limit])
+    goemotions_corpus = TurnCorpus("goemotions", goemotions_conversations("train", data_dir, goemotions, seed)[:limit],
+                                   goemotions_conversations("dev", data_dir, seed=seed)[:limit])
+    support = TurnCorpus(
+        "support",
+        in_context(support_openings("train", data_dir)[:limit], dailydialog.train + meld.train, seed),
+        in_context(support_openings("valid", data_dir)[:limit], dailydialog.dev + meld.dev, seed),
+    )
+    return [dailydialog, meld, goemotions_corpus, support]

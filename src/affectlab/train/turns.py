@@ -1,12 +1,13 @@
 """The turn-emotion recipe (``affectlab train turns``): one model for several registers of conversation.
 
 all-MiniLM-L6-v2 (embeddings frozen) reads block-causal windows of turns (:mod:`affectlab.dialogue.packing`)
-from DailyDialog, MELD, GoEmotions and EmpatheticDialogues' openings (:mod:`affectlab.train.turn_data`), and
-each turn's pooled vector is joined by the text model's reading of that turn (its Ekman and sentiment
-probabilities, :mod:`affectlab.dialogue.text_readings`; read once per run and cached in the run folder) before
-a linear head. Cross-entropy on every turn's 7-way label. Each epoch sees every DailyDialog window, MELD's
-windows ``meld_repeat`` times, and the GoEmotions comments and the openings as one-turn windows in batches of
-their own (larger, since they are short); all batches are shuffled together.
+from DailyDialog, MELD, GoEmotions and EmpatheticDialogues' openings (each after a few unlabelled turns of
+another conversation; :mod:`affectlab.train.turn_data`), and each turn's pooled vector is joined by the text
+model's reading of that turn (its Ekman and sentiment probabilities, :mod:`affectlab.dialogue.text_readings`;
+read once per run and cached in the run folder) before a linear head. Cross-entropy on every labelled turn's
+7-way label. Each epoch sees every DailyDialog window, MELD's windows ``meld_repeat`` times and every opening,
+and the GoEmotions comments as one-turn windows in batches of their own (larger, since they are short); all
+batches are shuffled together.
 
 After each epoch every register's neutral bias and the weight of the text model's Ekman evidence are tuned on the
 dev splits (:mod:`affectlab.train.register_calibration`; ``calibrate_turns`` redoes only this for a trained
@@ -40,10 +41,10 @@ from affectlab.registry import WEIGHTS_FILE
 from affectlab.taxonomy import EKMAN
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 from affectlab.train.register_calibration import calibrate_registers
-from affectlab.train.turn_data import TurnCorpus, turn_corpora
+from affectlab.train.turn_data import CONTEXT_ONLY, TurnCorpus, turn_corpora
 from affectlab.train.turn_readings import cached_readings
 
-ONE_TURN = ("goemotions", "support")  # the corpora of one-turn conversations, batched on their own
+ONE_TURN = ("goemotions",)  # the corpora of one-turn conversations, batched on their own
 
 
 @dataclass
@@ -52,8 +53,8 @@ class TurnsRecipe:
     out_dir: Path | None = None  # default: runs/<name>
     seed: int = 13
     epochs: int = 2
-    batch_size: int = 16  # windows of DailyDialog and MELD turns
-    one_turn_batch_size: int = 64  # GoEmotions comments and openings (one short turn each)
+    batch_size: int = 16  # windows of DailyDialog and MELD turns, and openings in their context
+    one_turn_batch_size: int = 64  # GoEmotions comments (one short turn each)
     meld_repeat: int = 2  # times each MELD window is seen per epoch
     goemotions: int = 15_000  # GoEmotions train comments (of one Ekman class) sampled
     text_features: bool = True  # join the text model's reading of each turn to its pooled vector
@@ -75,7 +76,7 @@ class TurnsRecipe:
 @dataclass(frozen=True)
 class TurnExample:
     packed: Packed
-    labels: list[int]  # per slot; -100 for the context-only turns at the start of a window
+    labels: list[int]  # per slot; -100 for context-only turns (at the start of a window, or unlabelled)
     features: np.ndarray | None  # [slots, readings]
     corpus: str
 
@@ -87,7 +88,7 @@ def _split(readings: np.ndarray | None, dialogues: list[Dialogue]) -> list[np.nd
 
 
 def _examples(corpus: TurnCorpus, tokenized, readings, recipe: TurnsRecipe, tokenizer) -> list[TurnExample]:
-    label_index = {label: i for i, label in enumerate(EKMAN)}
+    label_index = {CONTEXT_ONLY: -100} | {label: i for i, label in enumerate(EKMAN)}
     examples = []
     for d, (tokens, letters), numbers in zip(corpus.train, tokenized, readings):
         for packed, skip in pack_turns(tokens, letters, tokenizer, recipe.window_tokens, recipe.context_turns):
@@ -131,13 +132,17 @@ def _dev_logits(model, tokenizer, corpora, dev_inputs, recipe: TurnsRecipe) -> d
 
 def _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe: TurnsRecipe) -> tuple[dict, dict, dict]:
     """Every register's neutral bias, text weight and dev scores for ``model`` as it is now."""
+    labelled = {name: np.array([label != CONTEXT_ONLY for label in labels]) for name, labels in gold.items()}
     evidence = None
     if dev_inputs[0][1] is not None:
-        evidence = {c.name: ekman_evidence(np.concatenate(readings)) for c, (_, readings) in zip(corpora, dev_inputs)}
+        evidence = {c.name: ekman_evidence(np.concatenate(readings))[labelled[c.name]]
+                    for c, (_, readings) in zip(corpora, dev_inputs)}
     model.eval()
-    calibrated = calibrate_registers(_dev_logits(model, tokenizer, corpora, dev_inputs, recipe), gold, evidence)
+    logits = {name: found[labelled[name]] for name, found in _dev_logits(model, tokenizer, corpora, dev_inputs,
+                                                                         recipe).items()}
     model.train()
-    return calibrated
+    return calibrate_registers(logits, {name: [label for label in labels if label != CONTEXT_ONLY]
+                                        for name, labels in gold.items()}, evidence)
 
 
 def _readings(corpora: list[TurnCorpus], recipe: TurnsRecipe, out_dir: Path, on_progress) -> tuple[list, dict | None]:

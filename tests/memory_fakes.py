@@ -12,9 +12,8 @@ import time
 
 import numpy as np
 
-from affectlab.memory import Encoded, distribution
+from affectlab.memory import Encoded, reading
 from affectlab.taxonomy import ED_EMOTIONS, GOEMOTIONS
-from affectlab.taxonomy.conversion import convert_scores
 
 DIMENSION = 16
 
@@ -53,9 +52,6 @@ class HashEncoder:
 
 
 def situations_of(emotions: np.ndarray) -> np.ndarray:
-    """Rows of 28 GoEmotions probabilities → distributions over the 32 situation emotions (through the mapping)."""
-    rows = []
-    for probs in emotions:
-        told = convert_scores(dict(zip(GOEMOTIONS, map(float, probs))), "empathetic_dialogues")
-        rows.append([told.get(e, 0.0) for e in ED_EMOTIONS])
-    return distribution(np.array(rows, dtype=np.float32).reshape(len(emotions), len(ED_EMOTIONS)))
+    """Rows of 28 GoEmotions probabilities → distributions over the 32 situation emotions, as a given mood is read."""
+    return np.array([reading(dict(zip(GOEMOTIONS, map(float, probs))))[2] for probs in emotions],
+                    dtype=np.float32).reshape(len(emotions), len(ED_EMOTIONS))

@@ -108,6 +108,13 @@ def _interval(values: np.ndarray, clusters: list[str]) -> list[float]:
     return [round(mean, 4), round(low, 4), round(high, 4)]
 
 
+def _kept(values: dict[str, np.ndarray], base: dict[str, np.ndarray], clusters: list[str]) -> list[float]:
+    """The share of ``base``'s mean semantic similarity that ``values`` keep, with its interval (paired)."""
+    ratio = cluster_bootstrap_statistic(
+        lambda idx: float(values["semantic"][idx].mean() / base["semantic"][idx].mean()), clusters)
+    return [round(x, 4) for x in ratio]
+
+
 def choose(settings: dict, reference: dict, keep: float = KEEP) -> tuple:
     """The setting with the highest same-emotion share among those keeping ``keep`` of the reference's
     semantic similarity; when none does, the one closest to it in semantic similarity."""
@@ -170,9 +177,7 @@ def eval_memory(data_dir: Path = DEFAULT_DATA_DIR, work_dir: Path = Path("runs/m
         entry = {"options": options[name], **{f"{metric}": _interval(values[metric], clusters) for metric in values}}
         if name != "semantic":
             entry["same_emotion_gain"] = _interval(values["same_emotion"] - base["same_emotion"], clusters)
-            ratio = cluster_bootstrap_statistic(
-                lambda idx, v=values: float(v["semantic"][idx].mean() / base["semantic"][idx].mean()), clusters)
-            entry["semantic_kept"] = [round(x, 4) for x in ratio]
+            entry["semantic_kept"] = _kept(values, base, clusters)
         strategies[name] = entry
     combined = strategies["combined"]
 
@@ -180,9 +185,6 @@ def eval_memory(data_dir: Path = DEFAULT_DATA_DIR, work_dir: Path = Path("runs/m
     unseen_memory = built_memory(work_dir / "store-valid", encoder, splits["valid"][0], splits["valid"][1],
                                  encoded["valid"])
     unseen = {name: run("test", name, unseen_memory, **options[name]) for name in ("semantic", "combined")}
-    unseen_ratio = cluster_bootstrap_statistic(
-        lambda idx: float(unseen["combined"]["semantic"][idx].mean() / unseen["semantic"]["semantic"][idx].mean()),
-        clusters)
     return {
         "data": {"memories": len(splits["train"][0]), "valid_queries": len(splits["valid"][0]),
                  "test_queries": len(test_labels), "test_clusters": len(set(clusters)), "limit": limit},
@@ -210,7 +212,7 @@ def eval_memory(data_dir: Path = DEFAULT_DATA_DIR, work_dir: Path = Path("runs/m
             "same_emotion": {name: _interval(values["same_emotion"], clusters) for name, values in unseen.items()},
             "same_emotion_gain": _interval(unseen["combined"]["same_emotion"] - unseen["semantic"]["same_emotion"],
                                            clusters),
-            "semantic_kept": [round(x, 4) for x in unseen_ratio],
+            "semantic_kept": _kept(unseen["combined"], unseen["semantic"], clusters),
         },
         "targets": {
             "same_emotion_gain": TARGET_GAIN, "semantic_kept": KEEP,

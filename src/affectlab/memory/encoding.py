@@ -189,7 +189,7 @@ class AffectEncoder:
                 self.sentences.encode(chunk),
                 np.array([[r.emotions[e] for e in GOEMOTIONS] for r in readings], dtype=np.float32),
                 np.array([[r.vad[d] for d in VAD] for r in readings], dtype=np.float32),
-                distribution(self.situation_model.read_told(chunk)),
+                self.situation_model.read_told(chunk),
                 self.model_id,
             ))
             if on_progress is not None:

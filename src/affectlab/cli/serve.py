@@ -64,7 +64,10 @@ def serve(
         help="Most bytes the corpus jobs may take on disk (new uploads get 507 beyond).")] = 10 * 1024**3,
     responder: Annotated[bool, typer.Option(
         help="Serve /v1/respond (its language model loads on the first request; needs the llm extra).")] = True,
-    model: ModelOpt = DEFAULT_MODEL, runtime: RuntimeOpt = DEFAULT_RUNTIME, threads: ThreadsOpt = None,
+    model: ModelOpt = DEFAULT_MODEL, runtime: RuntimeOpt = DEFAULT_RUNTIME,
+    threads: Annotated[int | None, typer.Option(
+        help="CPU threads of each model call (default: all cores; the text model's micro-batches, which run "
+             "--workers at once, share them).")] = None,
 ) -> None:
     """The HTTP API (/v1/analyze, /v1/conversation, /v1/causes, /v1/respond, /v1/corpus) and a web app at /, on
     127.0.0.1."""

@@ -33,11 +33,13 @@ from pathlib import Path
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_goemotions
 from affectlab.errors import OptionError
+from affectlab.serve.settings import Settings
 
 TARGET = {"concurrency": 32, "min_ratio_to_offline": 0.70, "max_p99_ms": 1000.0}
 START_TIMEOUT_S = 300
 OFFLINE_PASSES = 3
 EMOTIONS = 28  # GoEmotions' labels, in every answer
+WORKERS = Settings().workers  # the server runs with its default workers
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -80,8 +82,11 @@ class Server:
     """``affectlab serve --port 0 --no-responder`` in its own process, until :meth:`stop`."""
 
     def __init__(self, threads: int | None, queue_size: int) -> None:
+        """``threads``: the cores the server may use, shared among its workers as it does with all the machine's
+        cores when there is no bound."""
+        self.text_threads = Settings(threads=None if threads is None else max(1, threads // WORKERS)).text_threads
         command = [sys.executable, "-m", "affectlab", "serve", "--port", "0", "--no-responder",
-                   "--queue-size", str(queue_size)] + (["--threads", str(threads)] if threads else [])
+                   "--queue-size", str(queue_size)] + (["--threads", str(self.text_threads)] if threads else [])
         env = {k: v for k, v in os.environ.items() if k != "AFFECTLAB_SERVE_TOKEN"}
         self.process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
         deadline, said = time.monotonic() + START_TIMEOUT_S, []
@@ -217,5 +222,5 @@ def bench_serve(data_dir: Path = DEFAULT_DATA_DIR, *, requests: int = 2000, seco
         and at_target["p99_ms"] is not None and at_target["p99_ms"] <= TARGET["max_p99_ms"])
     return {"texts": f"GoEmotions test, first {len(texts)} comments, one per request",
             "bounds": {"requests_per_level": requests, "seconds_per_level": seconds},
-            "threads": threads or os.cpu_count(), "offline": offline, "levels": levels, "target": TARGET,
-            "meets_target": meets}
+            "threads": threads or os.cpu_count(), "server_text_threads": server.text_threads, "offline": offline,
+            "levels": levels, "target": TARGET, "meets_target": meets}

@@ -7,7 +7,8 @@ again), takes up to ``max_texts`` texts' worth of requests, and scores them in o
 :class:`~affectlab.serve.pool.WorkPool`. As many batches run at once as the pool has workers: while one is in
 the network, the event loop answers the requests of another and reads new ones, so the cores do not wait for
 each other (one batch at a time, the model idled during every answer). Requests that arrive while every worker
-is busy queue up and form the next batch, so the busier the server, the larger its batches.
+is busy queue up and form the next batch, so the busier the server, the larger its batches; while workers are
+idle, the waiting texts are divided among them.
 At most ``max_waiting`` requests queue (:class:`~affectlab.serve.pool.Busy`, 429, beyond); a request that
 times out or is cancelled (its client left) while queued leaves the queue, and its texts are not scored.
 
@@ -116,12 +117,13 @@ class MicroBatcher(Generic[R]):
             wait = first.arrived + self.wait_s - asyncio.get_running_loop().time()
             if wait > 0 and self.queued_texts + len(first.texts) < self.max_texts:
                 await asyncio.sleep(wait)
+            limit = self._share(len(first.texts))
             batch, size = [first], len(first.texts)
-            while size < self.max_texts and self.queue:
+            while size < limit and self.queue:
                 request = self._take()
                 if request.future.done():
                     continue
-                if size + len(request.texts) > self.max_texts:
+                if size + len(request.texts) > limit:
                     carried = request  # the first of the next batch
                     break
                 batch.append(request)
@@ -133,6 +135,13 @@ class MicroBatcher(Generic[R]):
             task = asyncio.get_running_loop().create_task(self._run(batch))
             self._running.add(task)
             task.add_done_callback(self._finished)
+
+    def _share(self, first_texts: int) -> int:
+        """The most texts this batch takes: the waiting texts divided among the idle workers (this batch's
+        included), at most ``max_texts``. Eight waiting texts and two idle workers make two batches of four, one
+        on each core, rather than one batch of eight while the other core idles."""
+        idle = self.pool.workers - len(self._running)
+        return max(1, min(self.max_texts, -(-(self.queued_texts + first_texts) // idle)))
 
     def _finished(self, task: asyncio.Task) -> None:
         self._running.discard(task)

@@ -97,7 +97,7 @@ class Models:
         """Load and warm up the text and conversation models (the first calls build the ONNX copy and load
         the networks, so that no client pays for them). The text model's threads sleep between batches
         (``spin=False``): spinning, they would take the CPU that the event loop needs to answer requests."""
-        text = Analyzer(settings.text_model, runtime=settings.runtime, threads=settings.threads,
+        text = Analyzer(settings.text_model, runtime=settings.runtime, threads=settings.text_threads,
                         batch_size=settings.model_batch, spin=False)
         text.analyze_batch(["warming up"], explain=True)  # the ONNX session, and the torch copy for evidence
         conversation = ConversationAnalyzer(settings.turn_model, settings.cause_model, threads=settings.threads)

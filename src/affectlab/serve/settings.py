@@ -47,21 +47,21 @@ def default_jobs_dir() -> Path:
 class Settings:
     """Every knob of the service, with safe defaults: loopback only, no token, no CORS, small bodies.
 
-    Limits: ``max_body_bytes`` per request body (413 beyond), ``max_batch`` texts per ``/v1/analyze`` request
-    (413), ``max_turns`` per conversation (413). Work: ``workers`` threads run the models (off the event loop);
-    each model call uses ``threads`` CPU threads (default: all cores). ``queue_size`` requests may wait for a
-    worker (429 with ``Retry-After: retry_after_s`` beyond); a request has ``request_timeout_s`` seconds from
-    its arrival, waiting included (504 beyond; ``respond_timeout_s`` for ``/v1/respond``, whose replies run one at a
-    time on a thread of their own). Micro-batching: ``/v1/analyze`` requests that arrive within
-    ``batch_wait_s`` of the first one, up to ``batch_texts`` texts, are scored in one call (as many calls at once as
-    there are workers), which runs them through the network at most ``model_batch`` texts at a time, sorted by
-    length and cut where padding would cost more than another pass (:func:`affectlab.text.runtime.plan_batches`;
-    corpus jobs run the same way). Corpus jobs: each
-    upload (at most ``max_upload_bytes``) gets a folder under ``jobs_dir``; jobs run one at a time, at most
-    ``max_jobs_waiting`` queued (429 beyond), scored ``job_chunk_rows`` rows at a time (the unit of progress and of
-    resuming after a restart). A finished job (complete or failed) is kept ``keep_jobs_s`` seconds (None: until
-    deleted), then removed; the jobs folder holds at most ``max_jobs`` jobs and ``max_jobs_bytes`` bytes (a new
-    upload beyond either is refused with 507; nothing unexpired is removed to make room).
+    Limits: ``max_body_bytes`` per request body (413 beyond), ``max_batch`` texts per ``/v1/analyze`` request (413),
+    ``max_turns`` per conversation (413). Work: ``workers`` threads run the models (off the event loop); each model
+    call uses ``threads`` CPU threads (default: all cores, except for the text model's micro-batches, which run
+    ``workers`` at once and share the cores among them: :attr:`text_threads`). ``queue_size`` requests may wait for
+    a worker (429 with ``Retry-After: retry_after_s`` beyond); a request has ``request_timeout_s`` seconds from its
+    arrival, waiting included (504 beyond; ``respond_timeout_s`` for ``/v1/respond``, whose replies run one at a
+    time on a thread of their own). Micro-batching: ``/v1/analyze`` requests that arrive within ``batch_wait_s`` of
+    the first one, up to ``batch_texts`` texts, are scored in one call (as many calls at once as there are workers),
+    which runs them through the network at most ``model_batch`` texts at a time, sorted by length and cut where
+    padding would cost more than another pass (:func:`affectlab.text.runtime.plan_batches`; corpus jobs run the same
+    way). Corpus jobs: each upload (at most ``max_upload_bytes``) gets a folder under ``jobs_dir``; jobs run one at
+    a time, at most ``max_jobs_waiting`` queued (429 beyond), scored ``job_chunk_rows`` rows at a time (the unit of
+    progress and of resuming after a restart). A finished job (complete or failed) is kept ``keep_jobs_s`` seconds
+    (None: until deleted), then removed; the jobs folder holds at most ``max_jobs`` jobs and ``max_jobs_bytes``
+    bytes (a new upload beyond either is refused with 507; nothing unexpired is removed to make room).
     """
 
     host: str = "127.0.0.1"
@@ -99,6 +99,13 @@ class Settings:
         return is_loopback(self.host)
 
     @property
+    def text_threads(self) -> int:
+        """CPU threads of one text-model call: ``threads``, else the cores divided among the workers. Two
+        one-thread calls side by side score more texts a second than two-thread calls taking turns: a micro-batch
+        is too small to keep two threads busy without them waiting on each other."""
+        return self.threads or max(1, (os.cpu_count() or 1) // self.workers)
+
+    @property
     def job_sweep_s(self) -> float:
         """How often expired jobs are looked for: a quarter of ``keep_jobs_s``, between 0.05 s and 10 minutes (a
         job asked for after it expired is removed then, whatever the sweep)."""
@@ -130,6 +137,8 @@ class Settings:
         if self.keep_jobs_s is not None and not 0 < self.keep_jobs_s <= MAX_KEEP_S:
             raise OptionError(f"keep_jobs_s must be above 0 and at most {MAX_KEEP_S:,} (10 years), or None to keep "
                               f"jobs until deleted, not {self.keep_jobs_s}")
+        if self.threads is not None and self.threads < 1:
+            raise OptionError(f"threads must be at least 1, not {self.threads}")
         if self.batch_wait_s < 0:
             raise OptionError(f"batch_wait_s must be 0 or more, not {self.batch_wait_s}")
         if self.runtime not in RUNTIMES:

@@ -10,6 +10,7 @@ seconds to minutes and needs the ``llm`` extra; until then, and if it cannot loa
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,9 +89,13 @@ def packaged_responder(threads: int | None) -> Callable[[], object]:
 
 @dataclass
 class Models:
+    """``corpus``: the text model that corpus jobs run on, one job at a time with every core the server may use
+    (None: ``text``, when its calls already have them all)."""
+
     text: Analyzer
     conversation: ConversationAnalyzer
     responder: Responder
+    corpus: Analyzer | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> Models:
@@ -103,5 +108,8 @@ class Models:
         conversation = ConversationAnalyzer(settings.turn_model, settings.cause_model, threads=settings.threads)
         conversation.analyze(WARM_UP, causes=False)
         conversation.causes(WARM_UP, 1, "happiness")
+        corpus = None
+        if settings.text_threads < (settings.threads or os.cpu_count() or 1):
+            corpus = Analyzer(settings.text_model, runtime=settings.runtime, threads=settings.threads, spin=False)
         builder = packaged_responder(settings.threads) if settings.responder else None
-        return cls(text, conversation, Responder(builder, "the server was started with --no-responder"))
+        return cls(text, conversation, Responder(builder, "the server was started with --no-responder"), corpus)

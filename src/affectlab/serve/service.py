@@ -27,7 +27,7 @@ class Service:
     (one thread: one language model generates one reply at a time). Texts with and without explanations are
     batched apart (an explanation runs gradients through the torch model, far slower than plain scores).
     ``store``, ``jobs`` and ``sweeper``: the corpus jobs on disk, the one worker that runs them with the text
-    model, and the thread that removes them once expired."""
+    model (``models.corpus``: all the cores), and the thread that removes them once expired."""
 
     def __init__(self, settings: Settings, models: Models) -> None:
         self.settings, self.models = settings, models
@@ -41,7 +41,7 @@ class Service:
         }
         self.store = JobStore(settings.jobs_dir, keep_s=settings.keep_jobs_s, max_jobs=settings.max_jobs,
                               max_bytes=settings.max_jobs_bytes)
-        self.jobs = JobRunner(self.store, models.text, settings)
+        self.jobs = JobRunner(self.store, models.corpus or models.text, settings)
         self.sweeper = Sweeper(self.store, settings.job_sweep_s)
 
     def batcher(self, explain: bool) -> MicroBatcher[TextAffect]:

@@ -3,9 +3,7 @@
 A turn model trained on several corpora adds a bias to its neutral logit and, when it reads the text model's view
 of each turn, that view's Ekman log-odds with a weight; both are tuned on each corpus's dev split for that
 corpus's usual metric. ``general`` is the pair that does best on all of them at once (the mean of their
-metrics). A turn model may also have a head of its own for each corpus (its config's ``heads``), trained on that
-corpus's turns only: a corpus's register reads its head, ``general`` the mean of all heads' logits. The user
-picks the register closest to their conversations:
+metrics). The user picks the register closest to their conversations:
 
 >>> ConversationAnalyzer(register="meld")       # TV-series talk, several speakers
 >>> ConversationAnalyzer(register="support")    # people telling what happened to them (turn models from 2026-12-05 on)
@@ -14,8 +12,6 @@ picks the register closest to their conversations:
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -53,16 +49,6 @@ def register_value(tuned: float | dict[str, float], register: str, what: str = "
                               f"it has {', '.join(tuned)}")
         return float(tuned[register])
     return float(tuned)
-
-
-def register_logits(logits: np.ndarray, heads: Sequence[str], register: str) -> np.ndarray:
-    """A register's ``[turns, 7]`` logits from a turn model's output ``[turns, heads × 7]``: a model with one head
-    (``heads`` empty) serves every register with it; else the register's own head, or the mean of all the
-    heads' logits for a register without one (``general``)."""
-    if not heads:
-        return logits
-    per_head = logits.reshape(len(logits), len(heads), -1)
-    return per_head[:, list(heads).index(register)] if register in heads else per_head.mean(1)
 
 
 def calibrate(logits: np.ndarray, evidence: np.ndarray | None, bias: float, weight: float) -> np.ndarray:

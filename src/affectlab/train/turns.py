@@ -5,10 +5,7 @@ from DailyDialog, MELD, GoEmotions and EmpatheticDialogues' openings (each after
 another conversation; :mod:`affectlab.train.turn_data`), and each turn's pooled vector is joined by the text
 model's reading of that turn (its Ekman and sentiment probabilities, :mod:`affectlab.dialogue.text_readings`;
 read once per run and cached in the run folder) before a linear head. Cross-entropy on every labelled turn's
-7-way label. With ``register_heads``, each corpus has a linear head of its own, and a turn's loss is taken on its
-corpus's head only, so DailyDialog's and MELD's habit of calling emotional turns neutral stays in their heads;
-``general`` reads the mean of the heads (:func:`affectlab.dialogue.registers.register_logits`). Each epoch sees
-every DailyDialog window, MELD's windows ``meld_repeat`` times and every opening,
+7-way label. Each epoch sees every DailyDialog window, MELD's windows ``meld_repeat`` times and every opening,
 and the GoEmotions comments as one-turn windows in batches of their own (larger, since they are short); all
 batches are shuffled together.
 
@@ -61,7 +58,6 @@ class TurnsRecipe:
     meld_repeat: int = 2  # times each MELD window is seen per epoch
     goemotions: int = 15_000  # GoEmotions train comments (of one Ekman class) sampled
     text_features: bool = True  # join the text model's reading of each turn to its pooled vector
-    register_heads: bool = False  # one head per corpus (each corpus's turns learn only through theirs)
     turn_tokens: int = 96
     window_tokens: int = 320
     context_turns: int = 4
@@ -75,10 +71,6 @@ class TurnsRecipe:
     @property
     def name(self) -> str:
         return TURN_MODEL
-
-    @property
-    def heads(self) -> list[str]:
-        return list(CORPORA) if self.register_heads else []
 
 
 @dataclass(frozen=True)
@@ -119,12 +111,9 @@ def epoch_batches(examples: list[TurnExample], recipe: TurnsRecipe, rng: random.
     return batches
 
 
-def _loss(model, batch: list[TurnExample], heads: list[str]) -> torch.Tensor:
+def _loss(model, batch: list[TurnExample]) -> torch.Tensor:
     features = None if batch[0].features is None else [e.features for e in batch]
     logits = model(**turn_inputs([e.packed for e in batch], features))
-    if heads:  # each window's turns on their corpus's head
-        per_head = logits.unflatten(-1, (len(heads), -1))
-        logits = per_head[torch.arange(len(batch)), :, torch.tensor([heads.index(e.corpus) for e in batch])]
     labels = torch.full(logits.shape[:2], -100, dtype=torch.long)
     for row, example in enumerate(batch):
         labels[row, : len(example.labels)] = torch.tensor(example.labels)
@@ -153,7 +142,7 @@ def _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe: TurnsRecipe
                                                                          recipe).items()}
     model.train()
     return calibrate_registers(logits, {name: [label for label in labels if label != CONTEXT_ONLY]
-                                        for name, labels in gold.items()}, evidence, recipe.heads)
+                                        for name, labels in gold.items()}, evidence)
 
 
 def _readings(corpora: list[TurnCorpus], recipe: TurnsRecipe, out_dir: Path, on_progress) -> tuple[list, dict | None]:
@@ -208,8 +197,7 @@ def calibrate_turns(out_dir: Path, threads: int = 2,
     if record != config.text_features:
         raise TextModelMismatch(f"{out_dir} was trained on the readings of another text model than the one "
                                 "installed: train it again (affectlab train turns)")
-    model = load_finetuned(TurnEmotionModel(len(EKMAN), config.n_features, n_heads=config.n_heads),
-                           out_dir / WEIGHTS_FILE)
+    model = load_finetuned(TurnEmotionModel(len(EKMAN), config.n_features), out_dir / WEIGHTS_FILE)
     biases, weights, scores = _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe)
     config.neutral_bias, config.text_weight = biases, weights
     config.trained["calibration"] = {"date": provenance(recipe, 0, [])["date"], "neutral_bias": biases,
@@ -228,7 +216,7 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
     out_dir = Path(recipe.out_dir or Path("runs") / recipe.name)
     corpora, record, tokenizer, examples, dev_inputs, gold = _prepared(recipe, out_dir, on_progress)
 
-    model = TurnEmotionModel(len(EKMAN), len(READINGS) if record else 0, n_heads=max(1, len(recipe.heads)))
+    model = TurnEmotionModel(len(EKMAN), len(READINGS) if record else 0)
     freeze_embeddings(model)
     model.train()
     batches = epoch_batches(examples, recipe, rng)
@@ -236,7 +224,7 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
     optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
     config = DialogueConfig(recipe.name, "turn-emotions", list(EKMAN), turn_tokens=recipe.turn_tokens,
                             window_tokens=recipe.window_tokens, context_turns=recipe.context_turns,
-                            text_features=record, heads=recipe.heads)
+                            text_features=record)
     data = {c.name: c.summary() for c in corpora}
     data["meld"]["heldout_left_out"] = {"share": MELD_HELDOUT_SHARE, "seed": MELD_HELDOUT_SEED}
     history, step, kept = [], 0, None
@@ -244,7 +232,7 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
         if epoch > 1:
             batches = epoch_batches(examples, recipe, rng)
         for rows in batches:
-            loss = _loss(model, [examples[r] for r in rows], recipe.heads)
+            loss = _loss(model, [examples[r] for r in rows])
             optimizer.step(loss)
             step += 1
             if on_progress is not None:

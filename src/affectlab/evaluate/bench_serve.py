@@ -84,7 +84,7 @@ class Server:
     def __init__(self, threads: int | None, queue_size: int) -> None:
         """``threads``: the cores the server may use, shared among its workers as it does with all the machine's
         cores when there is no bound."""
-        self.text_threads = Settings(threads=None if threads is None else max(1, threads // WORKERS)).text_threads
+        self.text_threads = max(1, threads // WORKERS) if threads else Settings().text_threads
         command = [sys.executable, "-m", "affectlab", "serve", "--port", "0", "--no-responder",
                    "--queue-size", str(queue_size)] + (["--threads", str(self.text_threads)] if threads else [])
         env = {k: v for k, v in os.environ.items() if k != "AFFECTLAB_SERVE_TOKEN"}

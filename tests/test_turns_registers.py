@@ -15,7 +15,7 @@ from affectlab.datasets import load_meld, load_meld_part
 from affectlab.dialogue import ConversationAnalyzer
 from affectlab.dialogue.models import TurnEmotionModel
 from affectlab.dialogue.packing import Packed, TurnTokenizer, pack_turns, speaker_letters
-from affectlab.dialogue.registers import CORPORA, GENERAL, REGISTERS, register_value
+from affectlab.dialogue.registers import CORPORA, GENERAL, REGISTERS, register_logits, register_value
 from affectlab.dialogue.text_readings import READINGS, TextModelMismatch
 from affectlab.encoders.finetuned import save_finetuned
 from affectlab.errors import OptionError
@@ -275,6 +275,52 @@ def test_text_evidence_gets_weight_where_it_tells_the_gold_and_none_where_it_is_
     assert scores["dailydialog"]["dailydialog"] > unweighted["dailydialog"]["dailydialog"] + 0.2
 
 
+def test_each_register_reads_its_own_head():
+    rng = np.random.default_rng(3)
+    per_head = rng.normal(0, 1, (5, len(REGISTERS), len(EKMAN)))
+    flat = per_head.reshape(5, -1)
+    for h, register in enumerate(REGISTERS):
+        np.testing.assert_array_equal(register_logits(flat, list(REGISTERS), register), per_head[:, h])
+    single = per_head[:, 0]
+    assert all(register_logits(single, [], register) is single for register in REGISTERS)
+    with pytest.raises(OptionError, match="no head for register 'meld'"):
+        register_logits(flat[:, : 2 * len(EKMAN)], [GENERAL, "dailydialog"], "meld")
+
+
+def test_registers_with_their_own_heads_are_calibrated_on_them():
+    """Each register's head leans to neutral by its own amount; each bias undoes its own head's lean."""
+    rng = np.random.default_rng(4)
+    logits, gold = {}, {}
+    leans = dict(zip(REGISTERS, (1.0, 2.0, 0.0, -1.0, 3.0), strict=True))
+    for corpus in CORPORA:
+        labels = rng.integers(0, len(EKMAN), 300)
+        heads = np.repeat(rng.normal(0, 1, (300, 1, len(EKMAN))), len(REGISTERS), 1)  # the heads differ in their lean
+        heads[np.arange(300), :, labels] += 1.5
+        for h, lean in enumerate(leans.values()):
+            heads[:, h, EKMAN.index("neutral")] += lean
+        logits[corpus], gold[corpus] = heads.reshape(300, -1), [EKMAN[i] for i in labels]
+    biases, _, scores = calibrate_registers(logits, gold, heads=list(REGISTERS))
+    assert biases["support"] < biases["dailydialog"] < biases[GENERAL] < biases["meld"] < biases["goemotions"]
+    assert abs(biases["meld"]) <= 0.5 and biases["support"] <= -2.0
+    for corpus in CORPORA:  # scored with its own head and bias, its register does at least as well as general's
+        assert scores[corpus][corpus] >= scores[GENERAL][corpus] - 1e-9
+
+
+def test_a_windows_loss_is_taken_on_its_corpus_head_and_on_generals():
+    from affectlab.train.turns import _loss
+
+    model = TurnEmotionModel(len(EKMAN), n_heads=len(REGISTERS))
+    tokenizer = TurnTokenizer(96)
+    tokens = tokenizer.turns(["I lost my keys again.", "Oh no, that is awful."])
+    (packed, _), = pack_turns(tokens, ["A", "B"], tokenizer, 320, 4)
+    batch = [TurnExample(packed, [EKMAN.index("sadness"), EKMAN.index("sadness")], None, "support")]
+    model.eval()
+    _loss(model, batch, list(REGISTERS)).backward()
+    grad = model.head[1].weight.grad.unflatten(0, (len(REGISTERS), len(EKMAN))).abs().sum((1, 2))
+    learning = {register for register, g in zip(REGISTERS, grad, strict=True) if g > 0}
+    assert learning == {GENERAL, "support"}
+
+
 # --- older turn models, several speakers ---------------------------------------------------------------------
 
 OLD_LAYOUT_TURNS = [
@@ -366,6 +412,28 @@ def test_smoke_training_writes_a_turn_model_that_reads_the_text_model(smoke_mode
     shifted[:, EKMAN.index("neutral")] += config["neutral_bias"]["meld"]
     expected = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
     np.testing.assert_allclose(analyzer.turn_emotions(SCENE)[2], expected, atol=1e-5)
+
+
+@needs_data
+def test_smoke_training_with_a_head_per_register(tmp_path):
+    folder = tmp_path / "model"
+    result = runner.invoke(app, ["train", "turns", "--data-dir", str(DATA_DIR), "--limit", "3", "--epochs", "1",
+                                 "--goemotions", "20", "--register-heads", "--output", str(folder)])
+    assert result.exit_code == 0, result.output
+    config = json.loads((folder / "config.json").read_text())
+    assert config["heads"] == list(REGISTERS) and config["trained"]["recipe"]["register_heads"] is True
+    assert set(config["neutral_bias"]) == set(REGISTERS)
+    reads = {}
+    for register in ("meld", GENERAL):
+        analyzer = ConversationAnalyzer(turn_model=folder, register=register, threads=1)
+        scores = analyzer.turn_logits([SCENE])
+        own = scores.logits[0].reshape(len(SCENE), len(REGISTERS), len(EKMAN))[:, REGISTERS.index(register)]
+        shifted = own + config["text_weight"][register] * scores.evidence[0]
+        shifted[:, EKMAN.index("neutral")] += config["neutral_bias"][register]
+        reads[register] = analyzer.turn_emotions(SCENE)[2]
+        np.testing.assert_allclose(reads[register], np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True),
+                                   atol=1e-5)
+    assert not np.allclose(reads["meld"], reads[GENERAL])
 
 
 @needs_data

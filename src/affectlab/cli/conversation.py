@@ -218,6 +218,8 @@ def train_turns_command(
     text_features: Annotated[bool, typer.Option(
         help="Join the text model's reading of each turn (Ekman and sentiment probabilities) to the turn's "
              "vector.")] = True,
+    register_heads: Annotated[bool, typer.Option(
+        help="A head per register: each corpus's trained on its own turns, `general`'s on every turn.")] = False,
     calibrate_only: Annotated[bool, typer.Option(
         "--calibrate-only", help="Do not train: tune the registers of the turn model already in --output again "
                                  "(on the dev splits of the recipe it was trained with).")] = False,
@@ -236,7 +238,8 @@ def train_turns_command(
         return
     run_training(train_turns, TurnsRecipe(data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed,
                                           threads=threads, limit=limit, goemotions=goemotions,
-                                          meld_repeat=meld_repeat, text_features=text_features))
+                                          meld_repeat=meld_repeat, text_features=text_features,
+                                          register_heads=register_heads))
 
 
 @train_app.command("causes")

@@ -18,7 +18,13 @@ import numpy as np
 
 from affectlab.dialogue.artifact import CAUSE_MODEL, TURN_MODEL, DialogueConfig, resolve_dialogue_model
 from affectlab.dialogue.packing import TurnTokenizer, TurnTokens, speaker_letters
-from affectlab.dialogue.registers import DEFAULT_REGISTER, calibrate, check_register, register_value
+from affectlab.dialogue.registers import (
+    DEFAULT_REGISTER,
+    calibrate,
+    check_register,
+    register_logits,
+    register_value,
+)
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
 from affectlab.dialogue.text_readings import check_text_model, ekman_evidence, text_readings
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, check_target, check_turns
@@ -39,7 +45,7 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 class TurnLogits(NamedTuple):
     """Turn-emotion scores of several conversations before a register's calibration."""
 
-    logits: list[np.ndarray]  # per conversation, [turns, 7] from the turn model
+    logits: list[np.ndarray]  # per conversation, [turns, heads × 7] from the turn model (registers.register_logits)
     evidence: list[np.ndarray] | None  # per conversation, [turns, 7] text-model Ekman log-odds (None: reads none)
     windows: list[int]  # windows read per conversation
 
@@ -77,7 +83,8 @@ class _Loaded:
 
             torch.set_num_threads(threads)
             if self.config.task == "turn-emotions":
-                blank = TurnEmotionModel(len(self.config.labels), self.config.n_features)
+                blank = TurnEmotionModel(len(self.config.labels), self.config.n_features,
+                                         n_heads=self.config.n_heads)
             else:
                 blank = CauseModel()
             self._network = load_finetuned(blank, self.folder / WEIGHTS_FILE)
@@ -146,9 +153,9 @@ class ConversationAnalyzer:
         return self.causes_model.config.threshold
 
     def turn_logits(self, conversations: Iterable[Iterable[object]]) -> TurnLogits:
-        """Conversations (each a list of turns) → each one's ``[turns, 7]`` Ekman logits and text-model evidence
-        before a register's calibration, and the windows read (for evaluations that try several registers on
-        one pass)."""
+        """Conversations (each a list of turns) → each one's ``[turns, heads × 7]`` Ekman logits and text-model
+        evidence before a register's calibration, and the windows read (for evaluations that try several registers
+        on one pass)."""
         return self._logits([self._prepare(turns) for turns in conversations])
 
     def turn_probabilities(self, scores: TurnLogits, register: str | None = None) -> list[np.ndarray]:
@@ -158,8 +165,10 @@ class ConversationAnalyzer:
         if register is not None:
             bias = register_value(cfg.neutral_bias, register)
             weight = register_value(cfg.text_weight, register, "text weight")
+        register = register or self.register
         evidence = scores.evidence or [None] * len(scores.logits)
-        return [_softmax(calibrate(logits, found, bias, weight)) for logits, found in zip(scores.logits, evidence)]
+        return [_softmax(calibrate(register_logits(logits, cfg.heads, register), found, bias, weight))
+                for logits, found in zip(scores.logits, evidence)]
 
     def turn_emotions(self, turns: Iterable[object]) -> tuple[list[Turn], list[TurnTokens], np.ndarray, int]:
         """Validated turns, their tokens, ``[turns, 7]`` Ekman probabilities and the number of windows."""

@@ -33,6 +33,9 @@ class DialogueConfig:
     # turn emotions: the text model whose readings of each turn are an input (text_readings.text_features_record),
     # None for a model that reads the turns alone
     text_features: dict | None = None
+    # turn emotions: the registers with a head of their own, in the order of the model's outputs; empty: one head
+    # for every register (affectlab.dialogue.registers.register_logits)
+    heads: list[str] = field(default_factory=list)
     threshold: float = 0.5  # causes: pair probability at or above which a turn is a cause, tuned on dev
     label_bias: list[float] = field(default_factory=list)  # context classifiers: added to the logits (prior correction)
     trained: dict = field(default_factory=dict)
@@ -41,6 +44,10 @@ class DialogueConfig:
     def n_features(self) -> int:
         """Numbers joined to each turn's pooled vector (the text model's readings), 0 without them."""
         return len(self.text_features["readings"]) if self.text_features else 0
+
+    @property
+    def n_heads(self) -> int:
+        return max(1, len(self.heads))
 
     def save(self, folder: Path) -> None:
         write_config(folder, asdict(self))

@@ -15,18 +15,19 @@ from affectlab.heads.dialogue import CausePairHead, SpanHead, slot_mean
 class TurnEmotionModel(nn.Module):
     """Block-causal encoding of a window of turns → emotion logits for every turn. With ``n_features``, each
     turn's pooled vector is joined by that many probabilities of its own (the text model's reading of the turn),
-    as log-odds, before the head; 0 is the layout of models that read the turns alone."""
+    as log-odds, before the head; 0 is the layout of models that read the turns alone. With ``n_heads``, one
+    linear head per register, their logits side by side (:func:`affectlab.dialogue.registers.register_logits`)."""
 
-    def __init__(self, n_labels: int, n_features: int = 0, dropout: float = 0.1):
+    def __init__(self, n_labels: int, n_features: int = 0, dropout: float = 0.1, n_heads: int = 1):
         super().__init__()
         self.encoder = load_encoder()
         self.n_features = n_features
         hidden = self.encoder.config.hidden_size
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden + n_features, n_labels))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden + n_features, n_labels * n_heads))
 
     def forward(self, ids: Tensor, mask: Tensor, slots: Tensor, n_slots: int, features: Tensor | None = None) -> Tensor:
         """``mask``: ``[batch, 1, tokens, tokens]`` additive; ``features``: ``[batch, n_slots, n_features]`` →
-        ``[batch, n_slots, labels]`` logits."""
+        ``[batch, n_slots, heads × labels]`` logits."""
         states = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
         pooled = slot_mean(states, slots, n_slots)
         if self.n_features:

@@ -3,7 +3,9 @@
 A turn model trained on several corpora adds a bias to its neutral logit and, when it reads the text model's view
 of each turn, that view's Ekman log-odds with a weight; both are tuned on each corpus's dev split for that
 corpus's usual metric. ``general`` is the pair that does best on all of them at once (the mean of their
-metrics). The user picks the register closest to their conversations:
+metrics). A turn model may also have a head of its own for every register (its config's ``heads``): each corpus's
+head learns from that corpus's turns only, ``general``'s from every turn. The user picks the register closest to
+their conversations:
 
 >>> ConversationAnalyzer(register="meld")       # TV-series talk, several speakers
 >>> ConversationAnalyzer(register="support")    # people telling what happened to them (turn models from 2026-12-05 on)
@@ -12,6 +14,8 @@ metrics). The user picks the register closest to their conversations:
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -49,6 +53,16 @@ def register_value(tuned: float | dict[str, float], register: str, what: str = "
                               f"it has {', '.join(tuned)}")
         return float(tuned[register])
     return float(tuned)
+
+
+def register_logits(logits: np.ndarray, heads: Sequence[str], register: str) -> np.ndarray:
+    """A register's ``[turns, 7]`` logits from a turn model's output ``[turns, heads × 7]``: a model with one head
+    (``heads`` empty) serves every register with it; else the register's own head."""
+    if not heads:
+        return logits
+    if register not in heads:
+        raise OptionError(f"this turn model has no head for register {register!r}; it has {', '.join(heads)}")
+    return logits.reshape(len(logits), len(heads), -1)[:, list(heads).index(register)]
 
 
 def calibrate(logits: np.ndarray, evidence: np.ndarray | None, bias: float, weight: float) -> np.ndarray:

@@ -5,9 +5,12 @@ from DailyDialog, MELD, GoEmotions and EmpatheticDialogues' openings (each after
 another conversation; :mod:`affectlab.train.turn_data`), and each turn's pooled vector is joined by the text
 model's reading of that turn (its Ekman and sentiment probabilities, :mod:`affectlab.dialogue.text_readings`;
 read once per run and cached in the run folder) before a linear head. Cross-entropy on every labelled turn's
-7-way label. Each epoch sees every DailyDialog window, MELD's windows ``meld_repeat`` times and every opening,
-and the GoEmotions comments as one-turn windows in batches of their own (larger, since they are short); all
-batches are shuffled together.
+7-way label. With ``register_heads``, every register has a linear head of its own: a turn's loss is taken on its
+corpus's head and on ``general``'s, so each corpus head learns that corpus's habits (how often it calls a turn
+neutral, say) while ``general`` learns from every turn (:func:`affectlab.dialogue.registers.register_logits`).
+Each epoch sees every DailyDialog window, MELD's windows ``meld_repeat`` times and every opening, and the
+GoEmotions comments as one-turn windows in batches of their own (larger, since they are short); all batches are
+shuffled together.
 
 After each epoch every register's neutral bias and the weight of the text model's Ekman evidence are tuned on the
 dev splits (:mod:`affectlab.train.register_calibration`; ``calibrate_turns`` redoes only this for a trained
@@ -34,7 +37,7 @@ from affectlab.dialogue.cause_task import tokenize_dialogues
 from affectlab.dialogue.models import TurnEmotionModel
 from affectlab.dialogue.packing import Packed, TurnTokenizer, pack_turns
 from affectlab.dialogue.predict import turn_emotion_logits, turn_inputs
-from affectlab.dialogue.registers import CORPORA, GENERAL
+from affectlab.dialogue.registers import CORPORA, GENERAL, REGISTERS
 from affectlab.dialogue.text_readings import READINGS, TextModelMismatch, ekman_evidence, text_features_record
 from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
 from affectlab.registry import WEIGHTS_FILE
@@ -58,6 +61,7 @@ class TurnsRecipe:
     meld_repeat: int = 2  # times each MELD window is seen per epoch
     goemotions: int = 15_000  # GoEmotions train comments (of one Ekman class) sampled
     text_features: bool = True  # join the text model's reading of each turn to its pooled vector
+    register_heads: bool = False  # a head per register: each corpus's own, and general's trained on every turn
     turn_tokens: int = 96
     window_tokens: int = 320
     context_turns: int = 4
@@ -71,6 +75,10 @@ class TurnsRecipe:
     @property
     def name(self) -> str:
         return TURN_MODEL
+
+    @property
+    def heads(self) -> list[str]:
+        return list(REGISTERS) if self.register_heads else []
 
 
 @dataclass(frozen=True)
@@ -111,13 +119,18 @@ def epoch_batches(examples: list[TurnExample], recipe: TurnsRecipe, rng: random.
     return batches
 
 
-def _loss(model, batch: list[TurnExample]) -> torch.Tensor:
+def _loss(model, batch: list[TurnExample], heads: list[str]) -> torch.Tensor:
     features = None if batch[0].features is None else [e.features for e in batch]
     logits = model(**turn_inputs([e.packed for e in batch], features))
     labels = torch.full(logits.shape[:2], -100, dtype=torch.long)
     for row, example in enumerate(batch):
         labels[row, : len(example.labels)] = torch.tensor(example.labels)
-    return nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+    if not heads:
+        return nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+    per_head = logits.unflatten(-1, (len(heads), -1))
+    own = per_head[torch.arange(len(batch)), :, torch.tensor([heads.index(e.corpus) for e in batch])]
+    return sum(nn.functional.cross_entropy(found.flatten(0, 1), labels.flatten(), ignore_index=-100)
+               for found in (own, per_head[:, :, heads.index(GENERAL)]))
 
 
 def _dev_logits(model, tokenizer, corpora, dev_inputs, recipe: TurnsRecipe) -> dict[str, np.ndarray]:
@@ -142,7 +155,7 @@ def _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe: TurnsRecipe
                                                                          recipe).items()}
     model.train()
     return calibrate_registers(logits, {name: [label for label in labels if label != CONTEXT_ONLY]
-                                        for name, labels in gold.items()}, evidence)
+                                        for name, labels in gold.items()}, evidence, recipe.heads)
 
 
 def _readings(corpora: list[TurnCorpus], recipe: TurnsRecipe, out_dir: Path, on_progress) -> tuple[list, dict | None]:
@@ -197,7 +210,8 @@ def calibrate_turns(out_dir: Path, threads: int = 2,
     if record != config.text_features:
         raise TextModelMismatch(f"{out_dir} was trained on the readings of another text model than the one "
                                 "installed: train it again (affectlab train turns)")
-    model = load_finetuned(TurnEmotionModel(len(EKMAN), config.n_features), out_dir / WEIGHTS_FILE)
+    model = load_finetuned(TurnEmotionModel(len(EKMAN), config.n_features, n_heads=config.n_heads),
+                           out_dir / WEIGHTS_FILE)
     biases, weights, scores = _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe)
     config.neutral_bias, config.text_weight = biases, weights
     config.trained["calibration"] = {"date": provenance(recipe, 0, [])["date"], "neutral_bias": biases,
@@ -216,7 +230,7 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
     out_dir = Path(recipe.out_dir or Path("runs") / recipe.name)
     corpora, record, tokenizer, examples, dev_inputs, gold = _prepared(recipe, out_dir, on_progress)
 
-    model = TurnEmotionModel(len(EKMAN), len(READINGS) if record else 0)
+    model = TurnEmotionModel(len(EKMAN), len(READINGS) if record else 0, n_heads=max(1, len(recipe.heads)))
     freeze_embeddings(model)
     model.train()
     batches = epoch_batches(examples, recipe, rng)
@@ -224,7 +238,7 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
     optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
     config = DialogueConfig(recipe.name, "turn-emotions", list(EKMAN), turn_tokens=recipe.turn_tokens,
                             window_tokens=recipe.window_tokens, context_turns=recipe.context_turns,
-                            text_features=record)
+                            text_features=record, heads=recipe.heads)
     data = {c.name: c.summary() for c in corpora}
     data["meld"]["heldout_left_out"] = {"share": MELD_HELDOUT_SHARE, "seed": MELD_HELDOUT_SEED}
     history, step, kept = [], 0, None
@@ -232,7 +246,7 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
         if epoch > 1:
             batches = epoch_batches(examples, recipe, rng)
         for rows in batches:
-            loss = _loss(model, [examples[r] for r in rows])
+            loss = _loss(model, [examples[r] for r in rows], recipe.heads)
             optimizer.step(loss)
             step += 1
             if on_progress is not None:

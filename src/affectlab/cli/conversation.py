@@ -393,15 +393,20 @@ def bench_conversation_command(
     = "30,300,2000",
     rounds: Annotated[int, typer.Option(min=1, help="Timed rounds per length (the median is reported).")] = 3,
     threads: int = 2, reports_dir: ReportsDirOpt = REPORTS,
+    compare_turn_model: Annotated[Path | None, typer.Option(
+        help="Another turn model (an artifact folder) timed end to end in the same rounds, for a side-by-side "
+             "ratio.")] = None,
 ) -> None:
     """Seconds per turn and peak memory of conversations of several lengths end to end (emotions + causes),
     beside scoring their turns as plain texts."""
+    from affectlab.dialogue.artifact import resolve_dialogue_model
     from affectlab.evaluate.bench_conversation import bench_conversation
 
     lengths = positive_ints(turns, "--turns", "30,300,2000")
     with user_errors(), err.status("benchmarking") as status:
+        compare = None if compare_turn_model is None else resolve_dialogue_model(compare_turn_model, "turn-emotions")
         report = bench_conversation(data_dir, lengths, rounds, threads,
-                                    on_step=lambda s: status.update(f"benchmarking: {s}"))
+                                    on_step=lambda s: status.update(f"benchmarking: {s}"), compare=compare)
     table = Table(title=f"one conversation end to end, {threads} threads, lookback {report['lookback']}, median of "
                         f"{rounds}", title_justify="left")
     for column in ("turns", "emotional", "seconds", "s/turn", "every turn emotional", "plain texts", "peak memory"):
@@ -411,6 +416,10 @@ def bench_conversation_command(
                       f"{m['seconds_per_turn'] * 1000:.1f} ms", f"{m['every_turn_emotional_seconds']:.2f} s",
                       f"{m['baseline_seconds']:.2f} s", f"{m['peak_memory_gb']:.2f} GB")
     out.print(table)
+    for m in report["lengths"]:
+        if "ratio_to_compared" in m:
+            out.print(f"{m['turns']} turns: {m['seconds']:.2f} s against {m['compared_seconds']:.2f} s with "
+                      f"{m['compared_turn_model']} ({m['ratio_to_compared']:.2f}×)")
     save_report(ctx, "bench-conversation", report, reports_dir, path="affectlab bench conversation")
 
 

@@ -4,7 +4,9 @@ For each length (default 30, 300 and 2,000 turns), one conversation is made by j
 dialogues, and fresh processes load the shipped models and measure it:
 - time, alternating over ``rounds`` (median): the conversation end to end (turn emotions, then the causes of
   every emotional turn, as ``analyze``); the worst case for causes (turn emotions, then the causes of every
-  turn); and the baseline, the same turns scored as one batch of plain texts by the text model;
+  turn); and the baseline, the same turns scored as one batch of plain texts by the text model; with
+  ``compare``, also the conversation end to end with another turn model (an artifact folder), timed in the
+  same rounds, so a new turn model's cost is read as a ratio against the one it replaces;
 - memory, in a process of its own holding only the conversation models (as ``affectlab conversation`` does):
   its peak after loading, after the analysis, and after the worst case.
 The figures to compare across lengths are seconds per turn and the peak memory.
@@ -40,7 +42,7 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # ru_maxrss is in KiB on Linux
 
 
-def measure_time(conversation: list[dict], rounds: int, threads: int) -> dict:
+def measure_time(conversation: list[dict], rounds: int, threads: int, compare: Path | None = None) -> dict:
     """Timings of one conversation, the models loaded and warmed up first."""
     from affectlab.dialogue import ConversationAnalyzer
     from affectlab.text import Analyzer
@@ -52,12 +54,19 @@ def measure_time(conversation: list[dict], rounds: int, threads: int) -> dict:
     analyzer.analyze(conversation[:WARM_UP_TURNS])
     text_analyzer.analyze_batch(texts[:WARM_UP_TURNS])
     load_seconds = time.perf_counter() - start
+    other = None if compare is None else ConversationAnalyzer(turn_model=compare, threads=threads)
+    if other is not None:
+        other.analyze(conversation[:WARM_UP_TURNS])
 
-    seconds, worst, baseline, result = [], [], [], None
+    seconds, worst, baseline, compared, result = [], [], [], [], None
     for _ in range(rounds):
         start = time.perf_counter()
         result = analyzer.analyze(conversation)
         seconds.append(time.perf_counter() - start)
+        if other is not None:
+            start = time.perf_counter()
+            other.analyze(conversation)
+            compared.append(time.perf_counter() - start)
         start = time.perf_counter()
         analyzer.analyze(conversation, causes=False)
         analyzer.cause_candidates(conversation, [(i, "joy") for i in range(len(conversation))])
@@ -67,6 +76,10 @@ def measure_time(conversation: list[dict], rounds: int, threads: int) -> dict:
         baseline.append(time.perf_counter() - start)
     turns = len(conversation)
     median, median_worst, median_baseline = (statistics.median(v) for v in (seconds, worst, baseline))
+    comparison = {}
+    if other is not None:
+        comparison = {"compared_turn_model": str(compare), "compared_seconds": statistics.median(compared),
+                      "ratio_to_compared": median / statistics.median(compared)}
     return {
         "turns": turns,
         "emotional_turns": sum(t.emotion != "neutral" for t in result.turns),
@@ -77,6 +90,7 @@ def measure_time(conversation: list[dict], rounds: int, threads: int) -> dict:
         "baseline_seconds": median_baseline,
         "ratio_to_baseline": median / median_baseline,
         "load_seconds": load_seconds,
+        **comparison,
     }
 
 
@@ -119,7 +133,8 @@ def _in_fresh_process(measure, *args) -> dict | str:
 
 
 def bench_conversation(data_dir: Path = DEFAULT_DATA_DIR, turns: tuple[int, ...] = (30, 300, 2000), rounds: int = 3,
-                       threads: int = 2, on_step: Callable[[str], None] | None = None) -> dict:
+                       threads: int = 2, on_step: Callable[[str], None] | None = None,
+                       compare: Path | None = None) -> dict:
     from affectlab.dialogue.analyzer import DEFAULT_LOOKBACK
 
     step = on_step or (lambda _: None)
@@ -127,7 +142,7 @@ def bench_conversation(data_dir: Path = DEFAULT_DATA_DIR, turns: tuple[int, ...]
     for n in turns:
         conversation = conversation_of(n, data_dir)
         step(f"{n} turns: time")
-        timing = _in_fresh_process(measure_time, conversation, rounds, threads)
+        timing = _in_fresh_process(measure_time, conversation, rounds, threads, compare)
         step(f"{n} turns: memory")
         memory = _in_fresh_process(measure_memory, conversation, threads)
         for outcome in (timing, memory):

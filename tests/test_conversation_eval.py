@@ -76,11 +76,12 @@ def test_bench_conversation_times_each_length_in_its_own_process(tmp_path):
                                  "--rounds", "1", "--reports-dir", str(tmp_path),
                                  "--compare-turn-model", "dialogue-turns-minilm"])
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "bench-conversation.json").read_text())
+    report = json.loads((tmp_path / "bench-conversation-compared.json").read_text())
     assert [m["turns"] for m in report["lengths"]] == [12, 40]
     for m in report["lengths"]:
         assert m["seconds"] > 0 and m["every_turn_emotional_seconds"] > 0 and m["ratio_to_baseline"] > 0
         assert m["peak_memory_gb"] >= m["peak_memory_after_loading_gb"] > 0.1
+        assert m["compared_emotional_turns"] == m["emotional_turns"]  # the same model on both sides
         assert m["compared_seconds"] > 0 and m["ratio_to_compared"] == m["seconds"] / m["compared_seconds"]
         assert m["compared_turn_model"].endswith("dialogue-turns-minilm")
     assert report["seconds_per_turn_longest_over_next"] > 0

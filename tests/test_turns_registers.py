@@ -294,9 +294,9 @@ def test_registers_with_their_own_heads_are_calibrated_on_them():
     leans = dict(zip(REGISTERS, (1.0, 2.0, 0.0, -1.0, 3.0), strict=True))
     for corpus in CORPORA:
         labels = rng.integers(0, len(EKMAN), 300)
-        heads = np.repeat(rng.normal(0, 1, (300, 1, len(EKMAN))), len(REGISTERS), 1)  # the heads differ in their lean
+        heads = np.repeat(rng.normal(0, 1, (300, 1, len(EKMAN))), len(REGISTERS), 1)
         heads[np.arange(300), :, labels] += 1.5
-        for h, lean in enumerate(leans.values()):
+        for h, lean in enumerate(leans.values()):  # the heads differ in their lean only
             heads[:, h, EKMAN.index("neutral")] += lean
         logits[corpus], gold[corpus] = heads.reshape(300, -1), [EKMAN[i] for i in labels]
     biases, _, scores = calibrate_registers(logits, gold, heads=list(REGISTERS))

@@ -21,6 +21,7 @@ from affectlab.dialogue.packing import TurnTokenizer, TurnTokens, speaker_letter
 from affectlab.dialogue.registers import (
     DEFAULT_REGISTER,
     calibrate,
+    check_head,
     check_register,
     register_logits,
     register_value,
@@ -141,6 +142,7 @@ class ConversationAnalyzer:
         # calibrated for fails here
         self.neutral_bias = register_value(self.turns_model.config.neutral_bias, self.register)
         self.text_weight = register_value(self.turns_model.config.text_weight, self.register, "text weight")
+        check_head(self.turns_model.config.heads, self.register)
         self.causes_model = _Loaded(cause_model, "causes", share=self.turns_model)
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size

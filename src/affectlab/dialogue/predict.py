@@ -85,7 +85,7 @@ def _by_length(items: list, length, batch_size: int):
 def turn_emotion_logits(model, tokenizer: TurnTokenizer, conversations: list[tuple[list[TurnTokens], list[str]]],
                         budget: int, context_turns: int, batch_size: int = 16,
                         features: list[np.ndarray] | None = None) -> tuple[list[np.ndarray], list[int]]:
-    """``[turns, labels]`` logits for each conversation (every turn predicted once, with its context), and
+    """``[turns, heads × labels]`` logits for each conversation (every turn predicted once, with its context), and
     the number of windows read for each. ``features``: ``[turns, n]`` numbers per turn of each conversation,
     for a model that reads them (:class:`~affectlab.dialogue.models.TurnEmotionModel` ``n_features``)."""
     windows = []  # (conversation, packed, context-only slots)

@@ -55,13 +55,18 @@ def register_value(tuned: float | dict[str, float], register: str, what: str = "
     return float(tuned)
 
 
+def check_head(heads: Sequence[str], register: str) -> None:
+    """Refuse ``register`` for a turn model with a head per register (``heads`` not empty) that has none for it."""
+    if heads and register not in heads:
+        raise OptionError(f"this turn model has no head for register {register!r}; it has {', '.join(heads)}")
+
+
 def register_logits(logits: np.ndarray, heads: Sequence[str], register: str) -> np.ndarray:
     """A register's ``[turns, 7]`` logits from a turn model's output ``[turns, heads × 7]``: a model with one head
     (``heads`` empty) serves every register with it; else the register's own head."""
     if not heads:
         return logits
-    if register not in heads:
-        raise OptionError(f"this turn model has no head for register {register!r}; it has {', '.join(heads)}")
+    check_head(heads, register)
     return logits.reshape(len(logits), len(heads), -1)[:, list(heads).index(register)]
 
 

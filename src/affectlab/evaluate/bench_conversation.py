@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog
+from affectlab.errors import AffectlabError
 
 WARM_UP_TURNS = 8
 
@@ -58,15 +59,18 @@ def measure_time(conversation: list[dict], rounds: int, threads: int, compare: P
     if other is not None:
         other.analyze(conversation[:WARM_UP_TURNS])
 
-    seconds, worst, baseline, compared, result = [], [], [], [], None
-    for _ in range(rounds):
-        start = time.perf_counter()
-        result = analyzer.analyze(conversation)
-        seconds.append(time.perf_counter() - start)
-        if other is not None:
+    seconds, worst, baseline, compared, result, other_result = [], [], [], [], None, None
+    for round_ in range(rounds):
+        for which in ("this", "other") if round_ % 2 == 0 else ("other", "this"):
+            if which == "other" and other is None:
+                continue
             start = time.perf_counter()
-            other.analyze(conversation)
-            compared.append(time.perf_counter() - start)
+            if which == "this":
+                result = analyzer.analyze(conversation)
+                seconds.append(time.perf_counter() - start)
+            else:
+                other_result = other.analyze(conversation)
+                compared.append(time.perf_counter() - start)
         start = time.perf_counter()
         analyzer.analyze(conversation, causes=False)
         analyzer.cause_candidates(conversation, [(i, "joy") for i in range(len(conversation))])
@@ -79,7 +83,8 @@ def measure_time(conversation: list[dict], rounds: int, threads: int, compare: P
     comparison = {}
     if other is not None:
         comparison = {"compared_turn_model": str(compare), "compared_seconds": statistics.median(compared),
-                      "ratio_to_compared": median / statistics.median(compared)}
+                      "ratio_to_compared": median / statistics.median(compared),
+                      "compared_emotional_turns": sum(t.emotion != "neutral" for t in other_result.turns)}
     return {
         "turns": turns,
         "emotional_turns": sum(t.emotion != "neutral" for t in result.turns),
@@ -146,6 +151,8 @@ def bench_conversation(data_dir: Path = DEFAULT_DATA_DIR, turns: tuple[int, ...]
         step(f"{n} turns: memory")
         memory = _in_fresh_process(measure_memory, conversation, threads)
         for outcome in (timing, memory):
+            if isinstance(outcome, AffectlabError):  # the user's to fix, such as a turn model to compare that fails
+                raise outcome
             if not isinstance(outcome, dict):
                 raise RuntimeError(f"the {n}-turn measurement failed: {outcome!r}")
         lengths.append({**timing, **memory})

@@ -38,7 +38,7 @@ from affectlab.dialogue.models import TurnEmotionModel
 from affectlab.dialogue.packing import Packed, TurnTokenizer, pack_turns
 from affectlab.dialogue.predict import turn_emotion_logits, turn_inputs
 from affectlab.dialogue.registers import CORPORA, GENERAL, REGISTERS
-from affectlab.dialogue.text_readings import READINGS, TextModelMismatch, ekman_evidence, text_features_record
+from affectlab.dialogue.text_readings import TextModelMismatch, ekman_evidence, text_features_record
 from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
 from affectlab.registry import WEIGHTS_FILE
 from affectlab.taxonomy import EKMAN
@@ -143,7 +143,8 @@ def _dev_logits(model, tokenizer, corpora, dev_inputs, recipe: TurnsRecipe) -> d
     return logits
 
 
-def _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe: TurnsRecipe) -> tuple[dict, dict, dict]:
+def _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe: TurnsRecipe,
+                heads: list[str]) -> tuple[dict, dict, dict]:
     """Every register's neutral bias, text weight and dev scores for ``model`` as it is now."""
     labelled = {name: np.array([label != CONTEXT_ONLY for label in labels]) for name, labels in gold.items()}
     evidence = None
@@ -155,7 +156,7 @@ def _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe: TurnsRecipe
                                                                          recipe).items()}
     model.train()
     return calibrate_registers(logits, {name: [label for label in labels if label != CONTEXT_ONLY]
-                                        for name, labels in gold.items()}, evidence, recipe.heads)
+                                        for name, labels in gold.items()}, evidence, heads)
 
 
 def _readings(corpora: list[TurnCorpus], recipe: TurnsRecipe, out_dir: Path, on_progress) -> tuple[list, dict | None]:
@@ -212,7 +213,7 @@ def calibrate_turns(out_dir: Path, threads: int = 2,
                                 "installed: train it again (affectlab train turns)")
     model = load_finetuned(TurnEmotionModel(len(EKMAN), config.n_features, n_heads=config.n_heads),
                            out_dir / WEIGHTS_FILE)
-    biases, weights, scores = _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe)
+    biases, weights, scores = _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe, config.heads)
     config.neutral_bias, config.text_weight = biases, weights
     config.trained["calibration"] = {"date": provenance(recipe, 0, [])["date"], "neutral_bias": biases,
                                      "text_weight": weights, "dev": scores}
@@ -230,15 +231,15 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
     out_dir = Path(recipe.out_dir or Path("runs") / recipe.name)
     corpora, record, tokenizer, examples, dev_inputs, gold = _prepared(recipe, out_dir, on_progress)
 
-    model = TurnEmotionModel(len(EKMAN), len(READINGS) if record else 0, n_heads=max(1, len(recipe.heads)))
+    config = DialogueConfig(recipe.name, "turn-emotions", list(EKMAN), turn_tokens=recipe.turn_tokens,
+                            window_tokens=recipe.window_tokens, context_turns=recipe.context_turns,
+                            text_features=record, heads=recipe.heads)
+    model = TurnEmotionModel(len(EKMAN), config.n_features, n_heads=config.n_heads)
     freeze_embeddings(model)
     model.train()
     batches = epoch_batches(examples, recipe, rng)
     total = len(batches) * recipe.epochs
     optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
-    config = DialogueConfig(recipe.name, "turn-emotions", list(EKMAN), turn_tokens=recipe.turn_tokens,
-                            window_tokens=recipe.window_tokens, context_turns=recipe.context_turns,
-                            text_features=record, heads=recipe.heads)
     data = {c.name: c.summary() for c in corpora}
     data["meld"]["heldout_left_out"] = {"share": MELD_HELDOUT_SHARE, "seed": MELD_HELDOUT_SEED}
     history, step, kept = [], 0, None
@@ -246,13 +247,13 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
         if epoch > 1:
             batches = epoch_batches(examples, recipe, rng)
         for rows in batches:
-            loss = _loss(model, [examples[r] for r in rows], recipe.heads)
+            loss = _loss(model, [examples[r] for r in rows], config.heads)
             optimizer.step(loss)
             step += 1
             if on_progress is not None:
                 on_progress({"epoch": epoch, "step": step, "total": total, "task": "turn-emotions",
                              "loss": loss.item()})
-        biases, weights, scores = _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe)
+        biases, weights, scores = _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe, config.heads)
         selection = float(np.mean(list(scores[GENERAL].values())))
         history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), "selection": selection,
                         "neutral_bias": biases, "text_weight": weights, "dev": scores})

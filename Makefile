@@ -2,6 +2,10 @@
 PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
+# llama.cpp is compiled here. Its default build targets every instruction set the CPU advertises; on this
+# project's virtual machine that build (llama-cpp-python 0.3.36, 2026-12-06) stopped the process with "Illegal
+# instruction" when it ran. Build for AVX2 instead, and never reuse a wheel cached from another build.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
 .PHONY: run test teacher
 
@@ -11,7 +15,8 @@ $(STAMP): pyproject.toml packages/affectlab-responder-gemma3-270m/pyproject.toml
 	$(VENV)/bin/pip install -q --disable-pip-version-check torch==2.13.0
 	$(VENV)/bin/pip install -q --disable-pip-version-check -e packages/affectlab-responder-gemma3-270m \
 		-e packages/affectlab-text-static-minilm -e '.[dev]'
-	$(VENV)/bin/pip install -q --disable-pip-version-check 'llama-cpp-python[server]>=0.3.16,<0.4' \
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(VENV)/bin/pip install -q --disable-pip-version-check --no-cache-dir \
+		'llama-cpp-python[server]>=0.3.16,<0.4' \
 		|| echo "llama-cpp-python did not build here: affectlab uses transformers and the llama.cpp tests skip"
 	touch $(STAMP)
 

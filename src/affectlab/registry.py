@@ -72,11 +72,13 @@ class Shipped:
 
 
 SHIPPED = (
-    Shipped("text-minilm", "text", "Apache-2.0 (GoEmotions), CC BY-SA 4.0 (EmoBank)"),
+    Shipped("text-minilm", "text", "Apache-2.0 (GoEmotions), CC BY-SA 4.0 (EmoBank); its intensity, empathy and "
+            "distress outputs: research use (EmoInt, WASSA-22)"),
     Shipped("text-static-minilm", "text-static", "Apache-2.0 (GoEmotions), CC BY-SA 4.0 (EmoBank)",
             package="affectlab-text-static-minilm", extra="fast"),
     Shipped("dialogue-turns-minilm", "turn-emotions",
-            "CC BY-NC-SA 4.0 (DailyDialog); also trained on MELD (GPL-3.0) and GoEmotions (Apache-2.0)"),
+            "CC BY-NC-SA 4.0 (DailyDialog); also trained on MELD (GPL-3.0, research use), EmpatheticDialogues "
+            "(CC BY-NC 4.0) and GoEmotions (Apache-2.0)"),
     Shipped("dialogue-causes-minilm", "causes", "CC BY-NC-SA 4.0 (DailyDialog, RECCON)"),
     Shipped("empathy-emotions-minilm", "speaker-emotion", "CC BY-NC 4.0 (EmpatheticDialogues)"),
     Shipped("support-strategies-minilm", "next-strategy", "CC BY-NC 4.0 (ESConv)"),

@@ -50,7 +50,8 @@ LookbackOpt = Annotated[str, typer.Option(
 
 RegisterOpt = Annotated[str, typer.Option(
     help="Which conversations the turn model's share of neutral turns is calibrated for: general (default; all "
-         "at once), dailydialog (written everyday chat), meld (TV-series talk), goemotions (one-off comments).")]
+         "at once), dailydialog (written everyday chat), meld (TV-series talk), goemotions (one-off comments), "
+         "support (people telling what happened to them).")]
 
 
 def parse_register(value: str) -> str:

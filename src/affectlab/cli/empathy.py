@@ -31,6 +31,7 @@ from affectlab.cli._util import (
     bench_app,
     err,
     eval_app,
+    old_spellings,
     out,
     progress_bar,
     run_training,
@@ -170,7 +171,7 @@ def eval_strategies_command(ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_D
     out.print(table)
 
 
-@eval_app.command("hef")
+@eval_app.command("hef", cls=old_spellings(responses="--responses-per-emotion"))
 def eval_hef_command(
     ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, reports_dir: ReportsDirOpt = REPORTS,
     split: str = "test",

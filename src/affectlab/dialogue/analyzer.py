@@ -122,9 +122,10 @@ class ConversationAnalyzer:
     ``register`` picks the neutral bias of a turn model calibrated on several corpora
     (:mod:`affectlab.dialogue.registers`): ``general`` (default), or the corpus closest to the conversations:
     ``dailydialog`` (written everyday chat), ``meld`` (TV-series talk, several speakers), ``goemotions``
-    (one-off comments). A turn model that reads the text model's view of each turn runs that text model too
-    (all turns of a call in one batch); it is refused beside a text model other than the one it was
-    trained with (:class:`~affectlab.dialogue.text_readings.TextModelMismatch`).
+    (one-off comments), ``support`` (people telling what happened to them). A turn model that reads the
+    text model's view of each turn runs that text model too (all turns of a call in one batch); it is refused
+    beside a text model other than the one it was trained with
+    (:class:`~affectlab.dialogue.text_readings.TextModelMismatch`).
 
     >>> ConversationAnalyzer(register="meld").analyze(scene, causes=False).turns[0].emotion
     """

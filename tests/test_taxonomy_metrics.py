@@ -1,6 +1,6 @@
 import numpy as np
 
-from affectlab.metrics import f1_per_label, micro_f1, multi_hot, pearson, tune_thresholds
+from affectlab.metrics import cross_fitted_macro_f1, f1_per_label, micro_f1, multi_hot, pearson, tune_thresholds
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, GOEMOTIONS_TO_EKMAN, GOEMOTIONS_TO_SENTIMENT, group_labels
 from conftest import DATA_DIR, needs_data
 
@@ -38,3 +38,14 @@ def test_tuned_thresholds_separate_the_classes():
 def test_pearson_and_multi_hot():
     assert pearson(np.array([1, 2, 3]), np.array([2, 4, 7])) > 0.98
     assert multi_hot([["b"], ["a", "b"]], ("a", "b")).tolist() == [[0, 1], [1, 1]]
+
+
+def test_cross_fitted_thresholds_do_not_profit_from_noise():
+    rng = np.random.default_rng(1)
+    gold = rng.random((600, 3)) < 0.1
+    separable = np.where(gold, 0.7, 0.3)
+    assert cross_fitted_macro_f1(separable, gold) == 1.0
+    noise = rng.random((600, 3))  # scores that know nothing of the labels
+    in_sample = f1_per_label(noise >= tune_thresholds(noise, gold), gold).mean()
+    assert cross_fitted_macro_f1(noise, gold) < in_sample - 0.01
+    assert cross_fitted_macro_f1(noise, gold, seed=3) != cross_fitted_macro_f1(noise, gold, seed=4)

@@ -42,6 +42,23 @@ def tune_thresholds(probs: np.ndarray, gold: np.ndarray, grid: np.ndarray = THRE
     return best
 
 
+def cross_fitted_macro_f1(probs: np.ndarray, gold: np.ndarray, folds: int = 5, seed: int = 0) -> float:
+    """Macro-F1 of per-label thresholds that never saw the rows they judge: the rows are cut into ``folds``
+    seeded parts, each part is judged with the thresholds :func:`tune_thresholds` picks on the others, and F1 is
+    counted over all rows at once. Scoring thresholds on the split they were tuned on overstates them.
+
+    >>> rng = np.random.default_rng(0)
+    >>> gold = rng.random((400, 2)) < 0.3
+    >>> round(cross_fitted_macro_f1(np.where(gold, 0.8, 0.2), gold), 2)
+    1.0
+    """
+    part = np.random.default_rng(seed).permutation(len(probs)) % folds
+    predicted = np.zeros(probs.shape, dtype=bool)
+    for k in range(folds):
+        predicted[part == k] = probs[part == k] >= tune_thresholds(probs[part != k], gold[part != k])
+    return float(f1_per_label(predicted, gold).mean())
+
+
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(np.asarray(x, float), np.asarray(y, float))[0, 1])
 

@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 # advertise AMX without letting a process use it, and llama-cpp-python 0.3.36 then stopped Python with "Illegal
 # instruction" in its AMX matrix product (2026-12-06, found with gdb: `tilezero`). The AVX2-only build that avoided
 # it ran the responder at 1.9x transformers here, this build at 2.05x (docs/results.md). The build is redone when the
-# CPU's flags change (a .venv carried to another machine) and is never taken from pip's wheel cache.
+# CPU's flags change (a .venv carried to another machine), not when the other packages are reinstalled, and is
+# never taken from pip's wheel cache.
 ifeq ($(shell uname -m),x86_64)
 NO_AMX := -mno-amx-tile\ -mno-amx-int8\ -mno-amx-bf16
 LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS=$(NO_AMX) -DCMAKE_CXX_FLAGS=$(NO_AMX)
@@ -23,7 +24,7 @@ $(STAMP): pyproject.toml packages/affectlab-responder-gemma3-270m/pyproject.toml
 		-e packages/affectlab-text-static-minilm -e '.[dev]'
 	touch $(STAMP)
 
-$(LLAMA_STAMP): $(STAMP)
+$(LLAMA_STAMP): | $(STAMP)
 	rm -f $(VENV)/.llama-*
 	$(VENV)/bin/pip uninstall -q -y llama-cpp-python 2>/dev/null || true
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(VENV)/bin/pip install -q --disable-pip-version-check --no-cache-dir \

@@ -12,7 +12,7 @@ ifeq ($(shell uname -m),x86_64)
 NO_AMX := -mno-amx-tile\ -mno-amx-int8\ -mno-amx-bf16
 LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS=$(NO_AMX) -DCMAKE_CXX_FLAGS=$(NO_AMX)
 endif
-LLAMA_STAMP := $(VENV)/.llama-$(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | md5sum | cut -c1-12)
+LLAMA_STAMP := $(VENV)/.llama-$(shell grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null | md5sum | cut -c1-12)
 
 .PHONY: run test teacher
 
@@ -26,9 +26,9 @@ $(STAMP): pyproject.toml packages/affectlab-responder-gemma3-270m/pyproject.toml
 
 $(LLAMA_STAMP): | $(STAMP)
 	rm -f $(VENV)/.llama-*
-	$(VENV)/bin/pip uninstall -q -y llama-cpp-python 2>/dev/null || true
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(VENV)/bin/pip install -q --disable-pip-version-check --no-cache-dir \
-		'llama-cpp-python[server]>=0.3.16,<0.4' \
+		--force-reinstall --no-deps 'llama-cpp-python>=0.3.16,<0.4' \
+		&& $(VENV)/bin/pip install -q --disable-pip-version-check 'llama-cpp-python[server]>=0.3.16,<0.4' \
 		|| echo "llama-cpp-python did not build here: affectlab uses transformers and the llama.cpp tests skip"
 	touch $@
 

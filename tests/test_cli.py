@@ -138,6 +138,7 @@ def test_every_recorded_report_can_be_run_again_with_todays_options():
         while getattr(command, "commands", None) and args and args[0] in command.commands:
             command = command.commands[args[0]]
             ctx, args = typer.Context(command, info_name=args[0], parent=ctx), args[1:]
+        assert not getattr(command, "commands", None), f"{path}: no command {' '.join(words[:3])!r} today"
         command.make_context(ctx.info_name, args, parent=ctx.parent)
 
 

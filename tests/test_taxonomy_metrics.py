@@ -49,3 +49,13 @@ def test_cross_fitted_thresholds_do_not_profit_from_noise():
     in_sample = f1_per_label(noise >= tune_thresholds(noise, gold), gold).mean()
     assert cross_fitted_macro_f1(noise, gold) < in_sample - 0.01
     assert cross_fitted_macro_f1(noise, gold, seed=3) != cross_fitted_macro_f1(noise, gold, seed=4)
+
+
+def test_a_label_without_positives_in_the_tuning_folds_is_never_predicted():
+    part = np.random.default_rng(0).permutation(50) % 5  # the function's seeded folds
+    gold = np.zeros((50, 1), dtype=bool)
+    gold[np.flatnonzero(part == 0)[:2]] = True  # both positives in fold 0
+    probs = np.where(gold, 0.9, 0.1)
+    # fold 0 is judged with thresholds tuned on folds without a positive: nothing predicted, so F1 is 0, not a
+    # threshold at the grid's bottom that would flag every row
+    assert cross_fitted_macro_f1(probs, gold) == 0.0

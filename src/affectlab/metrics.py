@@ -44,8 +44,9 @@ def tune_thresholds(probs: np.ndarray, gold: np.ndarray, grid: np.ndarray = THRE
 
 def cross_fitted_macro_f1(probs: np.ndarray, gold: np.ndarray, folds: int = 5, seed: int = 0) -> float:
     """Macro-F1 of per-label thresholds that never saw the rows they judge: the rows are cut into ``folds``
-    seeded parts, each part is judged with the thresholds :func:`tune_thresholds` picks on the others, and F1 is
-    counted over all rows at once. Scoring thresholds on the split they were tuned on overstates them.
+    seeded parts, each part is judged with the thresholds :func:`tune_thresholds` picks on the others (a label
+    with no positives there is never predicted), and F1 is counted over all rows at once. Scoring thresholds on
+    the split they were tuned on overstates them.
 
     >>> rng = np.random.default_rng(0)
     >>> gold = rng.random((400, 2)) < 0.3
@@ -55,7 +56,9 @@ def cross_fitted_macro_f1(probs: np.ndarray, gold: np.ndarray, folds: int = 5, s
     part = np.random.default_rng(seed).permutation(len(probs)) % folds
     predicted = np.zeros(probs.shape, dtype=bool)
     for k in range(folds):
-        predicted[part == k] = probs[part == k] >= tune_thresholds(probs[part != k], gold[part != k])
+        thresholds = tune_thresholds(probs[part != k], gold[part != k])
+        thresholds[~gold[part != k].any(0)] = np.inf
+        predicted[part == k] = probs[part == k] >= thresholds
     return float(f1_per_label(predicted, gold).mean())
 
 

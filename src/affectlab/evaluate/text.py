@@ -85,7 +85,8 @@ def eval_goemotions(
             report[block]["expected_calibration_error"] = expected_calibration_error(probs, gold)
             swept = tune_thresholds(probs, gold, SWEPT_GRID)
             report[block]["macro_f1_thresholds_swept_on_this_split"] = float(f1_per_label(probs >= swept, gold).mean())
-            # on dev, what its own tuned thresholds would score on texts they were not tuned on
+            # thresholds re-tuned by the model's rule on four fifths of this split, judged on the fifth left out:
+            # on dev, what that rule's thresholds score on texts they were not tuned on
             report[block]["macro_f1_thresholds_cross_fitted_on_this_split"] = cross_fitted_macro_f1(probs, gold)
     # positive / negative / neutral, one per text: the figure to read beside a lexicon's (bench text's vader)
     report["three_way_sentiment"] = three_way.scores([three_way.from_sentiment(r.sentiment) for r in results],

@@ -1,5 +1,7 @@
 """Training runs that are stopped resume from their last checkpoint and end with the same weights."""
 
+import json
+
 import pytest
 import torch
 from torch import nn
@@ -57,6 +59,35 @@ def test_a_checkpoint_of_another_recipe_is_refused(tmp_path):
     assert Checkpoints(tmp_path, 5, TextRecipe(epochs=3, threads=1)).restore(model, optimizer) == (5, [])
     with pytest.raises(CheckpointMismatch, match="differs in epochs"):
         Checkpoints(tmp_path, 5, TextRecipe(epochs=4)).restore(model, optimizer)
+    with pytest.raises(CheckpointMismatch, match="differs in bf16"):  # bfloat16 passes learn other weights
+        Checkpoints(tmp_path, 5, TextRecipe(epochs=3, bf16=True)).restore(model, optimizer)
+
+
+def test_a_checkpoint_from_before_a_recipe_field_existed_resumes_at_its_default(tmp_path):
+    model = nn.Linear(3, 2)
+    optimizer = Optimizer(model, 1e-3, 1e-3, 0.0, 10, 0.1)
+    Checkpoints(tmp_path, 5, TextRecipe(epochs=3)).save(5, model, optimizer, [])
+    state_file = tmp_path / "checkpoint" / "state.json"
+    state = json.loads(state_file.read_text())
+    del state["recipe"]["bf16"]  # written by a version without the field
+    state_file.write_text(json.dumps(state))
+    assert Checkpoints(tmp_path, 5, TextRecipe(epochs=3)).restore(model, optimizer) == (5, [])
+    with pytest.raises(CheckpointMismatch, match="differs in bf16"):
+        Checkpoints(tmp_path, 5, TextRecipe(epochs=3, bf16=True)).restore(model, optimizer)
+
+
+@needs_data
+def test_a_bfloat16_run_learns_in_bfloat16_and_records_it(tmp_path):
+    def run(name: str, bf16: bool):
+        recipe = TextRecipe(data_dir=DATA_DIR, out_dir=tmp_path / name, blocks=BLOCKS, epochs=1, batch_size=4,
+                            limit=16, bf16=bf16)
+        return train_text(recipe), _weights(tmp_path / name)
+
+    config, half = run("bf16", True)
+    _, full = run("fp32", False)
+    assert config.trained["recipe"]["bf16"] is True
+    assert all(torch.isfinite(w.float()).all() for w in half.values())
+    assert any(not torch.equal(half[k], full[k]) for k in half)  # the same seed and data, other arithmetic
 
 
 def test_a_run_killed_while_saving_keeps_the_previous_checkpoint(tmp_path):

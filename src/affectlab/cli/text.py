@@ -189,6 +189,11 @@ def _render_preview(preview: list[dict]) -> None:
     out.print(table)
 
 
+BF16Opt = Annotated[bool, typer.Option(
+    "--bf16", help="Forward passes in bfloat16 (weights and losses in float32): faster on CPUs with AVX512-BF16, "
+                   "slower on others. Part of the recipe: a run resumes only with the same choice.")]
+
+
 @train_app.command("text")
 def train_text_command(
     data_dir: DataDirOpt = DEFAULT_DATA_DIR,
@@ -208,6 +213,7 @@ def train_text_command(
     vad_teacher: Annotated[Path | None, typer.Option(
         help="A `train vad-teacher` run folder: learn VAD from its ratings of GoEmotions train as well.")] = None,
     teacher_weight: Annotated[float, typer.Option(help="Weight of the loss towards a teacher's VAD.")] = 0.5,
+    bf16: BF16Opt = False,
 ) -> None:
     """The text model (GoEmotions + EmoBank, irony tweets, a teacher's ratings); thresholds tuned on dev."""
     from affectlab.heads.layout import BLOCKS, BLOCKS_BEFORE_IRONY
@@ -216,7 +222,7 @@ def train_text_command(
     recipe = TextRecipe(data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed, batch_size=batch_size,
                         blocks=BLOCKS if irony else BLOCKS_BEFORE_IRONY, threads=threads, limit=limit,
                         teacher=teacher, soft_weight=soft_weight, vad_teacher=vad_teacher,
-                        teacher_weight=teacher_weight)
+                        teacher_weight=teacher_weight, bf16=bf16)
     run_training(train_text, recipe)
 
 
@@ -230,13 +236,14 @@ def train_text_teacher_command(
     per_source: Annotated[int, typer.Option(help="Rate at most this many texts of each other register.")] = 10_000,
     threads: int = 2,
     limit: Annotated[int | None, typer.Option(help="Use only the first N texts of each set (smoke runs).")] = None,
+    bf16: BF16Opt = False,
 ) -> None:
     """All-mpnet-base-v2 trained by the text recipe rates GoEmotions train and other registers (for
     `train text --teacher`). A finished teacher in the folder is not trained again, only re-rates."""
     from affectlab.train.text_teacher import TextTeacherRecipe, train_text_teacher
 
     recipe = TextTeacherRecipe(data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed, per_source=per_source,
-                               threads=threads, limit=limit)
+                               threads=threads, limit=limit, bf16=bf16)
     summary = with_training_progress(train_text_teacher, recipe)
     sources = summary["sources"]
     out.print(f"ratings of {sum(s['texts'] for s in sources.values()):,} texts from {len(sources)} sources "

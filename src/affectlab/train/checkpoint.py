@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
 import torch
@@ -38,9 +38,14 @@ class CheckpointMismatch(AffectlabError, ValueError):
     """The run folder holds a checkpoint of another recipe."""
 
 
-def _comparable(recipe) -> dict:
-    fields = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(recipe).items()}
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items() if k not in _NOT_COMPARED}
+def _comparable(values: dict) -> dict:
+    plain = {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in plain.items() if k not in _NOT_COMPARED}
+
+
+def _defaults(recipe) -> dict:
+    """The recipe class's default of each field: what a checkpoint written before a field existed ran with."""
+    return _comparable({f.name: f.default for f in fields(recipe) if f.default is not MISSING})
 
 
 class Checkpoints:
@@ -49,7 +54,8 @@ class Checkpoints:
     def __init__(self, run_dir: Path, every: int, recipe) -> None:
         self.folder = Path(run_dir) / "checkpoint"
         self.every = every
-        self.recipe = _comparable(recipe)
+        self.recipe = _comparable(asdict(recipe))
+        self.defaults = _defaults(recipe)
 
     def _current(self) -> Path | None:
         # a run killed between the two renames of `save` leaves only the previous checkpoint, as `.old`
@@ -65,9 +71,9 @@ class Checkpoints:
         if folder is None:
             return 0, []
         state = json.loads((folder / "state.json").read_text())
-        if state["recipe"] != self.recipe:
-            changed = sorted(k for k in set(state["recipe"]) | set(self.recipe)
-                             if state["recipe"].get(k) != self.recipe.get(k))
+        saved = {**{k: v for k, v in self.defaults.items() if k in self.recipe}, **state["recipe"]}
+        if saved != self.recipe:
+            changed = sorted(k for k in set(saved) | set(self.recipe) if saved.get(k) != self.recipe.get(k))
             raise CheckpointMismatch(
                 f"{folder} is a checkpoint of another recipe (it differs in {', '.join(changed)}): "
                 f"run with the same options to resume it, or delete {folder} to start over"

@@ -38,13 +38,14 @@ class TextTeacherRecipe:
     epochs: int = 2
     lr_encoder: float = 4e-5
     per_source: int = 10_000  # at most this many texts rated from each register other than GoEmotions
+    bf16: bool = False  # training's forward passes in bfloat16 (TextRecipe.bf16)
     threads: int = 2
     limit: int | None = None  # first N texts of each set only (smoke runs)
 
     def training(self) -> TextRecipe:
         return TextRecipe(data_dir=self.data_dir, out_dir=self.out_dir, name=TEACHER_NAME, seed=self.seed,
                           epochs=self.epochs, lr_encoder=self.lr_encoder, encoder="mpnet",
-                          blocks=BLOCKS_BEFORE_IRONY, threads=self.threads, limit=self.limit)
+                          blocks=BLOCKS_BEFORE_IRONY, bf16=self.bf16, threads=self.threads, limit=self.limit)
 
 
 def _finished(recipe: TextTeacherRecipe) -> bool:

@@ -139,10 +139,8 @@ class ConversationAnalyzer:
         if lookback is not None and (isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 0):
             raise OptionError(f"lookback must be a number of turns (0 or more) or None (every turn), not {lookback!r}")
         self.turns_model = _Loaded(turn_model, "turn-emotions")
-        # added to the neutral logit, and the text model's evidence's weight; a register the turn model was not
-        # calibrated for fails here
-        self.neutral_bias = register_value(self.turns_model.config.neutral_bias, self.register)
-        self.text_weight = register_value(self.turns_model.config.text_weight, self.register, "text weight")
+        # the bias added to the neutral logit; a register the turn model was not calibrated for fails here
+        self.neutral_bias, _ = self._calibration(self.register)
         check_head(self.turns_model.config.heads, self.register)
         self.causes_model = _Loaded(cause_model, "causes", share=self.turns_model)
         self.threads = threads or os.cpu_count() or 1
@@ -163,13 +161,17 @@ class ConversationAnalyzer:
 
     def turn_probabilities(self, scores: TurnLogits, register: str | None = None) -> list[np.ndarray]:
         """:meth:`turn_logits` → probabilities, calibrated for ``register`` (default: the analyzer's)."""
-        cfg = self.turns_model.config
         register = register or self.register
-        bias = register_value(cfg.neutral_bias, register)
-        weight = register_value(cfg.text_weight, register, "text weight")
+        bias, weight = self._calibration(register)
         evidence = scores.evidence or [None] * len(scores.logits)
-        return [_softmax(calibrate(register_logits(logits, cfg.heads, register), found, bias, weight))
+        heads = self.turns_model.config.heads
+        return [_softmax(calibrate(register_logits(logits, heads, register), found, bias, weight))
                 for logits, found in zip(scores.logits, evidence)]
+
+    def _calibration(self, register: str) -> tuple[float, float]:
+        """``register``'s neutral bias and text-evidence weight from the turn model's config."""
+        cfg = self.turns_model.config
+        return register_value(cfg.neutral_bias, register), register_value(cfg.text_weight, register, "text weight")
 
     def turn_emotions(self, turns: Iterable[object]) -> tuple[list[Turn], list[TurnTokens], np.ndarray, int]:
         """Validated turns, their tokens, ``[turns, 7]`` Ekman probabilities and the number of windows."""

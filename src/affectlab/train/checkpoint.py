@@ -71,7 +71,7 @@ class Checkpoints:
         if folder is None:
             return 0, []
         state = json.loads((folder / "state.json").read_text())
-        saved = {**{k: v for k, v in self.defaults.items() if k in self.recipe}, **state["recipe"]}
+        saved = {**self.defaults, **state["recipe"]}
         if saved != self.recipe:
             changed = sorted(k for k in set(saved) | set(self.recipe) if saved.get(k) != self.recipe.get(k))
             raise CheckpointMismatch(

@@ -100,3 +100,58 @@ def test_a_run_killed_while_saving_keeps_the_previous_checkpoint(tmp_path):
     assert checkpoints.restore(model, optimizer) == (5, [{"epoch": 1}])
     checkpoints.clear()
     assert not list(tmp_path.iterdir())
+
+
+@needs_data
+def test_a_stopped_turns_run_resumes_to_the_same_weights(tmp_path):
+    from affectlab.train.turns import TurnsRecipe, train_turns
+
+    def recipe(out):
+        return TurnsRecipe(data_dir=DATA_DIR, out_dir=out, epochs=2, limit=2, goemotions=16, batch_size=2,
+                           one_turn_batch_size=8, checkpoint_every=3, threads=1)
+
+    steps = []
+    whole = train_turns(recipe(tmp_path / "whole"), lambda r: steps.append((r.get("epoch"), r["step"], r["task"])))
+    per_epoch = max(step for epoch, step, task in steps if epoch == 1 and task != "dev")
+    assert per_epoch >= 4, steps  # a checkpoint inside each epoch, one at the end of the first
+    stop_in_second = per_epoch + 4
+    for stop in (4, stop_in_second):
+        with pytest.raises(Stop):
+            train_turns(recipe(tmp_path / "stopped"), _stop_after(stop))
+    resumed_steps = []
+    resumed = train_turns(recipe(tmp_path / "stopped"),
+                          lambda r: resumed_steps.append(r["step"]) if "epoch" in r else None)
+    last_checkpoint = max(per_epoch, stop_in_second - stop_in_second % 3)
+    assert resumed_steps[0] == last_checkpoint + 1  # nothing before the checkpoint is learned twice
+    assert not (tmp_path / "stopped" / "checkpoint").exists()
+    assert [h["epoch"] for h in resumed.trained["dev_history"]] == [1, 2]
+    a, b = _weights(tmp_path / "whole"), _weights(tmp_path / "stopped")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    def dev(config):  # each epoch's calibration and dev scores: epoch 2's read the weights it ended with
+        return [{k: v for k, v in h.items() if k != "seconds"} for h in config.trained["dev_history"]]
+
+    assert dev(resumed) == dev(whole) and resumed.trained["kept_epoch"] == whole.trained["kept_epoch"]
+
+
+@needs_data
+def test_a_bfloat16_turns_run_records_it(tmp_path):
+    from affectlab.train.turns import TurnsRecipe, train_turns
+
+    config = train_turns(TurnsRecipe(data_dir=DATA_DIR, out_dir=tmp_path / "bf16", epochs=1, limit=2, goemotions=8,
+                                     bf16=True, threads=1))
+    assert config.trained["recipe"]["bf16"] is True
+    assert all(torch.isfinite(w.float()).all() for w in _weights(tmp_path / "bf16").values())
+
+
+def test_loading_a_text_model_leaves_the_seeded_generator_alone():
+    # a recipe seeds torch, then reads its data with the text model (exporting it to ONNX on a cold cache): the
+    # network it then builds must start from the same weights whether or not that export happened
+    from affectlab.registry import DEFAULTS
+    from affectlab.text.artifact import resolve_artifact
+    from affectlab.text.model import AffectModel
+
+    torch.manual_seed(13)
+    expected = torch.rand(3)
+    torch.manual_seed(13)
+    AffectModel.from_artifact(resolve_artifact(DEFAULTS["text"]))
+    assert torch.equal(torch.rand(3), expected)

@@ -163,6 +163,9 @@ LimitOpt = Annotated[int | None, typer.Option(help="Use only the first N dialogu
 ArtifactOutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Where the artifact is written "
                                                                               "(default runs/<name>).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+BF16Opt = Annotated[bool, typer.Option(
+    "--bf16", help="Forward passes in bfloat16 (weights and losses in float32): faster on CPUs with AVX512-BF16, "
+                   "slower on others. Part of the recipe: a run resumes only with the same choice.")]
 REPORTS = Path("reports")
 
 

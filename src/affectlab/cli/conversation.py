@@ -14,6 +14,7 @@ from rich.table import Table
 from affectlab.cli._util import (
     REPORTS,
     ArtifactOutputOpt,
+    BF16Opt,
     DataDirOpt,
     JsonOpt,
     LimitOpt,
@@ -221,6 +222,7 @@ def train_turns_command(
              "vector.")] = True,
     register_heads: Annotated[bool, typer.Option(
         help="A head per register: each corpus's trained on its own turns, `general`'s on every turn.")] = False,
+    bf16: BF16Opt = False,
     calibrate_only: Annotated[bool, typer.Option(
         "--calibrate-only", help="Do not train: tune the registers of the turn model already in --output again "
                                  "(on the dev splits of the recipe it was trained with).")] = False,
@@ -240,7 +242,7 @@ def train_turns_command(
     run_training(train_turns, TurnsRecipe(data_dir=data_dir, out_dir=output, epochs=epochs, seed=seed,
                                           threads=threads, limit=limit, goemotions=goemotions,
                                           meld_repeat=meld_repeat, text_features=text_features,
-                                          register_heads=register_heads))
+                                          register_heads=register_heads, bf16=bf16))
 
 
 @train_app.command("causes")

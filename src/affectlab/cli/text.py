@@ -12,6 +12,7 @@ from rich.table import Table
 
 from affectlab.cli._util import (
     REPORTS,
+    BF16Opt,
     DataDirOpt,
     JsonOpt,
     MaxCharsOpt,
@@ -187,11 +188,6 @@ def _render_preview(preview: list[dict]) -> None:
             f"{valence:.2f}" if valence is not None else "", row["error"] or "",
         )
     out.print(table)
-
-
-BF16Opt = Annotated[bool, typer.Option(
-    "--bf16", help="Forward passes in bfloat16 (weights and losses in float32): faster on CPUs with AVX512-BF16, "
-                   "slower on others. Part of the recipe: a run resumes only with the same choice.")]
 
 
 @train_app.command("text")

@@ -23,7 +23,10 @@ class AffectModel(PooledModel):
     @classmethod
     def from_artifact(cls, folder: Path) -> AffectModel:
         config = ArtifactConfig.load(folder)
-        return cls(config.encoder, tuple(config.blocks)).load_weights(folder)
+        # building the network draws its random start from torch's generator; loading a model must not move the
+        # caller's (a training run seeded before it reads with the text model would start elsewhere)
+        with torch.random.fork_rng(devices=[]):
+            return cls(config.encoder, tuple(config.blocks)).load_weights(folder)
 
 
 class WithPooled(nn.Module):

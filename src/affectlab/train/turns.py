@@ -15,8 +15,10 @@ shuffled together.
 After each epoch every register's neutral bias and the weight of the text model's Ekman evidence are tuned on the
 dev splits (:mod:`affectlab.train.register_calibration`; ``calibrate_turns`` redoes only this for a trained
 run). The kept epoch is the one whose ``general`` register scores best on
-the mean of the dev metrics; the artifact is written whenever an epoch improves on it, so an interrupted
-run keeps the best finished one. Test splits and MELD's held-out part are never read here.
+the mean of the dev metrics; the artifact is written whenever an epoch improves on it. A checkpoint every
+``checkpoint_every`` steps (:mod:`affectlab.train.checkpoint`) lets an interrupted run resume where it stopped and
+end with the weights of one never stopped. With ``bf16`` the forward passes run in bfloat16 (weights, optimizer
+and loss in float32). Test splits and MELD's held-out part are never read here.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from affectlab.dialogue.text_readings import TextModelMismatch, ekman_evidence, 
 from affectlab.encoders.finetuned import freeze_embeddings, save_finetuned
 from affectlab.registry import WEIGHTS_FILE
 from affectlab.taxonomy import EKMAN
+from affectlab.train.checkpoint import Checkpoints
 from affectlab.train.optim import Optimizer, bucketed_batches, provenance, seed_everything
 from affectlab.train.register_calibration import calibrate_registers
 from affectlab.train.turn_data import CONTEXT_ONLY, TurnCorpus, turn_corpora
@@ -69,6 +72,8 @@ class TurnsRecipe:
     lr_head: float = 1e-3
     weight_decay: float = 0.01
     warmup: float = 0.1
+    checkpoint_every: int = 300  # steps
+    bf16: bool = False  # forward passes in bfloat16 (faster on CPUs with AVX512-BF16)
     threads: int = 2
     limit: int | None = None  # first N conversations of each split only (smoke runs)
 
@@ -119,9 +124,10 @@ def epoch_batches(examples: list[TurnExample], recipe: TurnsRecipe, rng: random.
     return batches
 
 
-def _loss(model, batch: list[TurnExample], heads: list[str]) -> torch.Tensor:
+def _loss(model, batch: list[TurnExample], heads: list[str], bf16: bool = False) -> torch.Tensor:
     features = None if batch[0].features is None else [e.features for e in batch]
-    logits = model(**turn_inputs([e.packed for e in batch], features))
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        logits = model(**turn_inputs([e.packed for e in batch], features)).float()
     labels = torch.full(logits.shape[:2], -100, dtype=torch.long)
     for row, example in enumerate(batch):
         labels[row, : len(example.labels)] = torch.tensor(example.labels)
@@ -242,17 +248,24 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
     optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
     data = {c.name: c.summary() for c in corpora}
     data["meld"]["heldout_left_out"] = {"share": MELD_HELDOUT_SHARE, "seed": MELD_HELDOUT_SEED}
-    history, step, kept = [], 0, None
+    checkpoints = Checkpoints(out_dir, recipe.checkpoint_every, recipe)
+    resume_at, history = checkpoints.restore(model, optimizer)
+    step = 0
     for epoch in range(1, recipe.epochs + 1):
-        if epoch > 1:
+        if epoch > 1:  # drawn even when the epoch is skipped, so a resumed run sees the same order
             batches = epoch_batches(examples, recipe, rng)
         for rows in batches:
-            loss = _loss(model, [examples[r] for r in rows], config.heads)
-            optimizer.step(loss)
             step += 1
+            if step <= resume_at:
+                continue
+            loss = _loss(model, [examples[r] for r in rows], config.heads, recipe.bf16)
+            optimizer.step(loss)
+            checkpoints.reached(step, model, optimizer, history)
             if on_progress is not None:
                 on_progress({"epoch": epoch, "step": step, "total": total, "task": "turn-emotions",
                              "loss": loss.item()})
+        if len(history) >= epoch:  # calibrated before the run was resumed
+            continue
         biases, weights, scores = _calibrated(model, tokenizer, corpora, dev_inputs, gold, recipe, config.heads)
         selection = float(np.mean(list(scores[GENERAL].values())))
         history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), "selection": selection,
@@ -262,10 +275,13 @@ def train_turns(recipe: TurnsRecipe, on_progress: Callable[[dict], None] | None 
                          **{corpus: scores[GENERAL][corpus] for corpus in CORPORA},
                          **{f"{corpus} (own register)": scores[corpus][corpus] for corpus in CORPORA}})
         out_dir.mkdir(parents=True, exist_ok=True)
-        if kept is None or selection > history[kept - 1]["selection"]:
-            kept = epoch
-            config.neutral_bias, config.text_weight = biases, weights
+        kept = 1 + max(range(len(history)), key=lambda i: (history[i]["selection"], -i))  # the first best
+        if kept == epoch:
             save_finetuned(model, out_dir / WEIGHTS_FILE, config.base_model)
+        config.neutral_bias, config.text_weight = history[kept - 1]["neutral_bias"], history[kept - 1]["text_weight"]
         config.trained = {**provenance(recipe, epoch, history, kept_epoch=kept), "data": data}
         config.save(out_dir)
+        if epoch < recipe.epochs:
+            checkpoints.save(step, model, optimizer, history)
+    checkpoints.clear()
     return config

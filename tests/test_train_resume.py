@@ -143,10 +143,12 @@ def test_a_bfloat16_turns_run_records_it(tmp_path):
     assert all(torch.isfinite(w.float()).all() for w in _weights(tmp_path / "bf16").values())
 
 
-def test_loading_a_text_model_leaves_the_seeded_generator_alone():
+def test_loading_a_model_leaves_the_seeded_generator_alone():
     # a recipe seeds torch, then reads its data with the text model (exporting it to ONNX on a cold cache): the
     # network it then builds must start from the same weights whether or not that export happened
-    from affectlab.registry import DEFAULTS
+    from affectlab.dialogue.context_model import ContextModel
+    from affectlab.registry import ARTIFACTS_DIR, DEFAULTS
+    from affectlab.taxonomy import ESCONV_STRATEGIES
     from affectlab.text.artifact import resolve_artifact
     from affectlab.text.model import AffectModel
 
@@ -154,4 +156,7 @@ def test_loading_a_text_model_leaves_the_seeded_generator_alone():
     expected = torch.rand(3)
     torch.manual_seed(13)
     AffectModel.from_artifact(resolve_artifact(DEFAULTS["text"]))
+    assert torch.equal(torch.rand(3), expected)
+    torch.manual_seed(13)
+    ContextModel.from_artifact(ARTIFACTS_DIR / DEFAULTS["next-strategy"], len(ESCONV_STRATEGIES))
     assert torch.equal(torch.rand(3), expected)

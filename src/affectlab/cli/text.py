@@ -1,4 +1,4 @@
-"""Commands of the text model: ``analyze``, ``train text|text-teacher|vad-teacher``,
+"""Commands of the text model: ``analyze``, ``train text|irony|text-teacher|vad-teacher|text-static``,
 ``eval goemotions|emobank|irony|challenge|bias``, ``bench text`` (also plain ``bench``)."""
 
 from __future__ import annotations
@@ -220,6 +220,32 @@ def train_text_command(
                         teacher=teacher, soft_weight=soft_weight, vad_teacher=vad_teacher,
                         teacher_weight=teacher_weight, bf16=bf16)
     run_training(train_text, recipe)
+
+
+@train_app.command("irony")
+def train_irony_command(
+    model: ModelOpt = DEFAULT_MODEL,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where the refitted artifact is written.")]
+    = Path("runs/text-minilm-irony"),
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR,
+    ordinary: Annotated[int, typer.Option(
+        min=1, help="GoEmotions train comments taken as not ironic (a seeded sample).")] = 15_000,
+    seed: int = 13,
+    threads: int = 2,
+    limit: Annotated[int | None, typer.Option(
+        min=2, help="At most N tweets of each part and N GoEmotions dev comments (smoke runs).")] = None,
+) -> None:
+    """Refit a text model's irony row on its frozen sentence vectors with ordinary comments as counter-examples,
+    then choose where the irony rule starts on GoEmotions dev. Writes a copy of the model."""
+    from affectlab.train.irony_refit import IronyRecipe, train_irony
+
+    recipe = IronyRecipe(model=model, out_dir=output, data_dir=data_dir, ordinary=ordinary, seed=seed,
+                         threads=threads, limit=limit)
+    config = with_training_progress(train_irony, recipe)
+    dev = config.trained["irony_refit"]["dev"]
+    rule = "none (irony changes no other output)" if config.irony_rule is None else f"from {config.irony_rule}"
+    out.print(f"irony F1 on the dev tweets {dev['irony_f1']:.3f} (penalty {dev['l2']:g}); rule {rule}; "
+              f"written to {output}")
 
 
 @train_app.command("text-teacher")

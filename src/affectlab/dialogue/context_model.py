@@ -15,4 +15,4 @@ class ContextModel(PooledModel):
 
     @classmethod
     def from_artifact(cls, folder: Path, n_labels: int) -> ContextModel:
-        return cls(n_labels).load_weights(folder)
+        return cls.loaded(folder, n_labels)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import torch
 from torch import Tensor, nn
 
 from affectlab.encoders.finetuned import freeze_embeddings, load_finetuned, save_finetuned
@@ -20,6 +21,14 @@ class PooledModel(nn.Module):
         self.encoder_name = encoder
         self.encoder = load_named_encoder(encoder)
         self.head = make_head(self.encoder.config.hidden_size)
+
+    @classmethod
+    def loaded(cls, folder: Path, *args, **kwargs) -> PooledModel:
+        """``cls(*args, **kwargs)`` filled from an artifact folder, in eval mode. Building the network draws its
+        random start from torch's generator; loading must not move the caller's (a seeded training run that
+        reads its data with a model first would otherwise start elsewhere, and only on a cold ONNX cache)."""
+        with torch.random.fork_rng(devices=[]):
+            return cls(*args, **kwargs).load_weights(folder)
 
     def freeze_embeddings(self) -> None:
         freeze_embeddings(self)

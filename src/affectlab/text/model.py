@@ -23,10 +23,7 @@ class AffectModel(PooledModel):
     @classmethod
     def from_artifact(cls, folder: Path) -> AffectModel:
         config = ArtifactConfig.load(folder)
-        # building the network draws its random start from torch's generator; loading a model must not move the
-        # caller's (a training run seeded before it reads with the text model would start elsewhere)
-        with torch.random.fork_rng(devices=[]):
-            return cls(config.encoder, tuple(config.blocks)).load_weights(folder)
+        return cls.loaded(folder, config.encoder, tuple(config.blocks))
 
 
 class WithPooled(nn.Module):

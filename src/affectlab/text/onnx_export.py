@@ -2,8 +2,11 @@
 
 The shipped artifact holds only what training changed; the ONNX graph needs the whole network, so it
 is assembled here from the base encoder package and the artifact, and cached under a key that
-changes whenever the artifact does. ``int8`` applies ONNX Runtime's dynamic quantization to the
-matrix multiplications (weights int8, activations quantized on the fly).
+changes whenever the artifact does. ``int8`` applies ONNX Runtime's dynamic quantization to the encoder's
+matrix multiplications (weights int8, activations quantized on the fly). The head stays fp32: its rows have
+scales a hundred times apart (an irony row refitted by logistic regression, ridge rows for the readings), and
+one int8 scale for the whole matrix rounds the small rows to zero — it costs nothing to keep, being one
+384-wide product per window.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from affectlab.cache import cache_root
 from affectlab.errors import OptionError
 from affectlab.registry import fingerprint
+from affectlab.text.fingerprints import HEAD_WEIGHT
 
 PRECISIONS = ("fp32", "int8")
 
@@ -30,7 +34,8 @@ def onnx_path(artifact: Path, precision: str, pooled: bool = False) -> Path:
         raise OptionError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     folder = cache_root() / "onnx" / f"{artifact.name}-{fingerprint(artifact)}"
     stem = "model-pooled" if pooled else "model"
-    target = folder / f"{stem}.{precision}.onnx"
+    # the int8 file's name says its head is fp32, so a cache quantized whole before that is not reused
+    target = folder / f"{stem}.{'int8-head-fp32' if precision == 'int8' else precision}.onnx"
     if target.exists():
         return target
     folder.mkdir(parents=True, exist_ok=True)
@@ -88,12 +93,17 @@ def _export(artifact: Path, target: Path, pooled: bool = False) -> None:
 
 
 def _quantize(fp32: Path, target: Path) -> None:
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    graph = onnx.load(str(fp32), load_external_data=False).graph
+    head = [node.name for node in graph.node if any(name.endswith(HEAD_WEIGHT) for name in node.input)]
+    head += [f"{name}_MatMul" for name in head]  # the quantizer first splits a Gemm into MatMul + Add, so named
     tmp = _atomic_target(target)
     try:
         with _quiet():
-            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
+                             nodes_to_exclude=head)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,75 @@
+"""``affectlab train irony``: the refit changes the irony row, the rule's threshold and the class thresholds, and
+nothing else; the copy loads and reads irony; bad options are refused by name."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import DATA_DIR, needs_data
+
+
+@pytest.fixture(scope="module")
+def refitted(tmp_path_factory):
+    from affectlab.train.irony_refit import IronyRecipe, train_irony
+
+    out = tmp_path_factory.mktemp("irony-refit")
+    train_irony(IronyRecipe(out_dir=out, data_dir=DATA_DIR, ordinary=60, limit=60, threads=2))
+    return out
+
+
+@needs_data
+@pytest.mark.model
+def test_only_the_irony_row_and_the_thresholds_change(refitted):
+    from safetensors.numpy import load_file
+
+    from affectlab.heads.layout import head_slices
+    from affectlab.text.artifact import ArtifactConfig, resolve_artifact
+    from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT, encoder_fingerprint
+    from affectlab.train.irony_rule import RULE_GRID
+
+    shipped = resolve_artifact(None)
+    before, after = load_file(str(shipped / "weights.safetensors")), load_file(str(refitted / "weights.safetensors"))
+    assert before.keys() == after.keys()
+    assert encoder_fingerprint(shipped) == encoder_fingerprint(refitted)
+    config = ArtifactConfig.load(refitted)
+    irony = head_slices(tuple(config.blocks))["irony"]
+    others = np.ones(before[HEAD_BIAS].shape[0], bool)
+    others[irony] = False
+    for key in (HEAD_WEIGHT, HEAD_BIAS):
+        assert np.array_equal(before[key][others], after[key][others])
+        assert not np.array_equal(before[key][irony], after[key][irony])
+    assert config.irony_rule is None or config.irony_rule in RULE_GRID
+    assert set(config.thresholds) == set(ArtifactConfig.load(shipped).thresholds)
+    record = config.trained["irony_refit"]
+    assert record["data"]["goemotions_train_sample"] == 60 and record["data"]["irony_train"] == 60
+    assert [c["l2"] for c in record["dev"]["candidates"]] == [1e-3, 1e-2, 1e-1]
+    assert config.thresholds["irony"] == [record["dev"]["irony_threshold"]]
+    card = (refitted / "MODEL_CARD.md").read_text()
+    assert card.count("## Irony refit") == 1 and "60 GoEmotions train comments" in card
+    json.dumps(config.trained)
+
+
+@needs_data
+@pytest.mark.model
+def test_the_refitted_copy_reads_irony_through_the_analyzer(refitted):
+    from affectlab import Analyzer
+
+    result = Analyzer(refitted, runtime="torch").analyze("Oh wonderful, the train is late again.")
+    assert 0.0 <= result.irony <= 1.0 and result.sentiment["positive"] <= 1.0
+
+
+@needs_data
+def test_bad_options_are_named(tmp_path):
+    from affectlab.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", "irony", "-o", str(tmp_path / "x"), "--data-dir", str(DATA_DIR),
+                                 "--ordinary", "10000000"])
+    assert result.exit_code != 0 and "--ordinary" in result.output
+    from affectlab.text.artifact import resolve_artifact
+
+    result = runner.invoke(app, ["train", "irony", "--model", str(resolve_artifact(None)), "-o",
+                                 str(resolve_artifact(None)), "--data-dir", str(DATA_DIR)])
+    assert result.exit_code != 0 and "own folder" in result.output

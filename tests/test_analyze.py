@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from affectlab import Analyzer, InvalidText, TextAffect, analyze
+from affectlab.heads.layout import head_slices
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
 from affectlab.text.chunking import chunk_texts
+from affectlab.text.irony import ironic_reading
 from affectlab.text.normalize import normalize
 from affectlab.text.runtime import run_sorted
 
@@ -138,6 +140,8 @@ def window_scores(analyzer: Analyzer, texts: list[str]) -> tuple[dict[str, np.nd
     normalized = [normalize(text).text for text in texts]
     chunks, _ = chunk_texts(analyzer.tokenizer, normalized, analyzer.config.max_length, analyzer.overlap)
     raw = run_sorted(analyzer.runtime, [c.ids for c in chunks], analyzer.batch_size)
+    if analyzer.config.irony_rule is not None:  # the analyzer reads every window through the irony rule first
+        raw = ironic_reading(raw, head_slices(tuple(analyzer.config.blocks)), analyzer.config.irony_rule)
     return analyzer.scores(raw), np.array([c.weight for c in chunks], dtype=np.float64)
 
 

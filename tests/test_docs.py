@@ -16,7 +16,7 @@ CARDS = sorted([*(ROOT / "src" / "affectlab" / "artifacts").glob("*/MODEL_CARD.m
 PAGES = [README, ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.md")), *CARDS]
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
-REPORT = re.compile(r"(?<![\w/.-])reports/[\w.*-]*\w")  # a * is a glob
+REPORT = re.compile(r"(?<![\w/.-])reports/[\w.*/-]*\w")  # a * is a glob
 FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 

@@ -78,11 +78,11 @@ def without_readings(tmp_path_factory):
 
     shipped, out = resolve_artifact(None), tmp_path_factory.mktemp("without-readings")
     tensors = load_file(str(shipped / "weights.safetensors"))
-    kept = head_size(TRAINED_BLOCKS)
+    kept = head_size(BLOCKS)
     tensors[HEAD_WEIGHT], tensors[HEAD_BIAS] = tensors[HEAD_WEIGHT][:kept], tensors[HEAD_BIAS][:kept]
     save_file(tensors, str(out / "weights.safetensors"))
     config = json.loads((shipped / "config.json").read_text())
-    config["blocks"] = list(TRAINED_BLOCKS)
+    config["blocks"] = list(BLOCKS)
     (out / "config.json").write_text(json.dumps(config))
     return out
 
@@ -130,7 +130,7 @@ def test_fitted_blocks_give_the_ridge_predictions_through_torch_and_onnx(grown):
     from affectlab.datasets import load_wassa22
 
     config = json.loads((grown / "config.json").read_text())
-    assert config["blocks"] == [*TRAINED_BLOCKS, *FITTED_BLOCKS]
+    assert config["blocks"] == [*BLOCKS, *FITTED_BLOCKS]
     readings = config["trained"]["readings"]
     assert readings["source"]["name"] == "text-minilm" and len(readings["source"]["fingerprint"]) == 16
     assert "## Fitted readings" in (grown / "MODEL_CARD.md").read_text()

@@ -84,7 +84,24 @@ def test_student_learns_from_the_teacher_and_the_irony_tweets(tmp_path):
 
 
 def test_eval_irony_refuses_a_model_without_irony(tmp_path):
-    result = runner.invoke(app, ["eval", "irony", "--data-dir", str(DATA_DIR), "--reports-dir", str(tmp_path)])
+    from safetensors.numpy import load_file, save_file
+
+    from affectlab.heads.layout import BLOCKS_BEFORE_IRONY, head_size
+    from affectlab.text.artifact import resolve_artifact
+    from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
+
+    shipped, model = resolve_artifact(None), tmp_path / "no-irony"  # the shipped model as trained before irony
+    model.mkdir()
+    tensors = load_file(str(shipped / "weights.safetensors"))
+    kept = head_size(BLOCKS_BEFORE_IRONY)
+    tensors[HEAD_WEIGHT], tensors[HEAD_BIAS] = tensors[HEAD_WEIGHT][:kept], tensors[HEAD_BIAS][:kept]
+    save_file(tensors, str(model / "weights.safetensors"))
+    config = json.loads((shipped / "config.json").read_text())
+    config.update(blocks=list(BLOCKS_BEFORE_IRONY), irony_rule=None)
+    config["thresholds"].pop("irony", None)
+    (model / "config.json").write_text(json.dumps(config))
+    result = runner.invoke(app, ["eval", "irony", "--data-dir", str(DATA_DIR), "--model", str(model),
+                                 "--reports-dir", str(tmp_path)])
     assert result.exit_code != 0 and "has no irony output" in result.output
 
 

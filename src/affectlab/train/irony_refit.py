@@ -45,11 +45,13 @@ from affectlab.registry import CARD_FILE, DEFAULTS, WEIGHTS_FILE, fingerprint
 from affectlab.text.analyzer import Analyzer
 from affectlab.text.artifact import ArtifactConfig, resolve_artifact
 from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
+from affectlab.text.label_head import sigmoid
 from affectlab.train.class_blocks import class_targets
 from affectlab.train.irony_rule import choose_irony_rule
 from affectlab.train.linear_head import fit_path
 from affectlab.train.name_fill import fill_names
 from affectlab.train.optim import provenance
+from affectlab.train.readings import as_shipped
 
 CARD_SECTION = "## Irony refit"
 
@@ -65,14 +67,6 @@ class IronyRecipe:
     threads: int = 2
     batch_size: int = 64
     limit: int | None = None  # at most this many tweets of each part and GoEmotions dev comments (smoke runs)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _rounded(values: np.ndarray) -> np.ndarray:
-    return values.astype(np.float16).astype(np.float64)
 
 
 def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None = None) -> ArtifactConfig:
@@ -110,8 +104,8 @@ def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None 
     dev_gold = np.array(dev_tweets.ironic, np.float64)[:, None]
     candidates = []
     for l2, (weight, bias) in zip(recipe.l2s, fit_path(x, y, multi_label=True, l2s=recipe.l2s)):
-        weight, bias = _rounded(weight), _rounded(bias)
-        probs = _sigmoid(vectors["irony dev"] @ weight.T + bias)
+        weight, bias = as_shipped(weight), as_shipped(bias)
+        probs = sigmoid(vectors["irony dev"] @ weight.T + bias)
         threshold = tune_thresholds(probs, dev_gold)
         f1 = float(f1_per_label(probs >= threshold, dev_gold)[0])
         candidates.append({"l2": l2, "irony_f1": f1, "threshold": float(threshold[0]), "row": (weight, bias)})

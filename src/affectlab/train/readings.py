@@ -113,7 +113,8 @@ class BlockFit:
     record: dict = field(default_factory=dict)  # per label: penalty, dev r and MAE, set sizes
 
 
-def _rounded(values: np.ndarray) -> np.ndarray:
+def as_shipped(values: np.ndarray) -> np.ndarray:
+    """Head weights as the fp16 file will hold them (float64 for the arithmetic)."""
     return values.astype(np.float16).astype(np.float64)
 
 
@@ -128,7 +129,7 @@ def fit_block(block: str, train: list[Rated], dev: list[Rated], vectors: Callabl
         hidden = x_train.shape[1]
         for k, column in enumerate(train_set.columns):
             fit = choose_ridge(x_train, train_set.targets[:, k], x_dev, dev_set.targets[:, k], alphas)
-            weights, bias = _rounded(fit.weights), float(_rounded(np.array(fit.bias)))
+            weights, bias = as_shipped(fit.weights), float(as_shipped(np.array(fit.bias)))
             shipped = np.clip(x_dev @ weights + bias, *BLOCK_SCALES[block])
             rows[column] = (weights, bias)
             record[labels[column]] = {

@@ -44,3 +44,31 @@ def test_windows_below_the_threshold_are_unchanged():
     out = ironic_reading(raw, SLICES, threshold=0.6)
     assert np.array_equal(out[:2], raw[:2])
     assert not np.array_equal(out[2], raw[2])
+
+
+def _with_rule(tmp_path, name: str, rule: float | None):
+    """A copy of the shipped text model whose irony rule starts at ``rule``."""
+    import json
+    import shutil
+
+    from affectlab.text.artifact import resolve_artifact
+
+    folder = tmp_path / name
+    shutil.copytree(resolve_artifact(None), folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["irony_rule"] = rule
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_literal_reading_leaves_the_rule_off(tmp_path):
+    from affectlab import Analyzer
+
+    text = "Thank you so much, this is wonderful news!"
+    everything = Analyzer(_with_rule(tmp_path, "every-window-flagged", 0.0), runtime="torch")
+    plain = Analyzer(_with_rule(tmp_path, "no-rule", None), runtime="torch")
+    (ruled,), (literal,) = everything.analyze_batch([text]), everything.analyze_batch([text], literal=True)
+    (reference,) = plain.analyze_batch([text])
+    assert literal.sentiment == reference.sentiment and literal.ekman == reference.ekman
+    assert literal.irony == ruled.irony
+    assert ruled.sentiment["positive"] < literal.sentiment["positive"] and ruled.ekman["joy"] < literal.ekman["joy"]

@@ -26,13 +26,15 @@ def test_only_the_irony_row_and_the_thresholds_change(refitted):
 
     from affectlab.heads.layout import head_slices
     from affectlab.text.artifact import ArtifactConfig, resolve_artifact
-    from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT, encoder_fingerprint
+    from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT, encoder_fingerprint, outputs_fingerprint
     from affectlab.train.irony_rule import RULE_GRID
 
     shipped = resolve_artifact(None)
     before, after = load_file(str(shipped / "weights.safetensors")), load_file(str(refitted / "weights.safetensors"))
     assert before.keys() == after.keys()
     assert encoder_fingerprint(shipped) == encoder_fingerprint(refitted)
+    # turn models read the literal Ekman and sentiment outputs: a new irony row leaves them valid
+    assert outputs_fingerprint(shipped, ("ekman", "sentiment")) == outputs_fingerprint(refitted, ("ekman", "sentiment"))
     config = ArtifactConfig.load(refitted)
     irony = head_slices(tuple(config.blocks))["irony"]
     others = np.ones(before[HEAD_BIAS].shape[0], bool)
@@ -44,10 +46,14 @@ def test_only_the_irony_row_and_the_thresholds_change(refitted):
     assert set(config.thresholds) == set(ArtifactConfig.load(shipped).thresholds)
     record = config.trained["irony_refit"]
     assert record["data"]["goemotions_train_sample"] == 60 and record["data"]["irony_train"] == 60
+    assert record["data"]["emoint_train"] == {"anger": 60, "fear": 60, "joy": 60, "sadness": 60}
+    flagged = record["dev"]["literal_tweets_flagged"]
+    assert flagged is None if config.irony_rule is None else set(flagged) == {"anger", "fear", "joy", "sadness"}
     assert [c["l2"] for c in record["dev"]["candidates"]] == [1e-3, 1e-2, 1e-1]
     assert config.thresholds["irony"] == [record["dev"]["irony_threshold"]]
     card = (refitted / "MODEL_CARD.md").read_text()
     assert card.count("## Irony refit") == 1 and "60 GoEmotions train comments" in card
+    assert "240 EmoInt train tweets of anger, fear, joy, sadness" in card
     json.dumps(config.trained)
 
 
@@ -73,3 +79,17 @@ def test_bad_options_are_named(tmp_path):
     result = runner.invoke(app, ["train", "irony", "--model", str(resolve_artifact(None)), "-o",
                                  str(resolve_artifact(None)), "--data-dir", str(DATA_DIR)])
     assert result.exit_code != 0 and "own folder" in result.output
+
+
+@needs_data
+def test_literal_tweets_must_be_emoint_emotions(tmp_path):
+    from affectlab.errors import OptionError
+    from affectlab.train.irony_refit import IronyRecipe, train_irony
+
+    with pytest.raises(OptionError, match="'surprise'"):
+        train_irony(IronyRecipe(out_dir=tmp_path, data_dir=DATA_DIR, literal_tweets=("joy", "surprise"), limit=8))
+    from affectlab.cli import app
+
+    result = CliRunner().invoke(app, ["train", "irony", "-o", str(tmp_path / "x"), "--data-dir", str(DATA_DIR),
+                                      "--literal-tweets", "joy,surprise"])
+    assert result.exit_code != 0 and "'surprise'" in result.output

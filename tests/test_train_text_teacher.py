@@ -81,6 +81,11 @@ def test_student_learns_from_the_teacher_and_the_irony_tweets(tmp_path):
     assert report["texts"] == 575 and 0.0 <= report["ironic_f1_tuned"] <= 1.0
     assert report["rule_threshold"] == config["irony_rule"]
     assert set(report["positive_sentiment_top_share"]) == {"ironic", "not_ironic"}
+    literal = report["literal_tweets"]
+    assert literal["dataset"].startswith("emoint/dev") and 0.0 <= literal["joy_positive_top_share"] <= 1.0
+    flagged = literal["rule_flagged_share"]
+    assert set(flagged) == {"anger", "fear", "joy", "sadness"}
+    assert all((share is None) == (config["irony_rule"] is None) for share in flagged.values())
 
 
 def test_eval_irony_refuses_a_model_without_irony(tmp_path):

@@ -74,8 +74,8 @@ class Shipped:
 SHIPPED = (
     Shipped("text-minilm", "text", "non-commercial: Apache-2.0 (GoEmotions), CC BY-SA 4.0 (EmoBank), and through its "
             "teacher's ratings CC BY-NC-SA 4.0 (DailyDialog, irony tweets), CC BY-NC 4.0 (EmpatheticDialogues, "
-            "ESConv), MELD (research use); its intensity, empathy and distress outputs: research use (EmoInt, "
-            "WASSA-22)"),
+            "ESConv), MELD (research use); its intensity, empathy, distress and irony outputs: research use "
+            "(EmoInt, WASSA-22)"),
     Shipped("text-static-minilm", "text-static", "Apache-2.0 (GoEmotions), CC BY-SA 4.0 (EmoBank)",
             package="affectlab-text-static-minilm", extra="fast"),
     Shipped("dialogue-turns-minilm", "turn-emotions",

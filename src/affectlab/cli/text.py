@@ -230,17 +230,22 @@ def train_irony_command(
     data_dir: DataDirOpt = DEFAULT_DATA_DIR,
     ordinary: Annotated[int, typer.Option(
         min=1, help="GoEmotions train comments taken as not ironic (a seeded sample).")] = 15_000,
+    literal_tweets: Annotated[str, typer.Option(
+        help="EmoInt emotions whose train tweets are taken as not ironic, comma-separated ('' for none).")]
+    = "anger,fear,joy,sadness",
     seed: int = 13,
     threads: int = 2,
     limit: Annotated[int | None, typer.Option(
         min=2, help="At most N tweets of each part and N GoEmotions dev comments (smoke runs).")] = None,
 ) -> None:
-    """Refit a text model's irony row on its frozen sentence vectors with ordinary comments as counter-examples,
-    then choose where the irony rule starts on GoEmotions dev. Writes a copy of the model."""
+    """Refit a text model's irony row on its frozen sentence vectors with ordinary comments and plainly emotional
+    tweets as counter-examples, then choose where the irony rule starts on GoEmotions dev. Writes a copy of the
+    model."""
     from affectlab.train.irony_refit import IronyRecipe, train_irony
 
-    recipe = IronyRecipe(model=model, out_dir=output, data_dir=data_dir, ordinary=ordinary, seed=seed,
-                         threads=threads, limit=limit)
+    emotions = tuple(name.strip() for name in literal_tweets.split(",") if name.strip())
+    recipe = IronyRecipe(model=model, out_dir=output, data_dir=data_dir, ordinary=ordinary, literal_tweets=emotions,
+                         seed=seed, threads=threads, limit=limit)
     config = with_training_progress(train_irony, recipe)
     dev = config.trained["irony_refit"]["dev"]
     rule = "none (irony changes no other output)" if config.irony_rule is None else f"from {config.irony_rule}"
@@ -420,6 +425,12 @@ def eval_irony_command(
               f"{report['ironic_f1_tuned']:.3f} at the dev-tuned threshold {report['threshold']:.2f} "
               f"({report['ironic_f1_at_0.5']:.3f} at 0.5); ironic tweets read as positive: "
               f"{report['positive_sentiment_top_share']['ironic']:.1%}")
+    literal = report["literal_tweets"]
+    if report["rule_threshold"] is not None:
+        shares = ", ".join(f"{e} {share:.1%}" for e, share in literal["rule_flagged_share"].items())
+        out.print(f"the irony rule (from {report['rule_threshold']}) flags plainly emotional tweets "
+                  f"({literal['dataset']}): {shares}; joyful ones read as positive: "
+                  f"{literal['joy_positive_top_share']:.1%}")
 
 
 @eval_app.command("bias")

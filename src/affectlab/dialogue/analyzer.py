@@ -32,15 +32,11 @@ from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, c
 from affectlab.errors import OptionError
 from affectlab.registry import WEIGHTS_FILE
 from affectlab.text.normalize import DEFAULT_MAX_CHARS, check_on_long
+from affectlab.text.probabilities import softmax
 
 # Turns before a target considered as its causes: in RECCON-DD train 99.6% of gold cause turns are at most
 # 10 turns back; the choice and its dev figures are in docs/conversations.md.
 DEFAULT_LOOKBACK = 10
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(-1, keepdims=True))
-    return shifted / shifted.sum(-1, keepdims=True)
 
 
 class TurnLogits(NamedTuple):
@@ -165,7 +161,7 @@ class ConversationAnalyzer:
         bias, weight = self._calibration(register)
         evidence = scores.evidence or [None] * len(scores.logits)
         heads = self.turns_model.config.heads
-        return [_softmax(calibrate(register_logits(logits, heads, register), found, bias, weight))
+        return [softmax(calibrate(register_logits(logits, heads, register), found, bias, weight))
                 for logits, found in zip(scores.logits, evidence)]
 
     def _calibration(self, register: str) -> tuple[float, float]:

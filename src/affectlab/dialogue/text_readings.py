@@ -1,11 +1,13 @@
-"""The text model's reading of each turn, an input of turn models that were trained with it: its Ekman and
-sentiment probabilities (11 numbers a turn), joined to the turn's pooled vector before the turn model's head.
+"""The text model's reading of each turn, an input of turn models that were trained with it: its literal Ekman and
+sentiment probabilities (11 numbers a turn, read with the irony rule off), joined to the turn's pooled vector before
+the turn model's head. Literal, so that refitting the text model's irony output leaves turn models valid; the turn
+model reads irony from the words itself.
 
 A turn model records which text model it learned these numbers from (name, and the fingerprint of what those
 outputs depend on, :func:`~affectlab.text.fingerprints.outputs_fingerprint`, in its config's ``text_features``).
 Another text model reads turns differently, so a turn model is refused beside one whose fingerprint differs,
-rather than run on numbers it never saw; reading blocks fitted onto the same text model later change
-nothing here:
+rather than run on numbers it never saw; reading blocks fitted onto the same text model later, and a refitted
+irony row, change nothing here:
 
 >>> record = text_features_record(Analyzer())
 >>> record["model"], len(record["readings"])
@@ -46,10 +48,10 @@ def check_text_model(record: dict, analyzer, turn_model: str) -> None:
 
 
 def text_readings(analyzer, texts: list[str]) -> np.ndarray:
-    """``[len(texts), 11]`` float32: each text's Ekman then sentiment probabilities (:data:`READINGS`), every
-    distinct text read once, all in one batch."""
+    """``[len(texts), 11]`` float32: each text's literal Ekman then sentiment probabilities (:data:`READINGS`),
+    every distinct text read once, all in one batch."""
     distinct = list(dict.fromkeys(texts))
-    results = analyzer.analyze_batch(distinct)
+    results = analyzer.analyze_batch(distinct, literal=True)
     rows = {}
     for text, result in zip(distinct, results):
         if result.error is not None:

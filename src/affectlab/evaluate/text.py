@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
+from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_emoint, load_goemotions
 from affectlab.errors import OptionError
 from affectlab.evaluate import three_way
+from affectlab.heads.layout import EMOINT_EMOTIONS
 from affectlab.metrics import cross_fitted_macro_f1, f1_per_label, micro_f1, multi_hot, pearson, tune_thresholds
 from affectlab.registry import fingerprint
 from affectlab.taxonomy import (
@@ -125,7 +126,10 @@ def eval_irony(
     on_progress: Callable[[int], None] | None = None,
 ) -> dict:
     """F1 of the ironic class on a part of the SemEval-2018 irony tweets (``heldout``: never trained or tuned
-    on), at the model's dev-tuned threshold and at 0.5, and how often ironic tweets still read as positive."""
+    on), at the model's dev-tuned threshold and at 0.5, and how often ironic tweets still read as positive; and
+    the irony rule's false alarms on plainly emotional tweets: the share of EmoInt tweets of each emotion (its
+    test split beside ``heldout``, else the same split) whose irony reaches the rule's threshold, and the share
+    of its joyful tweets still read as positive."""
     from affectlab.datasets import load_irony
 
     if "irony" not in analyzer.config.blocks:
@@ -154,5 +158,19 @@ def eval_irony(
         "ironic_recall_tuned": float((predicted & (gold == 1)).sum() / max(1, ironic.sum())),
         "ironic_f1_at_0.5": float(f1_per_label(probs >= 0.5, gold)[0]),
         "positive_sentiment_top_share": {"ironic": positive_share(ironic), "not_ironic": positive_share(~ironic)},
+        "literal_tweets": _literal_tweets(analyzer, "test" if split == "heldout" else split, data_dir),
         "published": PUBLISHED_IRONY,
     }
+
+
+def _literal_tweets(analyzer: Analyzer, split: str, data_dir: Path) -> dict:
+    rule = analyzer.config.irony_rule
+    flagged, joy_positive = {}, None
+    for emotion in EMOINT_EMOTIONS:
+        results = analyzer.analyze_batch(load_emoint(emotion, split, data_dir).texts)
+        flagged[emotion] = None if rule is None else float(np.mean([r.irony >= rule for r in results]))
+        if emotion == "joy":
+            joy_positive = float(np.mean([max(r.sentiment, key=r.sentiment.__getitem__) == "positive"
+                                          for r in results]))
+    return {"dataset": f"emoint/{split} (WASSA-2017 EmoInt; tweets chosen for an emotion, mostly literal)",
+            "rule_flagged_share": flagged, "joy_positive_top_share": joy_positive}

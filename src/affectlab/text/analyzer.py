@@ -34,6 +34,7 @@ from affectlab.text.normalize import (
     length_problem,
     normalize,
 )
+from affectlab.text.probabilities import sigmoid
 from affectlab.text.result import ChunkSpan, TextAffect
 from affectlab.text.runtime import OnnxRuntime, Runtime, TorchRuntime, run_sorted
 from affectlab.text.static import StaticModel
@@ -289,9 +290,12 @@ class Analyzer:
         rows: Sequence[object],
         *,
         explain: bool = False,
+        literal: bool = False,
         on_progress: Callable[[int], None] | None = None,
     ) -> list[TextAffect]:
-        """Like :meth:`analyze` on a sequence: one result per row, an ``error`` on each row that could not be read."""
+        """Like :meth:`analyze` on a sequence: one result per row, an ``error`` on each row that could not be read.
+        ``literal=True`` leaves the irony rule off (:mod:`affectlab.text.irony`): positive words read at face value
+        even where ``irony`` is high, as turn models read texts."""
         results: list[TextAffect | None] = [None] * len(rows)
         texts: dict[int, str] = {}  # row → the text to read (its beginning, when truncated)
         for index, value in enumerate(rows):
@@ -321,7 +325,7 @@ class Analyzer:
             if self.head is not None:
                 readings = self.head.probabilities(self._text_vectors(raw, chunks, len(valid)))
                 raw = raw[:, : head_size(tuple(self.config.blocks))]
-            if "irony" in self._slices and self.config.irony_rule is not None:
+            if "irony" in self._slices and self.config.irony_rule is not None and not literal:
                 raw = ironic_reading(raw, self._slices, self.config.irony_rule)
             for position, affect in enumerate(self._aggregate(raw, chunks, list(normalized.values()))):
                 row = valid[position]
@@ -360,7 +364,7 @@ class Analyzer:
         for name, _, kind in head_layout(tuple(self.config.blocks)):
             block = raw[:, self._slices[name]]
             if kind == "sigmoid":
-                out[name] = 1.0 / (1.0 + np.exp(-block))
+                out[name] = sigmoid(block)
             elif kind == "clipped":
                 out[name] = np.clip(block, *BLOCK_SCALES[name])
             else:

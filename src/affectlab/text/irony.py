@@ -31,22 +31,14 @@ from __future__ import annotations
 import numpy as np
 
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, GOEMOTIONS_TO_SENTIMENT, SENTIMENT
+from affectlab.text.probabilities import logit, sigmoid
 
 POSITIVE_EMOTIONS = tuple(i for i, name in enumerate(GOEMOTIONS) if GOEMOTIONS_TO_SENTIMENT[name] == "positive")
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-12, 1 - 1e-12)
-    return np.log(p) - np.log1p(-p)
-
-
 def ironic_reading(raw: np.ndarray, slices: dict[str, slice], threshold: float) -> np.ndarray:
     """Raw head outputs (one row per window) with the positive reading of ironic windows discounted."""
-    irony = _sigmoid(raw[:, slices["irony"]].astype(np.float64))[:, 0]
+    irony = sigmoid(raw[:, slices["irony"]].astype(np.float64))[:, 0]
     flagged = irony >= threshold
     if not flagged.any():
         return raw
@@ -54,11 +46,11 @@ def ironic_reading(raw: np.ndarray, slices: dict[str, slice], threshold: float) 
     keep = (1.0 - irony[flagged])[:, None]
     sentiment = slices["sentiment"].start
     positive, negative = sentiment + SENTIMENT.index("positive"), sentiment + SENTIMENT.index("negative")
-    literal_positive = _sigmoid(raw[flagged, positive].astype(np.float64))
+    literal_positive = sigmoid(raw[flagged, positive].astype(np.float64))
     columns = [slices["goemotions"].start + i for i in POSITIVE_EMOTIONS]
     columns += [slices["ekman"].start + EKMAN.index("joy"), positive]
     rows = np.flatnonzero(flagged)
-    out[np.ix_(rows, columns)] = _logit(_sigmoid(raw[np.ix_(rows, columns)].astype(np.float64)) * keep)
-    literal_negative = _sigmoid(raw[flagged, negative].astype(np.float64))
-    out[rows, negative] = _logit(1 - (1 - literal_negative) * (1 - irony[flagged] * literal_positive))
+    out[np.ix_(rows, columns)] = logit(sigmoid(raw[np.ix_(rows, columns)].astype(np.float64)) * keep)
+    literal_negative = sigmoid(raw[flagged, negative].astype(np.float64))
+    out[rows, negative] = logit(1 - (1 - literal_negative) * (1 - irony[flagged] * literal_positive))
     return out

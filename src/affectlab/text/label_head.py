@@ -21,6 +21,7 @@ import numpy as np
 from affectlab.errors import AffectlabError
 from affectlab.registry import CONFIG_FILE, WEIGHTS_FILE, ModelNotFound, fingerprint, read_config, write_config
 from affectlab.text.fingerprints import encoder_fingerprint
+from affectlab.text.probabilities import sigmoid, softmax
 from affectlab.text.result import CustomLabels
 
 TASK = "text-labels"
@@ -110,15 +111,6 @@ class LabelHead:
             chosen = [self.labels[order[0]]]
         scores = {label: round(float(p), 6) for label, p in zip(self.labels, probabilities)}
         return CustomLabels(self.config.name, chosen, scores, self.config.multi_label)
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-logits))
 
 
 def describe_base(text_model: Path, name: str) -> dict:

@@ -20,6 +20,7 @@ from affectlab.taxonomy import (
     SENTIMENT,
     group_labels,
 )
+from affectlab.text.probabilities import sigmoid
 
 CLASS_BLOCKS = (("goemotions", GOEMOTIONS, None), ("ekman", EKMAN, GOEMOTIONS_TO_EKMAN),
                 ("sentiment", SENTIMENT, GOEMOTIONS_TO_SENTIMENT))
@@ -39,7 +40,7 @@ def tuned_blocks(raw: np.ndarray, targets: np.ndarray, slices: dict[str, slice])
     the macro-F1 they give there."""
     thresholds, macro_f1, offset = {}, {}, 0
     for name, names, _ in CLASS_BLOCKS:
-        probs = 1.0 / (1.0 + np.exp(-raw[:, slices[name]]))
+        probs = sigmoid(raw[:, slices[name]])
         gold = targets[:, offset : offset + len(names)]
         offset += len(names)
         tuned = tune_thresholds(probs, gold)

@@ -28,7 +28,8 @@ from affectlab.metrics import THRESHOLD_GRID, f1_per_label, micro_f1
 from affectlab.registry import CARD_FILE, SHIPPED
 from affectlab.text.analyzer import RUNTIMES, Analyzer
 from affectlab.text.artifact import DEFAULT_MODEL
-from affectlab.text.label_head import HeadConfig, LabelHead, describe_base, head_folder, sigmoid, softmax
+from affectlab.text.label_head import HeadConfig, LabelHead, describe_base, head_folder
+from affectlab.text.probabilities import sigmoid, softmax
 from affectlab.train.head_card import model_card
 from affectlab.train.head_data import Labelled, carve_dev, check_dev, check_trainable, read_labelled
 from affectlab.train.linear_head import fit_path

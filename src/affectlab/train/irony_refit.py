@@ -5,17 +5,22 @@ mostly not ironic.
 shows it an ordinary comment as a counter-example. On GoEmotions dev its irony probability then passes 0.95 for
 15% of the comments, mostly plain praise and thanks, so no rule threshold keeps the cost of discounting their
 positive reading within bounds (:mod:`affectlab.train.irony_rule`) and the model ships with no rule: ironic
-praise stays positive. This step fixes that cause in the data, on the trained model's frozen sentence vectors:
+praise stays positive. Comments alone are not enough either: a row refitted with them still flagged 13% of
+EmoInt's joyful dev tweets ("best day ever!!!") at the rule's threshold, because exclamations, hashtags and
+slang were ironic in the only tweets it saw. This step fixes both causes in the data, on the trained model's
+frozen sentence vectors:
 
 1. **Vectors** (:meth:`affectlab.text.analyzer.Analyzer.sentence_vectors`) of the irony tweets (train and dev
-   parts), of a seeded sample of ``ordinary`` GoEmotions train comments (``[NAME]`` filled as in training), and
-   of GoEmotions dev.
-2. **Fit** the irony row again, a logistic regression on the tweets (gold) and the sampled comments (all taken
-   as not ironic: a few are sarcastic, but far fewer than the tweets' half), for each penalty in ``l2s``; the
+   parts), of a seeded sample of ``ordinary`` GoEmotions train comments (``[NAME]`` filled as in training), of
+   the EmoInt train tweets of each emotion in ``literal_tweets``, and of GoEmotions and EmoInt dev.
+2. **Fit** the irony row again, a logistic regression on the irony tweets (gold), the sampled comments and the
+   EmoInt tweets (all taken as not ironic: some are sarcastic, but far fewer than the irony tweets' half;
+   EmoInt chose its tweets by emotion words, not by irony hashtags), for each penalty in ``l2s``; the
    penalty with the best F1 of the ironic class on the dev tweets is kept (weights rounded to fp16 first, as
    shipped), and the detection threshold (``thresholds["irony"]``) is tuned there too.
 3. **Rule**: :func:`~affectlab.train.irony_rule.choose_irony_rule` on GoEmotions dev read through the new row;
-   the class blocks' thresholds are re-tuned with the rule applied, as the analyzer reads them.
+   the class blocks' thresholds are re-tuned with the rule applied, as the analyzer reads them. The share of
+   EmoInt dev tweets the rule flags, per emotion, is recorded (``dev["literal_tweets_flagged"]``).
 
 Only the irony row, the rule's threshold and the class thresholds change; the encoder and every other row are
 copied as they are. The result's irony probability is for ordinary text, where irony is rare: it is lower than
@@ -33,25 +38,20 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import torch
-from safetensors import safe_open
-from safetensors.torch import save
 
-from affectlab.datasets import DEFAULT_DATA_DIR, load_goemotions, load_irony
+from affectlab.datasets import DEFAULT_DATA_DIR, load_emoint, load_goemotions, load_irony
 from affectlab.errors import OptionError
-from affectlab.heads.layout import head_slices
+from affectlab.heads.layout import EMOINT_EMOTIONS, head_slices
 from affectlab.metrics import f1_per_label, tune_thresholds
-from affectlab.registry import CARD_FILE, DEFAULTS, WEIGHTS_FILE, fingerprint
+from affectlab.registry import DEFAULTS
 from affectlab.text.analyzer import Analyzer
 from affectlab.text.artifact import ArtifactConfig, resolve_artifact
-from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
-from affectlab.text.label_head import sigmoid
+from affectlab.text.probabilities import sigmoid
 from affectlab.train.class_blocks import class_targets
+from affectlab.train.head_rows import as_shipped, refit_record, source_head, write_refitted
 from affectlab.train.irony_rule import choose_irony_rule
 from affectlab.train.linear_head import fit_path
 from affectlab.train.name_fill import fill_names
-from affectlab.train.optim import provenance
-from affectlab.train.readings import as_shipped
 
 CARD_SECTION = "## Irony refit"
 
@@ -62,6 +62,7 @@ class IronyRecipe:
     out_dir: Path = Path("runs/text-minilm-irony")
     data_dir: Path = DEFAULT_DATA_DIR
     ordinary: int = 15_000  # GoEmotions train comments taken as not ironic (a seeded sample)
+    literal_tweets: tuple[str, ...] = EMOINT_EMOTIONS  # the EmoInt train tweets taken as not ironic, by emotion
     l2s: tuple[float, ...] = (1e-3, 1e-2, 1e-1)
     seed: int = 13
     threads: int = 2
@@ -75,6 +76,9 @@ def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None 
     out_dir = Path(recipe.out_dir)
     if out_dir.resolve() == source.resolve():
         raise OptionError(f"--output {out_dir} is the source model's own folder; write the refitted model elsewhere")
+    unknown = [name for name in recipe.literal_tweets if name not in EMOINT_EMOTIONS]
+    if unknown:
+        raise OptionError(f"literal tweets must be EmoInt emotions ({', '.join(EMOINT_EMOTIONS)}), not {unknown[0]!r}")
     config = ArtifactConfig.load(source)
     if "irony" not in config.blocks:
         raise OptionError(f"text model {recipe.model} has no irony block (it has {list(config.blocks)}); train one "
@@ -93,14 +97,19 @@ def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None 
     to_read = {"irony train": tweets.texts, "irony dev": dev_tweets.texts,
                "goemotions train sample": fill_names([ge_train.texts[i] for i in sample], recipe.seed),
                "goemotions dev": fill_names(ge_dev.texts, recipe.seed)}
+    for emotion in recipe.literal_tweets:
+        to_read[f"emoint train {emotion}"] = load_emoint(emotion, "train", recipe.data_dir).texts[:n]
+    for emotion in EMOINT_EMOTIONS:
+        to_read[f"emoint dev {emotion}"] = load_emoint(emotion, "dev", recipe.data_dir).texts[:n]
     vectors = {}
     for step, (key, texts) in enumerate(to_read.items(), 1):
         vectors[key] = analyzer.sentence_vectors(texts).astype(np.float64)
         if on_progress:
             on_progress({"task": f"vectors of {key}", "step": step, "total": len(to_read)})
 
-    x = np.concatenate([vectors["irony train"], vectors["goemotions train sample"]])
-    y = np.concatenate([np.array(tweets.ironic, np.float64), np.zeros(recipe.ordinary)])[:, None]
+    literal = [vectors["goemotions train sample"], *(vectors[f"emoint train {e}"] for e in recipe.literal_tweets)]
+    x = np.concatenate([vectors["irony train"], *literal])
+    y = np.concatenate([np.array(tweets.ironic, np.float64), np.zeros(sum(map(len, literal)))])[:, None]
     dev_gold = np.array(dev_tweets.ironic, np.float64)[:, None]
     candidates = []
     for l2, (weight, bias) in zip(recipe.l2s, fit_path(x, y, multi_label=True, l2s=recipe.l2s)):
@@ -113,35 +122,36 @@ def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None 
             on_progress({"task": "dev", "l2": l2, "irony_f1": round(f1, 4)})
     best = max(candidates, key=lambda c: c["irony_f1"])  # ties: the first, the least penalized
 
-    with safe_open(str(source / WEIGHTS_FILE), "pt") as handle:
-        metadata = handle.metadata()
-        tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 (not a dict)
-    head_weight, head_bias = tensors[HEAD_WEIGHT].double().numpy(), tensors[HEAD_BIAS].double().numpy()
+    tensors, metadata, head_weight, head_bias = source_head(source)
     slices = head_slices(tuple(config.blocks))
     head_weight[slices["irony"]], head_bias[slices["irony"]] = best["row"]
     raw = vectors["goemotions dev"] @ head_weight.T + head_bias
     rule = choose_irony_rule(raw, class_targets(ge_dev.labels), slices)
-    tensors[HEAD_WEIGHT] = torch.from_numpy(head_weight).to(torch.float16)
-    tensors[HEAD_BIAS] = torch.from_numpy(head_bias).to(torch.float16)
 
-    record = provenance(recipe, 0, [])
-    del record["epochs_done"], record["dev_history"]
-    record["source"] = {"name": config.name, "folder": str(source), "fingerprint": fingerprint(source)}
+    record = refit_record(recipe, source, config)
     record["data"] = {"irony_train": len(tweets.texts), "irony_dev": len(dev_tweets.texts),
-                      "goemotions_train_sample": recipe.ordinary, "goemotions_dev": len(ge_dev.texts)}
+                      "goemotions_train_sample": recipe.ordinary, "goemotions_dev": len(ge_dev.texts),
+                      "emoint_train": {e: len(vectors[f"emoint train {e}"]) for e in recipe.literal_tweets}}
     record["dev"] = {"candidates": [{k: v for k, v in c.items() if k != "row"} for c in candidates],
                      "l2": best["l2"], "irony_f1": best["irony_f1"], "irony_threshold": best["threshold"],
-                     "rule": rule.report, "class_macro_f1": rule.macro_f1}
+                     "rule": rule.report, "class_macro_f1": rule.macro_f1,
+                     "literal_tweets_flagged": flagged_shares(vectors, best["row"], rule.threshold)}
     thresholds = {**config.thresholds, **rule.thresholds, "irony": [best["threshold"]]}
     refitted = ArtifactConfig(**{**asdict(config), "thresholds": thresholds, "irony_rule": rule.threshold,
                                  "trained": {**config.trained, "irony_refit": record}})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / WEIGHTS_FILE).write_bytes(save(tensors, metadata=metadata))
-    refitted.save(out_dir)
-    card = (source / CARD_FILE).read_text(encoding="utf-8") if (source / CARD_FILE).exists() else ""
-    card = card.split(CARD_SECTION)[0].rstrip()
-    (out_dir / CARD_FILE).write_text(f"{card}\n\n{irony_section(record)}", encoding="utf-8")
+    write_refitted(out_dir, source, (tensors, metadata), (head_weight, head_bias), refitted, CARD_SECTION,
+                   irony_section(record))
     return refitted
+
+
+def flagged_shares(vectors: dict[str, np.ndarray], row: tuple[np.ndarray, np.ndarray],
+                   threshold: float | None) -> dict[str, float] | None:
+    """The share of each emotion's EmoInt dev tweets whose irony probability reaches the rule's ``threshold``."""
+    if threshold is None:
+        return None
+    weight, bias = row
+    return {e: round(float((sigmoid(vectors[f"emoint dev {e}"] @ weight.T + bias)[:, 0] >= threshold).mean()), 4)
+            for e in EMOINT_EMOTIONS}
 
 
 def irony_section(record: dict) -> str:
@@ -152,15 +162,18 @@ def irony_section(record: dict) -> str:
         rule_line = (f"No rule threshold kept the cost on GoEmotions dev within {rule['max_cost']} macro-F1 per block, "
                      "so the irony output does not change the other outputs.")
     else:
+        tweets = ", ".join(f"{share:.1%} {emotion}" for emotion, share in dev["literal_tweets_flagged"].items())
         rule_line = (f"Rule threshold {rule['threshold']} (the lowest on the grid costing each class block at most "
                      f"0.005 macro-F1 on GoEmotions dev; cost {rule['cost']}); it flags "
-                     f"{rule['flagged_share']:.1%} of GoEmotions dev.")
+                     f"{rule['flagged_share']:.1%} of GoEmotions dev and, of EmoInt's dev tweets, {tweets}.")
     return (f"{CARD_SECTION}\n\nRefitted {record['date'][:10]} by `affectlab train irony --model {recipe['model']} "
             f"-o {recipe['out_dir']}` (source fingerprint `{record['source']['fingerprint']}`; see "
             "`affectlab.train.irony_refit`). The irony row is a logistic regression on the model's frozen "
             f"sentence vectors: {data['irony_train']:,} SemEval-2018 Task 3A train tweets (CC BY-NC-SA 4.0) with "
-            f"their gold, and {data['goemotions_train_sample']:,} GoEmotions train comments (Apache-2.0, a seeded "
-            f"sample) as not ironic. Penalty {dev['l2']:g}, chosen by the F1 of the ironic class on the "
+            f"their gold, and as not ironic {data['goemotions_train_sample']:,} GoEmotions train comments "
+            f"(Apache-2.0, a seeded sample) and {sum(data['emoint_train'].values()):,} EmoInt train tweets of "
+            f"{', '.join(data['emoint_train'])} (WASSA-2017, research use). Penalty {dev['l2']:g}, chosen by the "
+            "F1 of the ironic class on the "
             f"{data['irony_dev']:,} dev tweets: {dev['irony_f1']:.3f} at threshold {dev['irony_threshold']}. "
             f"{rule_line} The irony probability is for ordinary text, where irony is rare; `affectlab eval irony` "
             "gives the held-out figure.\n")

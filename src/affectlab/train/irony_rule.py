@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from affectlab.text.irony import ironic_reading
+from affectlab.text.probabilities import sigmoid
 from affectlab.train.class_blocks import tuned_blocks
 
 RULE_GRID = tuple(round(t, 2) for t in np.arange(0.5, 0.96, 0.05))
@@ -43,7 +44,7 @@ class IronyRule:
 def choose_irony_rule(raw: np.ndarray, targets: np.ndarray, slices: dict[str, slice]) -> IronyRule:
     """The rule for a model whose GoEmotions dev outputs are ``raw`` (with their gold ``targets``)."""
     plain_thresholds, plain_f1 = tuned_blocks(raw, targets, slices)
-    flagged = 1.0 / (1.0 + np.exp(-raw[:, slices["irony"]][:, 0]))
+    flagged = sigmoid(raw[:, slices["irony"]][:, 0])
     for threshold in RULE_GRID:
         thresholds, macro_f1 = tuned_blocks(ironic_reading(raw, slices, threshold), targets, slices)
         cost = {name: round(plain_f1[name] - macro_f1[name], 4) for name in macro_f1}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from affectlab.text.label_head import sigmoid, softmax
+from affectlab.text.probabilities import sigmoid, softmax
 
 MAX_STEPS = 500
 TOLERANCE = 1e-5  # stop once the gradient's largest entry is below this

@@ -31,9 +31,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
-from safetensors import safe_open
-from safetensors.torch import save
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank_perspectives, load_emoint, load_wassa22
 from affectlab.errors import OptionError
@@ -46,12 +43,11 @@ from affectlab.heads.layout import (
     head_slices,
 )
 from affectlab.metrics import pearson
-from affectlab.registry import CARD_FILE, DEFAULTS, WEIGHTS_FILE, fingerprint
+from affectlab.registry import DEFAULTS
 from affectlab.taxonomy import VAD
 from affectlab.text.analyzer import Analyzer
 from affectlab.text.artifact import ArtifactConfig, resolve_artifact
-from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
-from affectlab.train.optim import provenance
+from affectlab.train.head_rows import as_shipped, refit_record, source_head, write_refitted
 from affectlab.train.readings_card import CARD_SECTION, readings_section
 from affectlab.train.ridge import ALPHAS, choose_ridge
 
@@ -111,11 +107,6 @@ class BlockFit:
     weights: np.ndarray  # [labels, hidden], as shipped (fp16 values)
     bias: np.ndarray  # [labels]
     record: dict = field(default_factory=dict)  # per label: penalty, dev r and MAE, set sizes
-
-
-def as_shipped(values: np.ndarray) -> np.ndarray:
-    """Head weights as the fp16 file will hold them (float64 for the arithmetic)."""
-    return values.astype(np.float16).astype(np.float64)
 
 
 def fit_block(block: str, train: list[Rated], dev: list[Rated], vectors: Callable[[Rated, str], np.ndarray],
@@ -181,29 +172,17 @@ def train_readings(recipe: ReadingsRecipe, on_progress: Callable[[dict], None] |
 
     fitted = {block: fit_block(block, sets["train"][block], sets["dev"][block], vectors, recipe.alphas,
                                labels_of[block]) for block in FITTED_BLOCKS}
-    with safe_open(str(source / WEIGHTS_FILE), "pt") as handle:
-        metadata = handle.metadata()
-        tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 (not a dict)
-    weight, bias, blocks = grown_head(tensors[HEAD_WEIGHT].double().numpy(), tensors[HEAD_BIAS].double().numpy(),
-                                      tuple(config.blocks), fitted)
-    tensors[HEAD_WEIGHT] = torch.from_numpy(weight).to(torch.float16)
-    tensors[HEAD_BIAS] = torch.from_numpy(bias).to(torch.float16)
-
-    readings = provenance(recipe, 0, [])
-    del readings["epochs_done"], readings["dev_history"]
-    readings["source"] = {"name": config.name, "folder": str(source), "fingerprint": fingerprint(source)}
+    tensors, metadata, weight, bias = source_head(source)
+    weight, bias, blocks = grown_head(weight, bias, tuple(config.blocks), fitted)
+    readings = refit_record(recipe, source, config)
     readings["blocks"] = {block: fit.record for block, fit in fitted.items()}
     if on_progress:
         for block, fit in fitted.items():
             on_progress({"task": "dev", "block": block,
                          **{label: round(r["dev_pearson"], 4) for label, r in fit.record.items()}})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / WEIGHTS_FILE).write_bytes(save(tensors, metadata=metadata))  # as readable as any file written
     grown = ArtifactConfig(**{**asdict(config), "name": recipe.name or config.name, "blocks": list(blocks),
                               "trained": {**config.trained, "readings": readings}})
-    grown.save(out_dir)
-    card = (source / CARD_FILE).read_text(encoding="utf-8") if (source / CARD_FILE).exists() else ""
-    card = card.split(CARD_SECTION)[0].rstrip()
-    (out_dir / CARD_FILE).write_text(f"{card}\n\n{readings_section(readings)}", encoding="utf-8")
+    write_refitted(out_dir, source, (tensors, metadata), (weight, bias), grown, CARD_SECTION,
+                   readings_section(readings))
     return grown
 

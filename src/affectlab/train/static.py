@@ -42,6 +42,7 @@ from affectlab.taxonomy import VAD
 from affectlab.text.artifact import STATIC_TASK, ArtifactConfig, resolve_artifact
 from affectlab.text.model import AffectModel
 from affectlab.text.normalize import normalize
+from affectlab.text.probabilities import sigmoid
 from affectlab.text.runtime import TorchRuntime, run_sorted
 from affectlab.text.static import StaticModel
 from affectlab.train.class_blocks import CLASS_BLOCKS, class_targets, tuned_blocks
@@ -144,7 +145,7 @@ def _teacher_targets(teacher: str, texts: list[str], vad_mean: np.ndarray, vad_s
     slices = head_slices(tuple(config.blocks))
     logits = np.concatenate([raw[:, slices[name]] for name, _, _ in CLASS_BLOCKS], axis=1)
     vad = raw[:, slices["vad"]] * np.array(config.vad_std) + np.array(config.vad_mean)
-    return 1.0 / (1.0 + np.exp(-logits)), ((vad - vad_mean) / vad_std).astype(np.float32)
+    return sigmoid(logits), ((vad - vad_mean) / vad_std).astype(np.float32)
 
 
 def _dev_metrics(model: StaticModel, ge_texts, ge_targets, eb_texts, eb_vad, vad_mean, vad_std):

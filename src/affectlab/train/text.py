@@ -46,6 +46,7 @@ from affectlab.taxonomy import VAD
 from affectlab.text.artifact import ArtifactConfig
 from affectlab.text.model import AffectModel
 from affectlab.text.normalize import token_ids
+from affectlab.text.probabilities import sigmoid
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
 from affectlab.train.checkpoint import Checkpoints
 from affectlab.train.class_blocks import class_targets, tuned_blocks
@@ -93,10 +94,6 @@ def _cycle(lengths: list[int], batch_size: int, rng: random.Random) -> Iterator[
         yield from bucketed_batches(lengths, batch_size, rng)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 @dataclass
 class Rated:
     """Texts of other registers with the teacher's class probabilities and standardized VAD."""
@@ -109,7 +106,7 @@ class Rated:
 def _teacher_targets(raw: np.ndarray, n_class: int, vad_mean, vad_std, teacher_vad_mean, teacher_vad_std):
     """Teacher head outputs → class probabilities and VAD standardized on the student's scale."""
     vad = raw[:, n_class : n_class + 3] * teacher_vad_std + teacher_vad_mean
-    return _sigmoid(raw[:, :n_class]).astype(np.float32), ((vad - vad_mean) / vad_std).astype(np.float32)
+    return sigmoid(raw[:, :n_class]).astype(np.float32), ((vad - vad_mean) / vad_std).astype(np.float32)
 
 
 def dev_metrics(model: AffectModel, dev: dict, vad_mean, vad_std, batch_size) -> tuple[dict, float | None, dict]:
@@ -123,7 +120,7 @@ def dev_metrics(model: AffectModel, dev: dict, vad_mean, vad_std, batch_size) ->
     ge_out = run_sorted(runtime, dev["ge_ids"], batch_size * 4)
     thresholds, metrics, irony_rule = {}, {}, None
     if "irony" in slices:
-        probs = _sigmoid(run_sorted(runtime, dev["irony_ids"], batch_size * 4)[:, slices["irony"]])
+        probs = sigmoid(run_sorted(runtime, dev["irony_ids"], batch_size * 4)[:, slices["irony"]])
         tuned = tune_thresholds(probs, dev["irony_gold"])
         thresholds["irony"] = [float(t) for t in tuned]
         metrics["irony_f1_tuned"] = float(f1_per_label(probs >= tuned, dev["irony_gold"])[0])

@@ -1,0 +1,60 @@
+"""Copies of a text model whose head rows were refitted on its frozen sentence vectors (``affectlab train
+readings`` adds rows, ``affectlab train irony`` replaces one): the encoder copied as it is, the new head in fp16
+as shipped, the config, and the source's model card with one section on the refit (replaced, not repeated, when
+the source already had it).
+
+>>> tensors, metadata, weight, bias = source_head(source)
+>>> weight[rows] = as_shipped(new_rows)
+>>> write_refitted(out_dir, source, (tensors, metadata), (weight, bias), config, "## Irony refit", section)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import save
+
+from affectlab.registry import CARD_FILE, WEIGHTS_FILE, fingerprint
+from affectlab.text.artifact import ArtifactConfig
+from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
+from affectlab.train.optim import provenance
+
+
+def as_shipped(values: np.ndarray) -> np.ndarray:
+    """Head weights as the fp16 file will hold them (float64 for the arithmetic)."""
+    return values.astype(np.float16).astype(np.float64)
+
+
+def source_head(source: Path) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+    """A text model's tensors, its weights file's metadata, and its head's weight and bias (float64)."""
+    with safe_open(str(Path(source) / WEIGHTS_FILE), "pt") as handle:
+        metadata = handle.metadata()
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 (not a dict)
+    return tensors, metadata, tensors[HEAD_WEIGHT].double().numpy(), tensors[HEAD_BIAS].double().numpy()
+
+
+def refit_record(recipe, source: Path, config: ArtifactConfig) -> dict:
+    """What a refit records in ``trained``: its recipe and date (no epochs), and the source model it read."""
+    record = provenance(recipe, 0, [])
+    del record["epochs_done"], record["dev_history"]
+    record["source"] = {"name": config.name, "folder": str(source), "fingerprint": fingerprint(source)}
+    return record
+
+
+def write_refitted(out_dir: Path, source: Path, weights: tuple[dict, dict], head: tuple[np.ndarray, np.ndarray],
+                   config: ArtifactConfig, card_title: str, card_section: str) -> None:
+    """Write the copy: ``weights`` (the source's tensors and metadata) with ``head`` in place of its head, the
+    ``config``, and the source's card with ``card_section`` (starting with ``card_title``) in place of any
+    section of that title."""
+    tensors, metadata = weights
+    tensors = {**tensors, HEAD_WEIGHT: torch.from_numpy(head[0]).to(torch.float16),
+               HEAD_BIAS: torch.from_numpy(head[1]).to(torch.float16)}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / WEIGHTS_FILE).write_bytes(save(tensors, metadata=metadata))
+    config.save(out_dir)
+    card = (source / CARD_FILE).read_text(encoding="utf-8") if (source / CARD_FILE).exists() else ""
+    card = card.split(card_title)[0].rstrip()
+    (out_dir / CARD_FILE).write_text(f"{card}\n\n{card_section}", encoding="utf-8")

@@ -176,7 +176,8 @@ class FakeTextModel:
         save_file({"encoder.weight": np.full((2, 2), encoder, np.float32), HEAD_WEIGHT: np.zeros((rows, 2), np.float32),
                    HEAD_BIAS: np.zeros(rows, np.float32)}, str(self.folder / WEIGHTS_FILE))
 
-    def analyze_batch(self, texts):
+    def analyze_batch(self, texts, literal=False):
+        assert literal, "turn models read the literal outputs"
         self.read += len(texts)
         return [SimpleNamespace(error=None, ekman={label: len(text) / 100 for label in EKMAN},
                                 sentiment={label: 0.5 for label in SENTIMENT}) for text in texts]

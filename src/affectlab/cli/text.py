@@ -236,7 +236,8 @@ def train_irony_command(
     seed: int = 13,
     threads: int = 2,
     limit: Annotated[int | None, typer.Option(
-        min=2, help="At most N tweets of each part and N GoEmotions dev comments (smoke runs).")] = None,
+        min=2, help="At most N tweets of each part and emotion and N GoEmotions dev comments (smoke runs).")]
+    = None,
 ) -> None:
     """Refit a text model's irony row on its frozen sentence vectors with ordinary comments and plainly emotional
     tweets as counter-examples, then choose where the irony rule starts on GoEmotions dev. Writes a copy of the
@@ -417,7 +418,8 @@ def eval_irony_command(
     = "heldout",
     model: ModelOpt = DEFAULT_MODEL, runtime: RuntimeOpt = DEFAULT_RUNTIME, reports_dir: ReportsDirOpt = REPORTS,
 ) -> None:
-    """Text model's irony output on SemEval-2018 irony tweets: F1 of the ironic class."""
+    """Text model's irony output on SemEval-2018 irony tweets: F1 of the ironic class; and the irony rule's false
+    alarms on EmoInt's tweets (test beside heldout)."""
     from affectlab.evaluate.text import eval_irony
 
     report = _eval(ctx, "irony", eval_irony, model, runtime, data_dir, split, reports_dir)

@@ -21,6 +21,7 @@ import numpy as np
 from affectlab.errors import AffectlabError
 from affectlab.taxonomy import EKMAN, SENTIMENT
 from affectlab.text.fingerprints import outputs_fingerprint
+from affectlab.text.probabilities import logit
 
 READINGS = tuple(f"ekman_{label}" for label in EKMAN) + tuple(f"sentiment_{label}" for label in SENTIMENT)
 READ_BLOCKS = ("ekman", "sentiment")
@@ -32,13 +33,14 @@ class TextModelMismatch(AffectlabError, ValueError):
 
 def text_features_record(analyzer) -> dict:
     """What a turn model's config records about the text model that read its turns."""
-    return {"model": analyzer.model_name, "fingerprint": outputs_fingerprint(analyzer.folder, READ_BLOCKS),
+    return {"model": analyzer.model_name,
+            "fingerprint": outputs_fingerprint(analyzer.folder, READ_BLOCKS, literal=True),
             "readings": list(READINGS)}
 
 
 def check_text_model(record: dict, analyzer, turn_model: str) -> None:
     """Refuse ``analyzer`` unless it is the text model of ``record`` (the turn model's ``text_features``)."""
-    found = outputs_fingerprint(analyzer.folder, READ_BLOCKS)
+    found = outputs_fingerprint(analyzer.folder, READ_BLOCKS, literal=True)
     if found != record["fingerprint"] or list(record.get("readings", [])) != list(READINGS):
         raise TextModelMismatch(
             f"turn model {turn_model} was trained on the readings of text model {record['model']} "
@@ -63,5 +65,4 @@ def text_readings(analyzer, texts: list[str]) -> np.ndarray:
 def ekman_evidence(readings: np.ndarray) -> np.ndarray:
     """``[turns, 11]`` readings → ``[turns, 7]`` log-odds of the text model's Ekman probabilities, the evidence a
     register adds to the turn model's logits with its tuned weight (:func:`~affectlab.dialogue.registers.calibrate`)."""
-    p = np.clip(readings[:, : len(EKMAN)], 1e-3, 1 - 1e-3)
-    return (np.log(p) - np.log1p(-p)).astype(np.float32)
+    return logit(np.clip(readings[:, : len(EKMAN)], 1e-3, 1 - 1e-3)).astype(np.float32)

@@ -1,4 +1,5 @@
-"""``affectlab eval goemotions`` and ``affectlab eval emobank``: the text model on held-out splits."""
+"""``affectlab eval goemotions``, ``emobank`` and ``irony``: the text model on held-out splits (``irony`` also
+reads EmoInt's tweets, for the irony rule's false alarms)."""
 
 from __future__ import annotations
 
@@ -158,16 +159,20 @@ def eval_irony(
         "ironic_recall_tuned": float((predicted & (gold == 1)).sum() / max(1, ironic.sum())),
         "ironic_f1_at_0.5": float(f1_per_label(probs >= 0.5, gold)[0]),
         "positive_sentiment_top_share": {"ironic": positive_share(ironic), "not_ironic": positive_share(~ironic)},
-        "literal_tweets": _literal_tweets(analyzer, "test" if split == "heldout" else split, data_dir),
+        "literal_tweets": _literal_tweets(analyzer, "test" if split == "heldout" else split, data_dir, on_progress),
         "published": PUBLISHED_IRONY,
     }
 
 
-def _literal_tweets(analyzer: Analyzer, split: str, data_dir: Path) -> dict:
+def _literal_tweets(analyzer: Analyzer, split: str, data_dir: Path,
+                    on_progress: Callable[[int], None] | None) -> dict:
+    """The irony rule's false alarms: the share of EmoInt's ``split`` tweets of each emotion (chosen for that
+    emotion, mostly literal) whose irony reaches the rule's threshold (None without a rule), and the share of
+    its joyful tweets read as positive first."""
     rule = analyzer.config.irony_rule
     flagged, joy_positive = {}, None
     for emotion in EMOINT_EMOTIONS:
-        results = analyzer.analyze_batch(load_emoint(emotion, split, data_dir).texts)
+        results = analyzer.analyze_batch(load_emoint(emotion, split, data_dir).texts, on_progress=on_progress)
         flagged[emotion] = None if rule is None else float(np.mean([r.irony >= rule for r in results]))
         if emotion == "joy":
             joy_positive = float(np.mean([max(r.sentiment, key=r.sentiment.__getitem__) == "positive"

@@ -5,10 +5,15 @@ from all of it (ONNX exports). Models built on one part should not be orphaned b
 
 - a head of one's own reads the sentence vector, so it depends on the encoder alone
   (:func:`encoder_fingerprint`);
-- a turn model reads the literal Ekman and sentiment probabilities (before the irony rule), so it depends on the
-  encoder, those blocks' head rows and the input length (:func:`outputs_fingerprint`). Reading blocks fitted later
-  (``affectlab train readings``) and a refitted irony row or rule (``affectlab train irony``) change other rows
-  and settings, and leave both unchanged.
+- a memory stores the GoEmotions and VAD outputs as the analyzer gives them, so they depend on the encoder,
+  those blocks' head rows, the irony rows and where the irony rule starts (it discounts positive outputs), and
+  the input length (:func:`outputs_fingerprint`);
+- a turn model reads the literal Ekman and sentiment probabilities (the irony rule off), so the irony rows and
+  rule are left out (``literal=True``).
+
+Reading blocks fitted later (``affectlab train readings``) are new rows elsewhere in the head and leave all of
+them unchanged; a refitted irony row (``affectlab train irony``) leaves the encoder's and the literal ones
+unchanged.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from affectlab.text.artifact import ArtifactConfig
 
 HEAD_PREFIX = "head."
 HEAD_WEIGHT, HEAD_BIAS = "head.linear.weight", "head.linear.bias"
+# Blocks whose rows change other blocks' probabilities: the irony rule discounts positive outputs.
+INFLUENCING = ("irony",)
 
 
 def _digest_encoder(digest, weights) -> None:
@@ -44,9 +51,10 @@ def encoder_fingerprint(text_model: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def outputs_fingerprint(text_model: Path, blocks: tuple[str, ...]) -> str:
-    """A short hash of what a text model's literal ``blocks`` outputs (read with the irony rule off,
-    ``analyze_batch(..., literal=True)``) depend on: the encoder, those blocks' head rows and the input length.
+def outputs_fingerprint(text_model: Path, blocks: tuple[str, ...], *, literal: bool = False) -> str:
+    """A short hash of what a text model's ``blocks`` outputs depend on: the encoder, those blocks' head rows,
+    the input length, and (unless ``literal``: outputs read with the irony rule off,
+    ``analyze_batch(..., literal=True)``) the irony rows and where the irony rule starts.
 
     Raises ValueError when the model has no such block.
     """
@@ -58,7 +66,7 @@ def outputs_fingerprint(text_model: Path, blocks: tuple[str, ...]) -> str:
     if missing:
         raise ValueError(f"text model {text_model} has no output block {missing[0]!r} (it has {list(present)})")
     slices = head_slices(present)
-    rows = [name for name in present if name in blocks]
+    rows = [name for name in present if name in blocks or (name in INFLUENCING and not literal)]
     digest = hashlib.sha256()
     with safe_open(str(Path(text_model) / WEIGHTS_FILE), framework="numpy") as weights:
         _digest_encoder(digest, weights)
@@ -67,5 +75,7 @@ def outputs_fingerprint(text_model: Path, blocks: tuple[str, ...]) -> str:
         digest.update(name.encode())
         digest.update(np.ascontiguousarray(weight[slices[name]]).tobytes())
         digest.update(np.ascontiguousarray(bias[slices[name]]).tobytes())
-    digest.update(json.dumps({"max_length": config.max_length}).encode())
+    settings = {"max_length": config.max_length} if literal else {"max_length": config.max_length,
+                                                                   "irony": config.irony_rule}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()[:16]

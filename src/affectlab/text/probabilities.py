@@ -2,7 +2,7 @@
 
 >>> sigmoid(np.array([0.0]))
 array([0.5])
->>> float(logit(sigmoid(np.array([2.0])))[0])
+>>> round(float(logit(sigmoid(np.array([2.0])))[0]), 6)
 2.0
 """
 
@@ -12,6 +12,7 @@ import numpy as np
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Each logit's probability, elementwise."""
     return 1.0 / (1.0 + np.exp(-logits))
 
 
@@ -22,6 +23,6 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Over the last axis."""
+    """Probabilities over the last axis."""
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)

@@ -1,7 +1,7 @@
 """Copies of a text model whose head rows were refitted on its frozen sentence vectors (``affectlab train
 readings`` adds rows, ``affectlab train irony`` replaces one): the encoder copied as it is, the new head in fp16
-as shipped, the config, and the source's model card with one section on the refit (replaced, not repeated, when
-the source already had it).
+as shipped, the config, and the source's model card with one section on the refit at its end (a section of the
+same title in the source is taken out, not repeated; the others are kept).
 
 >>> tensors, metadata, weight, bias = source_head(source)
 >>> weight[rows] = as_shipped(new_rows)
@@ -47,8 +47,8 @@ def refit_record(recipe, source: Path, config: ArtifactConfig) -> dict:
 def write_refitted(out_dir: Path, source: Path, weights: tuple[dict, dict], head: tuple[np.ndarray, np.ndarray],
                    config: ArtifactConfig, card_title: str, card_section: str) -> None:
     """Write the copy: ``weights`` (the source's tensors and metadata) with ``head`` in place of its head, the
-    ``config``, and the source's card with ``card_section`` (starting with ``card_title``) in place of any
-    section of that title."""
+    ``config``, and the source's card without any section titled ``card_title``, ``card_section`` (starting with
+    that title) appended."""
     tensors, metadata = weights
     tensors = {**tensors, HEAD_WEIGHT: torch.from_numpy(head[0]).to(torch.float16),
                HEAD_BIAS: torch.from_numpy(head[1]).to(torch.float16)}
@@ -56,5 +56,17 @@ def write_refitted(out_dir: Path, source: Path, weights: tuple[dict, dict], head
     (out_dir / WEIGHTS_FILE).write_bytes(save(tensors, metadata=metadata))
     config.save(out_dir)
     card = (source / CARD_FILE).read_text(encoding="utf-8") if (source / CARD_FILE).exists() else ""
-    card = card.split(card_title)[0].rstrip()
-    (out_dir / CARD_FILE).write_text(f"{card}\n\n{card_section}", encoding="utf-8")
+    (out_dir / CARD_FILE).write_text(f"{without_section(card, card_title)}\n\n{card_section}", encoding="utf-8")
+
+
+def without_section(card: str, title: str) -> str:
+    r"""``card`` without its section headed ``title`` (up to the next section of the same level), if it has one.
+
+    >>> without_section("# m\n\n## A\nold\n\n## B\nkept\n", "## A")
+    '# m\n\n## B\nkept'
+    """
+    start = card.find(title)
+    if start < 0:
+        return card.rstrip()
+    end = card.find("\n## ", start + len(title))
+    return (card[:start].rstrip() + ("\n\n" + card[end + 1:] if end >= 0 else "")).rstrip()

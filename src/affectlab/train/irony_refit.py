@@ -1,5 +1,5 @@
-"""Recipe for the irony refit (``affectlab train irony``): the irony output learns that ordinary comments are
-mostly not ironic.
+"""Recipe for the irony refit (``affectlab train irony``): the irony output learns that ordinary comments and
+plainly emotional tweets are mostly not ironic.
 
 ``affectlab train text`` learns the irony output from SemEval-2018 tweets alone, half of them ironic, and never
 shows it an ordinary comment as a counter-example. On GoEmotions dev its irony probability then passes 0.95 for
@@ -67,7 +67,8 @@ class IronyRecipe:
     seed: int = 13
     threads: int = 2
     batch_size: int = 64
-    limit: int | None = None  # at most this many tweets of each part and GoEmotions dev comments (smoke runs)
+    limit: int | None = None  # at most this many irony tweets of each part, EmoInt tweets of each emotion and
+    # split, and GoEmotions dev comments (smoke runs)
 
 
 def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None = None) -> ArtifactConfig:
@@ -76,7 +77,8 @@ def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None 
     out_dir = Path(recipe.out_dir)
     if out_dir.resolve() == source.resolve():
         raise OptionError(f"--output {out_dir} is the source model's own folder; write the refitted model elsewhere")
-    unknown = [name for name in recipe.literal_tweets if name not in EMOINT_EMOTIONS]
+    literal_tweets = tuple(dict.fromkeys(recipe.literal_tweets))
+    unknown = [name for name in literal_tweets if name not in EMOINT_EMOTIONS]
     if unknown:
         raise OptionError(f"literal tweets must be EmoInt emotions ({', '.join(EMOINT_EMOTIONS)}), not {unknown[0]!r}")
     config = ArtifactConfig.load(source)
@@ -97,7 +99,7 @@ def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None 
     to_read = {"irony train": tweets.texts, "irony dev": dev_tweets.texts,
                "goemotions train sample": fill_names([ge_train.texts[i] for i in sample], recipe.seed),
                "goemotions dev": fill_names(ge_dev.texts, recipe.seed)}
-    for emotion in recipe.literal_tweets:
+    for emotion in literal_tweets:
         to_read[f"emoint train {emotion}"] = load_emoint(emotion, "train", recipe.data_dir).texts[:n]
     for emotion in EMOINT_EMOTIONS:
         to_read[f"emoint dev {emotion}"] = load_emoint(emotion, "dev", recipe.data_dir).texts[:n]
@@ -107,7 +109,7 @@ def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None 
         if on_progress:
             on_progress({"task": f"vectors of {key}", "step": step, "total": len(to_read)})
 
-    literal = [vectors["goemotions train sample"], *(vectors[f"emoint train {e}"] for e in recipe.literal_tweets)]
+    literal = [vectors["goemotions train sample"], *(vectors[f"emoint train {e}"] for e in literal_tweets)]
     x = np.concatenate([vectors["irony train"], *literal])
     y = np.concatenate([np.array(tweets.ironic, np.float64), np.zeros(sum(map(len, literal)))])[:, None]
     dev_gold = np.array(dev_tweets.ironic, np.float64)[:, None]
@@ -131,7 +133,7 @@ def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None 
     record = refit_record(recipe, source, config)
     record["data"] = {"irony_train": len(tweets.texts), "irony_dev": len(dev_tweets.texts),
                       "goemotions_train_sample": recipe.ordinary, "goemotions_dev": len(ge_dev.texts),
-                      "emoint_train": {e: len(vectors[f"emoint train {e}"]) for e in recipe.literal_tweets}}
+                      "emoint_train": {e: len(vectors[f"emoint train {e}"]) for e in literal_tweets}}
     record["dev"] = {"candidates": [{k: v for k, v in c.items() if k != "row"} for c in candidates],
                      "l2": best["l2"], "irony_f1": best["irony_f1"], "irony_threshold": best["threshold"],
                      "rule": rule.report, "class_macro_f1": rule.macro_f1,
@@ -157,6 +159,9 @@ def flagged_shares(vectors: dict[str, np.ndarray], row: tuple[np.ndarray, np.nda
 def irony_section(record: dict) -> str:
     """The model card section for a refitted irony row (``record``: ``trained["irony_refit"]``)."""
     dev, data, recipe = record["dev"], record["data"], record["recipe"]
+    literal = data["emoint_train"]
+    tweets = (f" and {sum(literal.values()):,} EmoInt train tweets of {', '.join(literal)} (WASSA-2017, research use)"
+              if literal else "")
     rule = dev["rule"]
     if rule["threshold"] is None:
         rule_line = (f"No rule threshold kept the cost on GoEmotions dev within {rule['max_cost']} macro-F1 per block, "
@@ -171,9 +176,8 @@ def irony_section(record: dict) -> str:
             "`affectlab.train.irony_refit`). The irony row is a logistic regression on the model's frozen "
             f"sentence vectors: {data['irony_train']:,} SemEval-2018 Task 3A train tweets (CC BY-NC-SA 4.0) with "
             f"their gold, and as not ironic {data['goemotions_train_sample']:,} GoEmotions train comments "
-            f"(Apache-2.0, a seeded sample) and {sum(data['emoint_train'].values()):,} EmoInt train tweets of "
-            f"{', '.join(data['emoint_train'])} (WASSA-2017, research use). Penalty {dev['l2']:g}, chosen by the "
-            "F1 of the ironic class on the "
+            f"(Apache-2.0, a seeded sample){tweets}. Penalty {dev['l2']:g}, chosen by the F1 of the ironic class "
+            "on the "
             f"{data['irony_dev']:,} dev tweets: {dev['irony_f1']:.3f} at threshold {dev['irony_threshold']}. "
             f"{rule_line} The irony probability is for ordinary text, where irony is rare; `affectlab eval irony` "
             "gives the held-out figure.\n")

@@ -160,8 +160,8 @@ def irony_section(record: dict) -> str:
     """The model card section for a refitted irony row (``record``: ``trained["irony_refit"]``)."""
     dev, data, recipe = record["dev"], record["data"], record["recipe"]
     literal = data["emoint_train"]
-    tweets = (f" and {sum(literal.values()):,} EmoInt train tweets of {', '.join(literal)} (WASSA-2017, research use)"
-              if literal else "")
+    counter_tweets = (f" and {sum(literal.values()):,} EmoInt train tweets of {', '.join(literal)} (WASSA-2017, "
+                      "research use)" if literal else "")
     rule = dev["rule"]
     if rule["threshold"] is None:
         rule_line = (f"No rule threshold kept the cost on GoEmotions dev within {rule['max_cost']} macro-F1 per block, "
@@ -176,8 +176,8 @@ def irony_section(record: dict) -> str:
             "`affectlab.train.irony_refit`). The irony row is a logistic regression on the model's frozen "
             f"sentence vectors: {data['irony_train']:,} SemEval-2018 Task 3A train tweets (CC BY-NC-SA 4.0) with "
             f"their gold, and as not ironic {data['goemotions_train_sample']:,} GoEmotions train comments "
-            f"(Apache-2.0, a seeded sample){tweets}. Penalty {dev['l2']:g}, chosen by the F1 of the ironic class "
-            "on the "
-            f"{data['irony_dev']:,} dev tweets: {dev['irony_f1']:.3f} at threshold {dev['irony_threshold']}. "
+            f"(Apache-2.0, a seeded sample){counter_tweets}. Penalty {dev['l2']:g}, chosen by the F1 of the ironic "
+            f"class on the {data['irony_dev']:,} dev tweets: {dev['irony_f1']:.3f} at threshold "
+            f"{dev['irony_threshold']}. "
             f"{rule_line} The irony probability is for ordinary text, where irony is rare; `affectlab eval irony` "
             "gives the held-out figure.\n")

@@ -144,8 +144,7 @@ def eval_irony(
     ironic = gold[:, 0] == 1
 
     def positive_share(rows: np.ndarray) -> float:
-        return float(np.mean([max(r.sentiment, key=r.sentiment.__getitem__) == "positive"
-                              for r, keep in zip(results, rows) if keep]))
+        return _positive_first_share([r for r, keep in zip(results, rows) if keep])
 
     return {
         "model": _model_info(analyzer),
@@ -175,7 +174,11 @@ def _literal_tweets(analyzer: Analyzer, split: str, data_dir: Path,
         results = analyzer.analyze_batch(load_emoint(emotion, split, data_dir).texts, on_progress=on_progress)
         flagged[emotion] = None if rule is None else float(np.mean([r.irony >= rule for r in results]))
         if emotion == "joy":
-            joy_positive = float(np.mean([max(r.sentiment, key=r.sentiment.__getitem__) == "positive"
-                                          for r in results]))
+            joy_positive = _positive_first_share(results)
     return {"dataset": f"emoint/{split} (WASSA-2017 EmoInt; tweets chosen for an emotion, mostly literal)",
             "rule_flagged_share": flagged, "joy_positive_top_share": joy_positive}
+
+
+def _positive_first_share(results: list) -> float:
+    """The share of ``results`` whose most probable sentiment is positive."""
+    return float(np.mean([max(r.sentiment, key=r.sentiment.__getitem__) == "positive" for r in results]))

@@ -75,7 +75,8 @@ def outputs_fingerprint(text_model: Path, blocks: tuple[str, ...], *, literal: b
         digest.update(name.encode())
         digest.update(np.ascontiguousarray(weight[slices[name]]).tobytes())
         digest.update(np.ascontiguousarray(bias[slices[name]]).tobytes())
-    settings = {"max_length": config.max_length} if literal else {"max_length": config.max_length,
-                                                                   "irony": config.irony_rule}
+    settings = {"max_length": config.max_length}
+    if not literal:
+        settings["irony"] = config.irony_rule
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()[:16]

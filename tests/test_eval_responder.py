@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from affectlab.evaluate.responder import EvaluationError, Journal, degenerate, reply_cases
+from affectlab.datasets import ReplyExample
+from affectlab.evaluate.responder import EvaluationError, Journal, degenerate, gold_figures, reply_cases
 from affectlab.taxonomy import ED_EMOTIONS
 from conftest import DATA_DIR, needs_data
 
@@ -58,3 +59,18 @@ def test_the_journal_resumes_and_refuses_another_evaluation(tmp_path):
     assert [json.loads(line) for line in path.read_text().splitlines()][-1]["key"] == ["ed", "base_plain", "3"]
     with pytest.raises(EvaluationError, match="another evaluation"):
         Journal(path, {"split": "test", "seed": 0})
+
+
+def test_gold_replies_get_the_figures_that_need_no_model_answer():
+    def case(i, emotion, turn, reply):
+        return ReplyExample(id=str(i), dialogue=str(i), roles=["speaker"], texts=[turn], reply=reply, emotion=emotion)
+
+    cases = [case(0, "sad", "My dog died last night.", "I am so sorry, that is heartbreaking."),
+             case(1, "joyful", "I passed my driving test!", "That is awful, I am so sorry."),  # the wrong tone
+             case(2, "sad", "I failed the exam again.", "I failed the exam again.")]  # an echo
+    figures = gold_figures(cases, seed=0)
+    assert figures["tone_aligned"][0] == pytest.approx(2 / 3, abs=1e-4)
+    assert figures["degenerate"][0] == pytest.approx(1 / 3, abs=1e-4)
+    assert figures["mean_words"] == pytest.approx((7 + 7 + 5) / 3, abs=0.01)
+    assert 0 < figures["distinct_1"] <= 1 and 0 < figures["distinct_2"] <= 1
+    json.dumps(figures)

@@ -88,7 +88,7 @@ def test_case_1_lone_surrogate_in_respond_is_refused_before_any_model(tmp_path):
 
 
 def test_case_8_analyze_none_and_other_non_text_raise_invalid_text(analyzer):
-    for value, name in ((None, "None"), (5, "int"), (b"bytes", "bytes"), (2.5, "float")):
+    for value, name in ((None, "None"), (5, "int"), (b"bytes", "bytes"), (2.5, "float"), ({"text": "hi"}, "dict")):
         with pytest.raises(NotText, match=name) as caught:
             analyzer.analyze(value)
         assert isinstance(caught.value, InvalidText) and isinstance(caught.value, TypeError)
@@ -175,3 +175,32 @@ def test_case_9_long_turn_through_the_conversation_command(tmp_path):
     assert result.exit_code == 0, result.output
     turns = json.loads(result.stdout)["turns"]
     assert turns[2]["truncated"] and turns[2]["text"] == long_turn[:40]
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"max_chars": "10"}, "max_chars must be a whole number of at least 1, or None"),
+    ({"max_windows": 0.5}, "max_windows must be a whole number"),
+    ({"batch_size": None}, "batch_size must be a whole number of at least 1, not None"),
+    ({"threads": -1}, "threads must be a whole number of at least 1, or None (all cores)"),
+])
+def test_options_of_the_wrong_type_or_range_are_named(options, message):
+    from affectlab.errors import OptionError
+
+    with pytest.raises(OptionError, match=re.escape(message)):
+        Analyzer(**options)
+    if "max_windows" not in options:
+        with pytest.raises(OptionError, match=re.escape(message)):
+            ConversationAnalyzer(**options)
+
+
+def test_one_conversations_output_never_replaces_its_input(tmp_path):
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps(CHAT), encoding="utf-8")
+    for command in (["conversation", str(path), "-o", str(path), "--no-causes"],
+                    ["respond", str(path), "-o", str(tmp_path / "." / "chat.json")],
+                    ["respond", str(path), "--strategy", "Cheering"]):  # refused before the LM loads
+        start = time.monotonic()
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "would overwrite the input" in result.output or "unknown strategy 'Cheering'" in result.output
+        assert json.loads(path.read_text(encoding="utf-8")) == CHAT and time.monotonic() - start < 10

@@ -78,6 +78,42 @@ def test_single_label_head_writes_an_artifact_with_its_card(single_head):
 
 
 @pytest.mark.model
+def test_a_corpus_run_keeps_the_heads_reading_and_refuses_to_resume_with_other_head_weights(single_head, tmp_path):
+    import pyarrow.parquet as pq
+
+    from affectlab.corpus import CorpusJob, LocalEngine, ResumeError, run_corpus
+
+    _, folder = single_head
+    texts = ["Thanks, I really love it", "Where can I park my car?", "", "This is a disaster, I'm so angry"]
+    source = write_csv(tmp_path / "posts.csv", ["body"], [[t] for t in texts])
+    job = CorpusJob([str(source)], str(tmp_path / "out"), text_column="body", model=str(folder), chunk_rows=2)
+    manifest = run_corpus(job, LocalEngine())
+    assert manifest.model["head"]["name"] == "head" and manifest.model["name"] == "text-minilm"
+    table = sorted(pq.read_table(tmp_path / "out" / "scores").to_pylist(), key=lambda r: r["row"])
+    expected = Analyzer(model=folder).analyze_batch(texts)
+    for row, result in zip(table, expected):
+        if result.custom is None:  # the empty text: skipped, its head columns empty
+            assert row["status"] == "skipped" and row["custom_labels"] is None and row["custom_praise"] is None
+            continue
+        assert row["custom_labels"] == result.custom.labels
+        for label in ("complaint", "praise", "question"):
+            assert row[f"custom_{label}"] == pytest.approx(result.custom.scores[label], abs=1e-5)
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["software"]["score_columns"][-4:] == [
+        "custom_labels", "custom_complaint", "custom_praise", "custom_question"]
+    other = tmp_path / "other-head"
+    other.mkdir()
+    for name in ("config.json", "weights.safetensors"):
+        (other / name).write_bytes((folder / name).read_bytes())
+    from safetensors.numpy import load_file, save_file
+
+    tensors = load_file(str(other / "weights.safetensors"))
+    save_file({**tensors, "bias": tensors["bias"] + 1}, str(other / "weights.safetensors"))
+    with pytest.raises(ResumeError, match="model weights"):
+        run_corpus(CorpusJob([str(source)], str(tmp_path / "out"), text_column="body", model=str(other), chunk_rows=2),
+                   LocalEngine())
+
+
+@pytest.mark.model
 def test_analyzer_reads_the_head_the_same_with_onnx_and_torch(single_head):
     _, folder = single_head
     texts = ["Thanks, I really love it", "Where can I park my car?", "This is a disaster, I'm so angry", "x " * 400]

@@ -1,5 +1,7 @@
 """The base of every error that is the user's to fix (bad input, missing file, unknown option)."""
 
+import numbers
+
 
 class AffectlabError(Exception):
     """Raised with a message that names the file, row, field or option at fault."""
@@ -7,3 +9,18 @@ class AffectlabError(Exception):
 
 class OptionError(AffectlabError, ValueError):
     """An argument outside what the function accepts."""
+
+
+def check_count(name: str, value: object, none_means: str | None = None) -> None:
+    """Raise :class:`OptionError` unless ``value`` is a whole number of at least 1, or None where ``none_means``
+    says what None stands for.
+
+    >>> check_count("batch_size", "64")
+    Traceback (most recent call last):
+    affectlab.errors.OptionError: batch_size must be a whole number of at least 1, not '64'
+    """
+    if value is None and none_means is not None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        also = f", or None ({none_means})" if none_means is not None else ""
+        raise OptionError(f"{name} must be a whole number of at least 1{also}, not {value!r}")

@@ -150,7 +150,7 @@ def conversation(
     register = parse_register(register)
     with user_errors():
         if output is not None:
-            check_target(output)  # any name for one conversation's JSON; a long table's format is checked below
+            check_target(output, path)  # any name for one conversation's JSON; a long table's format is checked below
     if conversation_column is None and "conversation_id" in table_columns(path, encoding):
         conversation_column = "conversation_id"
     if conversation_column is None and (order_column, speaker_column, text_column) != (None, "speaker", "text"):

@@ -72,12 +72,14 @@ def respond(
     """The listener's next line: a small emotion model guides the language model (HEF)."""
     from affectlab.dialogue import read_conversation
     from affectlab.empathy import EmpatheticResponder
+    from affectlab.empathy.responder import check_strategy
     from affectlab.io import atomic_write_text
     from affectlab.io.writers import check_target
 
     with user_errors():
         if output is not None:
-            check_target(output)  # before the language model is loaded or run
+            check_target(output, path)  # before the language model is loaded or run
+        check_strategy(None if strategy == "none" else strategy)
         turns = read_conversation(path)
         with err.status("loading the language model"):
             lm = make_llm(llm, llm_model, base_url, api_key, chat, threads, backend=backend,

@@ -24,12 +24,14 @@ from pathlib import Path
 from affectlab.corpus.aggregate import AGGREGATES_DIR, aggregate, interrupts_kept, scores_view
 from affectlab.corpus.engines import Engine
 from affectlab.corpus.plan import SCORES_DIR, ChunkSpec, CorpusJob, Plan, fingerprint, plan_job
-from affectlab.corpus.scoring import SCHEMA, ChunkResult, one_line
+from affectlab.corpus.scoring import ChunkResult, head_labels, one_line, part_schema
 from affectlab.errors import AffectlabError
 from affectlab.extras import require
 from affectlab.io.readers import InputFileError
 from affectlab.io.writers import atomic_write_text
+from affectlab.registry import WEIGHTS_FILE, read_config
 from affectlab.text.artifact import DEFAULT_PROFILE, ArtifactConfig, resolve_artifact
+from affectlab.text.label_head import head_folder
 from affectlab.version import __version__
 
 MANIFEST = "manifest.json"
@@ -165,10 +167,11 @@ def _check_resumable(output: Path, job: CorpusJob, plan: Plan) -> None:
         return
     before = CorpusJob(**previous["job"])
     changed = [k for k, v in job.identity().items() if before.identity().get(k) != v]
-    if previous["model"].get("weights_sha256") != _model_info(job)["weights_sha256"]:
+    model = _model_info(job)
+    if any(previous["model"].get(key) != model.get(key) for key in ("weights_sha256", "head")):
         changed.append("model weights")
-    if previous["software"].get("score_columns") != list(SCHEMA.names):
-        changed.append("the columns of score files (another affectlab version)")
+    if previous["software"].get("score_columns") != _score_columns(job):
+        changed.append("the columns of score files (another affectlab version or model)")
     old = {f["path"]: f["sha256"] for f in previous.get("files", [])}
     new = {f.path: f.sha256 for f in plan.files}
     changed += [f"input {p}" for p in sorted(set(old) | set(new)) if old.get(p) != new.get(p)]
@@ -202,17 +205,27 @@ def _counts(output: Path) -> tuple[dict, list[dict]]:
 
 
 def _model_info(job: CorpusJob) -> dict:
-    folder = resolve_artifact(job.model, job.profile)
+    """The text model's name, base, date and weights, and, for a head of one's own, the head's name and weights."""
+    head = head_folder(job.model)
+    head_config = read_config(head) if head is not None else None
+    folder = resolve_artifact(head_config["base_model"] if head_config else job.model, job.profile)
     config = ArtifactConfig.load(folder)
-    return {"name": config.name, "base_model": config.base_model, "trained": config.trained.get("date"),
-            "weights_sha256": fingerprint(folder / "weights.safetensors")}
+    info = {"name": config.name, "base_model": config.base_model, "trained": config.trained.get("date"),
+            "weights_sha256": fingerprint(folder / WEIGHTS_FILE)}
+    if head_config is not None:
+        info["head"] = {"name": head_config["name"], "weights_sha256": fingerprint(head / WEIGHTS_FILE)}
+    return info
+
+
+def _score_columns(job: CorpusJob) -> list[str]:
+    return list(part_schema(head_labels(job)).names)
 
 
 def _software(job: CorpusJob) -> dict:
     import pyarrow
 
     software = {"affectlab": __version__, "pyarrow": pyarrow.__version__,
-                "duckdb": require("duckdb", "corpus").__version__, "score_columns": list(SCHEMA.names)}
+                "duckdb": require("duckdb", "corpus").__version__, "score_columns": _score_columns(job)}
     if job.profile == DEFAULT_PROFILE:  # the fast profile never loads ONNX Runtime
         import onnxruntime
 

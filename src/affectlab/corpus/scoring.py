@@ -5,10 +5,13 @@ group, a ``status`` (``ok``; ``skipped``: no text to analyze; ``error``: the row
 the reason, every score of :class:`~affectlab.text.result.TextAffect` as float32 columns (the fitted readings,
 ``intensity_anger`` ... ``distress``, null for a model without them), and the ``drivers``
 of a text read in several windows (null for one window): which window, at which characters, each label came from.
+A model with a head of one's own (``affectlab train head``) adds its columns, as ``affectlab analyze`` writes them:
+``custom_labels`` and a ``custom_<label>`` score per label (:func:`part_schema`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,8 +24,10 @@ from affectlab.corpus.times import TimeError, parse_time
 from affectlab.io.readers import InputFileError, Row, is_missing, read_rows
 from affectlab.io.values import text_value, valid_unicode
 from affectlab.io.writers import atomic_target
+from affectlab.registry import read_config
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
 from affectlab.text.analyzer import Analyzer
+from affectlab.text.label_head import head_folder
 from affectlab.text.result import READING_COLUMNS, TextAffect
 
 SCORE_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -46,6 +51,21 @@ SCHEMA = pa.schema(
 )
 
 
+def part_schema(custom_labels: Sequence[str] = ()) -> pa.Schema:
+    """The columns of a part file: :data:`SCHEMA`, then, for a head of one's own with ``custom_labels``, the
+    labels it chose and a score column per label."""
+    if not custom_labels:
+        return SCHEMA
+    return pa.schema([*SCHEMA, pa.field("custom_labels", pa.list_(pa.string())),
+                      *(pa.field(f"custom_{label}", pa.float32()) for label in custom_labels)])
+
+
+def head_labels(job: CorpusJob) -> list[str]:
+    """The labels of ``job``'s model when it is a head of one's own, else none."""
+    head = head_folder(job.model)
+    return read_config(head)["labels"] if head is not None else []
+
+
 @dataclass(frozen=True)
 class ChunkResult:
     file_index: int
@@ -67,6 +87,8 @@ class ChunkScorer:
         self.analyzer = analyzer or Analyzer(job.model, profile=job.profile, runtime=job.runtime,
                                              batch_size=job.batch_size, threads=threads, max_chars=job.max_chars,
                                              max_windows=job.max_windows, on_long=job.on_long)
+        self.custom_labels = head_labels(job)
+        self.schema = part_schema(self.custom_labels)
 
     def __call__(self, spec: ChunkSpec) -> ChunkResult:
         table = self.score(spec)
@@ -82,7 +104,7 @@ class ChunkScorer:
         try:
             rows = next(read_rows(Path(spec.path), self.job.text_column, spec.rows, spec.start, self.job.encoding), [])
         except InputFileError as exc:
-            return _unreadable(spec, str(exc))
+            return _unreadable(spec, str(exc), self.schema)
         texts = [row.text if row.error is None else None for row in rows]
         return self._table(spec, rows, self._analyze(texts))
 
@@ -98,7 +120,7 @@ class ChunkScorer:
             return self._analyze(texts[:middle]) + self._analyze(texts[middle:])
 
     def _table(self, spec: ChunkSpec, rows: list[Row], results: list[TextAffect]) -> pa.Table:
-        columns: dict[str, list] = {name: [] for name in SCHEMA.names}
+        columns: dict[str, list] = {name: [] for name in self.schema.names}
         for row, result in zip(rows, results):
             status, error = _status(row, result)
             moment, time_error = self._time(row)
@@ -132,7 +154,12 @@ class ChunkScorer:
             columns["chunks"].append(result.chunks)
             columns["drivers"].append(result.driver_records())
             columns["truncated"].append(result.truncated)
-        return pa.table(columns, schema=SCHEMA)
+            if self.custom_labels:
+                custom = result.custom
+                columns["custom_labels"].append(custom.labels if custom is not None else None)
+                for label in self.custom_labels:
+                    columns[f"custom_{label}"].append(custom.scores[label] if custom is not None else None)
+        return pa.table(columns, schema=self.schema)
 
     def _time(self, row: Row) -> tuple[object, str | None]:
         if not self.job.time_column:
@@ -177,15 +204,15 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _unreadable(spec: ChunkSpec, reason: str) -> pa.Table:
+def _unreadable(spec: ChunkSpec, reason: str, schema: pa.Schema) -> pa.Table:
     """A chunk whose bytes cannot be read: each of its planned rows is charged with the reason."""
     numbers = np.arange(spec.consumed + 1, spec.consumed + spec.rows + 1)
-    columns = {name: pa.nulls(spec.rows, field.type) for name, field in zip(SCHEMA.names, SCHEMA)}
+    columns = {name: pa.nulls(spec.rows, field.type) for name, field in zip(schema.names, schema)}
     columns["source"] = pa.array([spec.path] * spec.rows, pa.string())
     columns["row"] = pa.array(numbers, pa.int64())
     columns["status"] = pa.array(["error"] * spec.rows, pa.string())
     columns["error"] = pa.array([f"row {n}: unreadable chunk ({reason})" for n in numbers], pa.string())
-    return pa.table(columns, schema=SCHEMA)
+    return pa.table(columns, schema=schema)
 
 
 def write_part(table: pa.Table, path: Path) -> None:

@@ -83,6 +83,14 @@ def _smallest(low: int, high: int, ok) -> int:
     return low
 
 
+def check_strategy(strategy: str | None) -> str | None:
+    """``strategy`` as :meth:`EmpatheticResponder.respond` takes it: None, ``"auto"`` or an ESConv strategy name."""
+    if strategy is not None and strategy != AUTO and strategy not in ESCONV_STRATEGIES:
+        raise InvalidConversation(f"unknown strategy {strategy!r}; expected auto or one of "
+                                  f"{', '.join(ESCONV_STRATEGIES)}")
+    return strategy
+
+
 class EmpatheticResponder:
     def __init__(self, llm: LanguageModel, *,
                  emotion_model: str | Path | ContextClassifier | None = EMOTION_CONTEXT_MODEL,
@@ -158,12 +166,8 @@ class EmpatheticResponder:
         from the dialogue). ``listener``: the responder's speaker name in ``turns``, if it spoke before."""
         checked = check_turns(turns)
         roles = roles_for(checked, listener)
-        if strategy == AUTO:
+        if check_strategy(strategy) == AUTO:
             strategy = self.strategy_model.predict(checked, top_k=1, listener=listener).label
-        elif strategy is not None and strategy not in ESCONV_STRATEGIES:
-            raise InvalidConversation(
-                f"unknown strategy {strategy!r}; expected auto or one of {', '.join(ESCONV_STRATEGIES)}"
-            )
         choice, causes, marks = None, [], {}
         if self.guided:
             choice = self.choose_emotion(checked, roles, listener)

@@ -11,7 +11,9 @@ arm), corpus BLEU-2 and mean ROUGE-L against the gold reply, distinct-1/2, tone 
 non-neutral GoEmotions label fits the story, as in ``eval hef``; every ESConv seeker brings a problem, so
 those count as negative stories), relevance (cosine of MiniLM sentence vectors of the reply and the
 speaker's last turn, beside the gold replies' own value) and the share of degenerate replies (empty, a
-3-gram said three times, or a copy of a turn already in the conversation). Intervals resample conversations.
+3-gram said three times, or a copy of a turn already in the conversation). The gold replies themselves get the
+same tone, distinct-n, degenerate and length figures (``gold_replies``): the level people reach on these
+measures. Intervals resample conversations.
 """
 
 from __future__ import annotations
@@ -153,6 +155,21 @@ def arm_figures(answers: list[dict], cases: list[ReplyExample], seed: int) -> di
     }
 
 
+def gold_figures(cases: list[ReplyExample], seed: int) -> dict:
+    """The figures of :func:`arm_figures` that need no model answer, for the people's own (gold) replies."""
+    clusters = [c.dialogue for c in cases]
+    golds = [c.reply for c in cases]
+    tone = tone_fits(golds, [c.emotion or NEGATIVE_STORY for c in cases])
+    broken = np.array([degenerate(g, c.texts) for g, c in zip(golds, cases)], dtype=float)
+    return {
+        "distinct_1": round(distinct_n(golds, 1), 4),
+        "distinct_2": round(distinct_n(golds, 2), 4),
+        "tone_aligned": _interval(lambda idx: float(tone[idx].mean()), clusters, seed),
+        "degenerate": _interval(lambda idx: float(broken[idx].mean()), clusters, seed),
+        "mean_words": round(float(np.mean([len(g.split()) for g in golds])), 2),
+    }
+
+
 def _perplexity(loss: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> float:
     nll, tokens = loss
     return math.exp(nll[idx].sum() / tokens[idx].sum())
@@ -209,7 +226,8 @@ def dataset_report(models: dict[str, LanguageModel], sem, name: str, items: list
     ratio = _interval(lambda idx: _perplexity(losses["tuned_guided"], idx) / _perplexity(losses["base_plain"], idx),
                       [c.dialogue for c in items], seed)
     return {"items": len(items), "per_emotion": dict(sorted(Counter(c.emotion for c in items if c.emotion).items())),
-            "perplexity_tuned_guided_over_base_plain": ratio, "arms": figures, "examples": shown}
+            "perplexity_tuned_guided_over_base_plain": ratio, "arms": figures,
+            "gold_replies": gold_figures(items, seed), "examples": shown}
 
 
 def eval_responder(base: LanguageModel, tuned: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR,

@@ -63,10 +63,12 @@ def check_output(path: Path) -> str:
     return output_format(path)
 
 
-def check_target(path: Path) -> None:
+def check_target(path: Path, source: Path | None = None) -> None:
     """:func:`check_output` for a file of any name (a JSON document, say): :class:`OutputFileError` unless a
-    file can be created at ``path``."""
+    file can be created at ``path`` without replacing the input it is made from (``source``)."""
     path = Path(path)
+    if source is not None and Path(source).exists() and path.resolve() == Path(source).resolve():
+        raise OutputFileError(f"{path}: the output would overwrite the input")
     try:
         if path.is_dir():
             raise OutputFileError(f"{path}: is a folder; name a file in it, e.g. {path / 'scored.jsonl'}")

@@ -57,11 +57,16 @@ def field_path(location: tuple | list) -> str | None:
     return path or None
 
 
-def invalid_request(exc: RequestValidationError) -> ApiError:
-    """A failed validation as one error: 400 for a body that is not JSON or is missing, else 422 naming the first
-    field at fault and listing every problem."""
+def invalid_request(exc: RequestValidationError, content_type: str = "application/json") -> ApiError:
+    """A failed validation as one error: 415 for a body sent as another type than JSON (FastAPI then reads it as
+    one string), 400 for a body that is not JSON or is missing, else 422 naming the first field at fault and
+    listing every problem."""
     found = exc.errors()
     first = found[0] if found else {}
+    media = content_type.split(";")[0].strip().lower()
+    if first.get("loc") == ("body",) and media and media != "application/json" and not media.endswith("+json"):
+        return ApiError(415, "unsupported_media_type",
+                        f"the body must be JSON sent as Content-Type: application/json, not {media}", field="body")
     if first.get("type") == "json_invalid":
         detail = first.get("ctx", {}).get("error", "cannot be parsed")
         return ApiError(400, "bad_json", f"the body is not valid JSON ({detail})", field="body")
@@ -82,7 +87,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return invalid_request(exc).response()
+        return invalid_request(exc, request.headers.get("content-type", "")).response()
 
     @app.exception_handler(AffectlabError)
     async def user_error(request: Request, exc: AffectlabError) -> JSONResponse:

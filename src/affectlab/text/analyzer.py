@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from affectlab.encoders import load_tokenizer
 from affectlab.encoders.named import named_model_dir
-from affectlab.errors import AffectlabError, OptionError
+from affectlab.errors import AffectlabError, OptionError, check_count
 from affectlab.heads import head_layout, head_size, head_slices
 from affectlab.heads.layout import BLOCK_SCALES, EMOINT_EMOTIONS, FITTED_BLOCKS
 from affectlab.io.readers import is_missing
@@ -127,12 +127,11 @@ class Analyzer:
         on_long: str = "error",
     ) -> None:
         check_on_long(max_chars, on_long)
-        if max_windows is not None and max_windows < 1:
-            raise OptionError("max_windows must be at least 1, or no bound (None; 0 on the command line)")
+        check_count("max_windows", max_windows, "no bound; 0 on the command line")
         if runtime not in RUNTIMES:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
-        if batch_size < 1:
-            raise OptionError("batch_size must be at least 1")
+        check_count("batch_size", batch_size)
+        check_count("threads", threads, "all cores")
         own_head = head_folder(model)
         self.head = LabelHead.load(own_head) if own_head is not None else None
         if self.head is not None and profile != DEFAULT_PROFILE:
@@ -254,7 +253,8 @@ class Analyzer:
 
         A single invalid text raises :class:`InvalidText` (with ``on_long="error"``, a text over a bound
         too); anything that is neither a string nor an iterable (None, a number, bytes) raises
-        :class:`NotText`, an :class:`InvalidText` that is also a TypeError. In a sequence, an invalid row
+        :class:`NotText`, an :class:`InvalidText` that is also a TypeError; so does a mapping, whose keys would
+        otherwise be read as the texts. In a sequence, an invalid row
         gets a result whose ``error`` says why, and the others are analyzed as usual. ``on_progress`` is
         called with the number of encoder windows finished after each batch.
         """
@@ -265,8 +265,10 @@ class Analyzer:
             return result
         if texts is None:
             raise NotText("text is missing (None): analyze takes a string or an iterable of strings")
-        if isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
-            raise NotText(f"analyze takes a string or an iterable of strings, not {type(texts).__name__}")
+        if isinstance(texts, (bytes, bytearray, Mapping)) or not isinstance(texts, Iterable):
+            raise NotText(f"analyze takes a string or an iterable of strings, not {type(texts).__name__}"
+                          + (" (for a table, pass its text column, or use analyze_frame)"
+                             if isinstance(texts, Mapping) else ""))
         return self.analyze_batch(list(texts), explain=explain, on_progress=on_progress)
 
     __call__ = analyze

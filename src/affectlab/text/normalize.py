@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from importlib.resources import files
 
-from affectlab.errors import OptionError
+from affectlab.errors import OptionError, check_count
 
 DEFAULT_MAX_CHARS = 100_000  # no tweet, review or chapter comes near; a 50 MB line would cost gigabytes
 ON_LONG = ("error", "truncate")
@@ -97,5 +97,4 @@ def check_on_long(max_chars: int | None, on_long: str) -> None:
     """Raise :class:`OptionError` for a bound or an action affectlab does not know."""
     if on_long not in ON_LONG:
         raise OptionError(f"on_long must be one of {', '.join(ON_LONG)}, not {on_long!r}")
-    if max_chars is not None and max_chars < 1:
-        raise OptionError("max_chars must be at least 1, or no bound (None; 0 on the command line)")
+    check_count("max_chars", max_chars, "no bound; 0 on the command line")

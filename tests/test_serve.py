@@ -235,6 +235,10 @@ def test_a_body_that_is_not_json_is_a_400():
         found = error(c.post("/v1/analyze", content=b"{text: nope", headers={"Content-Type": "application/json"}),
                       400)
     assert found["field"] == "body" and "JSON" in found["message"]
+    with client() as c:
+        for body in (b'{"text": "\xff\xfe hi"}', b"[" * 100_000):
+            found = error(c.post("/v1/analyze", content=body, headers={"Content-Type": "application/json"}), 400)
+            assert found["field"] == "body" and "not valid JSON" in found["message"], found
 
 
 def test_json_sent_as_another_type_is_a_415_that_says_so():

@@ -104,6 +104,7 @@ def test_the_upload_is_stored_under_generated_names_only(tmp_path):
     ({"file": ("p.csv", b"id,body\n1,hi\n")}, {"text_column": "body", "time_column": "when"}, 422, "time_column"),
     ({"file": ("p.csv", b"")}, {}, 422, "file"),
     ({"file": ("p.parquet", b"PAR1 not really")}, {}, 422, "file"),
+    ({"file": ("p.parquet", b"garbage\x00\xff\x00" * 20)}, {}, 422, "file"),  # a Parquet file without its head
     (None, {"text_column": "body"}, 422, "file"),
     ({"file": ("p.csv", b"text\n" + b"so happy\n" * 100)}, {}, 413, "body"),
 ])

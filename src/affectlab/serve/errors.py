@@ -97,6 +97,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 400 and message == "There was an error parsing the body":  # FastAPI's words
+            return ApiError(400, "bad_json", "the body is not valid JSON (not UTF-8, or nested too deeply)",
+                            field="body").response()
         return ApiError(exc.status_code, STATUS_TYPES.get(exc.status_code, "error"), message,
                         field=getattr(exc, "field", None), headers=dict(exc.headers or {})).response()
 

@@ -262,6 +262,11 @@ def _size(upload: BinaryIO) -> int | None:
 def _check_columns(job: Job) -> None:
     if not job.bytes:
         raise ApiError(422, "invalid_request", "the uploaded file is empty", field="file")
+    if job.format == "csv":
+        with job.input.open("rb") as stream:
+            if b"\x00" in stream.read(1 << 16):  # text has no NUL bytes; a Parquet file that lost its head does
+                raise ApiError(422, "invalid_file", "not a CSV or Parquet table: the file holds binary data (a "
+                               "Parquet file starts with the bytes PAR1)", field="file")
     try:
         columns = table_columns(job.input)
     except InputFileError as exc:

@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from affectlab.cli import app
-from affectlab.io import TableWriter, read_rows
+from affectlab.io import InputFileError, TableWriter, read_rows
 from affectlab.text.files import analyze_file
 
 runner = CliRunner()
@@ -191,14 +191,21 @@ def test_case_5_csv_duplicated_header_names_keep_every_column(tmp_path):
     source.write_text("name,text,name,name.2\nAda,hello,Lovelace,x\n")
     (row,) = read_all(source)
     assert row.record == {"name": "Ada", "text": "hello", "name.3": "Lovelace", "name.2": "x"}
-    source.write_text("id,text,text\n1,first,second\n")
-    (row,) = read_all(source)
-    assert row.text == "first" and row.record["text.2"] == "second"
     parquet = tmp_path / "dup.parquet"
     pq.write_table(pa.Table.from_arrays([pa.array(["a"]), pa.array(["b"]), pa.array(["hi"])],
                                         names=["name", "name", "text"]), parquet)
     (row,) = read_all(parquet)
     assert row.record == {"name": "a", "name.2": "b", "text": "hi"}
+
+
+def test_case_5_a_repeated_text_column_is_refused_not_guessed(tmp_path):
+    source = tmp_path / "dup.csv"
+    source.write_text("id,text,text\n1,first,second\n")
+    parquet = tmp_path / "dup.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array(["a"]), pa.array(["b"])], names=["text", "text"]), parquet)
+    for path in (source, parquet):
+        with pytest.raises(InputFileError, match="names column 'text' 2 times"):
+            read_all(path)
 
 
 def test_case_5_unterminated_quote_is_a_row_error_and_the_rest_is_read(tmp_path):
@@ -462,8 +469,6 @@ def test_case_8_sigterm_and_sigint_leave_no_part_file(tmp_path, analyzer, signum
 
 
 def test_case_8_a_csv_holding_only_a_byte_order_mark_is_an_empty_file(tmp_path):
-    from affectlab.io import InputFileError
-
     source = tmp_path / "bom.csv"
     source.write_bytes(b"\xef\xbb\xbf")
     with pytest.raises(InputFileError, match="the file is empty"):

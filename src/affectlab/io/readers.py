@@ -11,7 +11,7 @@ Text files (CSV, JSONL, TXT) are UTF-8 unless ``encoding`` says otherwise (any e
 ASCII, e.g. ``latin-1``, ``cp1252``); a UTF-8 byte-order mark is skipped. In CSV files:
 
 - a repeated header name is kept with ``.2``, ``.3``, … added (``name,name`` → ``name``, ``name.2``), as is
-  a repeated Parquet column name;
+  a repeated Parquet column name; a repeated text column is a file error (which copy holds the texts?);
 - a field may hold up to :data:`CSV_FIELD_LIMIT` characters; a longer one, or a quote never closed before the
   end of the file, makes that row an error holding its first line only, and reading goes on at the next line
   (so one stray quote cannot swallow the rest of the file).
@@ -243,6 +243,7 @@ def _csv_header(table: Table, handle: io.BufferedReader) -> _TrackedLines:
     if lines.ended:
         raise InputFileError(f"{table.path}: a quote in the header line is never closed")
     table.columns = _unique(header)
+    _require_one(table, header)
     return lines
 
 
@@ -343,6 +344,7 @@ def open_parquet(path: Path, text_column: str | None):
         raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from exc
     if text_column is not None:
         _require_column(Table(Path(path), "parquet", text_column), parquet.schema_arrow.names)
+        _require_one(Table(Path(path), "parquet", text_column), parquet.schema_arrow.names)
     return parquet
 
 
@@ -379,6 +381,13 @@ def _require_column(table: Table, columns: list[str]) -> None:
         raise InputFileError(
             f"{table.path}: no column {table.text_column!r}; columns are: {', '.join(map(str, columns))}"
         )
+
+
+def _require_one(table: Table, names: list[str]) -> None:
+    """Refuse a text column whose name the header repeats: which copy holds the texts would be a guess."""
+    if table.text_column is not None and names.count(table.text_column) > 1:
+        raise InputFileError(f"{table.path}: the header names column {table.text_column!r} "
+                             f"{names.count(table.text_column)} times; rename the copies so one holds the texts")
 
 
 def check_input(path: Path, encoding: str = "utf-8") -> str:

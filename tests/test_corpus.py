@@ -376,7 +376,7 @@ def test_cli_run_and_report(tmp_path):
     (["nothing-*.csv", "-o", "x"], "matches no file"),
     (["{source}", "-o", "x", "--text-column", "content"], "no column 'content'"),
     (["{source}", "-o", "x", "--engine", "spark"], "--engine must be one of local, ray"),
-    (["{source}", "-o", "x", "--chunk-rows", "0"], "chunk_rows must be at least 1"),
+    (["{source}", "-o", "x", "--chunk-rows", "0"], "chunk_rows must be a whole number of at least 1"),
 ])
 def test_cli_bad_arguments_get_one_clear_line(tmp_path, arguments, message):
     source = tmp_path / "posts.csv"

@@ -16,6 +16,7 @@ from affectlab.dialogue.packing import TurnTokenizer
 from affectlab.empathy import EmpatheticResponder, Response, load_emotion_model, load_strategy_model
 from affectlab.empathy.emotion_choice import CONTENT_FREE, LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn, response_prompt, strategy_descriptions
+from affectlab.errors import OptionError
 from affectlab.evaluate.empathy import distinct_n
 from affectlab.metrics import macro_f1_single, preference_bias, strategy_preferences
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES
@@ -183,7 +184,7 @@ def test_responder_trims_the_oldest_turns_to_fit_the_context(llm, sem, monkeypat
 def test_responder_bad_input(responder):
     with pytest.raises(InvalidConversation, match="no turns"):
         responder.respond([])
-    with pytest.raises(InvalidConversation, match="unknown strategy 'Hugging'"):
+    with pytest.raises(OptionError, match="unknown strategy 'Hugging'"):
         responder.respond(STORY, strategy="Hugging")
     with pytest.raises(InvalidConversation, match="turn 1: text is empty"):
         responder.respond([{"speaker": "a", "text": "hi"}, {"speaker": "b", "text": " "}])

@@ -2,10 +2,12 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from affectlab.datasets import ReplyExample
-from affectlab.evaluate.responder import EvaluationError, Journal, degenerate, gold_figures, reply_cases
+from affectlab.evaluate import responder as evaluation
+from affectlab.evaluate.responder import EvaluationError, Journal, degenerate, reply_cases, reply_figures
 from affectlab.taxonomy import ED_EMOTIONS
 from conftest import DATA_DIR, needs_data
 
@@ -61,16 +63,24 @@ def test_the_journal_resumes_and_refuses_another_evaluation(tmp_path):
         Journal(path, {"split": "test", "seed": 0})
 
 
-def test_gold_replies_get_the_figures_that_need_no_model_answer():
+def test_the_figures_of_replies_alone_serve_the_gold_replies_too(monkeypatch):
     def case(i, emotion, turn, reply):
         return ReplyExample(id=str(i), dialogue=str(i), roles=["speaker"], texts=[turn], reply=reply, emotion=emotion)
 
+    judged = []
+
+    def tone(replies, stories):  # the text model's judgement is not what is tested here
+        judged.append((replies, stories))
+        return np.array([1.0, 0.0, 1.0])
+
+    monkeypatch.setattr(evaluation, "tone_fits", tone)
     cases = [case(0, "sad", "My dog died last night.", "I am so sorry, that is heartbreaking."),
-             case(1, "joyful", "I passed my driving test!", "That is awful, I am so sorry."),  # the wrong tone
-             case(2, "sad", "I failed the exam again.", "I failed the exam again.")]  # an echo
-    figures = gold_figures(cases, seed=0)
+             case(1, "joyful", "I passed my driving test!", "That is awful, I am so sorry."),
+             case(2, "", "I failed the exam again.", "I failed the exam again.")]  # ESConv (no emotion); an echo
+    figures = reply_figures([c.reply for c in cases], cases, seed=0)
+    assert judged == [([c.reply for c in cases], ["sad", "joyful", "sad"])]  # ESConv stories count as negative
     assert figures["tone_aligned"][0] == pytest.approx(2 / 3, abs=1e-4)
     assert figures["degenerate"][0] == pytest.approx(1 / 3, abs=1e-4)
     assert figures["mean_words"] == pytest.approx((7 + 7 + 5) / 3, abs=0.01)
-    assert 0 < figures["distinct_1"] <= 1 and 0 < figures["distinct_2"] <= 1
+    assert figures["distinct_1"] == pytest.approx(13 / 19, abs=1e-4)  # words with their punctuation, as split
     json.dumps(figures)

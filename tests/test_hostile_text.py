@@ -204,3 +204,9 @@ def test_one_conversations_output_never_replaces_its_input(tmp_path):
         assert result.exit_code == 2 and "Traceback" not in result.output, result.output
         assert "would overwrite the input" in result.output or "unknown strategy 'Cheering'" in result.output
         assert json.loads(path.read_text(encoding="utf-8")) == CHAT and time.monotonic() - start < 10
+    table = tmp_path / "posts.csv"
+    table.write_text("text\nso happy\n", encoding="utf-8")
+    (tmp_path / "linked.csv").hardlink_to(table)  # the same file under another name
+    result = runner.invoke(app, ["analyze", "-i", str(table), "-o", str(tmp_path / "linked.csv")])
+    assert result.exit_code == 2 and "would overwrite the input" in result.output, result.output
+    assert table.read_text(encoding="utf-8") == "text\nso happy\n"

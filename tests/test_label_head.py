@@ -78,19 +78,22 @@ def test_single_label_head_writes_an_artifact_with_its_card(single_head):
 
 
 @pytest.mark.model
-def test_a_corpus_run_keeps_the_heads_reading_and_refuses_to_resume_with_other_head_weights(single_head, tmp_path):
+def test_a_corpus_run_keeps_the_heads_reading_and_refuses_to_resume_with_the_head_retuned(single_head, tmp_path):
     import pyarrow.parquet as pq
 
     from affectlab.corpus import CorpusJob, LocalEngine, ResumeError, run_corpus
 
-    _, folder = single_head
+    head = tmp_path / "head"  # a copy, retuned in place below
+    head.mkdir()
+    for name in ("config.json", "weights.safetensors"):
+        (head / name).write_bytes((single_head[1] / name).read_bytes())
     texts = ["Thanks, I really love it", "Where can I park my car?", "", "This is a disaster, I'm so angry"]
     source = write_csv(tmp_path / "posts.csv", ["body"], [[t] for t in texts])
-    job = CorpusJob([str(source)], str(tmp_path / "out"), text_column="body", model=str(folder), chunk_rows=2)
+    job = CorpusJob([str(source)], str(tmp_path / "out"), text_column="body", model=str(head), chunk_rows=2)
     manifest = run_corpus(job, LocalEngine())
     assert manifest.model["head"]["name"] == "head" and manifest.model["name"] == "text-minilm"
     table = sorted(pq.read_table(tmp_path / "out" / "scores").to_pylist(), key=lambda r: r["row"])
-    expected = Analyzer(model=folder).analyze_batch(texts)
+    expected = Analyzer(model=head).analyze_batch(texts)
     for row, result in zip(table, expected):
         if result.custom is None:  # the empty text: skipped, its head columns empty
             assert row["status"] == "skipped" and row["custom_labels"] is None and row["custom_praise"] is None
@@ -100,17 +103,11 @@ def test_a_corpus_run_keeps_the_heads_reading_and_refuses_to_resume_with_other_h
             assert row[f"custom_{label}"] == pytest.approx(result.custom.scores[label], abs=1e-5)
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["software"]["score_columns"][-4:] == [
         "custom_labels", "custom_complaint", "custom_praise", "custom_question"]
-    other = tmp_path / "other-head"
-    other.mkdir()
-    for name in ("config.json", "weights.safetensors"):
-        (other / name).write_bytes((folder / name).read_bytes())
-    from safetensors.numpy import load_file, save_file
-
-    tensors = load_file(str(other / "weights.safetensors"))
-    save_file({**tensors, "bias": tensors["bias"] + 1}, str(other / "weights.safetensors"))
+    write_config(head, {**read_config(head), "thresholds": [0.9, 0.9, 0.9]})
     with pytest.raises(ResumeError, match="model weights"):
-        run_corpus(CorpusJob([str(source)], str(tmp_path / "out"), text_column="body", model=str(other), chunk_rows=2),
-                   LocalEngine())
+        run_corpus(job, LocalEngine())
+    with pytest.raises(OptionError, match="reads the accurate profile's vectors"):
+        CorpusJob([str(source)], str(tmp_path / "fast"), text_column="body", model=str(head), profile="fast")
 
 
 @pytest.mark.model
@@ -191,6 +188,8 @@ def _rows(n_per_label: int = 6) -> list[list[str]]:
         (_rows() + [["only once", "c"]], {}, r"label 'c' occurs only once \(row 13\)"),
         (_rows(2), {}, r"4 labelled rows; a head needs at least 10"),
         ([[f"text {i}", "a"] for i in range(12)], {}, r"only one label \(a\)"),
+        ([[r, "labels" if label == "a" else label] for r, label in _rows()], {}, r"the label 'labels' is reserved"),
+        ([[r, "b" if label == "a" else "B"] for r, label in _rows()], {}, r"labels 'B' and 'b' differ only in case"),
         (_rows() + [["x", "a||"]], {"separator": "|"}, None),  # empty parts between separators are dropped
     ],
 )

@@ -243,7 +243,7 @@ def test_a_body_that_is_not_json_is_a_400():
 
 def test_json_sent_as_another_type_is_a_415_that_says_so():
     with client() as c:
-        for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"}):
+        for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"}, {}):
             found = error(c.post("/v1/analyze", content=b'{"text": "hi"}', headers=headers), 415)
             assert found["field"] == "body" and "application/json" in found["message"], found
         assert c.post("/v1/analyze", content=b'{"text": "hi"}',

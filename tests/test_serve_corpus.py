@@ -105,6 +105,7 @@ def test_the_upload_is_stored_under_generated_names_only(tmp_path):
     ({"file": ("p.csv", b"")}, {}, 422, "file"),
     ({"file": ("p.parquet", b"PAR1 not really")}, {}, 422, "file"),
     ({"file": ("p.parquet", b"garbage\x00\xff\x00" * 20)}, {}, 422, "file"),  # a Parquet file without its head
+    ({"file": ("p.csv", "text\nso happy\n".encode("utf-16"))}, {}, 422, "file"),
     (None, {"text_column": "body"}, 422, "file"),
     ({"file": ("p.csv", b"text\n" + b"so happy\n" * 100)}, {}, 413, "body"),
 ])

@@ -1,4 +1,4 @@
-"""Loaders for the research datasets under ``../shared/data`` (see its README for formats and licences)."""
+"""Loaders for the research datasets under ``../shared/data`` (layout, sources and licences: docs/data.md)."""
 
 from __future__ import annotations
 

@@ -180,12 +180,11 @@ def _conversation_table(source: Path, target: Path | None, as_json: bool, causes
     from rich.markup import escape
 
     from affectlab.dialogue import ConversationAnalyzer, analyze_conversations
-    from affectlab.io.writers import check_output
+    from affectlab.io.writers import check_not_source, check_output
 
     target = target or source.with_name(f"{source.stem}.affect.jsonl")
-    if source.exists() and target.resolve() == source.resolve():
-        fail(f"{target}: the output would overwrite the input")
     with user_errors():
+        check_not_source(target, source)
         check_output(target)
         analyzer = ConversationAnalyzer(**models)
         with progress_bar() as progress:

@@ -79,14 +79,14 @@ def respond(
     with user_errors():
         if output is not None:
             check_target(output, path)  # before the language model is loaded or run
-        check_strategy(None if strategy == "none" else strategy)
+        strategy = check_strategy(None if strategy == "none" else strategy)
         turns = read_conversation(path)
         with err.status("loading the language model"):
             lm = make_llm(llm, llm_model, base_url, api_key, chat, threads, backend=backend,
                           adapter=_adapter(adapter, llm_model))
         responder = EmpatheticResponder(lm, guided=not plain, seed=seed)
         with err.status(f"responding to {len(turns)} turns"):
-            response = responder.respond(turns, None if strategy == "none" else strategy, listener)
+            response = responder.respond(turns, strategy, listener)
     document = json.dumps(response.to_dict(), ensure_ascii=False, indent=2)
     if output is not None:
         with user_errors():

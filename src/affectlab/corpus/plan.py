@@ -12,11 +12,12 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from affectlab.errors import OptionError
+from affectlab.errors import OptionError, check_count
 from affectlab.io.readers import START, InputFileError, Position, codec, detect_format, open_parquet, read_rows
 from affectlab.registry import DEFAULTS
 from affectlab.text.analyzer import DEFAULT_MAX_WINDOWS, RUNTIMES
 from affectlab.text.artifact import DEFAULT_PROFILE, PROFILES
+from affectlab.text.label_head import head_folder
 from affectlab.text.normalize import DEFAULT_MAX_CHARS, check_on_long
 
 SCORES_DIR = "scores"
@@ -48,14 +49,15 @@ class CorpusJob:
             object.__setattr__(self, "model", DEFAULTS[PROFILES[self.profile]])
         codec(self.encoding)  # an unknown or unsupported encoding is an OptionError now, not per chunk
         check_on_long(self.max_chars, self.on_long)
-        if self.chunk_rows < 1:
-            raise OptionError("chunk_rows must be at least 1")
+        check_count("chunk_rows", self.chunk_rows)
         if not self.inputs:
             raise OptionError("give at least one input file")
         if self.runtime not in RUNTIMES:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
-        if self.batch_size < 1:
-            raise OptionError("batch_size must be at least 1")
+        check_count("batch_size", self.batch_size)
+        if head_folder(self.model) is not None and self.profile != DEFAULT_PROFILE:
+            raise OptionError(f"a head of one's own reads the {DEFAULT_PROFILE} profile's vectors; profile "
+                              f"{self.profile!r} has none")
 
     def identity(self) -> dict:
         """The settings that change the scores; resuming with different ones would mix two runs."""

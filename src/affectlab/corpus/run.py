@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from affectlab import registry
 from affectlab.corpus.aggregate import AGGREGATES_DIR, aggregate, interrupts_kept, scores_view
 from affectlab.corpus.engines import Engine
 from affectlab.corpus.plan import SCORES_DIR, ChunkSpec, CorpusJob, Plan, fingerprint, plan_job
@@ -213,7 +214,7 @@ def _model_info(job: CorpusJob) -> dict:
     info = {"name": config.name, "base_model": config.base_model, "trained": config.trained.get("date"),
             "weights_sha256": fingerprint(folder / WEIGHTS_FILE)}
     if head_config is not None:
-        info["head"] = {"name": head_config["name"], "weights_sha256": fingerprint(head / WEIGHTS_FILE)}
+        info["head"] = {"name": head_config["name"], "fingerprint": registry.fingerprint(head)}  # weights and config
     return info
 
 

@@ -37,6 +37,7 @@ from affectlab.dialogue.context_classifier import (
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_turns
 from affectlab.empathy.emotion_choice import EmotionChoice, LabelScorer, choose_without_scores, two_stage
 from affectlab.empathy.prompts import CAUSE_MARK, emotion_prompt, render_turn, response_prompt
+from affectlab.errors import OptionError
 from affectlab.llm.base import LanguageModel, ScoringUnsupported
 from affectlab.memory.prompt import memory_lines
 from affectlab.memory.strategies import DEFAULT_STRATEGY
@@ -86,8 +87,7 @@ def _smallest(low: int, high: int, ok) -> int:
 def check_strategy(strategy: str | None) -> str | None:
     """``strategy`` as :meth:`EmpatheticResponder.respond` takes it: None, ``"auto"`` or an ESConv strategy name."""
     if strategy is not None and strategy != AUTO and strategy not in ESCONV_STRATEGIES:
-        raise InvalidConversation(f"unknown strategy {strategy!r}; expected auto or one of "
-                                  f"{', '.join(ESCONV_STRATEGIES)}")
+        raise OptionError(f"unknown strategy {strategy!r}; expected auto or one of {', '.join(ESCONV_STRATEGIES)}")
     return strategy
 
 

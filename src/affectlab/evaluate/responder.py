@@ -119,54 +119,44 @@ def _interval(statistic: Callable[[np.ndarray], float], clusters: list[str], see
     return [round(value, 4), round(low, 4), round(high, 4)]
 
 
+def reply_figures(replies: list[str], cases: list[ReplyExample], seed: int) -> dict:
+    """The figures that need only the replies: distinct-n, tone, degenerate share and length (also the gold
+    replies' own level)."""
+    clusters = [c.dialogue for c in cases]
+    tone = tone_fits(replies, [c.emotion or NEGATIVE_STORY for c in cases])
+    broken = np.array([degenerate(r, c.texts) for r, c in zip(replies, cases)], dtype=float)
+    return {
+        "distinct_1": round(distinct_n(replies, 1), 4),
+        "distinct_2": round(distinct_n(replies, 2), 4),
+        "tone_aligned": _interval(lambda idx: float(tone[idx].mean()), clusters, seed),
+        "degenerate": _interval(lambda idx: float(broken[idx].mean()), clusters, seed),
+        "mean_words": round(float(np.mean([len(r.split()) for r in replies])), 2),
+    }
+
+
 def arm_figures(answers: list[dict], cases: list[ReplyExample], seed: int) -> dict:
+    """:func:`reply_figures` of an arm's replies, and the figures against the gold replies and the prompt."""
     clusters = [c.dialogue for c in cases]
     replies = [a["reply"] for a in answers]
     golds = [c.reply for c in cases]
     nll = np.array([-a["gold_logprob"] for a in answers])
     tokens = np.array([a["gold_tokens"] for a in answers], dtype=float)
     rouge = np.array([rouge_l(r, g) for r, g in zip(replies, golds)])
-    stories = [c.emotion or NEGATIVE_STORY for c in cases]
-    tone = tone_fits(replies, stories)
-    broken = np.array([degenerate(r, c.texts) for r, c in zip(replies, cases)], dtype=float)
     last_turns = [c.texts[-1] for c in cases]
     vectors = sentence_vectors(replies + golds + last_turns)
     n = len(cases)
     relevance = (vectors[:n] * vectors[2 * n :]).sum(1)
     gold_relevance = (vectors[n : 2 * n] * vectors[2 * n :]).sum(1)
-
-    def mean(values):
-        return lambda idx: float(values[idx].mean())
-
     return {
         "perplexity": _interval(lambda idx: math.exp(nll[idx].sum() / tokens[idx].sum()), clusters, seed),
         "bleu_2": _interval(lambda idx: corpus_bleu([replies[i] for i in idx], [golds[i] for i in idx]), clusters,
                             seed),
-        "rouge_l": _interval(mean(rouge), clusters, seed),
-        "distinct_1": round(distinct_n(replies, 1), 4),
-        "distinct_2": round(distinct_n(replies, 2), 4),
-        "tone_aligned": _interval(mean(tone), clusters, seed),
-        "relevance": _interval(mean(relevance), clusters, seed),
+        "rouge_l": _interval(lambda idx: float(rouge[idx].mean()), clusters, seed),
+        "relevance": _interval(lambda idx: float(relevance[idx].mean()), clusters, seed),
         "relevance_of_gold_replies": round(float(gold_relevance.mean()), 4),
         "relevance_vs_gold": _interval(lambda idx: float(relevance[idx].mean() / gold_relevance[idx].mean()),
                                        clusters, seed),
-        "degenerate": _interval(mean(broken), clusters, seed),
-        "mean_words": round(float(np.mean([len(r.split()) for r in replies])), 2),
-    }
-
-
-def gold_figures(cases: list[ReplyExample], seed: int) -> dict:
-    """The figures of :func:`arm_figures` that need no model answer, for the people's own (gold) replies."""
-    clusters = [c.dialogue for c in cases]
-    golds = [c.reply for c in cases]
-    tone = tone_fits(golds, [c.emotion or NEGATIVE_STORY for c in cases])
-    broken = np.array([degenerate(g, c.texts) for g, c in zip(golds, cases)], dtype=float)
-    return {
-        "distinct_1": round(distinct_n(golds, 1), 4),
-        "distinct_2": round(distinct_n(golds, 2), 4),
-        "tone_aligned": _interval(lambda idx: float(tone[idx].mean()), clusters, seed),
-        "degenerate": _interval(lambda idx: float(broken[idx].mean()), clusters, seed),
-        "mean_words": round(float(np.mean([len(g.split()) for g in golds])), 2),
+        **reply_figures(replies, cases, seed),
     }
 
 
@@ -227,7 +217,7 @@ def dataset_report(models: dict[str, LanguageModel], sem, name: str, items: list
                       [c.dialogue for c in items], seed)
     return {"items": len(items), "per_emotion": dict(sorted(Counter(c.emotion for c in items if c.emotion).items())),
             "perplexity_tuned_guided_over_base_plain": ratio, "arms": figures,
-            "gold_replies": gold_figures(items, seed), "examples": shown}
+            "gold_replies": reply_figures([c.reply for c in items], items, seed), "examples": shown}
 
 
 def eval_responder(base: LanguageModel, tuned: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR,

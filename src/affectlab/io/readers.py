@@ -385,7 +385,7 @@ def _require_column(table: Table, columns: list[str]) -> None:
 
 def _require_one(table: Table, names: list[str]) -> None:
     """Refuse a text column whose name the header repeats: which copy holds the texts would be a guess."""
-    if table.text_column is not None and names.count(table.text_column) > 1:
+    if table.text_column and names.count(table.text_column) > 1:  # "": reading the header alone
         raise InputFileError(f"{table.path}: the header names column {table.text_column!r} "
                              f"{names.count(table.text_column)} times; rename the copies so one holds the texts")
 

@@ -63,12 +63,21 @@ def check_output(path: Path) -> str:
     return output_format(path)
 
 
+def check_not_source(target: Path, source: Path) -> None:
+    """:class:`OutputFileError` when writing ``target`` would replace ``source`` (the same file under another
+    name or a hard link too)."""
+    same = (os.path.samefile(target, source) if target.exists() and source.exists()
+            else target.resolve() == source.resolve())
+    if same:
+        raise OutputFileError(f"{target}: the output would overwrite the input")
+
+
 def check_target(path: Path, source: Path | None = None) -> None:
     """:func:`check_output` for a file of any name (a JSON document, say): :class:`OutputFileError` unless a
     file can be created at ``path`` without replacing the input it is made from (``source``)."""
     path = Path(path)
-    if source is not None and Path(source).exists() and path.resolve() == Path(source).resolve():
-        raise OutputFileError(f"{path}: the output would overwrite the input")
+    if source is not None:
+        check_not_source(path, Path(source))
     try:
         if path.is_dir():
             raise OutputFileError(f"{path}: is a folder; name a file in it, e.g. {path / 'scored.jsonl'}")

@@ -92,8 +92,12 @@ def load_instruction_induction(data_dir: str | Path, names: list[str] | None = N
     tasks = []
     for name in names or INSTRUCTION_INDUCTION:
         rng = random.Random(f"{seed}:{name}")
-        examples = json.loads((root / "execute" / f"{name}.json").read_text(encoding="utf-8"))["examples"]
-        instructions = json.loads((root / "annotations" / f"{name}.json").read_text(encoding="utf-8"))["annotations"]
+        files = [root / "execute" / f"{name}.json", root / "annotations" / f"{name}.json"]
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            raise TaskError(f"task {name}: {missing[0]} not found")
+        examples = json.loads(files[0].read_text(encoding="utf-8"))["examples"]
+        instructions = json.loads(files[1].read_text(encoding="utf-8"))["annotations"]
         keys = sorted(examples, key=lambda k: (len(k), k))
         rng.shuffle(keys)
         converted = tuple(_ii_item(name, k, examples[k], rng) for k in keys)

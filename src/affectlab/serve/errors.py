@@ -57,16 +57,24 @@ def field_path(location: tuple | list) -> str | None:
     return path or None
 
 
+def media_type(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
+
+
+def is_json(content_type: str) -> bool:
+    media = media_type(content_type)
+    return media == "application/json" or media.endswith("+json")
+
+
 def invalid_request(exc: RequestValidationError, content_type: str = "application/json") -> ApiError:
-    """A failed validation as one error: 415 for a body sent as another type than JSON (FastAPI then reads it as
-    one string), 400 for a body that is not JSON or is missing, else 422 naming the first field at fault and
-    listing every problem."""
+    """A failed validation as one error: 415 for a body sent as another type than JSON or with none (FastAPI then
+    does not read it as JSON), 400 for a body that is not JSON or is missing, else 422 naming the first field at
+    fault and listing every problem."""
     found = exc.errors()
     first = found[0] if found else {}
-    media = content_type.split(";")[0].strip().lower()
-    if first.get("loc") == ("body",) and media and media != "application/json" and not media.endswith("+json"):
-        return ApiError(415, "unsupported_media_type",
-                        f"the body must be JSON sent as Content-Type: application/json, not {media}", field="body")
+    if first.get("loc") == ("body",) and not is_json(content_type):
+        return ApiError(415, "unsupported_media_type", "the body must be JSON sent as Content-Type: application/json, "
+                        f"not {media_type(content_type) or 'without a Content-Type'}", field="body")
     if first.get("type") == "json_invalid":
         detail = first.get("ctx", {}).get("error", "cannot be parsed")
         return ApiError(400, "bad_json", f"the body is not valid JSON ({detail})", field="body")
@@ -97,7 +105,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
-        if exc.status_code == 400 and message == "There was an error parsing the body":  # FastAPI's words
+        if (exc.status_code == 400 and message == "There was an error parsing the body"  # FastAPI's words
+                and is_json(request.headers.get("content-type", ""))):
             return ApiError(400, "bad_json", "the body is not valid JSON (not UTF-8, or nested too deeply)",
                             field="body").response()
         return ApiError(exc.status_code, STATUS_TYPES.get(exc.status_code, "error"), message,

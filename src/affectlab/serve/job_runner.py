@@ -253,7 +253,9 @@ def _summary(job: Job, manifest: dict) -> dict:
     """What a finished job tells its client: the row counts, the time taken, the model, and the share of posts
     whose dominant Ekman emotion is each emotion."""
     shares = pq.read_table(Path(job.results) / AGGREGATES_DIR / "shares_by_group.parquet").to_pylist()
+    head = manifest["model"].get("head")
     return {"counts": manifest["counts"], "seconds": manifest["seconds"], "model": manifest["model"]["name"],
+            **({"head": head["name"]} if head else {}),
             "ekman_shares": {r["emotion"]: round(r["share"], 4) for r in shares if r["group"] == ALL},
             "row_errors": [{"row": e["row"], "error": job.public(str(e["error"]))}
                            for e in manifest["row_errors"][:20]]}

@@ -264,9 +264,12 @@ def _check_columns(job: Job) -> None:
         raise ApiError(422, "invalid_request", "the uploaded file is empty", field="file")
     if job.format == "csv":
         with job.input.open("rb") as stream:
-            if b"\x00" in stream.read(1 << 16):  # text has no NUL bytes; a Parquet file that lost its head does
-                raise ApiError(422, "invalid_file", "not a CSV or Parquet table: the file holds binary data (a "
-                               "Parquet file starts with the bytes PAR1)", field="file")
+            sample = stream.read(1 << 16)
+        if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ApiError(422, "invalid_file", "the CSV is UTF-16 text; save it as UTF-8", field="file")
+        if sample.count(0) > len(sample) // 100:  # a stray NUL in a field is text's; many are binary data's
+            raise ApiError(422, "invalid_file", "not a CSV or Parquet table: the file holds binary data (a "
+                           "Parquet file starts with the bytes PAR1)", field="file")
     try:
         columns = table_columns(job.input)
     except InputFileError as exc:

@@ -12,12 +12,13 @@ from fastapi.security import HTTPBearer
 
 from affectlab.dialogue import InvalidConversation
 from affectlab.dialogue.turns import check_emotion
+from affectlab.empathy.responder import check_strategy
+from affectlab.errors import OptionError
 from affectlab.registry import shipped
 from affectlab.serve import schemas
 from affectlab.serve.answers import JsonAnswer, fields_of
 from affectlab.serve.errors import ApiError
 from affectlab.serve.service import Service
-from affectlab.taxonomy import ESCONV_STRATEGIES
 from affectlab.version import __version__
 
 # documents the scheme in /openapi.json; the check itself is the Access middleware's, so that it covers every path
@@ -98,9 +99,10 @@ async def causes(body: schemas.CausesRequest, service: ServiceDep) -> dict:
 async def respond(body: schemas.RespondRequest, service: ServiceDep) -> dict:
     """The listener's next line from the empathetic responder (the packaged language model, guided by the
     emotion and cause models). Its model loads on the first request; replies are generated one at a time."""
-    if body.strategy not in (None, "auto", *ESCONV_STRATEGIES):
-        raise ApiError(422, "invalid_request", f"unknown strategy {body.strategy!r}; auto, null or one of "
-                                               f"{', '.join(ESCONV_STRATEGIES)}", field="strategy")
+    try:
+        check_strategy(body.strategy)
+    except OptionError as exc:
+        raise ApiError(422, "invalid_request", str(exc), field="strategy") from None
     responder = service.models.responder
     reply = await service.llm_pool.run(responder.respond, _turns(body.turns, service), body.strategy, body.listener,
                                        timeout=service.settings.respond_timeout_s)

@@ -253,8 +253,8 @@ class Analyzer:
 
         A single invalid text raises :class:`InvalidText` (with ``on_long="error"``, a text over a bound
         too); anything that is neither a string nor an iterable (None, a number, bytes) raises
-        :class:`NotText`, an :class:`InvalidText` that is also a TypeError; so does a mapping, whose keys would
-        otherwise be read as the texts. In a sequence, an invalid row
+        :class:`NotText`, an :class:`InvalidText` that is also a TypeError; so does a mapping or a DataFrame, whose
+        keys would otherwise be read as the texts. In a sequence, an invalid row
         gets a result whose ``error`` says why, and the others are analyzed as usual. ``on_progress`` is
         called with the number of encoder windows finished after each batch.
         """
@@ -265,10 +265,10 @@ class Analyzer:
             return result
         if texts is None:
             raise NotText("text is missing (None): analyze takes a string or an iterable of strings")
-        if isinstance(texts, (bytes, bytearray, Mapping)) or not isinstance(texts, Iterable):
+        table = isinstance(texts, Mapping) or hasattr(texts, "columns")  # a dict or a DataFrame: its keys iterate
+        if table or isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
             raise NotText(f"analyze takes a string or an iterable of strings, not {type(texts).__name__}"
-                          + (" (for a table, pass its text column, or use analyze_frame)"
-                             if isinstance(texts, Mapping) else ""))
+                          + (" (for a table, pass its text column, or use analyze_frame)" if table else ""))
         return self.analyze_batch(list(texts), explain=explain, on_progress=on_progress)
 
     __call__ = analyze

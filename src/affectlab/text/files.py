@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from affectlab.io.readers import InputFileError, check_input, read_rows, table_columns
-from affectlab.io.writers import TableWriter, check_output
+from affectlab.io.writers import TableWriter, check_not_source, check_output
 from affectlab.taxonomy import label_mapping
 from affectlab.text.analyzer import Analyzer
 from affectlab.text.result import TextAffect
@@ -53,8 +53,7 @@ def analyze_file(
     check_output(Path(target))
     if label_set is not None:
         label_mapping(label_set)  # an unknown name fails here, not after the first block
-    if Path(source).resolve() == Path(target).resolve():
-        raise InputFileError(f"{target}: the output would overwrite the input")
+    check_not_source(Path(target), Path(source))
     rows = errors = 0
     label_counts: dict[str, int] = {}
     first_errors: list[str] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from affectlab.errors import OptionError
+from affectlab.errors import OptionError, check_count
 from affectlab.extras import require
 from affectlab.text.analyzer import Analyzer
 from affectlab.text.result import TextAffect
@@ -38,8 +38,7 @@ def analyze_frame(
     if text_column not in frame.columns:
         present = ", ".join(map(str, frame.columns))
         raise OptionError(f"no column {text_column!r} in the DataFrame; columns are: {present}")
-    if batch_size < 1:
-        raise OptionError("batch_size must be at least 1")
+    check_count("batch_size", batch_size)
     texts = frame[text_column]
     if isinstance(texts, pandas.DataFrame):
         raise OptionError(f"the DataFrame has {texts.shape[1]} columns named {text_column!r}; rename all but one")

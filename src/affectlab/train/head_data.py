@@ -22,6 +22,7 @@ from affectlab.text.analyzer import InvalidText, check_text
 
 MIN_ROWS = 10  # fewer leave nothing to tune on
 MIN_PER_LABEL = 2  # one to learn from, one to tune on
+RESERVED_LABEL = "labels"  # custom_labels holds the chosen labels
 
 
 class HeadDataError(AffectlabError, ValueError):
@@ -105,7 +106,22 @@ def check_trainable(data: Labelled) -> list[str]:
         more = f" (and {len(rare) - 1} more labels)" if len(rare) > 1 else ""
         raise HeadDataError(f"{data.source}: label {label!r} occurs only once (row {row}){more}; each label needs "
                             f"at least {MIN_PER_LABEL} rows, one to learn from and one to tune on")
+    check_label_names(sorted(counts), str(data.source))
     return sorted(counts)
+
+
+def check_label_names(labels: list[str], source: str) -> None:
+    """Labels become output columns (``custom_<label>``, beside ``custom_labels``), which tables and DuckDB
+    match without case: refuse ``labels`` and labels that differ only in case."""
+    if RESERVED_LABEL in labels:
+        raise HeadDataError(f"{source}: the label {RESERVED_LABEL!r} is reserved (its column would be the list of "
+                            "chosen labels); rename it")
+    seen: dict[str, str] = {}
+    for label in labels:
+        if label.casefold() in seen:
+            raise HeadDataError(f"{source}: labels {seen[label.casefold()]!r} and {label!r} differ only in case; "
+                                "their columns would collide")
+        seen[label.casefold()] = label
 
 
 def check_dev(dev: Labelled, labels: list[str]) -> None:

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from affectlab.cli import app
 from affectlab.io import InputFileError, TableWriter, read_rows
+from affectlab.io.readers import table_columns
 from affectlab.text.files import analyze_file
 
 runner = CliRunner()
@@ -199,6 +200,9 @@ def test_case_5_csv_duplicated_header_names_keep_every_column(tmp_path):
 
 
 def test_case_5_a_repeated_text_column_is_refused_not_guessed(tmp_path):
+    trailing = tmp_path / "sheet.csv"  # a spreadsheet export: empty header names repeat, the text column does not
+    trailing.write_text("id,text,,\n1,hello,,\n")
+    assert table_columns(trailing) == ["id", "text", "", ".2"] and read_all(trailing)[0].text == "hello"
     source = tmp_path / "dup.csv"
     source.write_text("id,text,text\n1,first,second\n")
     parquet = tmp_path / "dup.parquet"

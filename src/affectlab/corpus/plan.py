@@ -17,7 +17,7 @@ from affectlab.io.readers import START, InputFileError, Position, codec, detect_
 from affectlab.registry import DEFAULTS
 from affectlab.text.analyzer import DEFAULT_MAX_WINDOWS, RUNTIMES
 from affectlab.text.artifact import DEFAULT_PROFILE, PROFILES
-from affectlab.text.label_head import head_folder
+from affectlab.text.label_head import check_head_profile, head_folder
 from affectlab.text.normalize import DEFAULT_MAX_CHARS, check_on_long
 
 SCORES_DIR = "scores"
@@ -55,9 +55,8 @@ class CorpusJob:
         if self.runtime not in RUNTIMES:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
         check_count("batch_size", self.batch_size)
-        if head_folder(self.model) is not None and self.profile != DEFAULT_PROFILE:
-            raise OptionError(f"a head of one's own reads the {DEFAULT_PROFILE} profile's vectors; profile "
-                              f"{self.profile!r} has none")
+        if head_folder(self.model) is not None:
+            check_head_profile(self.profile)
 
     def identity(self) -> dict:
         """The settings that change the scores; resuming with different ones would mix two runs."""

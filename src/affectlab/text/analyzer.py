@@ -26,7 +26,7 @@ from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD, VAD_SCALE
 from affectlab.text.artifact import DEFAULT_PROFILE, STATIC_TASK, ArtifactConfig, resolve_artifact
 from affectlab.text.chunking import Chunk, chunk_texts
 from affectlab.text.irony import ironic_reading
-from affectlab.text.label_head import LabelHead, head_folder
+from affectlab.text.label_head import LabelHead, check_head_profile, head_folder
 from affectlab.text.normalize import (
     DEFAULT_MAX_CHARS,
     Normalized,
@@ -134,9 +134,8 @@ class Analyzer:
         check_count("threads", threads, "all cores")
         own_head = head_folder(model)
         self.head = LabelHead.load(own_head) if own_head is not None else None
-        if self.head is not None and profile != DEFAULT_PROFILE:
-            raise OptionError(f"a head of one's own reads the {DEFAULT_PROFILE} profile's vectors; profile "
-                              f"{profile!r} has none")
+        if self.head is not None:
+            check_head_profile(profile)
         self.folder = resolve_artifact(self.head.config.base_model if self.head else model, profile)
         if self.head is not None:
             self.head.check_base(self.folder)

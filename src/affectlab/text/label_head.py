@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from affectlab.errors import AffectlabError
+from affectlab.errors import AffectlabError, OptionError
 from affectlab.registry import CONFIG_FILE, WEIGHTS_FILE, ModelNotFound, fingerprint, read_config, write_config
+from affectlab.text.artifact import DEFAULT_PROFILE
 from affectlab.text.fingerprints import encoder_fingerprint
 from affectlab.text.probabilities import sigmoid, softmax
 from affectlab.text.result import CustomLabels
@@ -42,6 +43,13 @@ class HeadConfig:
     thresholds: list[float] = field(default_factory=list)  # multi-label: one per label, tuned on dev
     task: str = TASK
     trained: dict = field(default_factory=dict)  # recipe, data, date, dev metrics
+
+
+def check_head_profile(profile: str) -> None:
+    """A head reads the accurate profile's sentence vectors: refuse any other profile for it."""
+    if profile != DEFAULT_PROFILE:
+        raise OptionError(f"a head of one's own reads the {DEFAULT_PROFILE} profile's vectors; profile "
+                          f"{profile!r} has none")
 
 
 def head_folder(model: str | Path | None) -> Path | None:

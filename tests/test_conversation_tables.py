@@ -3,6 +3,8 @@
 import json
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from affectlab import ConversationAnalyzer, analyze_conversations
@@ -134,7 +136,6 @@ def test_table_columns_peeks_at_the_header(tmp_path):
 
 def test_mixed_ids_numpy_ids_and_missing_times_are_handled(tmp_path, conversation_analyzer):
     import numpy as np
-    import pyarrow.parquet as pq
 
     mixed = [{"conversation_id": cid, "speaker": "x", "text": "hi"} for cid in (1, "b")]
     results = analyze_conversations(mixed, causes=False, analyzer=conversation_analyzer)
@@ -157,3 +158,15 @@ def test_duplicate_columns_in_a_frame_are_refused(conversation_analyzer):
     frame = pd.DataFrame([["c", "x", "hi", "again"]], columns=["conversation_id", "speaker", "text", "text"])
     with pytest.raises(OptionError, match="2 columns named 'text'"):
         analyze_conversations(frame, causes=False, analyzer=conversation_analyzer)
+
+
+@pytest.mark.parametrize("repeated", ["speaker", "conversation_id"])
+def test_a_file_header_that_repeats_a_needed_column_is_refused(tmp_path, conversation_analyzer, repeated):
+    header = ["conversation_id", "speaker", "text", repeated]
+    path = tmp_path / "turns.csv"
+    path.write_text(",".join(header) + "\nc,x,hi,y\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=f"2 columns named '{repeated}'"):
+        analyze_conversations(path, causes=False, analyzer=conversation_analyzer)
+    pq.write_table(pa.table([["c"], ["x"], ["hi"], ["y"]], names=header), tmp_path / "turns.parquet")
+    with pytest.raises(InputFileError, match=f"2 columns named '{repeated}'"):
+        analyze_conversations(tmp_path / "turns.parquet", causes=False, analyzer=conversation_analyzer)

@@ -333,6 +333,13 @@ def test_ray_engine_gives_the_same_results_as_local(tmp_path):
     assert same == {"rows_compared": 10, "label_sets_differ": 0, "max_abs_score_diff": 0.0}
 
 
+@pytest.mark.parametrize("make", [lambda: LocalEngine(threads=-1), lambda: RayEngine(workers=0),
+                                  lambda: RayEngine(threads_per_worker="2"), lambda: RayEngine(workers=1.5)])
+def test_engines_refuse_a_count_that_is_not_a_whole_number_of_at_least_1(make):
+    with pytest.raises(OptionError, match="must be a whole number of at least 1"):
+        make()
+
+
 # --- bench and CLI ------------------------------------------------------------------------------
 
 def test_bench_configurations():

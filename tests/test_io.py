@@ -168,3 +168,12 @@ def test_values_written_as_json_and_as_text():
                                           "w": "PT90.5S", "s": [1, 2]}
     assert [text_value(v) for v in (None, "x", True, 3, 0.5, [1, "a"], {"k": None}, b"ok")] == [
         None, "x", "true", "3", "0.5", '[1, "a"]', '{"k": null}', "b2s="]
+
+
+def test_a_progress_total_is_never_negative(tmp_path):
+    from affectlab.io import count_rows
+
+    for name, content, rows in (("empty.csv", b"", 0), ("header.csv", b"text\n", 0), ("two.csv", b"text\na\nb\n", 2),
+                                ("empty.jsonl", b"", 0)):
+        (tmp_path / name).write_bytes(content)
+        assert count_rows(tmp_path / name) == rows

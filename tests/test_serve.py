@@ -224,6 +224,15 @@ def test_conversation_refusals_name_the_turn_or_field():
     assert past_end["field"] == "target" and bad_emotion["field"] == "emotion"
 
 
+def test_numbered_speakers_are_read_as_text_as_the_library_reads_them():
+    turns = [{"speaker": 1, "text": "I got the job!"}, {"speaker": 2, "text": "That's wonderful!"}]
+    with client() as c:
+        found = c.post("/v1/conversation", json={"turns": turns, "causes": False})
+        not_a_name = error(c.post("/v1/conversation", json={"turns": [{"speaker": True, "text": "hi"}]}), 422)
+    assert found.status_code == 200 and [t["speaker"] for t in found.json()["turns"]] == ["1", "2"]
+    assert not_a_name["field"] == "turns[0].speaker"
+
+
 def test_respond_refuses_an_unknown_strategy_by_name():
     with client() as c:
         found = error(c.post("/v1/respond", json={"turns": [{"speaker": "A", "text": "hi"}], "strategy": "Hugs"}), 422)
@@ -437,7 +446,7 @@ def test_text_model_calls_share_the_cores_among_the_workers(monkeypatch):
     assert Settings(workers=3).text_threads == 2
     assert Settings(workers=16).text_threads == 1
     assert Settings(workers=2, threads=3).text_threads == 3  # as asked
-    with pytest.raises(OptionError, match="threads must be at least 1"):
+    with pytest.raises(OptionError, match="threads must be a whole number of at least 1"):
         Settings(threads=0).check()
 
 

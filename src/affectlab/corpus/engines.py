@@ -18,7 +18,7 @@ import numpy as np
 
 from affectlab.corpus.plan import ChunkSpec, CorpusJob
 from affectlab.corpus.scoring import ChunkResult, ChunkScorer
-from affectlab.errors import AffectlabError, OptionError
+from affectlab.errors import AffectlabError, check_count
 
 ENGINES = ("local", "ray")
 
@@ -43,6 +43,7 @@ class LocalEngine:
     name = "local"
 
     def __init__(self, threads: int | None = None) -> None:
+        check_count("threads", threads, "all cores")
         self.threads = threads or os.cpu_count() or 1
 
     def describe(self) -> dict:
@@ -87,10 +88,8 @@ class RayEngine:
     name = "ray"
 
     def __init__(self, address: str | None = None, workers: int | None = None, threads_per_worker: int = 1) -> None:
-        if threads_per_worker < 1:
-            raise OptionError("threads_per_worker must be at least 1")
-        if workers is not None and workers < 1:
-            raise OptionError("workers must be at least 1")
+        check_count("threads_per_worker", threads_per_worker)
+        check_count("workers", workers, "the cluster's CPUs over threads_per_worker")
         self.address = address
         self.workers = workers
         self.threads_per_worker = threads_per_worker

@@ -25,7 +25,7 @@ from affectlab.dialogue.result import ConversationAffect
 from affectlab.dialogue.turns import InvalidConversation
 from affectlab.errors import OptionError
 from affectlab.io import InputFileError, TableWriter, read_rows
-from affectlab.io.readers import is_missing
+from affectlab.io.readers import is_frame, is_missing
 from affectlab.taxonomy import EKMAN
 
 TABLE_FORMATS = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".pq")
@@ -180,7 +180,7 @@ def analyze_conversations(
     columns = _Columns(conversation_column, speaker_column, text_column, order_column)
     if isinstance(source, (str, Path)):
         columns, rows = _file_rows(Path(source), columns, encoding)
-    elif hasattr(source, "columns") and hasattr(source, "to_dict"):
+    elif is_frame(source):
         rows = _frame_rows(source, columns)
     elif isinstance(source, Iterable) and not isinstance(source, (bytes, Mapping)):
         rows = _dict_rows(source, columns)
@@ -223,16 +223,15 @@ def _file_rows(path: Path, columns: _Columns, encoding: str) -> tuple[_Columns, 
     readable = next((row for row in first if row.error is None), None)
     if readable is not None:
         _require(columns, list(readable.record), InputFileError, str(path))
+    if unit == "row":  # a header may repeat a name (JSON objects cannot): which copy to read would be a guess
+        _require_once(columns, table_columns(path, encoding), InputFileError, f"{path}: the header")
     rows = (_Row(row.number, row.record, row.error) for block in itertools.chain([first], blocks) for row in block)
     return columns, rows
 
 
 def _frame_rows(frame, columns: _Columns) -> Iterator[_Row]:
     _require(columns, list(frame.columns), OptionError, "the DataFrame")
-    for name in columns.required:
-        if list(frame.columns).count(name) > 1:
-            raise OptionError(f"the DataFrame has {list(frame.columns).count(name)} columns named {name!r}; "
-                              "rename all but one")
+    _require_once(columns, list(frame.columns), OptionError, "the DataFrame")
     labels = [label if isinstance(label, (int, str)) else str(label) for label in frame.index.tolist()]
     return (_Row(label, record) for label, record in zip(labels, frame.to_dict("records")))
 
@@ -253,6 +252,12 @@ def _require(columns: _Columns, present: list[str], error: type[Exception], wher
     for name in columns.required:
         if name not in present:
             raise error(f"{where}: no column {name!r}; columns are: {', '.join(map(str, present))}")
+
+
+def _require_once(columns: _Columns, names: list[str], error: type[Exception], where: str) -> None:
+    for name in columns.required:
+        if names.count(name) > 1:
+            raise error(f"{where} has {names.count(name)} columns named {name!r}; rename all but one")
 
 
 def _group(rows: Iterable[_Row], columns: _Columns) -> list[_Group | ConversationResult]:

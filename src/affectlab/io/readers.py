@@ -64,6 +64,12 @@ def is_missing(cell: object) -> bool:
         return type(cell).__name__ == "NAType"
 
 
+def is_frame(value: object) -> bool:
+    """A pandas DataFrame (or an object alike): named columns, rows by ``to_dict("records")``; iterating it gives
+    the column names, not the rows."""
+    return hasattr(value, "columns") and hasattr(value, "to_dict")
+
+
 @dataclass
 class Row:
     number: int  # 1-based data row (line for txt/jsonl, record for csv/parquet)
@@ -471,4 +477,4 @@ def count_rows(path: Path) -> int | None:
             lines = sum(1 for _ in handle)
     except Exception:  # noqa: BLE001 - only a progress bar's total: reading proper reports the problem
         return None
-    return lines - 1 if fmt == "csv" else lines
+    return max(0, lines - 1) if fmt == "csv" else lines

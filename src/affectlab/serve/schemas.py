@@ -10,7 +10,9 @@ when a field is removed or changes meaning (new fields may appear within a versi
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
@@ -94,8 +96,13 @@ class AnalyzeBatch(Versioned):
     results: list[TextAffect]
 
 
+def _speaker_number(value: object) -> object:
+    # datasets number their speakers (1, 2): read as text, as the library and the CLI read them
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class TurnIn(_Closed):
-    speaker: str = Field(examples=["A"])
+    speaker: Annotated[str, BeforeValidator(_speaker_number)] = Field(examples=["A"])
     text: str = Field(examples=["I passed my driving test!"])
 
 

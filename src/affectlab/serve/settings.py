@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from affectlab.cache import cache_root
-from affectlab.errors import OptionError
+from affectlab.errors import OptionError, check_count
 from affectlab.http_access import LOOPBACK_NAMES, is_loopback
 from affectlab.registry import DEFAULTS
 from affectlab.text import DEFAULT_RUNTIME, RUNTIMES
@@ -129,16 +129,14 @@ class Settings:
             raise OptionError(f"port must be between 0 and 65535, not {self.port}")
         for name in ("max_body_bytes", "max_batch", "max_turns", "queue_size", "batch_texts", "model_batch", "workers",
                      "max_upload_bytes", "max_jobs_waiting", "job_chunk_rows", "max_jobs", "max_jobs_bytes"):
-            if getattr(self, name) < 1:
-                raise OptionError(f"{name} must be at least 1, not {getattr(self, name)}")
+            check_count(name, getattr(self, name))
         for name in ("request_timeout_s", "respond_timeout_s", "retry_after_s"):
             if getattr(self, name) <= 0:
                 raise OptionError(f"{name} must be above 0, not {getattr(self, name)}")
         if self.keep_jobs_s is not None and not 0 < self.keep_jobs_s <= MAX_KEEP_S:
             raise OptionError(f"keep_jobs_s must be above 0 and at most {MAX_KEEP_S:,} (10 years), or None to keep "
                               f"jobs until deleted, not {self.keep_jobs_s}")
-        if self.threads is not None and self.threads < 1:
-            raise OptionError(f"threads must be at least 1, not {self.threads}")
+        check_count("threads", self.threads, "the cores shared among the workers")
         if self.batch_wait_s < 0:
             raise OptionError(f"batch_wait_s must be 0 or more, not {self.batch_wait_s}")
         if self.runtime not in RUNTIMES:

@@ -25,7 +25,7 @@ from affectlab.dialogue.result import ConversationAffect
 from affectlab.dialogue.turns import InvalidConversation
 from affectlab.errors import OptionError
 from affectlab.io import InputFileError, TableWriter, read_rows
-from affectlab.io.readers import is_frame, is_missing
+from affectlab.io.readers import is_missing
 from affectlab.taxonomy import EKMAN
 
 TABLE_FORMATS = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".pq")
@@ -180,7 +180,7 @@ def analyze_conversations(
     columns = _Columns(conversation_column, speaker_column, text_column, order_column)
     if isinstance(source, (str, Path)):
         columns, rows = _file_rows(Path(source), columns, encoding)
-    elif is_frame(source):
+    elif hasattr(source, "columns") and hasattr(source, "to_dict"):
         rows = _frame_rows(source, columns)
     elif isinstance(source, Iterable) and not isinstance(source, (bytes, Mapping)):
         rows = _dict_rows(source, columns)

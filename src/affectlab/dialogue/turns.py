@@ -31,6 +31,11 @@ class Turn:
     text: str
 
 
+def speaker_number_as_text(speaker: object) -> object:
+    """A numbered speaker (``1``, as datasets number them) as its text, ``"1"``; anything else as it is."""
+    return str(speaker) if isinstance(speaker, int) and not isinstance(speaker, bool) else speaker
+
+
 def check_turn(index: int, value: object, max_chars: int | None = DEFAULT_MAX_CHARS) -> Turn:
     """One turn (a :class:`Turn` or a mapping with ``speaker`` and ``text``) checked; errors name ``turn {index}``.
     A text over ``max_chars`` characters (None: no bound) or with a lone UTF-16 surrogate (not valid Unicode,
@@ -43,8 +48,7 @@ def check_turn(index: int, value: object, max_chars: int | None = DEFAULT_MAX_CH
         raise InvalidConversation(
             f"turn {index}: expected {{'speaker': ..., 'text': ...}}, got {type(value).__name__}", index
         )
-    if isinstance(speaker, int) and not isinstance(speaker, bool):
-        speaker = str(speaker)
+    speaker = speaker_number_as_text(speaker)
     if speaker is None or (isinstance(speaker, str) and not speaker.strip()):
         raise InvalidConversation(f"turn {index}: speaker is missing or empty", index)
     if not isinstance(speaker, str):

@@ -64,12 +64,6 @@ def is_missing(cell: object) -> bool:
         return type(cell).__name__ == "NAType"
 
 
-def is_frame(value: object) -> bool:
-    """A pandas DataFrame (or an object alike): named columns, rows by ``to_dict("records")``; iterating it gives
-    the column names, not the rows."""
-    return hasattr(value, "columns") and hasattr(value, "to_dict")
-
-
 @dataclass
 class Row:
     number: int  # 1-based data row (line for txt/jsonl, record for csv/parquet)

@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from affectlab.dialogue.turns import speaker_number_as_text
+
 SCHEMA_VERSION = 1
 
 
@@ -96,13 +98,8 @@ class AnalyzeBatch(Versioned):
     results: list[TextAffect]
 
 
-def _speaker_number(value: object) -> object:
-    # datasets number their speakers (1, 2): read as text, as the library and the CLI read them
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
 class TurnIn(_Closed):
-    speaker: Annotated[str, BeforeValidator(_speaker_number)] = Field(examples=["A"])
+    speaker: Annotated[str, BeforeValidator(speaker_number_as_text)] = Field(examples=["A"])
     text: str = Field(examples=["I passed my driving test!"])
 
 

@@ -20,7 +20,7 @@ from affectlab.encoders.named import named_model_dir
 from affectlab.errors import AffectlabError, OptionError, check_count
 from affectlab.heads import head_layout, head_size, head_slices
 from affectlab.heads.layout import BLOCK_SCALES, EMOINT_EMOTIONS, FITTED_BLOCKS
-from affectlab.io.readers import is_frame, is_missing
+from affectlab.io.readers import is_missing
 from affectlab.io.values import surrogate_problem
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD, VAD_SCALE
 from affectlab.text.artifact import DEFAULT_PROFILE, STATIC_TASK, ArtifactConfig, resolve_artifact
@@ -264,7 +264,7 @@ class Analyzer:
             return result
         if texts is None:
             raise NotText("text is missing (None): analyze takes a string or an iterable of strings")
-        table = isinstance(texts, Mapping) or is_frame(texts)  # their keys iterate, not their rows
+        table = isinstance(texts, Mapping) or hasattr(texts, "columns")  # a dict or a DataFrame: its keys iterate
         if table or isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
             raise NotText(f"analyze takes a string or an iterable of strings, not {type(texts).__name__}"
                           + (" (for a table, pass its text column, or use analyze_frame)" if table else ""))

@@ -83,6 +83,8 @@ def test_bench_conversation_times_each_length_in_its_own_process(tmp_path):
         assert m["peak_memory_gb"] >= m["peak_memory_after_loading_gb"] > 0.1
         assert m["compared_emotional_turns"] == m["emotional_turns"]  # the same model on both sides
         assert m["compared_seconds"] > 0 and m["ratio_to_compared"] == m["seconds"] / m["compared_seconds"]
+        spread = m["ratio_to_compared_by_round"]
+        assert 0 < spread["min"] <= spread["q1"] <= spread["median"] <= spread["q3"] <= spread["max"]
         assert m["compared_turn_model"].endswith("dialogue-turns-minilm")
     assert report["seconds_per_turn_longest_over_next"] > 0
     assert "12 turns:" in result.output and "×" in result.output

@@ -6,7 +6,8 @@ dialogues, and fresh processes load the shipped models and measure it:
   every emotional turn, as ``analyze``); the worst case for causes (turn emotions, then the causes of every
   turn); and the baseline, the same turns scored as one batch of plain texts by the text model; with
   ``compare``, also the conversation end to end with another turn model (an artifact folder), timed in the
-  same rounds, so a new turn model's cost is read as a ratio against the one it replaces;
+  same rounds, so a new turn model's cost is read as a ratio against the one it replaces (the ratio of the
+  medians, and the spread of the ratio round by round: how far one run's figure can move);
 - memory, in a process of its own holding only the conversation models (as ``affectlab conversation`` does):
   its peak after loading, after the analysis, and after the worst case.
 The figures to compare across lengths are seconds per turn and the peak memory.
@@ -47,6 +48,12 @@ def _emotional(result) -> int:
     return sum(t.emotion != "neutral" for t in result.turns)
 
 
+def _spread(values: list[float]) -> dict:
+    """Lowest, quartiles and highest of ``values``: how much a ratio moves from round to round."""
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
+    return {"min": min(values), "q1": q1, "median": median, "q3": q3, "max": max(values)}
+
+
 def measure_time(conversation: list[dict], rounds: int, threads: int, compare: Path | None = None) -> dict:
     """Timings of one conversation, the models loaded and warmed up first."""
     from affectlab.dialogue import ConversationAnalyzer
@@ -84,8 +91,10 @@ def measure_time(conversation: list[dict], rounds: int, threads: int, compare: P
     comparison = {}
     if other is not None:
         median_compared = statistics.median(times[id(other)])
+        paired = sorted(a / b for a, b in zip(times[id(analyzer)], times[id(other)]))
         comparison = {"compared_turn_model": str(compare), "compared_seconds": median_compared,
                       "ratio_to_compared": median / median_compared,
+                      "ratio_to_compared_by_round": _spread(paired),
                       "compared_emotional_turns": _emotional(results[id(other)])}
     return {
         "turns": turns,

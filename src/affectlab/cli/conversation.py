@@ -421,10 +421,10 @@ def bench_conversation_command(
     out.print(table)
     for m in report["lengths"]:
         if "ratio_to_compared" in m:
+            spread = m["ratio_to_compared_by_round"]
             out.print(f"{m['turns']} turns: {m['seconds']:.2f} s against {m['compared_seconds']:.2f} s with "
                       f"{m['compared_turn_model']} ({m['ratio_to_compared']:.2f}×; round by round "
-                      f"{m['ratio_to_compared_by_round']['q1']:.2f}–{m['ratio_to_compared_by_round']['q3']:.2f}× "
-                      "from first to third quartile)")
+                      f"{spread['q1']:.2f}–{spread['q3']:.2f}× from first to third quartile)")
     save_report(ctx, report_name, report, reports_dir, path="affectlab bench conversation")
 
 

@@ -91,7 +91,7 @@ def measure_time(conversation: list[dict], rounds: int, threads: int, compare: P
     comparison = {}
     if other is not None:
         median_compared = statistics.median(times[id(other)])
-        paired = sorted(a / b for a, b in zip(times[id(analyzer)], times[id(other)]))
+        paired = [a / b for a, b in zip(times[id(analyzer)], times[id(other)])]
         comparison = {"compared_turn_model": str(compare), "compared_seconds": median_compared,
                       "ratio_to_compared": median / median_compared,
                       "ratio_to_compared_by_round": _spread(paired),

@@ -59,8 +59,10 @@ def test_the_journal_resumes_and_refuses_another_evaluation(tmp_path):
     assert second.get(("ed", "base_plain", "3"), lambda: make("c")) == {"reply": "c"}
     assert made == ["a", "b", "c"]
     assert [json.loads(line) for line in path.read_text().splitlines()][-1]["key"] == ["ed", "base_plain", "3"]
-    with pytest.raises(EvaluationError, match="another evaluation"):
+    with pytest.raises(EvaluationError, match="another evaluation [(]different split[)]"):
         Journal(path, {"split": "test", "seed": 0})
+    with pytest.raises(EvaluationError, match="different adapter"):  # a retrained adapter makes new answers
+        Journal(path, {**settings, "adapter": "0123abcd"})
 
 
 def test_the_figures_of_replies_alone_serve_the_gold_replies_too(monkeypatch):
@@ -71,7 +73,7 @@ def test_the_figures_of_replies_alone_serve_the_gold_replies_too(monkeypatch):
 
     def tone(replies, stories):  # the text model's judgement is not what is tested here
         judged.append((replies, stories))
-        return np.array([1.0, 0.0, 1.0])
+        return np.array([1.0, 0.0, 1.0]), ["caring", "remorse", "sadness"]
 
     monkeypatch.setattr(evaluation, "tone_fits", tone)
     cases = [case(0, "sad", "My dog died last night.", "I am so sorry, that is heartbreaking."),
@@ -80,6 +82,7 @@ def test_the_figures_of_replies_alone_serve_the_gold_replies_too(monkeypatch):
     figures = reply_figures([c.reply for c in cases], cases, seed=0)
     assert judged == [([c.reply for c in cases], ["sad", "joyful", "sad"])]  # ESConv stories count as negative
     assert figures["tone_aligned"][0] == pytest.approx(2 / 3, abs=1e-4)
+    assert figures["tone_misses"] == {"remorse": 1}  # what the replies that miss were read as
     assert figures["degenerate"][0] == pytest.approx(1 / 3, abs=1e-4)
     assert figures["mean_words"] == pytest.approx((7 + 7 + 5) / 3, abs=0.01)
     assert figures["distinct_1"] == pytest.approx(13 / 19, abs=1e-4)  # words with their punctuation, as split

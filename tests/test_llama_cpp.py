@@ -7,10 +7,9 @@ import torch
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
 
-from affectlab.llm.adapter import merge_adapter  # noqa: E402
 from affectlab.llm.base import LLMError  # noqa: E402
 from affectlab.llm.llama_cpp import LlamaCppLM, gguf_tensor_name  # noqa: E402
-from affectlab.registry import WEIGHTS_FILE, write_config  # noqa: E402
+from affectlab.registry import WEIGHTS_FILE, fingerprint, write_config  # noqa: E402
 
 PROMPT = "Speaker: I failed my driving test again today.\nListener:"
 REPLIES = [" Oh no, I'm so sorry to hear that.", " Great!", " The sky is made of cheese."]
@@ -59,8 +58,9 @@ def test_an_adapter_moves_llama_cpp_as_it_moves_transformers(tmp_path, llm):
     before = llm.score(PROMPT, REPLIES)
     from affectlab.llm.local import LocalLM
 
-    merged = LocalLM(None, 2)
-    merge_adapter(merged.model, tmp_path)
+    merged = LocalLM(None, 2, adapter=tmp_path)
+    assert merged.adapter_fingerprint == adapted.adapter_fingerprint == fingerprint(tmp_path)
+    assert plain.adapter_fingerprint is None  # which answers an evaluation's journal may reuse
     moved_slow = [a - b for a, b in zip(merged.score(PROMPT, REPLIES), before)]
     assert max(abs(m) for m in moved_slow) > 0.2  # the adapter matters
     assert max(abs(a - b) for a, b in zip(moved_fast, moved_slow)) < 0.5 * max(abs(m) for m in moved_slow) + 0.2

@@ -260,7 +260,8 @@ def eval_responder_command(
     per_emotion: Annotated[int, typer.Option(help="EmpatheticDialogues conversations per gold emotion.")] = 20,
     esconv: Annotated[int, typer.Option(help="ESConv dialogues (one supporter reply each).")] = 150,
     journal: Annotated[Path | None, typer.Option(help="Keep every answer in this file as it is made; a re-run "
-                                                     "with the same settings goes on from it.")] = None,
+                                                     "with the same settings, adapter and emotion model goes on "
+                                                     "from it.")] = None,
     seed: int = 0, backend: BackendOpt = "auto", threads: ThreadsOpt = None,
 ) -> None:
     """Base and tuned model, plain and guided, on EmpatheticDialogues and ESConv: gold-reply perplexity, BLEU-2,

@@ -9,9 +9,10 @@ Each arm answers with the responder's own sampling (temperature 0.7, top_p 0.9, 
 Per arm and data set: perplexity of the gold reply under that arm's prompt (the same tokenizer for every
 arm), corpus BLEU-2 and mean ROUGE-L against the gold reply, distinct-1/2, tone (the reply's strongest
 non-neutral GoEmotions label fits the story, as in ``eval hef``; every ESConv seeker brings a problem, so
-those count as negative stories), relevance (cosine of MiniLM sentence vectors of the reply and the
-speaker's last turn, beside the gold replies' own value) and the share of degenerate replies (empty, a
-3-gram said three times, or a copy of a turn already in the conversation). The gold replies themselves get the
+those count as negative stories; ``tone_misses`` names what the replies that miss were read as), relevance
+(cosine of MiniLM sentence vectors of the reply and the speaker's last turn, beside the gold replies' own
+value) and the share of degenerate replies (empty, a 3-gram said three times, or a copy of a turn already in
+the conversation). The gold replies themselves get the
 same tone, distinct-n, degenerate and length figures (``gold_replies``): the level people reach on these
 measures. Intervals resample conversations.
 """
@@ -34,13 +35,16 @@ from affectlab.dialogue.turns import Turn
 from affectlab.empathy.responder import EmpatheticResponder
 from affectlab.errors import AffectlabError
 from affectlab.evaluate.empathy import ED_POSITIVE, FITTING_REPLY, distinct_n, stratified_sample
+from affectlab.io.writers import atomic_write_text
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import cluster_bootstrap_statistic, corpus_bleu, reply_tokens, rouge_l
+from affectlab.registry import fingerprint
 
 ARMS = ("base_plain", "base_guided", "tuned_plain", "tuned_guided")
 NEGATIVE_STORY = "sad"  # the story sentiment ESConv replies are judged against (see the module docstring)
 ECHO_ROUGE = 0.8
 EXAMPLES_PER_ARM = 10
+TONE_MISSES_SHOWN = 6  # the commonest labels of replies whose tone does not fit, per arm
 
 
 class EvaluationError(AffectlabError, ValueError):
@@ -73,16 +77,24 @@ def degenerate(reply: str, context: list[str]) -> bool:
     return any(rouge_l(reply, turn) >= ECHO_ROUGE for turn in context)
 
 
-def tone_fits(replies: list[str], stories: list[str]) -> np.ndarray:
-    """1 where a reply's strongest non-neutral GoEmotions label fits its story's sentiment (empty replies: 0)."""
+def tone_fits(replies: list[str], stories: list[str]) -> tuple[np.ndarray, list[str]]:
+    """1 where a reply's strongest non-neutral GoEmotions label fits its story's sentiment (empty replies: 0),
+    and that label ("" for an empty reply)."""
     from affectlab.text import analyze
 
-    fits = np.zeros(len(replies))
+    fits, strongest = np.zeros(len(replies)), [""] * len(replies)
     said = [i for i, r in enumerate(replies) if r.strip()]
     for i, result in zip(said, analyze([replies[i] for i in said]) if said else []):
-        strongest = max((label for label in result.emotions if label != "neutral"), key=result.emotions.get)
-        fits[i] = strongest in FITTING_REPLY["positive" if stories[i] in ED_POSITIVE else "negative"]
-    return fits
+        strongest[i] = max((label for label in result.emotions if label != "neutral"), key=result.emotions.get)
+        fits[i] = strongest[i] in FITTING_REPLY["positive" if stories[i] in ED_POSITIVE else "negative"]
+    return fits, strongest
+
+
+def _tone_judge() -> str:
+    from affectlab.text import default_analyzer
+
+    judge = default_analyzer()
+    return f"{judge.model_name} {fingerprint(judge.folder)}"
 
 
 def sentence_vectors(texts: list[str], batch_size: int = 64) -> np.ndarray:
@@ -123,12 +135,14 @@ def reply_figures(replies: list[str], cases: list[ReplyExample], seed: int) -> d
     """The figures that need only the replies: distinct-n, tone, degenerate share and length (also the gold
     replies' own level)."""
     clusters = [c.dialogue for c in cases]
-    tone = tone_fits(replies, [c.emotion or NEGATIVE_STORY for c in cases])
+    tone, strongest = tone_fits(replies, [c.emotion or NEGATIVE_STORY for c in cases])
     broken = np.array([degenerate(r, c.texts) for r, c in zip(replies, cases)], dtype=float)
+    misses = Counter(label for label, fits in zip(strongest, tone) if label and not fits)
     return {
         "distinct_1": round(distinct_n(replies, 1), 4),
         "distinct_2": round(distinct_n(replies, 2), 4),
         "tone_aligned": _interval(lambda idx: float(tone[idx].mean()), clusters, seed),
+        "tone_misses": dict(misses.most_common(TONE_MISSES_SHOWN)),
         "degenerate": _interval(lambda idx: float(broken[idx].mean()), clusters, seed),
         "mean_words": round(float(np.mean([len(r.split()) for r in replies])), 2),
     }
@@ -174,14 +188,19 @@ class Journal:
         if path is None:
             return
         if path.exists():
-            lines = [line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if line.endswith("\n")]
-            if lines and json.loads(lines[0]) != {"settings": settings}:
-                raise EvaluationError(f"{path} holds answers of another evaluation; remove it or use another file")
+            read = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            lines = [line for line in read if line.endswith("\n")]
+            kept = json.loads(lines[0])["settings"] if lines else settings
+            if kept != settings:
+                differs = ", ".join(sorted(k for k in {*kept, *settings} if kept.get(k) != settings.get(k)))
+                raise EvaluationError(f"{path} holds answers of another evaluation (different {differs}); "
+                                      "remove it or use another file")
             self.answers = {tuple(r["key"]): r["answer"] for r in map(json.loads, lines[1:])}
-            path.write_text("".join(lines), encoding="utf-8")
+            if len(lines) < len(read):  # hours of answers: rewritten only to drop a cut line, and atomically
+                atomic_write_text(path, "".join(lines))
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({"settings": settings}) + "\n", encoding="utf-8")
+            atomic_write_text(path, json.dumps({"settings": settings}) + "\n")
 
     def get(self, key: tuple[str, ...], make: Callable[[], dict]) -> dict:
         if key not in self.answers:
@@ -224,15 +243,19 @@ def eval_responder(base: LanguageModel, tuned: LanguageModel, data_dir: Path = D
                    split: str = "test", per_emotion: int = 20, esconv: int = 150, seed: int = 0,
                    journal: Path | None = None, on_progress: Callable[[int], None] | None = None) -> dict:
     """The four arms on both data sets; ``on_progress`` is called once per item and arm. With ``journal`` (a
-    file), every answer is kept there as it is made and a re-run with the same settings reuses them."""
+    file), every answer is kept there as it is made and a re-run with the same settings, adapter and emotion model
+    (their fingerprints) reuses them: it generates only what is missing and judges every answer afresh."""
     sem = load_emotion_model()
     cases = reply_cases(Path(data_dir), split, per_emotion, esconv, seed)
     models = {"base": base, "tuned": tuned}
+    # the answers depend on the adapter and on the emotion model's hints, so a journal is kept for these only
+    made_by = {"adapter": getattr(tuned, "adapter_fingerprint", None), "emotion_model": fingerprint(sem.folder)}
     settings = {"split": split, "per_emotion": per_emotion, "esconv": esconv, "seed": seed,
-                "llms": {k: v.name for k, v in models.items()}}
+                "llms": {k: v.name for k, v in models.items()}, **made_by}
     answers = Journal(journal, settings)
     return {
         "split": split, "seed": seed, "llms": {k: v.name for k, v in models.items()},
+        "fingerprints": {**made_by, "tone_judge": _tone_judge()},
         "sample": {"empathetic_dialogues": f"the last listener reply of {per_emotion} conversations per gold emotion",
                    "esconv": f"one supporter reply of each of {esconv} dialogues, after at least one seeker turn"},
         "sampling": "temperature 0.7, top_p 0.9, seeded, stop at newline, at most 48 new tokens",

@@ -19,7 +19,7 @@ from affectlab.extras import require
 from affectlab.llm.adapter import ADAPTER_TASK, adapter_pairs
 from affectlab.llm.base import Generation, LLMError, fitted
 from affectlab.llm.local import DEFAULT_LLM, cache_dir
-from affectlab.registry import WEIGHTS_FILE, read_config, resolve
+from affectlab.registry import WEIGHTS_FILE, fingerprint, read_config, resolve
 
 GGUF_ARCH = "gemma3"
 # transformers' names of the adapted layers → llama.cpp's, for Gemma 3
@@ -103,9 +103,10 @@ class LlamaCppLM:
         path = packaged_gguf() if model_path is None else Path(model_path)
         if not path.is_file():
             raise LLMError(f"{path}: no such GGUF file")
-        lora = None
+        lora, self.adapter_fingerprint = None, None
         if adapter is not None:
-            lora = str(adapter_gguf(resolve(adapter, ADAPTER_TASK)))
+            folder = resolve(adapter, ADAPTER_TASK)
+            lora, self.adapter_fingerprint = str(adapter_gguf(folder)), fingerprint(folder)
         self.llama = llama_cpp.Llama(str(path), n_ctx=context_length, n_threads=threads, n_threads_batch=threads,
                                      lora_path=lora, verbose=False)
         self.name = (DEFAULT_LLM if model_path is None else path.stem) + (f"+{Path(adapter).name}" if adapter else "")

@@ -88,12 +88,15 @@ class LocalLM:
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         self.model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32).eval()
         self.name = DEFAULT_LLM if model_dir is None else folder.name
+        self.adapter_fingerprint = None
         if adapter is not None:
             from affectlab.llm.adapter import ADAPTER_TASK, merge_adapter
-            from affectlab.registry import resolve
+            from affectlab.registry import fingerprint, resolve
 
-            merge_adapter(self.model, resolve(adapter, ADAPTER_TASK))
+            folder = resolve(adapter, ADAPTER_TASK)
+            merge_adapter(self.model, folder)
             self.name += f"+{Path(adapter).name}"
+            self.adapter_fingerprint = fingerprint(folder)
         self.context_length = int(getattr(self.model.config, "max_position_embeddings", 2048))
 
     def _encode(self, text: str, **options):

@@ -65,6 +65,35 @@ def test_the_journal_resumes_and_refuses_another_evaluation(tmp_path):
         Journal(path, {**settings, "adapter": "0123abcd"})
 
 
+@pytest.mark.parametrize("start", ["", '{"settings": {"spl'])  # an empty file, a header cut short
+def test_a_journal_without_a_whole_line_starts_afresh(tmp_path, start):
+    path = tmp_path / "answers.jsonl"
+    path.write_text(start)
+    Journal(path, {"seed": 0}).get(("ed", "base_plain", "1"), lambda: {"reply": "a"})
+    assert Journal(path, {"seed": 0}).answers == {("ed", "base_plain", "1"): {"reply": "a"}}
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("my notes, no newline", "not an answers file"),
+    ("id,text\n1,hello\n", "line 1: not JSON"),
+    ('{"foo": 1}\n', "not an answers file"),
+    ('{"settings": {"seed": 0}}\n[1, 2]\n', "line 2: not an answer"),
+])
+def test_a_file_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path, text, says):
+    path = tmp_path / "answers.jsonl"
+    path.write_text(text)
+    with pytest.raises(EvaluationError, match=says):
+        Journal(path, {"seed": 0})
+    assert path.read_text() == text
+
+
+def test_a_journal_header_without_a_setting_names_it(tmp_path):
+    path = tmp_path / "answers.jsonl"
+    path.write_text('{"settings": {"seed": 0}}\n')  # written before the adapter was recorded
+    with pytest.raises(EvaluationError, match=r"\(different adapter\)"):
+        Journal(path, {"seed": 0, "adapter": None})
+
+
 def test_the_figures_of_replies_alone_serve_the_gold_replies_too(monkeypatch):
     def case(i, emotion, turn, reply):
         return ReplyExample(id=str(i), dialogue=str(i), roles=["speaker"], texts=[turn], reply=reply, emotion=emotion)
@@ -73,17 +102,23 @@ def test_the_figures_of_replies_alone_serve_the_gold_replies_too(monkeypatch):
 
     def tone(replies, stories):  # the text model's judgement is not what is tested here
         judged.append((replies, stories))
-        return np.array([1.0, 0.0, 1.0]), ["caring", "remorse", "sadness"]
+        return np.array([1.0, 0.0, 1.0, 0.0]), ["caring", "remorse", "sadness", ""]
 
     monkeypatch.setattr(evaluation, "tone_fits", tone)
     cases = [case(0, "sad", "My dog died last night.", "I am so sorry, that is heartbreaking."),
              case(1, "joyful", "I passed my driving test!", "That is awful, I am so sorry."),
-             case(2, "", "I failed the exam again.", "I failed the exam again.")]  # ESConv (no emotion); an echo
+             case(2, "", "I failed the exam again.", "I failed the exam again."),  # ESConv (no emotion); an echo
+             case(3, "sad", "I lost my job today.", "")]
     figures = reply_figures([c.reply for c in cases], cases, seed=0)
-    assert judged == [([c.reply for c in cases], ["sad", "joyful", "sad"])]  # ESConv stories count as negative
-    assert figures["tone_aligned"][0] == pytest.approx(2 / 3, abs=1e-4)
-    assert figures["tone_misses"] == {"remorse": 1}  # what the replies that miss were read as
-    assert figures["degenerate"][0] == pytest.approx(1 / 3, abs=1e-4)
-    assert figures["mean_words"] == pytest.approx((7 + 7 + 5) / 3, abs=0.01)
+    assert judged == [([c.reply for c in cases], ["sad", "joyful", "sad", "sad"])]  # ESConv stories count as negative
+    assert figures["tone_aligned"][0] == pytest.approx(2 / 4, abs=1e-4)
+    assert figures["tone_misses"] == {"remorse": 1, "(empty)": 1}  # what the replies that miss were read as
+    assert figures["degenerate"][0] == pytest.approx(2 / 4, abs=1e-4)
+    assert figures["mean_words"] == pytest.approx((7 + 7 + 5 + 0) / 4, abs=0.01)
     assert figures["distinct_1"] == pytest.approx(13 / 19, abs=1e-4)  # words with their punctuation, as split
     json.dumps(figures)
+
+
+def test_tone_is_read_by_the_text_model_and_an_empty_reply_never_fits():
+    fits, strongest = evaluation.tone_fits(["", "I am so sorry, that must hurt so much."], ["sad", "sad"])
+    assert list(fits) == [0.0, 1.0] and strongest[0] == "" and strongest[1] in {"sadness", "remorse", "caring"}

@@ -350,8 +350,8 @@ def test_requests_that_arrive_together_are_scored_in_one_call():
     text = FakeText(gate)
     texts = [f"happy {i}" for i in range(8)]
     try:
-        # two workers; no batch wait, for a collector that sleeps it out lets batches finish meanwhile and then
-        # splits the rest three ways ([3, 2, 1], as it should, seen once in CI), which this test is not about
+        # two workers, no batch wait: with one, the collector may sleep while batches finish and then rightly
+        # split the rest [3, 2, 1] (seen once in CI); this test is not about that
         with client(Settings(batch_wait_s=0), fake_models(text)) as c, ThreadPoolExecutor(8) as pool:
             running = []
             for busy, t in enumerate(texts[:2], start=1):  # one at a time, or both would form one micro-batch

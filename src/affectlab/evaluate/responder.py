@@ -44,7 +44,9 @@ ARMS = ("base_plain", "base_guided", "tuned_plain", "tuned_guided")
 NEGATIVE_STORY = "sad"  # the story sentiment ESConv replies are judged against (see the module docstring)
 ECHO_ROUGE = 0.8
 EXAMPLES_PER_ARM = 10
+HEADER_START = '{"settings"'  # how a journal's first line begins
 TONE_MISSES_SHOWN = 6  # the commonest labels of replies whose tone does not fit, per arm
+EMPTY_REPLY = "(empty)"  # what tone_misses calls a reply with nothing to read
 
 
 class EvaluationError(AffectlabError, ValueError):
@@ -137,7 +139,7 @@ def reply_figures(replies: list[str], cases: list[ReplyExample], seed: int) -> d
     clusters = [c.dialogue for c in cases]
     tone, strongest = tone_fits(replies, [c.emotion or NEGATIVE_STORY for c in cases])
     broken = np.array([degenerate(r, c.texts) for r, c in zip(replies, cases)], dtype=float)
-    misses = Counter(label for label, fits in zip(strongest, tone) if label and not fits)
+    misses = Counter(label or EMPTY_REPLY for label, fits in zip(strongest, tone) if not fits)
     return {
         "distinct_1": round(distinct_n(replies, 1), 4),
         "distinct_2": round(distinct_n(replies, 2), 4),
@@ -181,26 +183,33 @@ def _perplexity(loss: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> float:
 
 class Journal:
     """Answers already given, read from a JSON-lines file and appended to as new ones come, so that a long
-    evaluation interrupted part-way goes on where it stopped (a line cut short by a kill is dropped)."""
+    evaluation interrupted part-way goes on where it stopped (a line cut short by a kill is dropped). Its first
+    line holds the settings the answers were made with; a run with other settings refuses the file."""
 
     def __init__(self, path: Path | None, settings: dict) -> None:
         self.path, self.answers = path, {}
         if path is None:
             return
-        if path.exists():
-            read = path.read_text(encoding="utf-8").splitlines(keepends=True)
-            lines = [line for line in read if line.endswith("\n")]
-            kept = json.loads(lines[0])["settings"] if lines else settings
-            if kept != settings:
-                differs = ", ".join(sorted(k for k in {*kept, *settings} if kept.get(k) != settings.get(k)))
-                raise EvaluationError(f"{path} holds answers of another evaluation (different {differs}); "
-                                      "remove it or use another file")
-            self.answers = {tuple(r["key"]): r["answer"] for r in map(json.loads, lines[1:])}
-            if len(lines) < len(read):  # hours of answers: rewritten only to drop a cut line, and atomically
-                atomic_write_text(path, "".join(lines))
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        read = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+        lines = [line for line in read if line.endswith("\n")]
+        if not lines:
+            if read and not read[0].startswith(HEADER_START):
+                raise EvaluationError(f"{path} is not an answers file of `eval responder`; use another file")
+            path.parent.mkdir(parents=True, exist_ok=True)  # new, empty, or only a header cut short
             atomic_write_text(path, json.dumps({"settings": settings}) + "\n")
+            return
+        records = [_journal_line(path, number, line) for number, line in enumerate(lines, start=1)]
+        kept = records[0].get("settings")
+        if not isinstance(kept, dict) or any(set(r) != {"key", "answer"} for r in records[1:]):
+            raise EvaluationError(f"{path} is not an answers file of `eval responder`; use another file")
+        if kept != settings:
+            unset = object()
+            differs = ", ".join(sorted(k for k in {*kept, *settings} if kept.get(k, unset) != settings.get(k, unset)))
+            raise EvaluationError(f"{path} holds answers of another evaluation (different {differs}); "
+                                  "remove it or use another file")
+        self.answers = {tuple(r["key"]): r["answer"] for r in records[1:]}
+        if len(lines) < len(read):  # hours of answers: rewritten only to drop a cut line, and atomically
+            atomic_write_text(path, "".join(lines))
 
     def get(self, key: tuple[str, ...], make: Callable[[], dict]) -> dict:
         if key not in self.answers:
@@ -209,6 +218,17 @@ class Journal:
                 with self.path.open("a", encoding="utf-8") as handle:
                     handle.write(json.dumps({"key": list(key), "answer": self.answers[key]}) + "\n")
         return self.answers[key]
+
+
+def _journal_line(path: Path, number: int, line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise EvaluationError(f"{path}, line {number}: not JSON ({exc.msg}); not an answers file of "
+                              "`eval responder`?") from exc
+    if not isinstance(record, dict):
+        raise EvaluationError(f"{path}, line {number}: not an answer; not an answers file of `eval responder`?")
+    return record
 
 
 def dataset_report(models: dict[str, LanguageModel], sem, name: str, items: list[ReplyExample], seed: int,
@@ -248,13 +268,14 @@ def eval_responder(base: LanguageModel, tuned: LanguageModel, data_dir: Path = D
     sem = load_emotion_model()
     cases = reply_cases(Path(data_dir), split, per_emotion, esconv, seed)
     models = {"base": base, "tuned": tuned}
-    # the answers depend on the adapter and on the emotion model's hints, so a journal is kept for these only
+    # the answers depend on the backends, the adapter and the emotion model's hints: a journal serves only these
     made_by = {"adapter": getattr(tuned, "adapter_fingerprint", None), "emotion_model": fingerprint(sem.folder)}
-    settings = {"split": split, "per_emotion": per_emotion, "esconv": esconv, "seed": seed,
-                "llms": {k: v.name for k, v in models.items()}, **made_by}
+    llms = {"llms": {k: v.name for k, v in models.items()},
+            "backends": {k: type(v).__name__ for k, v in models.items()}}
+    settings = {"split": split, "per_emotion": per_emotion, "esconv": esconv, "seed": seed, **llms, **made_by}
     answers = Journal(journal, settings)
     return {
-        "split": split, "seed": seed, "llms": {k: v.name for k, v in models.items()},
+        "split": split, "seed": seed, **llms,
         "fingerprints": {**made_by, "tone_judge": _tone_judge()},
         "sample": {"empathetic_dialogues": f"the last listener reply of {per_emotion} conversations per gold emotion",
                    "esconv": f"one supporter reply of each of {esconv} dialogues, after at least one seeker turn"},

@@ -12,9 +12,8 @@ non-neutral GoEmotions label fits the story, as in ``eval hef``; every ESConv se
 those count as negative stories; ``tone_misses`` names what the replies that miss were read as), relevance
 (cosine of MiniLM sentence vectors of the reply and the speaker's last turn, beside the gold replies' own
 value) and the share of degenerate replies (empty, a 3-gram said three times, or a copy of a turn already in
-the conversation). The gold replies themselves get the
-same tone, distinct-n, degenerate and length figures (``gold_replies``): the level people reach on these
-measures. Intervals resample conversations.
+the conversation). The gold replies themselves get the same tone, distinct-n, degenerate and length figures
+(``gold_replies``): the level people reach on these measures. Intervals resample conversations.
 """
 
 from __future__ import annotations
@@ -194,14 +193,14 @@ class Journal:
         lines = [line for line in read if line.endswith("\n")]
         if not lines:
             if read and not read[0].startswith(HEADER_START):
-                raise EvaluationError(f"{path} is not an answers file of `eval responder`; use another file")
+                raise _not_a_journal(f"{path} is")
             path.parent.mkdir(parents=True, exist_ok=True)  # new, empty, or only a header cut short
             atomic_write_text(path, json.dumps({"settings": settings}) + "\n")
             return
         records = [_journal_line(path, number, line) for number, line in enumerate(lines, start=1)]
         kept = records[0].get("settings")
         if not isinstance(kept, dict) or any(set(r) != {"key", "answer"} for r in records[1:]):
-            raise EvaluationError(f"{path} is not an answers file of `eval responder`; use another file")
+            raise _not_a_journal(f"{path} is")
         if kept != settings:
             unset = object()
             differs = ", ".join(sorted(k for k in {*kept, *settings} if kept.get(k, unset) != settings.get(k, unset)))
@@ -224,11 +223,14 @@ def _journal_line(path: Path, number: int, line: str) -> dict:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise EvaluationError(f"{path}, line {number}: not JSON ({exc.msg}); not an answers file of "
-                              "`eval responder`?") from exc
+        raise _not_a_journal(f"{path}, line {number}: not JSON ({exc.msg}), so") from exc
     if not isinstance(record, dict):
-        raise EvaluationError(f"{path}, line {number}: not an answer; not an answers file of `eval responder`?")
+        raise _not_a_journal(f"{path}, line {number}: not an answer, so")
     return record
+
+
+def _not_a_journal(where: str) -> EvaluationError:
+    return EvaluationError(f"{where} not an answers file of `eval responder`; use another file")
 
 
 def dataset_report(models: dict[str, LanguageModel], sem, name: str, items: list[ReplyExample], seed: int,

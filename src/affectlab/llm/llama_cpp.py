@@ -9,7 +9,6 @@ by llama.cpp at load. Internals (probes, steering) need hidden states and keep u
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -59,8 +58,7 @@ def adapter_gguf(folder: Path) -> Path:
     if config.get("task") != ADAPTER_TASK:
         raise LLMError(f"{folder}: not a responder adapter (task {config.get('task')!r})")
     weights_file = folder / WEIGHTS_FILE
-    digest = hashlib.sha256(weights_file.read_bytes()).hexdigest()[:16]
-    target = cache_dir() / "adapters" / f"{config['name']}-{digest}.gguf"
+    target = cache_dir() / "adapters" / f"{config['name']}-{fingerprint(folder)}.gguf"  # alpha is in the config
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

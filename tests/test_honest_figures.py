@@ -84,12 +84,27 @@ class _ScriptedLM:
 
 
 class _AngerJudge:
+    """Reads a text as anger when it says "angry", else as neutral; ``word`` changes what it listens for."""
+
+    model_name = "anger-judge"
+
+    def __init__(self, folder=None, word="angry"):
+        self.folder, self.word = folder, word
+
     def analyze(self, texts):
-        return [SimpleNamespace(ekman={"anger": 1.0 if "angry" in t else 0.0, "disgust": 0.0, "fear": 0.0,
+        return [SimpleNamespace(ekman={"anger": 1.0 if self.word in t else 0.0, "disgust": 0.0, "fear": 0.0,
                                        "joy": 0.1, "sadness": 0.0, "surprise": 0.0, "neutral": 0.5}) for t in texts]
 
 
-def test_steering_test_figures_come_back_from_the_stored_outputs():
+def _judge_folder(tmp_path, weights=b"w"):
+    folder = tmp_path / f"judge-{weights.decode()}"
+    folder.mkdir()
+    (folder / "weights.safetensors").write_bytes(weights)
+    (folder / "config.json").write_text("{}")
+    return folder
+
+
+def test_steering_test_figures_come_back_from_the_stored_outputs(tmp_path):
     from affectlab.evaluate.internals import rescore_steering, steering_caveats, steering_test_figures
 
     results = run_arms(_ScriptedLM(), _AngerJudge(), None, ["a?", "b?", "c?", "d?"], arms=("unsteered", "prompted"),
@@ -111,13 +126,22 @@ def test_steering_test_figures_come_back_from_the_stored_outputs():
     # prompted outputs are the unsteered ones (scripted by prompt): a ratio of 1 in every resample
     assert test["prompted"]["interval_95"]["perplexity_ratio"] == pytest.approx([1.0, 1.0])
     report = {"method": "goemotions", "sweep": {"kept": True}, "test": json.loads(json.dumps(test))}
-    rescored = rescore_steering(report)
+    rescored = rescore_steering(report, _AngerJudge(_judge_folder(tmp_path)))
     assert rescored["test"] == report["test"] and rescored["sweep"] == {"kept": True}
     assert rescored["caveats"] == steering_caveats("goemotions") and "trained on GoEmotions" in rescored["caveats"][0]
+    assert rescored["classifier"] == "anger-judge" and len(rescored["classifier_fingerprint"]) == 16
+    # another judge reads the same outputs otherwise: only the judged figures change, and its fingerprint is kept
+    other = rescore_steering(report, _AngerJudge(_judge_folder(tmp_path, b"v"), word="train"))
+    assert other["test"]["prompted"]["accuracy"] == pytest.approx(0.125)  # only prompt a mentions a train
+    assert other["test"]["prompted"]["perplexity"] == test["prompted"]["perplexity"]
+    assert other["classifier_fingerprint"] != rescored["classifier_fingerprint"]
+    assert [row["predicted"] for row in other["test"]["outputs"]][:4] == ["anger", "neutral", "neutral", "neutral"]
     with pytest.raises(InternalsError, match="cannot be rescored"):
-        rescore_steering({"method": "goemotions", "test": {"per_emotion": []}})
+        rescore_steering({"method": "goemotions", "test": {"per_emotion": []}}, _AngerJudge())
     with pytest.raises(InternalsError, match="record 0 lacks prompt"):
         results_from_records([{k: v for k, v in records[0].items() if k != "prompt"}])
+    with pytest.raises(InternalsError, match="record 1 is not an object"):
+        rescore_steering({"method": "goemotions", "test": {"outputs": [records[0], "text"]}}, _AngerJudge())
 
 
 def test_a_steering_report_file_is_rescored_in_place(tmp_path):
@@ -129,7 +153,7 @@ def test_a_steering_report_file_is_rescored_in_place(tmp_path):
     original = {"report": "eval-steering-x", "command": "affectlab eval steering", "date": "then",
                 "method": "mean_diff", "test": steering_test_figures(results)}
     path.write_text(json.dumps(original))
-    rescored = rescore_steering_file(path, "affectlab eval steering --rescore x")
+    rescored = rescore_steering_file(path, "affectlab eval steering --rescore x", _AngerJudge(_judge_folder(tmp_path)))
     assert json.loads(path.read_text()) == rescored
     assert rescored["command"] == "affectlab eval steering" and rescored["date"] == "then"
     assert rescored["rescored"]["command"] == "affectlab eval steering --rescore x"
@@ -188,7 +212,7 @@ class _StandInSteering:
         self.llm.steered = False
 
 
-def test_the_shipped_settings_give_the_test_arms_without_a_sweep(monkeypatch):
+def test_the_shipped_settings_give_the_test_arms_without_a_sweep(monkeypatch, tmp_path):
     """`eval steering --shipped`: no dev prompt generated, the shipped directions at their config's layers and
     per-emotion strengths, the full eval's test seed, intervals over prompts for every arm, the judge caveat."""
     import affectlab.evaluate.internals as evaluation
@@ -206,7 +230,7 @@ def test_the_shipped_settings_give_the_test_arms_without_a_sweep(monkeypatch):
     monkeypatch.setattr(evaluation, "load_prompts", lambda: ("Q: {prompt}\nA:", ["dev?"], ["a?", "b?", "c?", "d?"]))
     monkeypatch.setattr(closed_loop, "Steering", _StandInSteering)
     monkeypatch.setattr(_StandInSteering, "shifts", [])
-    lm, judge = _SteerableLM(), SimpleNamespace(model_name="judge", analyze=_AngerJudge().analyze)
+    lm, judge = _SteerableLM(), _AngerJudge(_judge_folder(tmp_path))
 
     report = evaluation.eval_steering_shipped(lm, judge, samples=2, seed=3)
     test = report["test"]

@@ -328,9 +328,12 @@ def test_the_sweep_gives_each_emotion_its_own_share_and_strength(monkeypatch):
     monkeypatch.setattr(evaluation, "goemotions_directions", scripted_directions)
     monkeypatch.setattr(evaluation, "run_arms", scripted_arms)
 
-    report = evaluation.eval_steering(SimpleNamespace(name="scripted"), SimpleNamespace(model_name="judge"),
+    monkeypatch.setattr(evaluation, "fingerprint", lambda folder: "judge-weights")
+    judge = SimpleNamespace(model_name="judge", folder=None)
+    report = evaluation.eval_steering(SimpleNamespace(name="scripted"), judge,
                                       layers=[1], strengths=[4.0, 5.0], method="goemotions", remove_shared=[0.0, 0.5])
     sweep = report["sweep"]
+    assert (report["classifier"], report["classifier_fingerprint"]) == ("judge", "judge-weights")
     # means: share 0 at 5 → 0.65 at 1.5x; share 0.5 at 4 → 0.7 at 1.4x; share 0.5 at 5 is over the bound
     assert sweep["chosen"]["remove_shared"] == 0.5 and sweep["chosen"]["strength"] == 4.0
     assert sweep["chosen_per_emotion"] == {"anger": {"remove_shared": 0.0, "strength": 5.0},

@@ -277,8 +277,8 @@ def eval_steering_command(
     data_dir: DataDirOpt = DEFAULT_DATA_DIR,
     llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
     rescore: Annotated[Path | None, typer.Option(
-        help="Recompute a steering report's test figures and their intervals from the outputs it keeps, in "
-             "place, without generating (the other options are ignored).")] = None,
+        help="Judge the test outputs a steering report keeps again with the installed text model and recompute "
+             "its figures and intervals, in place, without generating (the other options are ignored).")] = None,
     shipped: Annotated[bool, typer.Option(
         "--shipped", help="No dev sweep: only the test arms, with the shipped directions at the layers and "
                           "strengths in their config.json → eval-steering-<method>-shipped.json (--layers, "
@@ -296,9 +296,10 @@ def eval_steering_command(
 
     if rescore is not None:
         with user_errors():
-            report = rescore_steering_file(rescore, invoked_command(ctx))
+            unused = tuple(p.name for p in ctx.command.params if p.name != "rescore")
+            report = rescore_steering_file(rescore, invoked_command(ctx, ignored=unused), Analyzer())
         out.print(_steering_table(report))
-        err.print(f"report: {rescore} (test figures rescored from its outputs)")
+        err.print(f"report: {rescore} (its outputs judged again by {report['classifier']})")
         return
     if shipped:
         with user_errors():

@@ -21,6 +21,7 @@ from affectlab.internals.closed_loop import (
     arm_intervals,
     load_prompts,
     overall,
+    rejudged,
     results_from_records,
     run_arms,
 )
@@ -34,7 +35,7 @@ from affectlab.internals.text_directions import TextStates, check_shares, text_s
 from affectlab.internals.zero_shot import zero_shot_scores
 from affectlab.io import atomic_write_text
 from affectlab.metrics import macro_f1_single
-from affectlab.registry import DEFAULTS, read_config, resolve
+from affectlab.registry import DEFAULTS, fingerprint, read_config, resolve
 from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
 
 PROBE_DATASETS = ("goemotions-ekman", "dailydialog")
@@ -238,7 +239,7 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
                       one=(chosen_directions, pick["strength"]), prompts=test_prompts, template=template,
                       samples=samples, seed=seed, on_progress=on_progress)
     return {
-        "model": llm.name, "classifier": analyzer.model_name, "method": method,
+        "model": llm.name, **_judge_record(analyzer), "method": method,
         "caveats": steering_caveats(method),
         "prompts": {"template": template, "dev": len(dev_prompts), "test": len(test_prompts),
                     "samples_per_prompt": samples},
@@ -296,7 +297,7 @@ def eval_steering_shipped(llm, analyzer, *, samples: int = 2, seed: int = 0, on_
     method = directions.method.partition(",")[0]
     config = read_config(resolve(DEFAULTS[DIRECTIONS_TASK], DIRECTIONS_TASK))
     return {
-        "model": llm.name, "classifier": analyzer.model_name, "method": method, "caveats": steering_caveats(method),
+        "model": llm.name, **_judge_record(analyzer), "method": method, "caveats": steering_caveats(method),
         "prompts": {"template": template, "test": len(test_prompts), "samples_per_prompt": samples},
         "settings": {"directions": DEFAULTS[DIRECTIONS_TASK], "made_with": directions.method,
                      "layers": list(settings.layers),
@@ -339,30 +340,38 @@ def steering_test_figures(results: list[ArmResult], *, resamples: int = 2000, se
             "per_emotion": [r.to_dict() for r in results], "outputs": records}
 
 
-def rescore_steering(report: dict, *, resamples: int = 2000, seed: int = 0) -> dict:
-    """``report`` (an ``eval steering`` report) with its test figures and intervals recomputed from the outputs
-    it keeps, and its caveats; nothing is generated again and everything else stays as it was."""
+def _judge_record(analyzer) -> dict:
+    """The judge of a steering report: the text model's name and the fingerprint of its weights."""
+    return {"classifier": analyzer.model_name, "classifier_fingerprint": fingerprint(analyzer.folder)}
+
+
+def rescore_steering(report: dict, analyzer, *, resamples: int = 2000, seed: int = 0) -> dict:
+    """``report`` (an ``eval steering`` report) with every test output it keeps judged again by ``analyzer``
+    (the text model), and its test figures, intervals and caveats recomputed; nothing is generated again, and
+    the outputs' perplexities and everything else stay as they were."""
     outputs = report.get("test", {}).get("outputs")
     if not outputs:
         raise InternalsError("this steering report keeps no test outputs (reports written before outputs were "
                              "kept hold three examples per arm and emotion), so it cannot be rescored; run "
                              "`affectlab eval steering` again")
-    test = steering_test_figures(results_from_records(outputs), resamples=resamples, seed=seed)
-    return {**report, "caveats": steering_caveats(report.get("method", "")), "test": test}
+    results_from_records(outputs)  # every row has its fields, or the error names the first that does not
+    test = steering_test_figures(results_from_records(rejudged(outputs, analyzer)), resamples=resamples, seed=seed)
+    return {**report, **_judge_record(analyzer), "caveats": steering_caveats(report.get("method", "")), "test": test}
 
 
-def rescore_steering_file(path: Path, command: str, *, resamples: int = 2000, seed: int = 0) -> dict:
+def rescore_steering_file(path: Path, command: str, analyzer, *, resamples: int = 2000, seed: int = 0) -> dict:
     """Rescore the steering report at ``path`` in place (``rescore_steering``), noting the command and date
     under ``rescored``; its own command, date and machine stay those of the run that generated the outputs.
 
-    >>> rescore_steering_file(Path("reports/eval-steering-goemotions.json"), "affectlab eval steering --rescore ...")
+    >>> rescore_steering_file(Path("reports/eval-steering-goemotions.json"), "affectlab eval steering --rescore ...",
+    ...                       Analyzer())
     """
     path = Path(path)
     try:
         report = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as error:
         raise InternalsError(f"cannot read the steering report {path}: {error}") from None
-    rescored = rescore_steering(report, resamples=resamples, seed=seed)
+    rescored = rescore_steering(report, analyzer, resamples=resamples, seed=seed)
     rescored["rescored"] = {"command": command, "date": datetime.now(UTC).isoformat(timespec="seconds")}
     atomic_write_text(path, json.dumps(rescored, indent=2) + "\n")
     return rescored

@@ -168,11 +168,20 @@ def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Seque
     return results
 
 
+def rejudged(records: Sequence[Mapping], analyzer) -> list[dict]:
+    """``records`` (rows of ``ArmResult.records``) with every output read again by ``analyzer``: the figures of
+    outputs generated once, judged by another or a newer text model."""
+    seven, six = _judge(analyzer, [str(row.get("output", "")) for row in records])
+    return [{**row, "predicted": a, "predicted_of_six": b} for row, a, b in zip(records, seven, six)]
+
+
 def results_from_records(records: Sequence[Mapping]) -> list[ArmResult]:
     """The arm results that ``records`` (rows of ``ArmResult.records``, e.g. from a report) were taken from,
     figures recomputed, in the order each (arm, emotion) first appears: rescoring without generating."""
     groups: dict[tuple[str, str], list[Mapping]] = {}
     for number, row in enumerate(records):
+        if not isinstance(row, Mapping):
+            raise InternalsError(f"output record {number} is not an object")
         missing = [k for k in RECORD_FIELDS if k not in row]
         if missing:
             raise InternalsError(f"output record {number} lacks {', '.join(missing)}")

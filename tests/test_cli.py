@@ -98,6 +98,17 @@ def test_help_shows_user_commands_and_the_reproduction_groups():
     assert "--data-dir" not in bench.output  # plain `bench` takes `bench text`'s options, unlisted
 
 
+def test_version_and_both_spellings_of_the_task_option(tmp_path):
+    from affectlab import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"affectlab {__version__}"
+    missing = str(tmp_path / "none.jsonl")
+    for command, spelling in (("heart", "--tasks"), ("prompt-eval", "--task")):
+        result = runner.invoke(app, [command, spelling, missing])
+        assert result.exit_code == 2 and "not an instruction-induction task name and not a file" in result.output
+
+
 def test_old_spellings_are_hidden_aliases():
     from affectlab.cli._util import respell
 

@@ -135,6 +135,20 @@ app.add_typer(train_app, name="train", rich_help_panel=REPRODUCTION)
 app.add_typer(eval_app, name="eval", rich_help_panel=REPRODUCTION)
 app.add_typer(bench_app, name="bench", rich_help_panel=REPRODUCTION)
 
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from affectlab.version import __version__
+
+        typer.echo(f"affectlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                                help="Print affectlab's version and exit.")] = False) -> None:
+    """Emotion intelligence for text and conversations, offline."""
+
 out = Console()
 err = Console(stderr=True)
 

@@ -173,6 +173,10 @@ def conversation(
         render_conversation(result, with_causes=causes)
 
 
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
 def _conversation_table(source: Path, target: Path | None, as_json: bool, causes: bool, columns: dict,
                         models: dict, encoding: str) -> None:
     """Every conversation of a long table, one row per turn to ``target``; a broken conversation is listed and
@@ -201,8 +205,8 @@ def _conversation_table(source: Path, target: Path | None, as_json: bool, causes
     if as_json:
         out.print_json(json.dumps(summary, ensure_ascii=False))
         return
-    out.print(f"{summary['conversations']} conversations, {summary['turns']} turns → {target} "
-              f"({len(errors)} conversations with errors)", highlight=False, soft_wrap=True)
+    out.print(f"{_counted(len(results), 'conversation')}, {_counted(summary['turns'], 'turn')} → {target} "
+              f"({len(errors)} with errors)", highlight=False, soft_wrap=True)
     for message in summary["errors"][:10]:
         err.print(f"[yellow]conversation error:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
     if len(errors) > 10:

@@ -48,7 +48,7 @@ def _disk_errors():
 
 @corpus_app.command("run")
 def corpus_run(
-    inputs: Annotated[list[str], typer.Argument(help="Input files or glob patterns (csv, jsonl, parquet, txt).")],
+    inputs: Annotated[list[str], typer.Argument(help="Input files or glob patterns (csv, tsv, jsonl, parquet, txt).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Results folder (created; a re-run resumes).")],
     text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
     time_column: Annotated[str | None, typer.Option(help="Column holding the post time (any common format).")] = None,
@@ -65,8 +65,8 @@ def corpus_run(
     model: TextModelOpt = None,
     profile: ProfileOpt = DEFAULT_PROFILE,
     runtime: RuntimeOpt = DEFAULT_RUNTIME,
-    batch_size: int = 64,
-    encoding: Annotated[str, typer.Option(help="Encoding of CSV, JSONL and TXT inputs (latin-1, cp1252...).")]
+    batch_size: Annotated[int, typer.Option(help="Encoder windows per batch.")] = 64,
+    encoding: Annotated[str, typer.Option(help="Encoding of CSV, TSV, JSONL and TXT inputs (latin-1, cp1252...).")]
     = "utf-8",
     max_chars: MaxCharsOpt = DEFAULT_MAX_CHARS,
     max_windows: MaxWindowsOpt = DEFAULT_MAX_WINDOWS,

@@ -47,8 +47,13 @@ def _check_method(method: str) -> None:
 
 
 def _local_llm(llm: str, llm_model: str | None, base_url: str | None, api_key: str | None, threads):
+    from affectlab.errors import AffectlabError
     from affectlab.internals import decoder_layers
 
+    if llm == "openai":
+        raise AffectlabError("probes, directions and steering read and change a model's layers, which a server does "
+                             "not expose: use --llm local (the packaged Gemma 3 270M, or --llm-model with a GGUF file "
+                             "or a transformers model folder)")
     lm = make_llm(llm, llm_model, base_url, api_key, False, threads, backend="transformers")
     decoder_layers(lm)  # an HTTP backend fails here, before any work
     return lm

@@ -67,7 +67,7 @@ def _records(paths: list[Path], text_column: str, encoding: str) -> list[tuple[P
 @memory_app.command("add")
 def memory_add(
     store: StoreArg,
-    inputs: Annotated[list[Path], typer.Argument(help="csv/jsonl/parquet/txt files, one memory per row.")],
+    inputs: Annotated[list[Path], typer.Argument(help="csv/tsv/jsonl/parquet/txt files, one memory per row.")],
     text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
     speaker_column: Annotated[str | None, typer.Option(help="Column holding the speaker.")] = None,
     speaker: Annotated[str | None, typer.Option(help="One speaker for every row (instead of a column).")] = None,
@@ -125,7 +125,7 @@ def _render(recall) -> None:
 def memory_recall(
     store: StoreArg,
     query: Annotated[str | None, typer.Argument(help="What to recall memories for.")] = None,
-    input: Annotated[Path | None, typer.Option("--input", "-i", help="A file of queries (csv/jsonl/parquet/txt); "
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="A file of queries (csv/tsv/jsonl/parquet/txt); "
                                                                       "one JSON line per query goes to --output.",
                                                readable=False)] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="JSONL output of --input (default: "

@@ -23,8 +23,8 @@ from affectlab.cli._llm import (
 from affectlab.cli._util import DataDirOpt, ThreadsOpt, app, err, invoked_command, out, progress_bar, user_errors
 from affectlab.datasets import DEFAULT_DATA_DIR
 
-TasksOpt = Annotated[str, typer.Option(help="instruction-induction (all 24), a comma list of its task names, or "
-                                            "JSONL files of {input, output}.")]
+TasksOpt = Annotated[str, typer.Option("--tasks", "--task", help="instruction-induction (all 24), a comma list of "
+                                                                "its task names, or JSONL files of {input, output}.")]
 ItemsOpt = Annotated[int | None, typer.Option(help="Items asked per instruction-induction task (seeded sample; "
                                                       "default all).")]
 ShotsOpt = Annotated[int, typer.Option(help="Solved examples shown before each item (a base LM needs a few).")]
@@ -37,8 +37,15 @@ CacheOpt = Annotated[Path | None, typer.Option(help="Where generations are cache
 
 def _tasks(tasks: str, data_dir: Path, items: int | None, shots: int, instruction: str, metric: str, seed: int):
     from affectlab.prompting import resolve_tasks
+    from affectlab.prompting.tasks import INSTRUCTION_INDUCTION
 
-    return resolve_tasks(tasks, data_dir, items=items, shots=shots, seed=seed, instruction=instruction, metric=metric)
+    chosen = resolve_tasks(tasks, data_dir, items=items, shots=shots, seed=seed, instruction=instruction,
+                           metric=metric)
+    for task in chosen:
+        if task.name not in INSTRUCTION_INDUCTION and task.demos:
+            err.print(f"{task.name}: {len(task.items)} items asked; its first {len(task.demos)} lines are the solved "
+                      "examples shown before each (--shots)")
+    return chosen
 
 
 def _cache(cache_dir: Path | None):
@@ -138,8 +145,8 @@ def _verifier(spec: str | None):
 @app.command()
 def heart(
     ctx: typer.Context,
-    task: Annotated[str, typer.Option(help="A JSONL file of {input, output}, instruction-induction task names, or "
-                                           "instruction-induction.")],
+    task: Annotated[str, typer.Option("--task", "--tasks", help="A JSONL file of {input, output}, "
+                                      "instruction-induction task names, or instruction-induction.")],
     max_rounds: Annotated[int, typer.Option(help="Answers per item at most (1 + rounds of feedback).")] = 4,
     verifier: Annotated[str | None, typer.Option(help="module:function(answer, answers) -> bool (default: the "
                                                          "task's metric must give full marks).")] = None,

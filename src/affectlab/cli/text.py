@@ -99,7 +99,7 @@ def _add_view(table: Table, view: LabelView) -> None:
 @app.command()
 def analyze(
     text: Annotated[str | None, typer.Argument(help="A text to analyze.")] = None,
-    input: Annotated[Path | None, typer.Option("--input", "-i", help="csv/jsonl/parquet/txt file.",
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="csv/tsv/jsonl/parquet/txt file.",
                                                readable=False)] = None,  # checked by affectlab, in one line
     text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
     encoding: Annotated[str, typer.Option(help="Encoding of a csv/jsonl/txt input, e.g. latin-1.")] = "utf-8",

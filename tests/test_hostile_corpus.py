@@ -297,3 +297,30 @@ def test_case_9_a_text_over_the_bound_in_a_corpus_run_is_refused_or_cut_as_asked
     else:
         assert long["status"] == "ok" and long["truncated"] is True and long["emotion_gratitude"] > 0.5
     assert all(rows[n]["status"] == "ok" and rows[n]["truncated"] is False for n in (1, 2, 4))
+
+
+def test_a_time_or_group_column_the_file_lacks_stops_the_run_before_scoring(tmp_path):
+    table = tmp_path / "posts.csv"
+    table.write_text("text,created\nso happy,2026-01-01\na grey day,2026-02-01\n", encoding="utf-8")
+    for field, value in (("group_column", "nope"), ("time_column", "when")):
+        job = CorpusJob([str(table)], str(tmp_path / f"out-{field}"), **{field: value})
+        with pytest.raises(InputFileError, match=f"no column '{value}' .*columns are: text, created"):
+            run_corpus(job, LocalEngine(threads=1))
+        assert not (tmp_path / f"out-{field}" / "scores").exists()
+
+
+def test_a_damaged_manifest_is_refused_by_name_when_resuming_and_reporting(tmp_path):
+    from affectlab.corpus.run import ResumeError
+
+    table = tmp_path / "posts.csv"
+    table.write_text("text\nso happy\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    for content, message in (("[1]", "not a manifest of `affectlab corpus run`"),
+                             ('{"job": {"inputs": 5}, "model": {}, "software": {}}', "its job is not one")):
+        (out / "manifest.json").write_text(content, encoding="utf-8")
+        with pytest.raises(ResumeError, match=message):
+            run_corpus(CorpusJob([str(table)], str(out)), LocalEngine(threads=1))
+    (out / "manifest.json").write_text("[1]", encoding="utf-8")
+    with pytest.raises(ReportError, match="not a manifest"):
+        build_report(out, tmp_path / "report.html")

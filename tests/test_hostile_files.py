@@ -477,3 +477,31 @@ def test_case_8_a_csv_holding_only_a_byte_order_mark_is_an_empty_file(tmp_path):
     source.write_bytes(b"\xef\xbb\xbf")
     with pytest.raises(InputFileError, match="the file is empty"):
         read_all(source)
+
+
+def test_a_json_array_is_named_as_such_not_read_as_broken_json_lines(tmp_path):
+    array = tmp_path / "posts.json"
+    array.write_text('[\n  {"text": "so happy"},\n  {"text": "a grey day"}\n]\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["analyze", "-i", str(array), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 2 and "holds a JSON array" in result.output and "jq -c" in result.output
+    assert not (tmp_path / "out.jsonl").exists()
+    lines = tmp_path / "posts.jsonl"
+    lines.write_text('{"text": "so happy"}\n', encoding="utf-8")
+    assert [row.text for block in read_rows(lines) for row in block] == ["so happy"]
+
+
+def test_one_result_is_not_written_under_a_table_name_nor_dropped(tmp_path):
+    chat = tmp_path / "chat.json"
+    chat.write_text(json.dumps([{"speaker": "A", "text": "I got the job!"}]), encoding="utf-8")
+    for suffix in ("csv", "parquet", "jsonl"):
+        result = CliRunner().invoke(app, ["conversation", str(chat), "-o", str(tmp_path / f"out.{suffix}")])
+        assert result.exit_code == 2 and "one JSON document; name the file .json" in result.output, result.output
+    result = CliRunner().invoke(app, ["analyze", "so happy", "-o", str(tmp_path / "one.jsonl")])
+    assert result.exit_code == 2 and "--json" in result.output and not (tmp_path / "one.jsonl").exists()
+
+
+def test_a_folder_given_as_a_conversation_or_corpus_input_is_called_one(tmp_path):
+    result = CliRunner().invoke(app, ["conversation", str(tmp_path)])
+    assert result.exit_code == 2 and "is a folder" in result.output
+    result = CliRunner().invoke(app, ["corpus", "run", str(tmp_path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "is a folder; name its files" in result.output

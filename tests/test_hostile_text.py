@@ -210,3 +210,34 @@ def test_one_conversations_output_never_replaces_its_input(tmp_path):
     result = runner.invoke(app, ["analyze", "-i", str(table), "-o", str(tmp_path / "linked.csv")])
     assert result.exit_code == 2 and "would overwrite the input" in result.output, result.output
     assert table.read_text(encoding="utf-8") == "text\nso happy\n"
+
+
+def test_a_thread_count_beyond_four_a_core_is_refused_before_anything_starts():
+    import os
+
+    from affectlab.errors import OptionError
+
+    too_many = 4 * (os.cpu_count() or 1) + 1
+    with pytest.raises(OptionError, match=f"threads must be at most {too_many - 1}"):
+        Analyzer(threads=too_many)
+    with pytest.raises(OptionError, match="threads must be at most"):
+        ConversationAnalyzer(threads=too_many)
+    result = runner.invoke(app, ["analyze", "hi", "--threads", "100000"])
+    assert result.exit_code == 2 and "threads must be at most" in result.output
+
+
+def test_a_table_of_several_conversations_is_not_answered_as_one(tmp_path):
+    from affectlab.dialogue import read_conversation
+
+    table = tmp_path / "long.csv"
+    table.write_text("conversation_id,speaker,text\n1,A,I got the job!\n1,B,Congratulations!\n2,A,My cat died.\n",
+                     encoding="utf-8")
+    with pytest.raises(InvalidConversation, match="row 3 .*conversation_id '2' after '1'.*several conversations"):
+        read_conversation(table)
+    one = tmp_path / "one.csv"
+    one.write_text("conversation_id,speaker,text\n1,A,I got the job!\n1,B,Congratulations!\n", encoding="utf-8")
+    assert [t.text for t in read_conversation(one)] == ["I got the job!", "Congratulations!"]
+    from affectlab.dialogue.turns import check_turns
+
+    with pytest.raises(InvalidConversation, match="turn 0: text must be a string, got int"):
+        check_turns([{"speaker": "A", "text": 3}])

@@ -71,3 +71,13 @@ def test_only_gemma_layers_map_to_llama_cpp_names():
     assert gguf_tensor_name("model.layers.0.mlp.down_proj") == "blk.0.ffn_down.weight"
     with pytest.raises(LLMError, match="cannot map"):
         gguf_tensor_name("lm_head")
+
+
+def test_a_file_llama_cpp_cannot_load_is_named(tmp_path):
+    from affectlab.llm.base import LLMError
+    from affectlab.llm.llama_cpp import LlamaCppLM
+
+    broken = tmp_path / "half.gguf"
+    broken.write_bytes(b"GGUF and then nothing")
+    with pytest.raises(LLMError, match="half.gguf: llama.cpp cannot load it; is it a complete GGUF file"):
+        LlamaCppLM(broken)

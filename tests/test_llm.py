@@ -146,6 +146,26 @@ def test_openai_backend_errors_name_the_problem(status, body, message):
         server.shutdown()
 
 
+@pytest.mark.parametrize("usage", [b'{"completion_tokens": null}', b'"x"', b'null'])
+def test_openai_backend_takes_a_reply_whose_token_count_is_missing_or_odd(usage):
+    from affectlab.llm import OpenAICompatibleLM
+
+    server = _fake_server(200, b'{"choices": [{"text": " fine", "finish_reason": "stop"}], "usage": ' + usage + b"}")
+    try:
+        reply = OpenAICompatibleLM(f"http://127.0.0.1:{server.server_port}/v1", "m").generate("hi")
+        assert (reply.text, reply.tokens, reply.finish_reason) == (" fine", 0, "stop")
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("address", ["notaurl", "http://[::1", "http://host:port/v1", "file:///etc/passwd", "ftp://h/v1"])
+def test_openai_backend_refuses_what_is_not_a_server_address(address):
+    from affectlab.llm import OpenAICompatibleLM
+
+    with pytest.raises(LLMError, match="not a server address"):
+        OpenAICompatibleLM(address, "m")
+
+
 def test_openai_backend_unreachable_server():
     import socket
 

@@ -435,6 +435,15 @@ def test_beyond_loopback_without_a_token_is_refused(host):
     assert Settings(host=host, token=TOKEN).check().hosts is None
 
 
+def test_settings_refuse_a_jobs_folder_under_a_file(tmp_path):
+    plain = tmp_path / "notes.txt"
+    plain.write_text("x", encoding="utf-8")
+    for jobs_dir in (plain, plain / "jobs"):
+        with pytest.raises(OptionError, match=f"{plain} is a file, not a folder"):
+            Settings(jobs_dir=jobs_dir).check()
+    assert Settings(jobs_dir=tmp_path / "new" / "jobs").check()  # a folder to create is fine
+
+
 def test_settings_refuse_a_short_token_and_a_wildcard_origin():
     with pytest.raises(OptionError, match="at least 16"):
         Settings(token="short").check()

@@ -1,6 +1,7 @@
 """The base of every error that is the user's to fix (bad input, missing file, unknown option)."""
 
 import numbers
+import os
 
 
 class AffectlabError(Exception):
@@ -24,3 +25,12 @@ def check_count(name: str, value: object, none_means: str | None = None) -> None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         also = f", or None ({none_means})" if none_means is not None else ""
         raise OptionError(f"{name} must be a whole number of at least 1{also}, not {value!r}")
+
+
+def check_threads(value: object, none_means: str = "all cores") -> None:
+    """:func:`check_count` for a thread count, which also may not exceed four per core: far more threads than cores
+    only slow a run, and tens of thousands exhaust memory before the first text is read."""
+    check_count("threads", value, none_means)
+    most = 4 * (os.cpu_count() or 1)
+    if value is not None and value > most:
+        raise OptionError(f"threads must be at most {most} (four per core of this machine), not {value}")

@@ -74,11 +74,11 @@ def respond(
     from affectlab.empathy import EmpatheticResponder
     from affectlab.empathy.responder import check_strategy
     from affectlab.io import atomic_write_text
-    from affectlab.io.writers import check_target
+    from affectlab.io.writers import check_json_target
 
     with user_errors():
         if output is not None:
-            check_target(output, path)  # before the language model is loaded or run
+            check_json_target(output, path)  # before the language model is loaded or run
         strategy = check_strategy(None if strategy == "none" else strategy)
         turns = read_conversation(path)
         with err.status("loading the language model"):

@@ -120,6 +120,8 @@ def analyze(
     """Emotions, sentiment and VAD of one text, or of every row of a file (-i) into an output file (-o)."""
     if (text is None) == (input is None):
         fail("give either a text or --input FILE")
+    if text is not None and output is not None:
+        fail("--output writes the rows of an --input file; for one text, --json gives its result as JSON")
     if labels is not None and labels not in LABEL_SETS:
         fail(f"--labels takes one of {', '.join(LABEL_SETS)}, not {labels!r}")
     with user_errors():

@@ -18,7 +18,7 @@ import numpy as np
 
 from affectlab.corpus.plan import ChunkSpec, CorpusJob
 from affectlab.corpus.scoring import ChunkResult, ChunkScorer
-from affectlab.errors import AffectlabError, check_count
+from affectlab.errors import AffectlabError, check_count, check_threads
 
 ENGINES = ("local", "ray")
 
@@ -43,7 +43,7 @@ class LocalEngine:
     name = "local"
 
     def __init__(self, threads: int | None = None) -> None:
-        check_count("threads", threads, "all cores")
+        check_threads(threads)
         self.threads = threads or os.cpu_count() or 1
 
     def describe(self) -> dict:

@@ -13,7 +13,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from affectlab.errors import OptionError, check_count
-from affectlab.io.readers import START, InputFileError, Position, codec, detect_format, open_parquet, read_rows
+from affectlab.io.readers import (
+    START,
+    InputFileError,
+    Position,
+    codec,
+    detect_format,
+    open_parquet,
+    read_rows,
+    table_columns,
+)
 from affectlab.registry import DEFAULTS
 from affectlab.text.analyzer import DEFAULT_MAX_WINDOWS, RUNTIMES
 from affectlab.text.artifact import DEFAULT_PROFILE, PROFILES
@@ -111,6 +120,8 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
     """
     found: list[Path] = []
     for pattern in patterns:
+        if Path(pattern).is_dir():
+            raise InputFileError(f"{pattern}: is a folder; name its files, e.g. '{Path(pattern) / '*.parquet'}'")
         literal = Path(pattern).is_file() or not glob.has_magic(pattern)
         matches = [pattern] if literal else sorted(m for m in glob.glob(pattern, recursive=True) if Path(m).is_file())
         if not matches:
@@ -133,6 +144,7 @@ def plan_job(job: CorpusJob) -> Plan:
     for index, path in enumerate(expand_inputs(job.inputs)):
         try:
             fmt = detect_format(path)
+            _check_columns(path, job)
             starts, rows = _chunk_starts(path, fmt, job)
             plan.files.append(
                 InputFile(index, str(path), fmt, path.stat().st_size, fingerprint(path), rows, len(starts))
@@ -143,6 +155,16 @@ def plan_job(job: CorpusJob) -> Plan:
         for chunk_index, (start, count) in enumerate(starts):
             plan.chunks.append(ChunkSpec(index, chunk_index, str(path), start.offset, start.consumed, count))
     return plan
+
+
+def _check_columns(path: Path, job: CorpusJob) -> None:
+    """Refuse a time or group column the file's header lacks, before any row is scored (a JSONL file has no
+    header: there a missing field is each row's error)."""
+    columns = table_columns(path, job.encoding)
+    for role, name in (("time", job.time_column), ("group", job.group_column)):
+        if columns and name is not None and name not in columns:
+            raise InputFileError(f"{path}: no column {name!r} (the {role} column); columns are: "
+                                 f"{', '.join(map(str, columns))}")
 
 
 def _chunk_starts(path: Path, fmt: str, job: CorpusJob) -> tuple[list[tuple[Position, int]], int]:

@@ -10,12 +10,11 @@ run could not read.
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL, ReportError, literal_glob, sql_path
-from affectlab.corpus.run import MANIFEST
+from affectlab.corpus.run import MANIFEST, ResumeError, load_manifest
 from affectlab.extras import require
 from affectlab.io.writers import atomic_write_text
 from affectlab.plots import data_uri, literal, pyplot, save_png
@@ -86,7 +85,10 @@ def _manifest(results: Path) -> dict:
     path = results / MANIFEST
     if not path.exists():
         raise ReportError(f"{results}: no {MANIFEST}; is this the output folder of `affectlab corpus run`?")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        manifest = load_manifest(results)
+    except ResumeError as exc:
+        raise ReportError(str(exc)) from None
     if manifest.get("state") != "complete":
         raise ReportError(
             f"{results}: the run is not complete (state {manifest.get('state')!r}); run it again to resume"

@@ -135,13 +135,20 @@ def _chunk_done(manifest: RunManifest, result: ChunkResult, on_chunk) -> None:
 
 
 def load_manifest(output: Path) -> dict | None:
+    """The manifest of a run's output folder (None when it has none), or :class:`ResumeError` for one that is
+    not what ``corpus run`` writes."""
     path = Path(output) / MANIFEST
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ResumeError(f"{path}: not a readable manifest ({exc.msg})") from exc
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResumeError(f"{path}: not a readable manifest ({getattr(exc, 'msg', exc)})") from exc
+    parts = ("job", "model", "software")
+    if not isinstance(manifest, dict) or not all(isinstance(manifest.get(part), dict) for part in parts):
+        raise ResumeError(f"{path}: not a manifest of `affectlab corpus run` (it needs the objects "
+                          f"{', '.join(parts)}); use a new output folder")
+    return manifest
 
 
 def _check_writable(output: Path) -> None:
@@ -166,7 +173,11 @@ def _check_resumable(output: Path, job: CorpusJob, plan: Plan) -> None:
         if (output / SCORES_DIR).exists():
             raise ResumeError(f"{output}: holds a scores/ folder but no manifest; use a new output folder")
         return
-    before = CorpusJob(**previous["job"])
+    try:
+        before = CorpusJob(**previous["job"])
+    except TypeError as exc:
+        raise ResumeError(f"{output / MANIFEST}: its job is not one `affectlab corpus run` writes ({exc}); use a new "
+                          "output folder") from None
     changed = [k for k, v in job.identity().items() if before.identity().get(k) != v]
     model = _model_info(job)
     if any(previous["model"].get(key) != model.get(key) for key in ("weights_sha256", "head")):

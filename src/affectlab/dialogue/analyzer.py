@@ -29,7 +29,7 @@ from affectlab.dialogue.registers import (
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
 from affectlab.dialogue.text_readings import check_text_model, ekman_evidence, text_readings
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, check_target, check_turns
-from affectlab.errors import OptionError, check_count
+from affectlab.errors import OptionError, check_count, check_threads
 from affectlab.registry import WEIGHTS_FILE
 from affectlab.text.normalize import DEFAULT_MAX_CHARS, check_on_long
 from affectlab.text.probabilities import softmax
@@ -131,7 +131,7 @@ class ConversationAnalyzer:
                  max_chars: int | None = DEFAULT_MAX_CHARS, on_long: str = "error",
                  register: str = DEFAULT_REGISTER) -> None:
         check_on_long(max_chars, on_long)
-        check_count("threads", threads, "all cores")
+        check_threads(threads)
         check_count("batch_size", batch_size)
         self.register = check_register(register)
         if lookback is not None and (isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 0):

@@ -54,8 +54,9 @@ def check_turn(index: int, value: object, max_chars: int | None = DEFAULT_MAX_CH
     if not isinstance(speaker, str):
         raise InvalidConversation(f"turn {index}: speaker must be a string, got {type(speaker).__name__}", index)
     if not isinstance(text, str) or not text.strip():
-        what = "missing" if text is None else "empty" if isinstance(text, str) else f"a {type(text).__name__}"
-        raise InvalidConversation(f"turn {index}: text is {what}", index)
+        what = ("is missing" if text is None else "is empty" if isinstance(text, str)
+                else f"must be a string, got {type(text).__name__}")
+        raise InvalidConversation(f"turn {index}: text {what}", index)
     problem = length_problem(text, max_chars) or surrogate_problem(text) or surrogate_problem(speaker, "speaker")
     if problem:
         raise InvalidConversation(f"turn {index}: {problem}", index)
@@ -106,6 +107,8 @@ def read_conversation(path: Path, max_chars: int | None = DEFAULT_MAX_CHARS, enc
     or ``.csv``/``.tsv`` (``speaker`` and ``text`` columns). Errors name the turn and the line or row; a turn
     over ``max_chars`` characters is one (None: no bound). ``encoding``: the file's (e.g. latin-1)."""
     path = Path(path)
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a folder, not a conversation file")
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
     if path.suffix.lower() not in CONVERSATION_FORMATS:
@@ -126,12 +129,18 @@ def read_conversation(path: Path, max_chars: int | None = DEFAULT_MAX_CHARS, enc
             return check_turns(data, max_chars)
         except InvalidConversation as exc:
             raise InvalidConversation(f"{path}: {exc}") from None
-    turns = []
+    turns, first_id = [], None
     for block in read_rows(path, text_column="text", encoding=encoding):
         for row in block:
             where = f"{path}: row {row.number} (turn {len(turns)})"
             if row.error:
                 raise InvalidConversation(f"{path}: {row.error}")
+            conversation_id = row.record.get("conversation_id")
+            if turns and conversation_id != first_id:
+                raise InvalidConversation(
+                    f"{where}: conversation_id {conversation_id!r} after {first_id!r}: the file holds several "
+                    "conversations and this reads one (`affectlab conversation` reads a table of many)")
+            first_id = conversation_id
             if not turns and "speaker" not in row.record:
                 raise InputFileError(f"{path}: no column 'speaker'; a conversation file needs speaker and text")
             try:

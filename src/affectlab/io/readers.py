@@ -400,10 +400,13 @@ def check_input(path: Path, encoding: str = "utf-8") -> str:
             raise InputFileError(f"{path}: no such file")
         fmt = detect_format(path)
         codec(encoding)
-        with path.open("rb"):
-            pass
+        with path.open("rb") as handle:
+            start = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     except OSError as exc:  # e.g. no permission to open the file or to look into its folder
         raise InputFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if fmt == "jsonl" and start.startswith(b"["):
+        raise InputFileError(f"{path}: holds a JSON array; rows are read from JSON Lines, one object a line "
+                             f"(e.g. jq -c '.[]' {path.name} > rows.jsonl)")
     return fmt
 
 

@@ -92,6 +92,17 @@ def check_target(path: Path, source: Path | None = None) -> None:
         raise OutputFileError(f"{path}: cannot create files in {folder} (permission denied)")
 
 
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet", ".xlsx", ".xls")
+
+
+def check_json_target(path: Path, source: Path | None = None) -> None:
+    """:func:`check_target` for a file that receives one JSON document: a table's extension is refused, since the
+    file would hold JSON whatever its name says."""
+    check_target(path, source)
+    if Path(path).suffix.lower() in TABLE_SUFFIXES:
+        raise OutputFileError(f"{path}: this result is one JSON document; name the file .json")
+
+
 def _temporary(path: Path, tag: str = "") -> Path:
     """A new private file beside ``path``, named so that it is hidden and recognisably partial."""
     try:

@@ -105,8 +105,11 @@ class LlamaCppLM:
         if adapter is not None:
             folder = resolve(adapter, ADAPTER_TASK)
             lora, self.adapter_fingerprint = str(adapter_gguf(folder)), fingerprint(folder)
-        self.llama = llama_cpp.Llama(str(path), n_ctx=context_length, n_threads=threads, n_threads_batch=threads,
-                                     lora_path=lora, verbose=False)
+        try:
+            self.llama = llama_cpp.Llama(str(path), n_ctx=context_length, n_threads=threads, n_threads_batch=threads,
+                                         lora_path=lora, verbose=False)
+        except ValueError:  # llama.cpp's only word on a file it cannot read: "Failed to load model from file"
+            raise LLMError(f"{path}: llama.cpp cannot load it; is it a complete GGUF file?") from None
         self.name = (DEFAULT_LLM if model_path is None else path.stem) + (f"+{Path(adapter).name}" if adapter else "")
         self.context_length = self.llama.n_ctx()
         self._eos = self.llama.token_eos()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from affectlab.errors import check_threads
 from affectlab.llm.base import LanguageModel, LLMError
 from affectlab.llm.local import DEFAULT_LLM, LocalLM
 
@@ -33,6 +34,7 @@ def load_llm(model: str | Path | None = None, threads: int | None = None, *, ada
     ``backend``; ``adapter``: a responder adapter (a shipped name or a folder) applied to its weights."""
     if backend not in BACKENDS:
         raise LLMError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    check_threads(threads)
     packaged = model is None or str(model) == DEFAULT_LLM
     gguf = not packaged and str(model).endswith(".gguf")
     if backend == "llama-cpp" or (backend == "auto" and (packaged or gguf) and llama_cpp_installed()):

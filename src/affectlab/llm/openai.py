@@ -25,6 +25,7 @@ import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,14 @@ class OpenAICompatibleLM:
             raise LLMError("no model name: the server needs one in every request")
         if concurrency < 1:
             raise LLMError(f"concurrency must be at least 1, not {concurrency}")
+        try:
+            address = urllib.parse.urlsplit(base_url)
+            address.port  # noqa: B018 (parsing the port is the check: a port of letters fails here)
+        except ValueError as error:  # "http://[::1"
+            raise LLMError(f"not a server address: {base_url!r} ({error})") from None
+        if address.scheme not in ("http", "https") or not address.netloc:
+            raise LLMError(f"not a server address: {base_url!r}; give an http:// or https:// URL such as "
+                           "http://127.0.0.1:8080/v1")
         self.base_url = base_url.rstrip("/")
         self.name = model
         self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
@@ -137,8 +146,10 @@ class OpenAICompatibleLM:
         if not isinstance(text, str):
             raise LLMError(f"the server's reply text is not a string: {str(reply)[:200]}")
         reason = reply["choices"][0].get("finish_reason") or "length"
-        tokens = (reply.get("usage") or {}).get("completion_tokens", 0)
-        return Generation(text, int(tokens), "length" if reason == "length" else "stop" if reason == "stop" else reason)
+        usage = reply.get("usage")
+        tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+        return Generation(text, tokens if isinstance(tokens, int) else 0,  # a count the server did not give: 0
+                          "length" if reason == "length" else "stop" if reason == "stop" else str(reason))
 
     def generate_batch(self, prompts: Sequence[str], **options) -> list[Generation]:
         """One generation per prompt, up to ``concurrency`` requests in flight; results in prompt order."""

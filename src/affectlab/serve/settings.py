@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from affectlab.cache import cache_root
-from affectlab.errors import OptionError, check_count
+from affectlab.errors import OptionError, check_count, check_threads
 from affectlab.http_access import LOOPBACK_NAMES, is_loopback
 from affectlab.registry import DEFAULTS
 from affectlab.text import DEFAULT_RUNTIME, RUNTIMES
@@ -136,11 +136,15 @@ class Settings:
         if self.keep_jobs_s is not None and not 0 < self.keep_jobs_s <= MAX_KEEP_S:
             raise OptionError(f"keep_jobs_s must be above 0 and at most {MAX_KEEP_S:,} (10 years), or None to keep "
                               f"jobs until deleted, not {self.keep_jobs_s}")
-        check_count("threads", self.threads, "the cores shared among the workers")
+        check_threads(self.threads, "the cores shared among the workers")
         if self.batch_wait_s < 0:
             raise OptionError(f"batch_wait_s must be 0 or more, not {self.batch_wait_s}")
         if self.runtime not in RUNTIMES:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
         if "*" in self.cors_origins:
             raise OptionError("cors_origins: name each origin; '*' would let any web page call the API")
+        existing = next((p for p in (Path(self.jobs_dir).absolute(), *Path(self.jobs_dir).absolute().parents)
+                         if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise OptionError(f"jobs_dir {self.jobs_dir}: {existing} is a file, not a folder")
         return self

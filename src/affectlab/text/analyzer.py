@@ -17,7 +17,7 @@ import numpy as np
 
 from affectlab.encoders import load_tokenizer
 from affectlab.encoders.named import named_model_dir
-from affectlab.errors import AffectlabError, OptionError, check_count
+from affectlab.errors import AffectlabError, OptionError, check_count, check_threads
 from affectlab.heads import head_layout, head_size, head_slices
 from affectlab.heads.layout import BLOCK_SCALES, EMOINT_EMOTIONS, FITTED_BLOCKS
 from affectlab.io.readers import is_missing
@@ -131,7 +131,7 @@ class Analyzer:
         if runtime not in RUNTIMES:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
         check_count("batch_size", batch_size)
-        check_count("threads", threads, "all cores")
+        check_threads(threads)
         own_head = head_folder(model)
         self.head = LabelHead.load(own_head) if own_head is not None else None
         if self.head is not None:

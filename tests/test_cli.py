@@ -181,6 +181,16 @@ def test_models_lists_the_shipped_artifacts():
     assert f"{len(SHIPPED)} shipped models" in table and all(s.name in table for s in SHIPPED)
 
 
+@pytest.mark.parametrize(("width", "header"), [(80, "task, size; licence; card"), (160, "licence")])
+def test_models_fit_the_terminal(monkeypatch, width, header):
+    from affectlab.cli._util import out
+
+    monkeypatch.setattr(out, "_width", width)
+    table = runner.invoke(app, ["models"]).output
+    assert header in table and "text-minilm" in table and "MODEL_CARD" in table.replace("\n", "")
+    assert max(len(line) for line in table.splitlines()) <= width
+
+
 def test_capability_modules_import_only_downward():
     """Each capability module imports from this package only ``_util`` and ``_llm``; those import none of it."""
     import ast

@@ -26,6 +26,9 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+WIDE = 120  # columns a terminal needs for the table of one model a row
+
+
 @app.command()
 def models(as_json: JsonOpt = False) -> None:
     """The shipped models: the names --model takes, their task, size, licence and model card."""
@@ -35,13 +38,19 @@ def models(as_json: JsonOpt = False) -> None:
     if as_json:
         out.print_json(json.dumps([i.to_dict() for i in infos], ensure_ascii=False))
         return
-    table = Table(title=f"{len(infos)} shipped models", title_justify="left")
-    for column in ("name", "task", "size"):
-        table.add_column(column, no_wrap=True, justify="right" if column == "size" else "left")
-    table.add_column("licence", max_width=30)
-    table.add_column("card", overflow="fold")
-    for i in infos:
-        table.add_row(i.name, i.task, _size(i.size_bytes), i.licence, _shown(i.card))
+    table = Table(title=f"{len(infos)} shipped models", title_justify="left", show_lines=out.width < WIDE)
+    if out.width >= WIDE:
+        for column in ("name", "task", "size"):
+            table.add_column(column, no_wrap=True, justify="right" if column == "size" else "left")
+        table.add_column("licence", max_width=30)
+        table.add_column("card", overflow="fold")
+        for i in infos:
+            table.add_row(i.name, i.task, _size(i.size_bytes), i.licence, _shown(i.card))
+    else:  # a narrow terminal: five columns would each shrink to a few letters
+        table.add_column("name", no_wrap=True)
+        table.add_column("task, size; licence; card", overflow="fold")
+        for i in infos:
+            table.add_row(i.name, f"{i.task}, {_size(i.size_bytes)}\n{i.licence}\n{_shown(i.card)}")
     out.print(table)
     for entry in SHIPPED:
         if entry.folder() is None:

@@ -127,14 +127,15 @@ def test_steering_test_figures_come_back_from_the_stored_outputs(tmp_path):
     assert test["prompted"]["interval_95"]["perplexity_ratio"] == pytest.approx([1.0, 1.0])
     report = {"method": "goemotions", "sweep": {"kept": True}, "test": json.loads(json.dumps(test))}
     rescored = rescore_steering(report, _AngerJudge(_judge_folder(tmp_path)))
-    assert rescored["test"] == report["test"] and rescored["sweep"] == {"kept": True}
+    judge = {"classifier": "anger-judge", "classifier_fingerprint": rescored["test"]["classifier_fingerprint"]}
+    assert rescored["test"] == {**judge, **report["test"]} and rescored["sweep"] == {"kept": True}
     assert rescored["caveats"] == steering_caveats("goemotions") and "trained on GoEmotions" in rescored["caveats"][0]
-    assert rescored["classifier"] == "anger-judge" and len(rescored["classifier_fingerprint"]) == 16
+    assert "classifier" not in rescored and len(judge["classifier_fingerprint"]) == 16  # the sweep's judge unknown
     # another judge reads the same outputs otherwise: only the judged figures change, and its fingerprint is kept
     other = rescore_steering(report, _AngerJudge(_judge_folder(tmp_path, b"v"), word="train"))
     assert other["test"]["prompted"]["accuracy"] == pytest.approx(0.125)  # only prompt a mentions a train
     assert other["test"]["prompted"]["perplexity"] == test["prompted"]["perplexity"]
-    assert other["classifier_fingerprint"] != rescored["classifier_fingerprint"]
+    assert other["test"]["classifier_fingerprint"] != judge["classifier_fingerprint"]
     assert [row["predicted"] for row in other["test"]["outputs"]][:4] == ["anger", "neutral", "neutral", "neutral"]
     with pytest.raises(InternalsError, match="cannot be rescored"):
         rescore_steering({"method": "goemotions", "test": {"per_emotion": []}}, _AngerJudge())
@@ -142,6 +143,8 @@ def test_steering_test_figures_come_back_from_the_stored_outputs(tmp_path):
         results_from_records([{k: v for k, v in records[0].items() if k != "prompt"}])
     with pytest.raises(InternalsError, match="record 1 is not an object"):
         rescore_steering({"method": "goemotions", "test": {"outputs": [records[0], "text"]}}, _AngerJudge())
+    with pytest.raises(InternalsError, match="record 0: output must be a string, not None"):
+        rescore_steering({"method": "goemotions", "test": {"outputs": [{**records[0], "output": None}]}}, _AngerJudge())
 
 
 def test_a_steering_report_file_is_rescored_in_place(tmp_path):

@@ -307,6 +307,18 @@ def test_a_time_or_group_column_the_file_lacks_stops_the_run_before_scoring(tmp_
         with pytest.raises(InputFileError, match=f"no column '{value}' .*columns are: text, created"):
             run_corpus(job, LocalEngine(threads=1))
         assert not (tmp_path / f"out-{field}" / "scores").exists()
+    # one input of several lacking it stops the job too; files without a header (JSONL, TXT) are not checked
+    good, plain, lines = tmp_path / "good.csv", tmp_path / "plain.txt", tmp_path / "rows.jsonl"
+    good.write_text("text,community\nso happy,a\n", encoding="utf-8")
+    plain.write_text("so happy\n", encoding="utf-8")
+    lines.write_text('{"text": "so happy"}\n', encoding="utf-8")
+    with pytest.raises(InputFileError, match="posts.csv: no column 'community'"):
+        run_corpus(CorpusJob([str(good), str(table)], str(tmp_path / "mixed"), group_column="community"),
+                   LocalEngine(threads=1))
+    from affectlab.corpus.plan import plan_job
+
+    plan = plan_job(CorpusJob([str(good), str(plain), str(lines)], str(tmp_path / "ok"), group_column="community"))
+    assert len(plan.files) == 3 and plan.file_errors == []
 
 
 def test_a_damaged_manifest_is_refused_by_name_when_resuming_and_reporting(tmp_path):
@@ -321,6 +333,10 @@ def test_a_damaged_manifest_is_refused_by_name_when_resuming_and_reporting(tmp_p
         (out / "manifest.json").write_text(content, encoding="utf-8")
         with pytest.raises(ResumeError, match=message):
             run_corpus(CorpusJob([str(table)], str(out)), LocalEngine(threads=1))
+    (out / "manifest.json").write_text(json.dumps({"job": {"inputs": [str(table)], "output": str(out),
+                                                            "encoding": "no-such-codec"}, "model": {}, "software": {}}))
+    with pytest.raises(ResumeError, match="its job is not one .*unknown encoding 'no-such-codec'"):
+        run_corpus(CorpusJob([str(table)], str(out)), LocalEngine(threads=1))
     (out / "manifest.json").write_text("[1]", encoding="utf-8")
     with pytest.raises(ReportError, match="not a manifest"):
         build_report(out, tmp_path / "report.html")

@@ -488,6 +488,10 @@ def test_a_json_array_is_named_as_such_not_read_as_broken_json_lines(tmp_path):
     lines = tmp_path / "posts.jsonl"
     lines.write_text('{"text": "so happy"}\n', encoding="utf-8")
     assert [row.text for block in read_rows(lines) for row in block] == ["so happy"]
+    arrays = tmp_path / "arrays.jsonl"
+    arrays.write_text('["so happy", 1]\n["a grey day", 2]\n', encoding="utf-8")
+    with pytest.raises(InputFileError, match="line 1 is a JSON array; each line must be an object"):
+        next(read_rows(arrays))
 
 
 def test_one_result_is_not_written_under_a_table_name_nor_dropped(tmp_path):
@@ -495,7 +499,9 @@ def test_one_result_is_not_written_under_a_table_name_nor_dropped(tmp_path):
     chat.write_text(json.dumps([{"speaker": "A", "text": "I got the job!"}]), encoding="utf-8")
     for suffix in ("csv", "parquet", "jsonl"):
         result = CliRunner().invoke(app, ["conversation", str(chat), "-o", str(tmp_path / f"out.{suffix}")])
-        assert result.exit_code == 2 and "one JSON document; name the file .json" in result.output, result.output
+        assert result.exit_code == 2 and "name the file .json" in result.output, result.output
+    result = CliRunner().invoke(app, ["respond", str(chat), "-o", str(tmp_path / "reply.csv")])
+    assert result.exit_code == 2 and "one JSON document; name the file .json" in result.output, result.output
     result = CliRunner().invoke(app, ["analyze", "so happy", "-o", str(tmp_path / "one.jsonl")])
     assert result.exit_code == 2 and "--json" in result.output and not (tmp_path / "one.jsonl").exists()
 

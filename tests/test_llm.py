@@ -146,7 +146,8 @@ def test_openai_backend_errors_name_the_problem(status, body, message):
         server.shutdown()
 
 
-@pytest.mark.parametrize("usage", [b'{"completion_tokens": null}', b'"x"', b'null'])
+@pytest.mark.parametrize("usage", [b'{"completion_tokens": null}', b'"x"', b'null', b'{"completion_tokens": true}',
+                                   b'{"completion_tokens": -3}'])
 def test_openai_backend_takes_a_reply_whose_token_count_is_missing_or_odd(usage):
     from affectlab.llm import OpenAICompatibleLM
 
@@ -158,7 +159,8 @@ def test_openai_backend_takes_a_reply_whose_token_count_is_missing_or_odd(usage)
         server.shutdown()
 
 
-@pytest.mark.parametrize("address", ["notaurl", "http://[::1", "http://host:port/v1", "file:///etc/passwd", "ftp://h/v1"])
+@pytest.mark.parametrize("address", ["notaurl", "http://[::1", "http://host:port/v1", "file:///etc/passwd", "ftp://h/v1",
+                                     "http://:8080/v1"])
 def test_openai_backend_refuses_what_is_not_a_server_address(address):
     from affectlab.llm import OpenAICompatibleLM
 

@@ -31,6 +31,7 @@ def check_threads(value: object, none_means: str = "all cores") -> None:
     """:func:`check_count` for a thread count, which also may not exceed four per core: far more threads than cores
     only slow a run, and tens of thousands exhaust memory before the first text is read."""
     check_count("threads", value, none_means)
-    most = 4 * (os.cpu_count() or 1)
-    if value is not None and value > most:
+    cores = os.cpu_count()
+    most = 4 * cores if cores else None  # no bound where the cores cannot be counted
+    if value is not None and most is not None and value > most:
         raise OptionError(f"threads must be at most {most} (four per core of this machine), not {value}")

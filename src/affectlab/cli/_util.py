@@ -147,7 +147,8 @@ def _print_version(asked: bool) -> None:
 @app.callback()
 def _root(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
                                                 help="Print affectlab's version and exit.")] = False) -> None:
-    """Emotion intelligence for text and conversations, offline."""
+    pass  # the app's options; its help is the App's
+
 
 out = Console()
 err = Console(stderr=True)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from affectlab.cli._llm import DEFAULT_KIND, ApiKeyOpt, BaseUrlOpt, LlmModelOpt, LlmOpt, make_llm
+from affectlab.cli._llm import DEFAULT_KIND, LlmModelOpt, LlmOpt, make_llm
 from affectlab.cli._util import (
     REPORTS,
     DataDirOpt,
@@ -46,7 +46,7 @@ def _check_method(method: str) -> None:
         raise typer.BadParameter(f"unknown --method {method!r}; use one of {', '.join(STEERING_METHODS)}")
 
 
-def _local_llm(llm: str, llm_model: str | None, base_url: str | None, api_key: str | None, threads):
+def _local_llm(llm: str, llm_model: str | None, threads):
     from affectlab.errors import AffectlabError
     from affectlab.internals import decoder_layers
 
@@ -54,8 +54,8 @@ def _local_llm(llm: str, llm_model: str | None, base_url: str | None, api_key: s
         raise AffectlabError("probes, directions and steering read and change a model's layers, which a server does "
                              "not expose: use --llm local (the packaged Gemma 3 270M, or --llm-model with a GGUF file "
                              "or a transformers model folder)")
-    lm = make_llm(llm, llm_model, base_url, api_key, False, threads, backend="transformers")
-    decoder_layers(lm)  # an HTTP backend fails here, before any work
+    lm = make_llm(llm, llm_model, None, None, False, threads, backend="transformers")
+    decoder_layers(lm)  # a model whose blocks affectlab cannot find fails here, before any work
     return lm
 
 
@@ -99,7 +99,7 @@ def probe(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Option(help="goemotions-ekman or dailydialog.")] = "goemotions-ekman",
     data_dir: DataDirOpt = DEFAULT_DATA_DIR,
-    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None,
     threads: ThreadsOpt = None, seed: int = 0,
     output: Annotated[Path, typer.Option("--output", "-o", help="The JSON report (a PNG goes beside it).")]
     = Path("reports/probe.json"),
@@ -108,7 +108,7 @@ def probe(
     from affectlab.internals.plot import plot_probes
 
     with user_errors():
-        report = _run_probes(dataset, data_dir, _local_llm(llm, llm_model, base_url, api_key, threads), seed)
+        report = _run_probes(dataset, data_dir, _local_llm(llm, llm_model, threads), seed)
     out.print(_probe_table(report))
     _write(report, output, invoked_command(ctx), plot_probes)
 
@@ -135,7 +135,7 @@ def directions(
         raise typer.BadParameter("--remove-shared applies to --method goemotions only")
     with user_errors():
         check_shares([] if remove_shared is None else [remove_shared])
-        lm = _local_llm(llm, llm_model, None, None, threads)
+        lm = _local_llm(llm, llm_model, threads)
         if method == "goemotions":
             with progress_bar() as progress:
                 bar = progress.add_task("capturing GoEmotions train comments", total=None)
@@ -171,8 +171,7 @@ def steer(
                                              "scenario method computed now: mean_diff, pca, centered.")] = "goemotions",
     raw: Annotated[bool, typer.Option(help="Continue the prompt as it is, without the Q/A wrapping.")] = False,
     max_new_tokens: int = 40, seed: int = 0,
-    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, base_url: BaseUrlOpt = None,
-    api_key: ApiKeyOpt = None, threads: ThreadsOpt = None,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, threads: ThreadsOpt = None,
 ) -> None:
     """Generate with and without an emotion direction added, side by side (sampled, seeded)."""
     from affectlab.internals import (
@@ -193,7 +192,7 @@ def steer(
         raise typer.BadParameter(f"--layer takes a number or numbers joined by '+', not {layer!r}") from None
     _check_method(method)
     with user_errors():
-        lm = _local_llm(llm, llm_model, base_url, api_key, threads)
+        lm = _local_llm(llm, llm_model, threads)
         if directions_file:
             found = EmotionDirections.load(directions_file)
             found.check_fits(lm)
@@ -225,7 +224,7 @@ def eval_probes_command(
     from affectlab.internals.plot import plot_probes
 
     with user_errors():
-        lm = _local_llm(llm, llm_model, None, None, threads)
+        lm = _local_llm(llm, llm_model, threads)
         for dataset in PROBE_DATASETS:
             report = _run_probes(dataset, data_dir, lm, seed)
             out.print(_probe_table(report))
@@ -304,11 +303,11 @@ def eval_steering_command(
             unused = tuple(p.name for p in ctx.command.params if p.name != "rescore")
             report = rescore_steering_file(rescore, invoked_command(ctx, ignored=unused), Analyzer())
         out.print(_steering_table(report))
-        err.print(f"report: {rescore} (its outputs judged again by {report['classifier']})")
+        err.print(f"report: {rescore} (its test outputs judged again by {report['test']['classifier']})")
         return
     if shipped:
         with user_errors():
-            lm = _local_llm(llm, llm_model, None, None, threads)
+            lm = _local_llm(llm, llm_model, threads)
             with progress_bar() as progress:
                 bar = progress.add_task("steering (test arms)", total=None)
                 report = eval_steering_shipped(lm, Analyzer(), samples=samples, seed=seed,
@@ -330,7 +329,7 @@ def eval_steering_command(
         if shares is not None and method != "goemotions":
             raise typer.BadParameter("--remove-shared applies to --method goemotions only")
         check_shares(shares or [])
-        lm = _local_llm(llm, llm_model, None, None, threads)
+        lm = _local_llm(llm, llm_model, threads)
         with progress_bar() as progress:
             bar = progress.add_task("steering", total=None)
             report = eval_steering(lm, Analyzer(), layers=layer_list, strengths=strength_list, method=method,

@@ -37,12 +37,12 @@ CacheOpt = Annotated[Path | None, typer.Option(help="Where generations are cache
 
 def _tasks(tasks: str, data_dir: Path, items: int | None, shots: int, instruction: str, metric: str, seed: int):
     from affectlab.prompting import resolve_tasks
-    from affectlab.prompting.tasks import INSTRUCTION_INDUCTION
 
     chosen = resolve_tasks(tasks, data_dir, items=items, shots=shots, seed=seed, instruction=instruction,
                            metric=metric)
+    files = {Path(part.strip()).stem for part in tasks.split(",") if Path(part.strip()).is_file()}
     for task in chosen:
-        if task.name not in INSTRUCTION_INDUCTION and task.demos:
+        if task.name in files and task.demos:
             err.print(f"{task.name}: {len(task.items)} items asked; its first {len(task.demos)} lines are the solved "
                       "examples shown before each (--shots)")
     return chosen

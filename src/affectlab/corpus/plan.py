@@ -144,11 +144,13 @@ def plan_job(job: CorpusJob) -> Plan:
     for index, path in enumerate(expand_inputs(job.inputs)):
         try:
             fmt = detect_format(path)
-            _check_columns(path, job)
+            _check_columns(path, fmt, job)
             starts, rows = _chunk_starts(path, fmt, job)
             plan.files.append(
                 InputFile(index, str(path), fmt, path.stat().st_size, fingerprint(path), rows, len(starts))
             )
+        except MissingColumn:
+            raise
         except InputFileError as exc:
             plan.file_errors.append({"file_index": index, "path": str(path), "error": str(exc)})
             continue
@@ -157,14 +159,20 @@ def plan_job(job: CorpusJob) -> Plan:
     return plan
 
 
-def _check_columns(path: Path, job: CorpusJob) -> None:
-    """Refuse a time or group column the file's header lacks, before any row is scored (a JSONL file has no
-    header: there a missing field is each row's error)."""
+class MissingColumn(InputFileError):
+    """A time or group column an input lacks: the whole job is refused, not that file alone."""
+
+
+def _check_columns(path: Path, fmt: str, job: CorpusJob) -> None:
+    """Refuse a time or group column an input's header lacks, before any row is scored (JSONL and TXT files have
+    no header: there a missing field leaves each row without a time or group)."""
+    if fmt in ("jsonl", "txt"):
+        return
     columns = table_columns(path, job.encoding)
     for role, name in (("time", job.time_column), ("group", job.group_column)):
-        if columns and name is not None and name not in columns:
-            raise InputFileError(f"{path}: no column {name!r} (the {role} column); columns are: "
-                                 f"{', '.join(map(str, columns))}")
+        if name is not None and name not in columns:
+            raise MissingColumn(f"{path}: no column {name!r} (the {role} column); columns are: "
+                                f"{', '.join(map(str, columns))}")
 
 
 def _chunk_starts(path: Path, fmt: str, job: CorpusJob) -> tuple[list[tuple[Position, int]], int]:

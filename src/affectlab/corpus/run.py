@@ -147,7 +147,7 @@ def load_manifest(output: Path) -> dict | None:
     parts = ("job", "model", "software")
     if not isinstance(manifest, dict) or not all(isinstance(manifest.get(part), dict) for part in parts):
         raise ResumeError(f"{path}: not a manifest of `affectlab corpus run` (it needs the objects "
-                          f"{', '.join(parts)}); use a new output folder")
+                          f"{', '.join(parts)})")
     return manifest
 
 
@@ -175,7 +175,7 @@ def _check_resumable(output: Path, job: CorpusJob, plan: Plan) -> None:
         return
     try:
         before = CorpusJob(**previous["job"])
-    except TypeError as exc:
+    except (TypeError, AffectlabError) as exc:  # a field missing, or a value CorpusJob refuses
         raise ResumeError(f"{output / MANIFEST}: its job is not one `affectlab corpus run` writes ({exc}); use a new "
                           "output folder") from None
     changed = [k for k, v in job.identity().items() if before.identity().get(k) != v]

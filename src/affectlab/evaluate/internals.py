@@ -19,6 +19,7 @@ from affectlab.internals.closed_loop import (
     ARMS,
     ArmResult,
     arm_intervals,
+    check_records,
     load_prompts,
     overall,
     rejudged,
@@ -347,16 +348,18 @@ def _judge_record(analyzer) -> dict:
 
 def rescore_steering(report: dict, analyzer, *, resamples: int = 2000, seed: int = 0) -> dict:
     """``report`` (an ``eval steering`` report) with every test output it keeps judged again by ``analyzer``
-    (the text model), and its test figures, intervals and caveats recomputed; nothing is generated again, and
-    the outputs' perplexities and everything else stay as they were."""
+    (the text model), its test figures, intervals and caveats recomputed, and that judge named in ``test`` (the
+    report's own ``classifier`` stays the judge of its dev sweep); nothing is generated again, and the outputs'
+    perplexities and everything else stay as they were."""
     outputs = report.get("test", {}).get("outputs")
     if not outputs:
         raise InternalsError("this steering report keeps no test outputs (reports written before outputs were "
                              "kept hold three examples per arm and emotion), so it cannot be rescored; run "
                              "`affectlab eval steering` again")
-    results_from_records(outputs)  # every row has its fields, or the error names the first that does not
+    check_records(outputs)
     test = steering_test_figures(results_from_records(rejudged(outputs, analyzer)), resamples=resamples, seed=seed)
-    return {**report, **_judge_record(analyzer), "caveats": steering_caveats(report.get("method", "")), "test": test}
+    return {**report, "caveats": steering_caveats(report.get("method", "")),
+            "test": {**_judge_record(analyzer), **test}}
 
 
 def rescore_steering_file(path: Path, command: str, analyzer, *, resamples: int = 2000, seed: int = 0) -> dict:

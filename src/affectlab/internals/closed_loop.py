@@ -171,20 +171,28 @@ def run_arms(llm, analyzer, directions: EmotionDirections | None, prompts: Seque
 def rejudged(records: Sequence[Mapping], analyzer) -> list[dict]:
     """``records`` (rows of ``ArmResult.records``) with every output read again by ``analyzer``: the figures of
     outputs generated once, judged by another or a newer text model."""
-    seven, six = _judge(analyzer, [str(row.get("output", "")) for row in records])
+    seven, six = _judge(analyzer, [row["output"] for row in records])
     return [{**row, "predicted": a, "predicted_of_six": b} for row, a, b in zip(records, seven, six)]
 
 
-def results_from_records(records: Sequence[Mapping]) -> list[ArmResult]:
-    """The arm results that ``records`` (rows of ``ArmResult.records``, e.g. from a report) were taken from,
-    figures recomputed, in the order each (arm, emotion) first appears: rescoring without generating."""
-    groups: dict[tuple[str, str], list[Mapping]] = {}
+def check_records(records: Sequence[object]) -> None:
+    """:class:`InternalsError` naming the first of ``records`` that is not a row ``ArmResult.records`` writes."""
     for number, row in enumerate(records):
         if not isinstance(row, Mapping):
             raise InternalsError(f"output record {number} is not an object")
         missing = [k for k in RECORD_FIELDS if k not in row]
         if missing:
             raise InternalsError(f"output record {number} lacks {', '.join(missing)}")
+        if not isinstance(row["output"], str):
+            raise InternalsError(f"output record {number}: output must be a string, not {row['output']!r}")
+
+
+def results_from_records(records: Sequence[Mapping]) -> list[ArmResult]:
+    """The arm results that ``records`` (rows of ``ArmResult.records``, e.g. from a report) were taken from,
+    figures recomputed, in the order each (arm, emotion) first appears: rescoring without generating."""
+    check_records(records)
+    groups: dict[tuple[str, str], list[Mapping]] = {}
+    for row in records:
         groups.setdefault((row["arm"], row["emotion"]), []).append(row)
     return [_arm_result(arm, emotion, *([r[k] for r in rows] for k in ("output", "predicted", "predicted_of_six")),
                         [float("nan") if r["perplexity"] is None else float(r["perplexity"]) for r in rows],

@@ -391,7 +391,8 @@ def _require_one(table: Table, names: list[str]) -> None:
 
 
 def check_input(path: Path, encoding: str = "utf-8") -> str:
-    """The format of ``path`` once it is sure the file can be opened, else :class:`InputFileError`."""
+    """The format of ``path`` once it is sure the file can be opened and, for JSON Lines, does not start with an
+    array; else :class:`InputFileError`."""
     path = Path(path)
     try:
         if path.is_dir():
@@ -405,9 +406,20 @@ def check_input(path: Path, encoding: str = "utf-8") -> str:
     except OSError as exc:  # e.g. no permission to open the file or to look into its folder
         raise InputFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     if fmt == "jsonl" and start.startswith(b"["):
-        raise InputFileError(f"{path}: holds a JSON array; rows are read from JSON Lines, one object a line "
-                             f"(e.g. jq -c '.[]' {path.name} > rows.jsonl)")
+        _refuse_array(path, start)
     return fmt
+
+
+def _refuse_array(path: Path, start: bytes) -> None:
+    """JSON Lines rows are objects: say whether the file is one JSON array or its lines are arrays."""
+    try:
+        first = json.loads(start.split(b"\n", 1)[0])
+    except ValueError:  # the line is not whole JSON: an array spread over lines
+        first = None
+    if isinstance(first, list):
+        raise InputFileError(f"{path}: line 1 is a JSON array; each line must be an object with the text column")
+    raise InputFileError(f"{path}: holds a JSON array; rows are read from JSON Lines, one object a line "
+                         f"(e.g. jq -c '.[]' {path.name} > rows.jsonl)")
 
 
 def read_rows(

@@ -92,7 +92,7 @@ def check_target(path: Path, source: Path | None = None) -> None:
         raise OutputFileError(f"{path}: cannot create files in {folder} (permission denied)")
 
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet", ".xlsx", ".xls")
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".pq", ".xlsx", ".xls")
 
 
 def check_json_target(path: Path, source: Path | None = None) -> None:

@@ -108,8 +108,11 @@ class LlamaCppLM:
         try:
             self.llama = llama_cpp.Llama(str(path), n_ctx=context_length, n_threads=threads, n_threads_batch=threads,
                                          lora_path=lora, verbose=False)
-        except ValueError:  # llama.cpp's only word on a file it cannot read: "Failed to load model from file"
-            raise LLMError(f"{path}: llama.cpp cannot load it; is it a complete GGUF file?") from None
+        except ValueError as error:  # llama.cpp's words: "Failed to load model from file", "… create llama_context"
+            if "load model" in str(error):
+                raise LLMError(f"{path}: llama.cpp cannot load it; is it a complete GGUF file?") from None
+            raise LLMError(f"{path}: llama.cpp could not start it ({error}); a shorter context_length needs less "
+                           "memory") from None
         self.name = (DEFAULT_LLM if model_path is None else path.stem) + (f"+{Path(adapter).name}" if adapter else "")
         self.context_length = self.llama.n_ctx()
         self._eos = self.llama.token_eos()

@@ -53,6 +53,7 @@ class OpenAICompatibleLM:
     def __init__(self, base_url: str | None = None, model: str = "", *, api_key: str | None = None,
                  chat: bool = False, timeout: float = 120.0, retries: int = 2, backoff: float = 0.5,
                  context_length: int = 8192, concurrency: int = 4, one_request_per_score: bool = False) -> None:
+        given = bool(base_url)
         base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         if not base_url:
             raise LLMError("no server address: give base_url or set OPENAI_BASE_URL")
@@ -65,8 +66,9 @@ class OpenAICompatibleLM:
             address.port  # noqa: B018 (parsing the port is the check: a port of letters fails here)
         except ValueError as error:  # "http://[::1"
             raise LLMError(f"not a server address: {base_url!r} ({error})") from None
-        if address.scheme not in ("http", "https") or not address.netloc:
-            raise LLMError(f"not a server address: {base_url!r}; give an http:// or https:// URL such as "
+        if address.scheme not in ("http", "https") or not address.hostname:
+            where = "" if given else " (from OPENAI_BASE_URL)"
+            raise LLMError(f"not a server address: {base_url!r}{where}; give an http:// or https:// URL such as "
                            "http://127.0.0.1:8080/v1")
         self.base_url = base_url.rstrip("/")
         self.name = model
@@ -148,7 +150,8 @@ class OpenAICompatibleLM:
         reason = reply["choices"][0].get("finish_reason") or "length"
         usage = reply.get("usage")
         tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
-        return Generation(text, tokens if isinstance(tokens, int) else 0,  # a count the server did not give: 0
+        counted = isinstance(tokens, (int, float)) and not isinstance(tokens, bool) and 0 <= tokens < 2**31
+        return Generation(text, int(tokens) if counted else 0,  # a count the server did not give: 0
                           "length" if reason == "length" else "stop" if reason == "stop" else str(reason))
 
     def generate_batch(self, prompts: Sequence[str], **options) -> list[Generation]:

@@ -143,8 +143,11 @@ class Settings:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
         if "*" in self.cors_origins:
             raise OptionError("cors_origins: name each origin; '*' would let any web page call the API")
-        existing = next((p for p in (Path(self.jobs_dir).absolute(), *Path(self.jobs_dir).absolute().parents)
-                         if p.exists()), None)
-        if existing is not None and not existing.is_dir():
+        try:
+            existing = next(p for p in (Path(self.jobs_dir).absolute(), *Path(self.jobs_dir).absolute().parents)
+                            if p.exists())
+        except OSError as error:  # a folder on the way that may not be looked into
+            raise OptionError(f"jobs_dir {self.jobs_dir}: cannot be reached ({error.strerror or error})") from None
+        if not existing.is_dir():
             raise OptionError(f"jobs_dir {self.jobs_dir}: {existing} is a file, not a folder")
         return self

@@ -205,6 +205,7 @@ def test_healthz_openapi_and_the_web_app():
     ({"text": "a", "explian": True}, "explian"),
     ({"texts": []}, "texts"),
     ({"text": "   "}, "text"),
+    ({"text": "a", "explain": "yes"}, "explain"),  # a string is not a boolean
 ])
 def test_analyze_refusals_name_the_field(body, field):
     with client() as c:
@@ -219,9 +220,12 @@ def test_conversation_refusals_name_the_turn_or_field():
         no_speaker = error(c.post("/v1/conversation", json={"turns": [{"text": "hi"}]}), 422)
         past_end = error(c.post("/v1/causes", json={"turns": turns[:1], "target": 3}), 422)
         bad_emotion = error(c.post("/v1/causes", json={"turns": turns[:1], "target": 0, "emotion": "glee?"}), 422)
+        true_target = error(c.post("/v1/causes", json={"turns": turns[:1], "target": True}), 422)
+        text_target = error(c.post("/v1/causes", json={"turns": turns[:1], "target": "0"}), 422)
     assert empty_turn["field"] == "turns[1]" and "turn 1" in empty_turn["message"]
     assert no_speaker["field"] == "turns[0].speaker"
     assert past_end["field"] == "target" and bad_emotion["field"] == "emotion"
+    assert true_target["field"] == text_target["field"] == "target"
 
 
 def test_numbered_speakers_are_read_as_text_as_the_library_reads_them():

@@ -20,7 +20,8 @@ SCHEMA_VERSION = 1
 
 
 class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+    # a misspelt field is an error, not silently ignored; "yes" is not a boolean nor true a turn index
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class AnalyzeRequest(_Closed):

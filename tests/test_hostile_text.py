@@ -241,3 +241,12 @@ def test_a_table_of_several_conversations_is_not_answered_as_one(tmp_path):
 
     with pytest.raises(InvalidConversation, match="turn 0: text must be a string, got int"):
         check_turns([{"speaker": "A", "text": 3}])
+
+
+def test_a_text_of_zero_width_characters_alone_is_empty():
+    analyzer = Analyzer()
+    for invisible in ("\u200b", " \u200b\u200d\ufeff "):
+        with pytest.raises(InvalidText, match="empty or whitespace only"):
+            analyzer.analyze(invisible)
+    rows = analyzer.analyze_batch(["\u2060", "so\u200bhappy"])
+    assert rows[0].error == "text is empty or whitespace only" and rows[1].error is None

@@ -53,6 +53,10 @@ class NotText(InvalidText, TypeError):
     """:meth:`Analyzer.analyze` was given neither a string nor an iterable of them (None, a number, bytes)."""
 
 
+# zero-width space, non-joiner, joiner, word joiner and byte-order mark: no whitespace to str.strip(), nothing to read
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def check_text(value: object, max_chars: int | None = None) -> str:
     """Return ``value`` if it is analyzable text, else raise :class:`InvalidText` saying why: missing, not a
     string, blank, over ``max_chars`` characters (None: no bound), or holding a lone surrogate."""
@@ -60,7 +64,7 @@ def check_text(value: object, max_chars: int | None = None) -> str:
         raise InvalidText(f"text is missing ({'None' if value is None else 'NaN'})")
     if not isinstance(value, str):
         raise InvalidText(f"text must be a string, got {type(value).__name__}")
-    if not value.strip():
+    if not value.translate(INVISIBLE).strip():
         raise InvalidText("text is empty or whitespace only")
     problem = length_problem(value, max_chars) or surrogate_problem(value)
     if problem:

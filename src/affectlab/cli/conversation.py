@@ -145,17 +145,17 @@ def conversation(
     """Emotion of every turn in context, and the turns and spans that cause each emotion."""
     from affectlab.dialogue import ConversationAnalyzer, read_conversation
     from affectlab.dialogue.tables import table_columns
-    from affectlab.io.writers import TABLE_SUFFIXES, check_target
+    from affectlab.io.writers import check_json_target, check_target
 
     register = parse_register(register)
-    with user_errors():
-        if output is not None:
-            check_target(output, path)  # a long table's output format is checked with its rows
     if conversation_column is None and "conversation_id" in table_columns(path, encoding):
         conversation_column = "conversation_id"
-    if conversation_column is None and output is not None and Path(output).suffix.lower() in TABLE_SUFFIXES:
-        fail(f"{output}: one conversation's result is a JSON document; name the file .json (a table of many "
-             "conversations, with a conversation_id column or --conversation-column, is written as a table)")
+    with user_errors():
+        if output is not None and conversation_column is not None:
+            check_target(output, path)  # a long table's output format is checked with its rows
+        elif output is not None:
+            check_json_target(output, path, " (a table of many conversations, with a conversation_id column or "
+                                            "--conversation-column, is written as a table)")
     if conversation_column is None and (order_column, speaker_column, text_column) != (None, "speaker", "text"):
         fail("--order-column, --speaker-column and --text-column are for long tables: give --conversation-column "
              "too (a conversation_id column is found by itself)")

@@ -38,8 +38,9 @@ def models(as_json: JsonOpt = False) -> None:
     if as_json:
         out.print_json(json.dumps([i.to_dict() for i in infos], ensure_ascii=False))
         return
-    table = Table(title=f"{len(infos)} shipped models", title_justify="left", show_lines=out.width < WIDE)
-    if out.width >= WIDE:
+    wide = out.width >= WIDE
+    table = Table(title=f"{len(infos)} shipped models", title_justify="left", show_lines=not wide)
+    if wide:
         for column in ("name", "task", "size"):
             table.add_column(column, no_wrap=True, justify="right" if column == "size" else "left")
         table.add_column("licence", max_width=30)

@@ -29,7 +29,7 @@ from affectlab.corpus.scoring import ChunkResult, head_labels, one_line, part_sc
 from affectlab.errors import AffectlabError
 from affectlab.extras import require
 from affectlab.io.readers import InputFileError
-from affectlab.io.writers import atomic_write_text
+from affectlab.io.writers import atomic_write_text, nearest_existing
 from affectlab.registry import WEIGHTS_FILE, read_config
 from affectlab.text.artifact import DEFAULT_PROFILE, ArtifactConfig, resolve_artifact
 from affectlab.text.label_head import head_folder
@@ -160,7 +160,7 @@ def _check_writable(output: Path) -> None:
     except UnicodeEncodeError:
         raise InputFileError(f"{output}: the path is not valid UTF-8, so Parquet files cannot be written there; "
                              f"choose another folder name") from None
-    existing = next(p for p in (output.absolute(), *output.absolute().parents) if p.exists())
+    existing = nearest_existing(output)
     if not existing.is_dir():
         raise InputFileError(f"{output}: cannot be created, {existing} is a file")
     if not os.access(existing, os.W_OK | os.X_OK):

@@ -402,10 +402,10 @@ def check_input(path: Path, encoding: str = "utf-8") -> str:
         fmt = detect_format(path)
         codec(encoding)
         with path.open("rb") as handle:
-            start = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+            start = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n") if fmt == "jsonl" else b""
     except OSError as exc:  # e.g. no permission to open the file or to look into its folder
         raise InputFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    if fmt == "jsonl" and start.startswith(b"["):
+    if start.startswith(b"["):
         _refuse_array(path, start)
     return fmt
 

@@ -95,12 +95,19 @@ def check_target(path: Path, source: Path | None = None) -> None:
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".pq", ".xlsx", ".xls")
 
 
-def check_json_target(path: Path, source: Path | None = None) -> None:
+def check_json_target(path: Path, source: Path | None = None, hint: str = "") -> None:
     """:func:`check_target` for a file that receives one JSON document: a table's extension is refused, since the
-    file would hold JSON whatever its name says."""
+    file would hold JSON whatever its name says (``hint`` is added to that message)."""
     check_target(path, source)
     if Path(path).suffix.lower() in TABLE_SUFFIXES:
-        raise OutputFileError(f"{path}: this result is one JSON document; name the file .json")
+        raise OutputFileError(f"{path}: this result is one JSON document; name the file .json{hint}")
+
+
+def nearest_existing(path: Path) -> Path:
+    """``path`` itself or the nearest of its parents that exists: where a folder still to be made would go
+    (``OSError`` where a folder on the way cannot be looked into)."""
+    absolute = Path(path).absolute()
+    return next(p for p in (absolute, *absolute.parents) if p.exists())
 
 
 def _temporary(path: Path, tag: str = "") -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 from affectlab.cache import cache_root
 from affectlab.errors import OptionError, check_count, check_threads
 from affectlab.http_access import LOOPBACK_NAMES, is_loopback
+from affectlab.io.writers import nearest_existing
 from affectlab.registry import DEFAULTS
 from affectlab.text import DEFAULT_RUNTIME, RUNTIMES
 
@@ -144,8 +145,7 @@ class Settings:
         if "*" in self.cors_origins:
             raise OptionError("cors_origins: name each origin; '*' would let any web page call the API")
         try:
-            existing = next(p for p in (Path(self.jobs_dir).absolute(), *Path(self.jobs_dir).absolute().parents)
-                            if p.exists())
+            existing = nearest_existing(self.jobs_dir)
         except OSError as error:  # a folder on the way that may not be looked into
             raise OptionError(f"jobs_dir {self.jobs_dir}: cannot be reached ({error.strerror or error})") from None
         if not existing.is_dir():

@@ -126,6 +126,18 @@ def test_analyze_conversation_contract(conversation_analyzer):
     json.dumps(result.to_dict())
 
 
+def test_read_alone_is_the_text_models_literal_reading_of_each_turn(conversation_analyzer):
+    """Each turn carries the text model's Ekman reading of it without context, beside the in-context emotion."""
+    result = conversation_analyzer.analyze(CHAT, causes=False)
+    literal = conversation_analyzer.text_analyzer.analyze_batch([t["text"] for t in CHAT], literal=True)
+    for turn, alone in zip(result.turns, literal):
+        assert list(turn.read_alone) == list(EKMAN)
+        for label in EKMAN:
+            assert turn.read_alone[label] == pytest.approx(alone.ekman.get(label, 0.0), abs=2e-3)
+        assert turn.alone_emotion == (max(turn.read_alone, key=turn.read_alone.get), max(turn.read_alone.values()))
+    assert result.to_dict()["turns"][0]["read_alone"] == result.turns[0].read_alone
+
+
 def test_turn_emotions_do_not_look_ahead(conversation_analyzer):
     """A turn's emotion depends on it and earlier turns only: adding later turns changes nothing."""
     _, _, short, _ = conversation_analyzer.turn_emotions(CHAT[:2])
@@ -213,6 +225,18 @@ def test_cli_conversation_table_and_json(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Ann" in result.output and "joy" in result.output
     assert len(json.loads(target.read_text())["turns"]) == 4
+
+
+def test_cli_conversation_shows_the_reading_alone_where_it_differs(tmp_path):
+    scared = [{"speaker": "Ann", "text": "Honestly I'm terrified I'll lose the flat."}]
+    source = tmp_path / "chat.json"
+    source.write_text(json.dumps(scared))
+    result = runner.invoke(app, ["conversation", str(source), "--no-causes", "--json"])
+    turn = json.loads(result.stdout)["turns"][0]
+    alone = max(turn["read_alone"], key=turn["read_alone"].get)
+    assert alone == "fear"
+    shown = runner.invoke(app, ["conversation", str(source), "--no-causes"]).output
+    assert ("alone: fear" in shown) == (turn["emotion"] != "fear")
 
 
 def test_cli_conversation_speaker_names_are_not_markup(tmp_path):

@@ -67,6 +67,8 @@ def test_flat_rows_frame_and_files(tmp_path, conversation_analyzer):
     assert frame["turn"].tolist() == [0, 1, 2, 0, 1, 0, 1, 0] and frame["row"].tolist() == [3, 1, 5, 2, 7, 4, 6, 8]
     joy = frame.iloc[2]
     assert joy["emotion"] == "joy" and joy["ekman_joy"] > 0.5 and pd.isna(joy["error"])
+    assert (joy["read_alone"], joy["read_alone_probability"]) == results[0].affect.turns[2].alone_emotion
+    assert frame["read_alone"].iloc[5:].isna().all()
     assert any(cause["turn"] == 1 for cause in json.loads(joy["causes"]))
     assert frame["error"].iloc[5:].str.startswith("conversation '").all() and frame["emotion"].iloc[5:].isna().all()
     c1 = [ROWS[2], ROWS[0], ROWS[4]]

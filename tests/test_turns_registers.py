@@ -16,7 +16,7 @@ from affectlab.dialogue import ConversationAnalyzer
 from affectlab.dialogue.models import TurnEmotionModel
 from affectlab.dialogue.packing import Packed, TurnTokenizer, pack_turns, speaker_letters
 from affectlab.dialogue.registers import CORPORA, GENERAL, REGISTERS, register_logits, register_value
-from affectlab.dialogue.text_readings import READINGS, TextModelMismatch
+from affectlab.dialogue.text_readings import READINGS, TextModelMismatch, ekman_evidence
 from affectlab.encoders.finetuned import save_finetuned
 from affectlab.errors import OptionError
 from affectlab.registry import CONFIG_FILE, WEIGHTS_FILE
@@ -409,7 +409,7 @@ def test_smoke_training_writes_a_turn_model_that_reads_the_text_model(smoke_mode
     assert [t["speaker"] for t in turns] == [t["speaker"] for t in SCENE] and all(t["emotions"] for t in turns)
     analyzer = ConversationAnalyzer(turn_model=smoke_model, register="meld", threads=1)
     scores = analyzer.turn_logits([SCENE])
-    shifted = scores.logits[0] + config["text_weight"]["meld"] * scores.evidence[0]
+    shifted = scores.logits[0] + config["text_weight"]["meld"] * ekman_evidence(scores.readings[0])
     shifted[:, EKMAN.index("neutral")] += config["neutral_bias"]["meld"]
     expected = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
     np.testing.assert_allclose(analyzer.turn_emotions(SCENE)[2], expected, atol=1e-5)
@@ -429,7 +429,7 @@ def test_smoke_training_with_a_head_per_register(tmp_path):
         analyzer = ConversationAnalyzer(turn_model=folder, register=register, threads=1)
         scores = analyzer.turn_logits([SCENE])
         own = scores.logits[0].reshape(len(SCENE), len(REGISTERS), len(EKMAN))[:, REGISTERS.index(register)]
-        shifted = own + config["text_weight"][register] * scores.evidence[0]
+        shifted = own + config["text_weight"][register] * ekman_evidence(scores.readings[0])
         shifted[:, EKMAN.index("neutral")] += config["neutral_bias"][register]
         reads[register] = analyzer.turn_emotions(SCENE)[2]
         np.testing.assert_allclose(reads[register], np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True),

@@ -74,8 +74,9 @@ def parse_lookback(value: str) -> int | None:
 
 
 def render_conversation(result, with_causes: bool = True) -> None:
-    """Each turn with its emotion; the spans that cause a later turn's emotion are underlined in that
-    emotion's colour, and each emotional turn lists its causes."""
+    """Each turn with its emotion (and, where it differs, the text model's reading of the turn alone); the spans
+    that cause a later turn's emotion are underlined in that emotion's colour, and each emotional turn lists its
+    causes."""
     from rich.text import Text
 
     table = Table(title=f"{len(result.turns)} turns ({result.windows} window{'s' if result.windows > 1 else ''})",
@@ -94,8 +95,11 @@ def render_conversation(result, with_causes: bool = True) -> None:
         causes = ", ".join(f"{c.turn} ({c.score:.2f})" for c in turn.causes)
         if not causes and with_causes and turn.emotion != "neutral":
             causes = "none found"
-        table.add_row(str(turn.index), Text(turn.speaker), text,
-                      Text(f"{turn.emotion} {turn.emotions[turn.emotion]:.2f}", style=style), causes)
+        emotion = Text(f"{turn.emotion} {turn.emotions[turn.emotion]:.2f}", style=style)
+        alone = turn.alone_emotion
+        if alone is not None and alone[0] != turn.emotion:
+            emotion.append(f"\nalone: {alone[0]} {alone[1]:.2f}", style="dim")
+        table.add_row(str(turn.index), Text(turn.speaker), text, emotion, causes)
     out.print(table)
 
 

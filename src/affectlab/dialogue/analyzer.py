@@ -31,6 +31,7 @@ from affectlab.dialogue.text_readings import check_text_model, ekman_evidence, t
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, check_target, check_turns
 from affectlab.errors import OptionError, check_count, check_threads
 from affectlab.registry import WEIGHTS_FILE
+from affectlab.taxonomy import EKMAN
 from affectlab.text.normalize import DEFAULT_MAX_CHARS, check_on_long
 from affectlab.text.probabilities import softmax
 
@@ -43,7 +44,7 @@ class TurnLogits(NamedTuple):
     """Turn-emotion scores of several conversations before a register's calibration."""
 
     logits: list[np.ndarray]  # per conversation, [turns, heads × 7] from the turn model (registers.register_logits)
-    evidence: list[np.ndarray] | None  # per conversation, [turns, 7] text-model Ekman log-odds (None: reads none)
+    readings: list[np.ndarray] | None  # per conversation, [turns, 11] the text model's literal readings (None: none)
     windows: list[int]  # windows read per conversation
 
 
@@ -161,7 +162,7 @@ class ConversationAnalyzer:
         """:meth:`turn_logits` → probabilities, calibrated for ``register`` (default: the analyzer's)."""
         register = register or self.register
         bias, weight = self._calibration(register)
-        evidence = scores.evidence or [None] * len(scores.logits)
+        evidence = [None] * len(scores.logits) if scores.readings is None else map(ekman_evidence, scores.readings)
         heads = self.turns_model.config.heads
         return [softmax(calibrate(register_logits(logits, heads, register), found, bias, weight))
                 for logits, found in zip(scores.logits, evidence)]
@@ -246,15 +247,14 @@ class ConversationAnalyzer:
 
         loaded = self.turns_model
         cfg = loaded.config
-        features = evidence = None
+        features = None
         if self.text_analyzer is not None:
             readings = text_readings(self.text_analyzer, [t.text for c in conversations for t in c.turns])
             features = np.split(readings, np.cumsum([len(c.turns) for c in conversations])[:-1])
-            evidence = [ekman_evidence(f) for f in features]
         logits, windows = turn_emotion_logits(loaded.network(self.threads), loaded.tokenizer,
                                               [(loaded.tokens(c), c.letters) for c in conversations],
                                               cfg.window_tokens, cfg.context_turns, self.batch_size, features)
-        return TurnLogits(logits, evidence, windows)
+        return TurnLogits(logits, features, windows)
 
     def _probabilities(self, conversations: list[_Conversation]) -> tuple[list[np.ndarray], list[int]]:
         scores = self._logits(conversations)
@@ -289,8 +289,12 @@ class ConversationAnalyzer:
     def _analyze(self, conversations: list[_Conversation], causes: bool) -> list[ConversationAffect]:
         if not conversations:
             return []
-        probs, windows = self._probabilities(conversations)
+        scores = self._logits(conversations)
+        probs, windows = self.turn_probabilities(scores), scores.windows
         labels = self.turns_model.config.labels
+        alone = [None] * len(conversations) if scores.readings is None else [
+            [{label: round(float(p), 4) for label, p in zip(EKMAN, turn[: len(EKMAN)])} for turn in readings]
+            for readings in scores.readings]
         emotions = [[labels[int(p.argmax())] for p in conversation] for conversation in probs]
         found: list[dict[int, list[Cause]]] = [{} for _ in conversations]
         if causes:
@@ -304,7 +308,8 @@ class ConversationAnalyzer:
                     TurnAffect(i, turn.speaker, turn.text, emotions[n][i],
                                {label: round(float(p), 4) for label, p in zip(labels, probs[n][i])},
                                found[n].get(i, []),
-                               self.turns_model.tokens(conversation)[i].truncated or i in conversation.cut)
+                               self.turns_model.tokens(conversation)[i].truncated or i in conversation.cut,
+                               None if alone[n] is None else alone[n][i])
                     for i, turn in enumerate(conversation.turns)
                 ],
                 windows[n],

@@ -26,7 +26,9 @@ class TurnAffect:
     and the turns before it; ``emotion`` is the predicted one. ``causes`` (most likely first) are given for
     non-neutral turns. ``truncated`` says the turn was longer than the model's turn budget, or than the
     analyzer's ``max_chars`` with ``on_long="truncate"`` (``text`` is then that beginning), and only its
-    beginning was read."""
+    beginning was read. ``read_alone``: the text model's Ekman probabilities for the turn by itself, without the
+    turns before it (its literal reading: each label's own probability, so they need not sum to 1); the turn model
+    weighs them with the context, so the two can differ. None for a turn model that reads no text model."""
 
     index: int
     speaker: str
@@ -35,6 +37,15 @@ class TurnAffect:
     emotions: dict[str, float]
     causes: list[Cause]
     truncated: bool = False
+    read_alone: dict[str, float] | None = None
+
+    @property
+    def alone_emotion(self) -> tuple[str, float] | None:
+        """The strongest label of ``read_alone`` and its probability (None without a reading)."""
+        if not self.read_alone:
+            return None
+        label = max(self.read_alone, key=self.read_alone.__getitem__)
+        return label, self.read_alone[label]
 
     def to_dict(self) -> dict:
         return asdict(self)

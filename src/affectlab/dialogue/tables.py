@@ -30,7 +30,7 @@ from affectlab.taxonomy import EKMAN
 
 TABLE_FORMATS = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".pq")
 TURN_COLUMNS = ("conversation_id", "turn", "row", "speaker", "text", "emotion", *(f"ekman_{e}" for e in EKMAN),
-                "causes", "truncated", "error")
+                "read_alone", "read_alone_probability", "causes", "truncated", "error")
 # conversations are analyzed in groups (their windows batched together) of at most this many, or fewer once
 # the group holds this many turns: long conversations cost memory with the square of their length
 GROUP_CONVERSATIONS = 32
@@ -70,6 +70,8 @@ class ConversationResult:
             if self.affect is not None:
                 turn = self.affect.turns[index]
                 row.update({f"ekman_{e}": turn.emotions.get(e) for e in EKMAN})
+                if turn.alone_emotion is not None:
+                    row.update(read_alone=turn.alone_emotion[0], read_alone_probability=turn.alone_emotion[1])
                 row.update(speaker=turn.speaker, emotion=turn.emotion, truncated=turn.truncated, causes=json.dumps(
                     [{"turn": c.turn, "span": c.span, "score": round(c.score, 4)} for c in turn.causes],
                     ensure_ascii=False))

@@ -125,6 +125,9 @@ class TurnAffect(BaseModel):
     emotions: dict[str, float] = Field(description="Ekman-7 probabilities, summing to 1")
     causes: list[Cause]
     truncated: bool = False
+    read_alone: dict[str, float] | None = Field(
+        None, description="the text model's Ekman probabilities for this turn read alone, without the turns "
+                          "before it (each label's own, not summing to 1); null for a turn model that reads none")
 
 
 class ConversationResult(Versioned):

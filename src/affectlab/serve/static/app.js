@@ -153,7 +153,9 @@ function renderTurns(turns) {
     const why = turn.causes.length
       ? `caused by turn ${turn.causes.map((c) => `${c.turn + 1} (${c.score.toFixed(2)})`).join(", ")}`
       : turn.emotion === "neutral" ? "" : "no cause found above the threshold";
-    item.append(element("span", "why", [why, second ? `next: ${second[0]} ${second[1].toFixed(2)}` : ""]
+    const alone = turn.read_alone && Object.entries(turn.read_alone).sort((a, b) => b[1] - a[1])[0];
+    const aloneNote = alone && alone[0] !== turn.emotion ? `read alone: ${alone[0]} ${alone[1].toFixed(2)}` : "";
+    item.append(element("span", "why", [why, second ? `next: ${second[0]} ${second[1].toFixed(2)}` : "", aloneNote]
       .filter(Boolean).join(" · ")));
     item.setAttribute("aria-label", `turn ${index + 1}, ${turn.speaker}, ${turn.emotion}. ${why}`);
     item.addEventListener("click", () => selectTurn(index));

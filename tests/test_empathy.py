@@ -245,6 +245,9 @@ def test_eval_hef_runs_end_to_end(llm):
     for name in ("plain", "hef"):
         assert 0 <= replies[name]["aligned"] <= 1 and replies[name]["mean_words"] > 0
         assert set(replies[name]["aligned_by_story"]) == {"positive", "negative"}
+    assert [r["emotion"] for r in replies["replies"]] == ["afraid", "trusting"]
+    assert [r["plain"] for r in replies["replies"]] == [e["plain"] for e in replies["examples"]]
+    assert set(replies["tone_judge"]) == {"classifier", "classifier_fingerprint"}
 
 
 @needs_data

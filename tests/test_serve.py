@@ -71,7 +71,8 @@ class FakeConversation:
                 raise InvalidConversation(f"turn {i}: text is empty", i)
         return ConversationAffect([
             TurnAffect(i, t["speaker"], t["text"], "joy" if i else "neutral", {"joy": 0.8, "neutral": 0.2},
-                       [Cause(0, turns[0]["text"][:4], 0.9, 0, 4)] if i and causes else [])
+                       [Cause(0, turns[0]["text"][:4], 0.9, 0, 4)] if i and causes else [],
+                       read_alone={"fear": 0.9, "joy": 0.1} if i else None)
             for i, t in enumerate(turns)
         ], 1)
 
@@ -159,6 +160,7 @@ def test_conversation_and_causes():
         conversation = c.post("/v1/conversation", json={"turns": turns}).json()
         causes = c.post("/v1/causes", json={"turns": turns, "target": 1, "emotion": "happiness"}).json()
     assert [t["emotion"] for t in conversation["turns"]] == ["neutral", "joy"]
+    assert [t["read_alone"] for t in conversation["turns"]] == [None, {"fear": 0.9, "joy": 0.1}]
     assert conversation["turns"][1]["causes"][0] == {"turn": 0, "span": "I pa", "score": 0.9, "start": 0, "end": 4}
     assert (conversation["model"], conversation["cause_model"]) == ("fake-turns", "fake-causes")
     assert causes["causes"][0]["turn"] == 0 and causes["target"] == 1 and causes["model"] == "fake-causes"

@@ -27,7 +27,7 @@ from affectlab.dialogue.registers import (
     register_value,
 )
 from affectlab.dialogue.result import Cause, ConversationAffect, TurnAffect
-from affectlab.dialogue.text_readings import check_text_model, ekman_evidence, text_readings
+from affectlab.dialogue.text_readings import check_text_model, ekman_evidence, ekman_readings, text_readings
 from affectlab.dialogue.turns import InvalidConversation, Turn, check_emotion, check_target, check_turns
 from affectlab.errors import OptionError, check_count, check_threads
 from affectlab.registry import WEIGHTS_FILE
@@ -153,8 +153,8 @@ class ConversationAnalyzer:
         return self.causes_model.config.threshold
 
     def turn_logits(self, conversations: Iterable[Iterable[object]]) -> TurnLogits:
-        """Conversations (each a list of turns) → each one's ``[turns, heads × 7]`` Ekman logits and text-model
-        evidence before a register's calibration, and the windows read (for evaluations that try several registers
+        """Conversations (each a list of turns) → each one's ``[turns, heads × 7]`` Ekman logits and the text model's
+        readings before a register's calibration, and the windows read (for evaluations that try several registers
         on one pass)."""
         return self._logits([self._prepare(turns) for turns in conversations])
 
@@ -293,7 +293,7 @@ class ConversationAnalyzer:
         probs, windows = self.turn_probabilities(scores), scores.windows
         labels = self.turns_model.config.labels
         alone = [None] * len(conversations) if scores.readings is None else [
-            [{label: round(float(p), 4) for label, p in zip(EKMAN, turn[: len(EKMAN)])} for turn in readings]
+            [{label: round(float(p), 4) for label, p in zip(EKMAN, turn)} for turn in ekman_readings(readings)]
             for readings in scores.readings]
         emotions = [[labels[int(p.argmax())] for p in conversation] for conversation in probs]
         found: list[dict[int, list[Cause]]] = [{} for _ in conversations]

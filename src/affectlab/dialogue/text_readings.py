@@ -62,7 +62,12 @@ def text_readings(analyzer, texts: list[str]) -> np.ndarray:
     return np.array([rows[text] for text in texts], dtype=np.float32).reshape(len(texts), len(READINGS))
 
 
+def ekman_readings(readings: np.ndarray) -> np.ndarray:
+    """``[turns, 11]`` readings → ``[turns, 7]``: the Ekman probabilities among them, in :data:`EKMAN` order."""
+    return readings[:, : len(EKMAN)]
+
+
 def ekman_evidence(readings: np.ndarray) -> np.ndarray:
     """``[turns, 11]`` readings → ``[turns, 7]`` log-odds of the text model's Ekman probabilities, the evidence a
     register adds to the turn model's logits with its tuned weight (:func:`~affectlab.dialogue.registers.calibrate`)."""
-    return logit(np.clip(readings[:, : len(EKMAN)], 1e-3, 1 - 1e-3)).astype(np.float32)
+    return logit(np.clip(ekman_readings(readings), 1e-3, 1 - 1e-3)).astype(np.float32)

@@ -82,7 +82,7 @@ def turn_scores(predicted_by_dialogue: list[list[str]], dialogues: list[Dialogue
 
 
 def dialogue_logits(analyzer: ConversationAnalyzer, dialogues: list[Dialogue]) -> TurnLogits:
-    """Turn-emotion logits (and text-model evidence) of each gold dialogue, before a register's calibration."""
+    """Turn-emotion logits (and the text model's readings) of each gold dialogue, before a register's calibration."""
     return analyzer.turn_logits([[{"speaker": s, "text": t} for s, t in zip(d.speakers, d.texts)]
                                  for d in dialogues])
 

@@ -19,6 +19,7 @@ from affectlab.dialogue.turns import Turn
 from affectlab.empathy.emotion_choice import LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn
 from affectlab.empathy.responder import EmpatheticResponder
+from affectlab.evaluate.report import judge_record
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import f1_per_label, macro_f1_single, preference_bias, strategy_preferences
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES, GOEMOTIONS_TO_SENTIMENT
@@ -246,7 +247,10 @@ def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str =
 def compare_responses(llm: LanguageModel, sem: ContextClassifier, examples: list[ContextExample], seed: int = 0,
                       on_progress: Progress = None) -> dict:
     """Plain and HEF replies to each conversation of ``examples``: tone alignment (by story sentiment), diversity,
-    length, and how often HEF's emotion hint is the gold emotion."""
+    length, and how often HEF's emotion hint is the gold emotion; every reply is kept (``replies``) with the text
+    model that judged its tone (``tone_judge``)."""
+    from affectlab.text import default_analyzer
+
     resolve_artifact()  # the alignment judge must be installed before generating for minutes
     plain = EmpatheticResponder(llm, guided=False, strategy_model=None, seed=seed)
     guided = EmpatheticResponder(llm, emotion_model=sem, strategy_model=None, seed=seed)
@@ -298,4 +302,6 @@ def compare_responses(llm: LanguageModel, sem: ContextClassifier, examples: list
     figures["hef"]["emotion_hint_accuracy"] = hints["accuracy"]
     return {"conversations": len(examples), "per_emotion": dict(sorted(Counter(emotions).items())),
             "emotion_hint": hints, "sampling": "temperature 0.7, top_p 0.9, seeded, stop at newline, "
-            "at most 48 new tokens", **figures, "examples": shown}
+            "at most 48 new tokens", "tone_judge": judge_record(default_analyzer()), **figures, "examples": shown,
+            "replies": [{"emotion": e, "plain": p.text, "hef": h.text}
+                        for e, p, h in zip(emotions, outputs["plain"], hef)]}

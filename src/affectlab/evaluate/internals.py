@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_goemotions
+from affectlab.evaluate.report import judge_record
 from affectlab.internals.capture import capture_pooled
 from affectlab.internals.closed_loop import (
     ARMS,
@@ -36,7 +37,7 @@ from affectlab.internals.text_directions import TextStates, check_shares, text_s
 from affectlab.internals.zero_shot import zero_shot_scores
 from affectlab.io import atomic_write_text
 from affectlab.metrics import macro_f1_single
-from affectlab.registry import DEFAULTS, fingerprint, read_config, resolve
+from affectlab.registry import DEFAULTS, read_config, resolve
 from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
 
 PROBE_DATASETS = ("goemotions-ekman", "dailydialog")
@@ -240,7 +241,7 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
                       one=(chosen_directions, pick["strength"]), prompts=test_prompts, template=template,
                       samples=samples, seed=seed, on_progress=on_progress)
     return {
-        "model": llm.name, **_judge_record(analyzer), "method": method,
+        "model": llm.name, **judge_record(analyzer), "method": method,
         "caveats": steering_caveats(method),
         "prompts": {"template": template, "dev": len(dev_prompts), "test": len(test_prompts),
                     "samples_per_prompt": samples},
@@ -298,7 +299,7 @@ def eval_steering_shipped(llm, analyzer, *, samples: int = 2, seed: int = 0, on_
     method = directions.method.partition(",")[0]
     config = read_config(resolve(DEFAULTS[DIRECTIONS_TASK], DIRECTIONS_TASK))
     return {
-        "model": llm.name, **_judge_record(analyzer), "method": method, "caveats": steering_caveats(method),
+        "model": llm.name, **judge_record(analyzer), "method": method, "caveats": steering_caveats(method),
         "prompts": {"template": template, "test": len(test_prompts), "samples_per_prompt": samples},
         "settings": {"directions": DEFAULTS[DIRECTIONS_TASK], "made_with": directions.method,
                      "layers": list(settings.layers),
@@ -341,11 +342,6 @@ def steering_test_figures(results: list[ArmResult], *, resamples: int = 2000, se
             "per_emotion": [r.to_dict() for r in results], "outputs": records}
 
 
-def _judge_record(analyzer) -> dict:
-    """The judge of a steering report: the text model's name and the fingerprint of its weights."""
-    return {"classifier": analyzer.model_name, "classifier_fingerprint": fingerprint(analyzer.folder)}
-
-
 def rescore_steering(report: dict, analyzer, *, resamples: int = 2000, seed: int = 0) -> dict:
     """``report`` (an ``eval steering`` report) with every test output it keeps judged again by ``analyzer``
     (the text model), its test figures, intervals and caveats recomputed, and that judge named in ``test`` (the
@@ -359,7 +355,7 @@ def rescore_steering(report: dict, analyzer, *, resamples: int = 2000, seed: int
     check_records(outputs)
     test = steering_test_figures(results_from_records(rejudged(outputs, analyzer)), resamples=resamples, seed=seed)
     return {**report, "caveats": steering_caveats(report.get("method", "")),
-            "test": {**_judge_record(analyzer), **test}}
+            "test": {**judge_record(analyzer), **test}}
 
 
 def rescore_steering_file(path: Path, command: str, analyzer, *, resamples: int = 2000, seed: int = 0) -> dict:

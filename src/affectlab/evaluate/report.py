@@ -23,6 +23,14 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system()}
 
 
+def judge_record(analyzer) -> dict:
+    """The text model that judged a report's outputs: its name and the fingerprint of its weights, so a figure
+    it judged can be told stale once another text model is installed."""
+    from affectlab.registry import fingerprint
+
+    return {"classifier": analyzer.model_name, "classifier_fingerprint": fingerprint(analyzer.folder)}
+
+
 def write_report(name: str, payload: dict, command: str, reports_dir: Path = REPORTS_DIR) -> Path:
     """Write ``reports/<name>.json`` atomically, with the command that produced it and provenance."""
     document = {

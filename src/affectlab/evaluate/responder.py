@@ -34,6 +34,7 @@ from affectlab.dialogue.turns import Turn
 from affectlab.empathy.responder import EmpatheticResponder
 from affectlab.errors import AffectlabError
 from affectlab.evaluate.empathy import ED_POSITIVE, FITTING_REPLY, distinct_n, stratified_sample
+from affectlab.evaluate.report import judge_record
 from affectlab.io.writers import atomic_write_text
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import cluster_bootstrap_statistic, corpus_bleu, reply_tokens, rouge_l
@@ -94,8 +95,8 @@ def tone_fits(replies: list[str], stories: list[str]) -> tuple[np.ndarray, list[
 def _tone_judge() -> str:
     from affectlab.text import default_analyzer
 
-    judge = default_analyzer()
-    return f"{judge.model_name} {fingerprint(judge.folder)}"
+    judge = judge_record(default_analyzer())
+    return f"{judge['classifier']} {judge['classifier_fingerprint']}"
 
 
 def sentence_vectors(texts: list[str], batch_size: int = 64) -> np.ndarray:

@@ -157,7 +157,7 @@ function renderTurns(turns) {
     const aloneNote = alone && alone[0] !== turn.emotion ? `read alone: ${alone[0]} ${alone[1].toFixed(2)}` : "";
     item.append(element("span", "why", [why, second ? `next: ${second[0]} ${second[1].toFixed(2)}` : "", aloneNote]
       .filter(Boolean).join(" · ")));
-    item.setAttribute("aria-label", `turn ${index + 1}, ${turn.speaker}, ${turn.emotion}. ${why}`);
+    item.setAttribute("aria-label", `turn ${index + 1}, ${turn.speaker}, ${turn.emotion}. ${why} ${aloneNote}`.trim());
     item.addEventListener("click", () => selectTurn(index));
     item.addEventListener("keydown", (event) => {
       if (event.key === "Enter" || event.key === " ") { event.preventDefault(); selectTurn(index); }

@@ -259,3 +259,34 @@ def test_context_recipe_smoke(tmp_path):
     assert config.task == "next-strategy" and config.labels == list(ESCONV_STRATEGIES)
     assert config.trained["dev_history"][0]["accuracy"] >= 0
     assert load_strategy_model(tmp_path).predict(STORY).label in ESCONV_STRATEGIES
+
+
+def test_eval_hef_rescore_judges_the_kept_replies_again(tmp_path):
+    replies = [{"emotion": "afraid", "plain": "Oh no, that sounds frightening. Are you safe now?",
+                "hef": "That must have been scary. I'm so sorry."},
+               {"emotion": "proud", "plain": "Well done, you earned it!", "hef": "What?"}]
+    arm = {"aligned": 0.0, "neutral_dominant": 1.0, "aligned_by_story": {"positive": 0.0, "negative": 0.0},
+           "distinct_1": 0.5, "distinct_2": 0.9, "mean_words": 7.0, "empty": 0}
+    report = {"report": "eval-hef-test", "emotion_accuracy": {"raw": {"llm_alone": 0.3}},
+              "responses": {"conversations": 2, "plain": dict(arm), "hef": {**arm, "emotion_hint_accuracy": 0.5},
+                            "replies": replies}}
+    path = tmp_path / "eval-hef-test.json"
+    path.write_text(json.dumps(report))
+    result = CliRunner().invoke(app, ["eval", "hef", "--rescore", str(path)])
+    assert result.exit_code == 0, result.output
+    rescored = json.loads(path.read_text())
+    plain, hef = rescored["responses"]["plain"], rescored["responses"]["hef"]
+    assert plain["aligned"] == 1.0 and plain["aligned_by_story"] == {"positive": 1.0, "negative": 1.0}
+    assert (plain["distinct_1"], hef["emotion_hint_accuracy"]) == (0.5, 0.5)  # what no judge made stays
+    assert rescored["emotion_accuracy"] == report["emotion_accuracy"] and rescored["responses"]["replies"] == replies
+    assert set(rescored["responses"]["tone_judge"]) == {"classifier", "classifier_fingerprint"}
+    assert rescored["rescored"]["command"] == f"affectlab eval hef --rescore {path}"
+
+    del report["responses"]["replies"]
+    path.write_text(json.dumps(report))
+    old = CliRunner().invoke(app, ["eval", "hef", "--rescore", str(path)])
+    assert old.exit_code == 2 and "keeps no replies" in old.output and "Traceback" not in old.output
+    report["responses"]["replies"] = [{"emotion": "afraid", "plain": 3, "hef": "x"}]
+    path.write_text(json.dumps(report))
+    damaged = CliRunner().invoke(app, ["eval", "hef", "--rescore", str(path)])
+    assert damaged.exit_code == 2 and "reply 0" in damaged.output

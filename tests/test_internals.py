@@ -286,6 +286,7 @@ def test_the_sweep_gives_each_emotion_its_own_share_and_strength(monkeypatch):
     """The dev sweep over (share, strength), with generation and judging scripted: one pick for all emotions,
     and each emotion's own pick, whose directions and strengths the per-emotion test arm must use."""
     import affectlab.evaluate.internals as evaluation
+    import affectlab.evaluate.report as report_module
     from affectlab.internals.closed_loop import ArmResult
 
     def directions(value):
@@ -328,7 +329,7 @@ def test_the_sweep_gives_each_emotion_its_own_share_and_strength(monkeypatch):
     monkeypatch.setattr(evaluation, "goemotions_directions", scripted_directions)
     monkeypatch.setattr(evaluation, "run_arms", scripted_arms)
 
-    monkeypatch.setattr(evaluation, "fingerprint", lambda folder: "judge-weights")
+    monkeypatch.setattr(report_module, "fingerprint", lambda folder: "judge-weights")
     judge = SimpleNamespace(model_name="judge", folder=None)
     report = evaluation.eval_steering(SimpleNamespace(name="scripted"), judge,
                                       layers=[1], strengths=[4.0, 5.0], method="goemotions", remove_shared=[0.0, 0.5])

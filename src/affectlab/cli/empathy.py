@@ -31,6 +31,7 @@ from affectlab.cli._util import (
     bench_app,
     err,
     eval_app,
+    invoked_command,
     old_spellings,
     out,
     progress_bar,
@@ -183,11 +184,21 @@ def eval_hef_command(
         help="Plain and HEF replies to this many conversations of every gold emotion (0: none).")] = 10,
     seed: int = 0, llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, backend: BackendOpt = "auto",
     base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None, chat: ChatOpt = False, threads: ThreadsOpt = None,
+    rescore: Annotated[Path | None, typer.Option(
+        help="Judge the replies a HEF report keeps again with the installed text model and recompute their tone "
+             "figures, in place, without generating (the other options are ignored).")] = None,
 ) -> None:
     """HEF's claim on EmpatheticDialogues: LLM emotion accuracy alone vs with the small model's hint; replies
     plain vs HEF."""
-    from affectlab.evaluate.empathy import eval_hef
+    from affectlab.evaluate.empathy import eval_hef, rescore_hef_file
 
+    if rescore is not None:
+        with user_errors():
+            unused = tuple(p.name for p in ctx.command.params if p.name != "rescore")
+            report = rescore_hef_file(rescore, invoked_command(ctx, ignored=unused))
+        out.print(_replies_table(report["responses"]))
+        err.print(f"report: {rescore} (its replies judged again by {report['responses']['tone_judge']['classifier']})")
+        return
     with user_errors():
         lm = make_llm(llm, llm_model, base_url, api_key, chat, threads, backend=backend)
         with progress_bar() as progress:
@@ -207,15 +218,19 @@ def eval_hef_command(
                       f"{stages.get('2.0', float('nan')):.3f}", f"{stages.get('inf', float('nan')):.3f}")
     out.print(table)
     if "responses" in report:
-        replies = Table(title=f"replies on {report['responses']['conversations']} conversations", title_justify="left")
-        for column in ("", "aligned tone", "distinct-1", "distinct-2", "mean words", "emotion hint = gold"):
-            replies.add_column(column)
-        for name in ("plain", "hef"):
-            m = report["responses"][name]
-            hint = m.get("emotion_hint_accuracy")
-            replies.add_row(name, f"{m['aligned']:.3f}", f"{m['distinct_1']:.3f}", f"{m['distinct_2']:.3f}",
-                            f"{m['mean_words']:.1f}", "–" if hint is None else f"{hint:.3f}")
-        out.print(replies)
+        out.print(_replies_table(report["responses"]))
+
+
+def _replies_table(responses: dict) -> Table:
+    replies = Table(title=f"replies on {responses['conversations']} conversations", title_justify="left")
+    for column in ("", "aligned tone", "distinct-1", "distinct-2", "mean words", "emotion hint = gold"):
+        replies.add_column(column)
+    for name in ("plain", "hef"):
+        m = responses[name]
+        hint = m.get("emotion_hint_accuracy")
+        replies.add_row(name, f"{m['aligned']:.3f}", f"{m['distinct_1']:.3f}", f"{m['distinct_2']:.3f}",
+                        f"{m['mean_words']:.1f}", "–" if hint is None else f"{hint:.3f}")
+    return replies
 
 
 @train_app.command("responder")

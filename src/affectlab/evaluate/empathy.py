@@ -3,10 +3,12 @@ small emotion model makes the LLM read emotions better and answer more fittingly
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,8 @@ from affectlab.dialogue.turns import Turn
 from affectlab.empathy.emotion_choice import LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn
 from affectlab.empathy.responder import EmpatheticResponder
-from affectlab.evaluate.report import judge_record
+from affectlab.evaluate.report import EvaluationError, judge_record
+from affectlab.io import atomic_write_text
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import f1_per_label, macro_f1_single, preference_bias, strategy_preferences
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES, GOEMOTIONS_TO_SENTIMENT
@@ -180,6 +183,45 @@ def reply_alignment(replies: list[str], emotions: list[str]) -> dict:
             "neutral_dominant": round(neutral / len(replies), 4) if replies else 0.0}
 
 
+def tone_figures(replies: list[str], emotions: list[str]) -> dict:
+    """:func:`reply_alignment` of ``replies`` to stories of ``emotions``, overall and by the story's sentiment."""
+    positive = [e in ED_POSITIVE for e in emotions]
+    return {**reply_alignment(replies, emotions),
+            "aligned_by_story": {
+                story: reply_alignment([t for t, p in zip(replies, positive) if p == want],
+                                       [e for e, p in zip(emotions, positive) if p == want])["aligned"]
+                for story, want in (("positive", True), ("negative", False))}}
+
+
+def rescore_hef_file(path: Path, command: str) -> dict:
+    """Judge the replies an ``eval hef`` report keeps again with the installed text model and rewrite the report
+    in place: each arm's tone figures and ``tone_judge`` change, the replies and every other figure stay; the
+    command and date go under ``rescored``."""
+    path = Path(path)
+    try:
+        report = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as error:
+        raise EvaluationError(f"cannot read the HEF report {path}: {error}") from None
+    responses = report.get("responses") if isinstance(report, dict) else None
+    replies = responses.get("replies") if isinstance(responses, dict) else None
+    if not replies or not all(isinstance(responses.get(arm), dict) for arm in ("plain", "hef")):
+        raise EvaluationError(f"{path} keeps no replies (HEF reports written before 2026-12-07 keep five examples), "
+                              "so it cannot be rescored; run `affectlab eval hef` again")
+    for i, reply in enumerate(replies):
+        if not (isinstance(reply, dict) and reply.get("emotion") in ED_EMOTIONS
+                and all(isinstance(reply.get(arm), str) for arm in ("plain", "hef"))):
+            raise EvaluationError(f"{path}: reply {i} is not an emotion with a plain and a HEF reply")
+    from affectlab.text import default_analyzer
+
+    emotions = [r["emotion"] for r in replies]
+    for arm in ("plain", "hef"):
+        responses[arm].update(tone_figures([r[arm] for r in replies], emotions))
+    responses["tone_judge"] = judge_record(default_analyzer())
+    report["rescored"] = {"command": command, "date": datetime.now(UTC).isoformat(timespec="seconds")}
+    atomic_write_text(path, json.dumps(report, indent=2) + "\n")
+    return report
+
+
 def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str = "test",
              conversations: int | None = 500, responses_per_emotion: int = 10, top_k: int = 3,
              margins: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf")), seed: int = 0,
@@ -274,12 +316,7 @@ def compare_responses(llm: LanguageModel, sem: ContextClassifier, examples: list
     for name, rs in outputs.items():
         texts = [r.text for r in rs]
         figures[name] = {
-            **reply_alignment(texts, emotions),
-            "aligned_by_story": {
-                story: reply_alignment([t for t, p in zip(texts, positive) if p == want],
-                                       [e for e, p in zip(emotions, positive) if p == want])["aligned"]
-                for story, want in (("positive", True), ("negative", False))
-            },
+            **tone_figures(texts, emotions),
             "distinct_1": round(distinct_n(texts, 1), 4),
             "distinct_2": round(distinct_n(texts, 2), 4),
             "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 2),

@@ -8,9 +8,15 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
+from affectlab.errors import AffectlabError
 from affectlab.io import atomic_write_text
+from affectlab.registry import fingerprint
 
 REPORTS_DIR = Path("reports")
+
+
+class EvaluationError(AffectlabError, ValueError):
+    """The evaluation cannot go on as asked."""
 
 
 def machine() -> dict:
@@ -26,8 +32,6 @@ def machine() -> dict:
 def judge_record(analyzer) -> dict:
     """The text model that judged a report's outputs: its name and the fingerprint of its weights, so a figure
     it judged can be told stale once another text model is installed."""
-    from affectlab.registry import fingerprint
-
     return {"classifier": analyzer.model_name, "classifier_fingerprint": fingerprint(analyzer.folder)}
 
 

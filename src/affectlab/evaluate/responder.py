@@ -32,9 +32,8 @@ from affectlab.datasets import DEFAULT_DATA_DIR, ReplyExample, load_listener_rep
 from affectlab.dialogue.context_classifier import load_emotion_model
 from affectlab.dialogue.turns import Turn
 from affectlab.empathy.responder import EmpatheticResponder
-from affectlab.errors import AffectlabError
 from affectlab.evaluate.empathy import ED_POSITIVE, FITTING_REPLY, distinct_n, stratified_sample
-from affectlab.evaluate.report import judge_record
+from affectlab.evaluate.report import EvaluationError, judge_record
 from affectlab.io.writers import atomic_write_text
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import cluster_bootstrap_statistic, corpus_bleu, reply_tokens, rouge_l
@@ -47,10 +46,6 @@ EXAMPLES_PER_ARM = 10
 HEADER_START = '{"settings"'  # how a journal's first line begins
 TONE_MISSES_SHOWN = 6  # the commonest labels of replies whose tone does not fit, per arm
 EMPTY_REPLY = "(empty)"  # what tone_misses calls a reply with nothing to read
-
-
-class EvaluationError(AffectlabError, ValueError):
-    """The evaluation cannot go on as asked."""
 
 
 def reply_cases(data_dir: Path, split: str, per_emotion: int, esconv: int, seed: int) -> dict[str, list[ReplyExample]]:

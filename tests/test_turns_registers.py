@@ -454,4 +454,6 @@ def test_eval_conversation_on_the_smoke_model(smoke_model, tmp_path):
     assert rows[("RECCON-IEMOCAP", "test")]["own_register"] is None
     assert [t["turn"] for t in report["chat"]["turns"]] == [4, 5, 6]
     assert report["chat"]["turns"][0]["text"].startswith("I applied for two")  # the turns issue 28 quotes
+    alone = report["chat"]["turns"][0]["read_alone"]  # the text model's top reading of the turn alone
+    assert len(alone) == 1 and set(alone) <= set(EKMAN) and 0 < next(iter(alone.values())) <= 1
     assert all(0 <= row["value"] <= 1 for row in report["table"])

@@ -334,8 +334,9 @@ def eval_conversation_command(
     out.print("The published MELD figures are on MELD's official test split, not on this held-out part of train.")
     for turn in report["chat"]["turns"]:
         neutral = "" if turn["emotion"] == "neutral" else f" (neutral {turn['neutral']:.2f})"
+        alone = "".join(f"; read alone: {label} {p:.2f}" for label, p in (turn["read_alone"] or {}).items())
         out.print(f"{report['chat']['file']} turn {turn['turn']} ({turn['speaker']}): {turn['emotion']} "
-                  f"{turn['probability']:.2f}{neutral}", highlight=False, soft_wrap=True)
+                  f"{turn['probability']:.2f}{neutral}{alone}", highlight=False, soft_wrap=True)
 
 
 @eval_app.command("dailydialog")

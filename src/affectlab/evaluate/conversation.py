@@ -54,14 +54,13 @@ ROWS = (
 
 
 def _chat_turns(analyzer: ConversationAnalyzer, path: Path) -> dict:
-    turns, _, probs, _ = analyzer.turn_emotions(read_conversation(path))
-    labels = analyzer.turns_model.config.labels
+    turns = analyzer.analyze(read_conversation(path), causes=False).turns
     rows = []
     for index in CHAT_TURNS:
-        p = probs[index]
-        rows.append({"turn": index, "speaker": turns[index].speaker, "text": turns[index].text,
-                     "emotion": labels[int(p.argmax())], "probability": round(float(p.max()), 4),
-                     "neutral": round(float(p[labels.index("neutral")]), 4)})
+        turn = turns[index]
+        rows.append({"turn": index, "speaker": turn.speaker, "text": turn.text, "emotion": turn.emotion,
+                     "probability": turn.emotions[turn.emotion], "neutral": turn.emotions["neutral"],
+                     "read_alone": None if turn.alone_emotion is None else dict([turn.alone_emotion])})
     return {"file": str(path), "turns_counted_from": 0, "turns": rows}
 
 

@@ -3,12 +3,10 @@ small emotion model makes the LLM read emotions better and answer more fittingly
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +19,7 @@ from affectlab.dialogue.turns import Turn
 from affectlab.empathy.emotion_choice import LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn
 from affectlab.empathy.responder import EmpatheticResponder
-from affectlab.evaluate.report import EvaluationError, judge_record
-from affectlab.io import atomic_write_text
+from affectlab.evaluate.report import EvaluationError, judge_record, rescore_in_place
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import f1_per_label, macro_f1_single, preference_bias, strategy_preferences
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES, GOEMOTIONS_TO_SENTIMENT
@@ -193,33 +190,31 @@ def tone_figures(replies: list[str], emotions: list[str]) -> dict:
                 for story, want in (("positive", True), ("negative", False))}}
 
 
-def rescore_hef_file(path: Path, command: str) -> dict:
-    """Judge the replies an ``eval hef`` report keeps again with the installed text model and rewrite the report
-    in place: each arm's tone figures and ``tone_judge`` change, the replies and every other figure stay; the
-    command and date go under ``rescored``."""
-    path = Path(path)
-    try:
-        report = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as error:
-        raise EvaluationError(f"cannot read the HEF report {path}: {error}") from None
-    responses = report.get("responses") if isinstance(report, dict) else None
+def rescore_hef(report: dict) -> dict:
+    """``report`` (an ``eval hef`` report) with the replies it keeps judged again by the installed text model: each
+    arm's tone figures and ``tone_judge`` change, the replies and every other figure stay."""
+    from affectlab.text import default_analyzer
+
+    responses = report.get("responses")
     replies = responses.get("replies") if isinstance(responses, dict) else None
     if not replies or not all(isinstance(responses.get(arm), dict) for arm in ("plain", "hef")):
-        raise EvaluationError(f"{path} keeps no replies (HEF reports written before 2026-12-07 keep five examples), "
-                              "so it cannot be rescored; run `affectlab eval hef` again")
+        raise EvaluationError("this HEF report keeps no replies (reports written before 2026-12-07 keep five "
+                              "examples), so it cannot be rescored; run `affectlab eval hef` again")
     for i, reply in enumerate(replies):
         if not (isinstance(reply, dict) and reply.get("emotion") in ED_EMOTIONS
                 and all(isinstance(reply.get(arm), str) for arm in ("plain", "hef"))):
-            raise EvaluationError(f"{path}: reply {i} is not an emotion with a plain and a HEF reply")
-    from affectlab.text import default_analyzer
-
+            raise EvaluationError(f"reply {i} of the HEF report is not an emotion with a plain and a HEF reply")
     emotions = [r["emotion"] for r in replies]
     for arm in ("plain", "hef"):
         responses[arm].update(tone_figures([r[arm] for r in replies], emotions))
     responses["tone_judge"] = judge_record(default_analyzer())
-    report["rescored"] = {"command": command, "date": datetime.now(UTC).isoformat(timespec="seconds")}
-    atomic_write_text(path, json.dumps(report, indent=2) + "\n")
     return report
+
+
+def rescore_hef_file(path: Path, command: str) -> dict:
+    """Rescore the HEF report at ``path`` in place (:func:`rescore_hef`; see
+    :func:`~affectlab.evaluate.report.rescore_in_place`)."""
+    return rescore_in_place(path, command, rescore_hef, "HEF", EvaluationError)
 
 
 def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str = "test",

@@ -4,17 +4,15 @@ settings)."""
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_goemotions
-from affectlab.evaluate.report import judge_record
+from affectlab.evaluate.report import judge_record, rescore_in_place
 from affectlab.internals.capture import capture_pooled
 from affectlab.internals.closed_loop import (
     ARMS,
@@ -35,7 +33,6 @@ from affectlab.internals.probes import best_layer, score_probes, train_probes
 from affectlab.internals.steering import steering_layers
 from affectlab.internals.text_directions import TextStates, check_shares, text_states
 from affectlab.internals.zero_shot import zero_shot_scores
-from affectlab.io import atomic_write_text
 from affectlab.metrics import macro_f1_single
 from affectlab.registry import DEFAULTS, read_config, resolve
 from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
@@ -359,18 +356,11 @@ def rescore_steering(report: dict, analyzer, *, resamples: int = 2000, seed: int
 
 
 def rescore_steering_file(path: Path, command: str, analyzer, *, resamples: int = 2000, seed: int = 0) -> dict:
-    """Rescore the steering report at ``path`` in place (``rescore_steering``), noting the command and date
-    under ``rescored``; its own command, date and machine stay those of the run that generated the outputs.
+    """Rescore the steering report at ``path`` in place (``rescore_steering``; see
+    :func:`~affectlab.evaluate.report.rescore_in_place`).
 
     >>> rescore_steering_file(Path("reports/eval-steering-goemotions.json"), "affectlab eval steering --rescore ...",
     ...                       Analyzer())
     """
-    path = Path(path)
-    try:
-        report = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as error:
-        raise InternalsError(f"cannot read the steering report {path}: {error}") from None
-    rescored = rescore_steering(report, analyzer, resamples=resamples, seed=seed)
-    rescored["rescored"] = {"command": command, "date": datetime.now(UTC).isoformat(timespec="seconds")}
-    atomic_write_text(path, json.dumps(rescored, indent=2) + "\n")
-    return rescored
+    return rescore_in_place(path, command, lambda report: rescore_steering(report, analyzer, resamples=resamples,
+                                                                           seed=seed), "steering", InternalsError)

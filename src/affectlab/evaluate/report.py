@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +34,27 @@ def judge_record(analyzer) -> dict:
     """The text model that judged a report's outputs: its name and the fingerprint of its weights, so a figure
     it judged can be told stale once another text model is installed."""
     return {"classifier": analyzer.model_name, "classifier_fingerprint": fingerprint(analyzer.folder)}
+
+
+def rescore_in_place(path: Path, command: str, rescore: Callable[[dict], dict], what: str,
+                     error: type[AffectlabError]) -> dict:
+    """Read the ``what`` report at ``path``, rewrite it atomically as ``rescore`` returns it, noting the command and
+    date under ``rescored`` (its own command, date and machine stay those of the run that generated its outputs),
+    and return it; ``error`` for a file that cannot be read or holds no JSON object."""
+    path = Path(path)
+    try:
+        report = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as problem:
+        raise error(f"cannot read the {what} report {path}: {problem}") from None
+    if not isinstance(report, dict):
+        raise error(f"{path}: not a {what} report (a JSON object)")
+    try:
+        rescored = rescore(report)
+    except error as problem:  # the rescoring's own words, with the file they are about
+        raise error(f"{path}: {problem}") from None
+    rescored["rescored"] = {"command": command, "date": datetime.now(UTC).isoformat(timespec="seconds")}
+    atomic_write_text(path, json.dumps(rescored, indent=2) + "\n")
+    return rescored
 
 
 def write_report(name: str, payload: dict, command: str, reports_dir: Path = REPORTS_DIR) -> Path:

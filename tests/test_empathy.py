@@ -290,3 +290,30 @@ def test_eval_hef_rescore_judges_the_kept_replies_again(tmp_path):
     path.write_text(json.dumps(report))
     damaged = CliRunner().invoke(app, ["eval", "hef", "--rescore", str(path)])
     assert damaged.exit_code == 2 and "reply 0" in damaged.output
+
+
+def test_hef_rescore_counts_an_unreadable_reply_and_keeps_read_only_and_linked_reports(tmp_path):
+    arm = {"aligned": 0.0, "distinct_1": 0.5, "distinct_2": 0.9, "mean_words": 7.0}
+    replies = [{"emotion": "afraid", "plain": "", "hef": "That sounds frightening. I'm so sorry."},
+               {"emotion": "proud", "plain": "Well done, you earned it!", "hef": "\u200b"}]
+    report = {"responses": {"plain": dict(arm), "hef": dict(arm), "replies": replies}}  # no `conversations`
+    target = tmp_path / "eval-hef-test.json"
+    target.write_text(json.dumps(report))
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    result = CliRunner().invoke(app, ["eval", "hef", "--rescore", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()  # the report it points to is rewritten, not the link
+    plain, hef = (json.loads(target.read_text())["responses"][arm] for arm in ("plain", "hef"))
+    assert (plain["unreadable"], plain["aligned"]) == (1, 0.5) and (hef["unreadable"], hef["aligned"]) == (1, 0.5)
+    assert "replies on ? conversations" in result.output
+
+    before = target.read_text()
+    target.chmod(0o444)
+    refused = CliRunner().invoke(app, ["eval", "hef", "--rescore", str(target)])
+    assert refused.exit_code == 2 and "read-only" in refused.output and target.read_text() == before
+    target.chmod(0o644)
+    report["responses"]["replies"] = 5
+    target.write_text(json.dumps(report))
+    wrong = CliRunner().invoke(app, ["eval", "hef", "--rescore", str(target)])
+    assert wrong.exit_code == 2 and "keeps no replies" in wrong.output and "Traceback" not in wrong.output

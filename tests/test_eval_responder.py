@@ -102,7 +102,7 @@ def test_the_figures_of_replies_alone_serve_the_gold_replies_too(monkeypatch):
 
     def tone(replies, stories):  # the text model's judgement is not what is tested here
         judged.append((replies, stories))
-        return np.array([1.0, 0.0, 1.0, 0.0]), ["caring", "remorse", "sadness", ""]
+        return np.array([1.0, 0.0, 1.0, 0.0]), ["caring", "remorse", "sadness", ""], np.zeros(4)
 
     monkeypatch.setattr(evaluation, "tone_fits", tone)
     cases = [case(0, "sad", "My dog died last night.", "I am so sorry, that is heartbreaking."),
@@ -119,6 +119,8 @@ def test_the_figures_of_replies_alone_serve_the_gold_replies_too(monkeypatch):
     json.dumps(figures)
 
 
-def test_tone_is_read_by_the_text_model_and_an_empty_reply_never_fits():
-    fits, strongest = evaluation.tone_fits(["", "I am so sorry, that must hurt so much."], ["sad", "sad"])
-    assert list(fits) == [0.0, 1.0] and strongest[0] == "" and strongest[1] in {"sadness", "remorse", "caring"}
+def test_tone_is_read_by_the_text_model_and_an_unreadable_reply_never_fits():
+    fits, strongest, neutral = evaluation.tone_fits(["", "I am so sorry, that must hurt so much.", "\u200b"],
+                                                    ["sad", "sad", "sad"])
+    assert list(fits) == [0.0, 1.0, 0.0] and strongest[0] == strongest[2] == ""
+    assert strongest[1] in {"sadness", "remorse", "caring"} and list(neutral) == [0.0, 0.0, 0.0]

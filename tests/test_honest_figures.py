@@ -145,6 +145,15 @@ def test_steering_test_figures_come_back_from_the_stored_outputs(tmp_path):
         rescore_steering({"method": "goemotions", "test": {"outputs": [records[0], "text"]}}, _AngerJudge())
     with pytest.raises(InternalsError, match="record 0: output must be a string, not None"):
         rescore_steering({"method": "goemotions", "test": {"outputs": [{**records[0], "output": None}]}}, _AngerJudge())
+    for field, value, words in (("prompt", "zero", "prompt must be a whole number"), ("arm", ["x"], "arm must be"),
+                                ("perplexity", 0, "perplexity must be a positive number or null"),
+                                ("sample", True, "sample must be a whole number")):
+        with pytest.raises(InternalsError, match=f"record 0: {words}"):
+            rescore_steering({"test": {"outputs": [{**records[0], field: value}]}}, _AngerJudge())
+    with pytest.raises(InternalsError, match="no unsteered arm"):
+        rescore_steering({"test": {"outputs": [r for r in records if r["arm"] != "unsteered"]}}, _AngerJudge())
+    with pytest.raises(InternalsError, match="cannot be rescored"):
+        rescore_steering({"test": [1]}, _AngerJudge())
 
 
 def test_a_steering_report_file_is_rescored_in_place(tmp_path):
@@ -182,6 +191,14 @@ def test_eval_steering_rescore_cli(tmp_path):
     assert "rescored" in json.loads(path.read_text())
     missing = CliRunner().invoke(app, ["eval", "steering", "--rescore", str(tmp_path / "none.json")])
     assert missing.exit_code != 0 and "cannot read the steering report" in missing.output
+    # every output of one arm empty: no perplexity to take a mean of, written as null (strict JSON), shown as –
+    for row in test["outputs"]:
+        if row["arm"] == "prompted":
+            row["perplexity"] = None
+    path.write_text(json.dumps({"method": "goemotions", "test": test}))  # nor model, classifier or settings
+    bare = CliRunner().invoke(app, ["eval", "steering", "--rescore", str(path)])
+    assert bare.exit_code == 0, bare.output
+    assert "NaN" not in path.read_text() and json.loads(path.read_text())["test"]["prompted"]["perplexity"] is None
 
 
 class _SteerableLM(_ScriptedLM):

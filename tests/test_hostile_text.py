@@ -62,6 +62,13 @@ def test_case_1_lone_surrogate_in_a_conversation(conversations, tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_a_turn_of_invisible_characters_names_the_file(tmp_path):
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps([*CHAT, {"speaker": "A", "text": "\u200b\u200d"}]), encoding="utf-8")
+    result = runner.invoke(app, ["conversation", str(path)])
+    assert result.exit_code == 2 and f"{path}: turn 2" in result.output.replace("\n", ""), result.output
+
+
 class _UntouchableLM:
     """Stands in for the LM, which is too slow to load here: the responder must refuse bad turns before using it."""
 
@@ -117,7 +124,7 @@ def test_case_9_long_texts_get_an_error_or_are_truncated_and_flagged(analyzer):
     result = runner.invoke(app, ["analyze", "so happy today", "--max-chars", "5", "--on-long", "truncate", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["truncated"] is True
     result = runner.invoke(app, ["analyze", "so happy today", "--on-long", "shorten"])
-    assert result.exit_code == 2 and "on_long must be one of error, truncate" in result.output
+    assert result.exit_code == 2 and "on_long (--on-long) must be one of error, truncate" in result.output
 
 
 def _peak(command: list[str]) -> tuple[int, float, float]:

@@ -256,6 +256,13 @@ def test_a_body_that_is_not_json_is_a_400():
             assert found["field"] == "body" and "not valid JSON" in found["message"], found
 
 
+def test_a_body_of_the_wrong_kind_is_named_body():
+    with client() as c:
+        for body in (b'[{"speaker": "A", "text": "hi"}]', b'"hi"', b"5"):
+            found = error(c.post("/v1/conversation", content=body, headers={"Content-Type": "application/json"}), 422)
+            assert found["field"] == "body" and found["message"].startswith("body: "), found
+
+
 def test_json_sent_as_another_type_is_a_415_that_says_so():
     with client() as c:
         for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"}, {}):

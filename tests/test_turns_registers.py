@@ -457,3 +457,9 @@ def test_eval_conversation_on_the_smoke_model(smoke_model, tmp_path):
     alone = report["chat"]["turns"][0]["read_alone"]  # the text model's top reading of the turn alone
     assert len(alone) == 1 and set(alone) <= set(EKMAN) and 0 < next(iter(alone.values())) <= 1
     assert all(0 <= row["value"] <= 1 for row in report["table"])
+    short = tmp_path / "short.json"
+    short.write_text(json.dumps([{"speaker": "A", "text": "Hi."}, {"speaker": "B", "text": "Hello."}]))
+    refused = runner.invoke(app, ["eval", "conversation", "--data-dir", str(DATA_DIR), "--model", str(smoke_model),
+                                  "--chat", str(short), "--reports-dir", str(tmp_path / "none")])
+    assert refused.exit_code == 2 and "short.json: 2 turns" in refused.output  # before any data set is scored
+    assert not (tmp_path / "none").exists()

@@ -147,7 +147,7 @@ def conversation(
     encoding: Annotated[str, typer.Option(help="Encoding of a csv/tsv/jsonl/json input, e.g. latin-1.")] = "utf-8",
 ) -> None:
     """Emotion of every turn in context, and the turns and spans that cause each emotion."""
-    from affectlab.dialogue import ConversationAnalyzer, read_conversation
+    from affectlab.dialogue import ConversationAnalyzer, InvalidConversation, read_conversation
     from affectlab.dialogue.tables import table_columns
     from affectlab.io.writers import check_json_target, check_target
 
@@ -175,7 +175,10 @@ def conversation(
                                         max_chars=max_chars or None, on_long=on_long, register=register)
         turns = read_conversation(path, None if on_long == "truncate" else analyzer.max_chars, encoding)
         with err.status(f"analyzing {len(turns)} turns"):
-            result = analyzer.analyze(turns, causes=causes)
+            try:
+                result = analyzer.analyze(turns, causes=causes)
+            except InvalidConversation as problem:  # found only once read (e.g. a turn of no readable characters)
+                raise InvalidConversation(f"{path}: {problem}", problem.turn) from None
     if not _emit(result.to_dict(), output, as_json):
         render_conversation(result, with_causes=causes)
 

@@ -222,14 +222,18 @@ def eval_hef_command(
 
 
 def _replies_table(responses: dict) -> Table:
-    replies = Table(title=f"replies on {responses['conversations']} conversations", title_justify="left")
+    """The reply arms of a HEF report; a figure a (hand-edited) report lacks shows as –."""
+    def figure(m: dict, name: str, digits: int = 3) -> str:
+        value = m.get(name)
+        return f"{value:.{digits}f}" if isinstance(value, int | float) else "–"
+
+    replies = Table(title=f"replies on {responses.get('conversations', '?')} conversations", title_justify="left")
     for column in ("", "aligned tone", "distinct-1", "distinct-2", "mean words", "emotion hint = gold"):
         replies.add_column(column)
     for name in ("plain", "hef"):
         m = responses[name]
-        hint = m.get("emotion_hint_accuracy")
-        replies.add_row(name, f"{m['aligned']:.3f}", f"{m['distinct_1']:.3f}", f"{m['distinct_2']:.3f}",
-                        f"{m['mean_words']:.1f}", "–" if hint is None else f"{hint:.3f}")
+        replies.add_row(name, figure(m, "aligned"), figure(m, "distinct_1"), figure(m, "distinct_2"),
+                        figure(m, "mean_words", 1), figure(m, "emotion_hint_accuracy"))
     return replies
 
 

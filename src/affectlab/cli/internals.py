@@ -236,27 +236,32 @@ def _steering_table(report: dict) -> Table:
     from affectlab.evaluate.internals import COMPARED_ARMS
 
     test = report["test"]
-    chosen = report["sweep"]["chosen"] if "sweep" in report else report["settings"]
+    sweep = report.get("sweep")
+    chosen = (sweep.get("chosen") if isinstance(sweep, dict) else None) or report.get("settings")
+    chosen = chosen if isinstance(chosen, dict) else {}  # a hand-edited report may lack them: the table still shows
     removed = f", shared part x{chosen['remove_shared']:g} removed" if chosen.get("remove_shared") else ""
     strength = f"strength {chosen['strength']}" if "strength" in chosen else "the shipped settings, no sweep"
-    table = Table(title=f"closed-loop steering on {report['model']} (layers {'+'.join(map(str, chosen['layers']))}, "
-                        f"{strength}{removed}), judged by {report['classifier']}",
+    layers = "+".join(map(str, chosen.get("layers", []))) or "?"
+    table = Table(title=f"closed-loop steering on {report.get('model', '?')} (layers {layers}, "
+                        f"{strength}{removed}), judged by {test.get('classifier', report.get('classifier', '?'))}",
                   caption="\n".join(report.get("caveats", [])))
     for column in ("arm", "accuracy (7)", "accuracy (6)", "fluent accuracy", "perplexity", "ratio", "repetition",
                    "degenerate"):
         table.add_column(column, justify="right")
 
     def figure(r: dict, name: str, digits: int = 3) -> str:
-        low_high = r.get("interval_95", {}).get(name)
+        value, low_high = r.get(name, 1.0), r.get("interval_95", {}).get(name)
+        if not isinstance(value, int | float):  # null: nothing to compute it from (every output empty)
+            return "–"
         inner = min(digits, 2)
-        return f"{r.get(name, 1.0):.{digits}f}" + (f" [{low_high[0]:.{inner}f}, {low_high[1]:.{inner}f}]"
-                                                   if low_high else "")
+        return f"{value:.{digits}f}" + (f" [{low_high[0]:.{inner}f}, {low_high[1]:.{inner}f}]"
+                                        if low_high and None not in low_high else "")
 
     for arm in (a for a in ("unsteered", *COMPARED_ARMS) if a in test):
         r = test[arm]
         table.add_row(arm, figure(r, "accuracy"), figure(r, "accuracy_of_six"), figure(r, "accuracy_fluent"),
-                      figure(r, "perplexity", 1), figure(r, "perplexity_ratio", 2), f"{r['repetition']:.3f}",
-                      f"{r['degenerate']:.3f}")
+                      figure(r, "perplexity", 1), figure(r, "perplexity_ratio", 2), figure(r, "repetition"),
+                      figure(r, "degenerate"))
     return table
 
 

@@ -29,6 +29,7 @@ from affectlab.evaluate.dialogue import (
     train_overlap,
     turn_scores,
 )
+from affectlab.evaluate.report import EvaluationError
 
 CHAT = Path("examples/chat.json")
 CHAT_TURNS = (4, 5, 6)  # 0-based, as results and `affectlab conversation` number turns
@@ -53,8 +54,17 @@ ROWS = (
 )
 
 
-def _chat_turns(analyzer: ConversationAnalyzer, path: Path) -> dict:
-    turns = analyzer.analyze(read_conversation(path), causes=False).turns
+def _read_chat(path: Path) -> list:
+    """The chat's turns, read before any data set is scored: a missing or short chat stops the run at once."""
+    turns = read_conversation(path)
+    if len(turns) <= max(CHAT_TURNS):
+        raise EvaluationError(f"{path}: {len(turns)} turns; the chat must have turns {', '.join(map(str, CHAT_TURNS))} "
+                              "(counted from 0)")
+    return turns
+
+
+def _chat_turns(analyzer: ConversationAnalyzer, path: Path, chat: list) -> dict:
+    turns = analyzer.analyze(chat, causes=False).turns
     rows = []
     for index in CHAT_TURNS:
         turn = turns[index]
@@ -67,6 +77,7 @@ def _chat_turns(analyzer: ConversationAnalyzer, path: Path) -> dict:
 def eval_conversation(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_DATA_DIR, chat: Path = CHAT,
                       on_progress: Callable[[int], None] | None = None, limit: int | None = None) -> dict:
     """The table (``table``: one row per set and metric), each set's full scores, and the chat turns."""
+    chat_turns = _read_chat(chat)
     config = analyzer.turns_model.config
     per_register = isinstance(config.neutral_bias, dict)
     report = {"model": model_info(analyzer.turns_model.folder), "register": analyzer.register,
@@ -92,7 +103,7 @@ def eval_conversation(analyzer: ConversationAnalyzer, data_dir: Path = DEFAULT_D
         if on_progress is not None:
             on_progress(len(dialogues))
     report["own_register"] = own
-    report["chat"] = _chat_turns(analyzer, chat)
+    report["chat"] = _chat_turns(analyzer, chat, chat_turns)
     report["table"] = [
         {"corpus": corpus, "set": set_name, "metric": label, "turns": report[key]["turns"],
          "value": report[key][metric], "register": analyzer.register,

@@ -166,18 +166,31 @@ def distinct_n(texts: list[str], n: int) -> float:
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
-def reply_alignment(replies: list[str], emotions: list[str]) -> dict:
-    """Share of replies whose tone fits the speaker's emotion, by affectlab's text model (see FITTING_REPLY)."""
+def tone_fits(replies: list[str], stories: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """By affectlab's text model, per reply: 1 where its strongest non-neutral GoEmotions label fits its story's
+    emotion (see FITTING_REPLY), that label, and 1 where neutral outscores it. A reply the text model cannot read
+    (empty, or past its limits) fits no story and has the label ""."""
     from affectlab.text import analyze
 
-    results = analyze(replies) if replies else []
-    fits, neutral = [], 0
-    for result, emotion in zip(results, emotions):
-        ranked = sorted(((s, label) for label, s in result.emotions.items() if label != "neutral"), reverse=True)
-        neutral += int(result.emotions.get("neutral", 0.0) >= ranked[0][0])
-        fits.append(ranked[0][1] in FITTING_REPLY["positive" if emotion in ED_POSITIVE else "negative"])
-    return {"aligned": round(float(np.mean(fits)), 4) if fits else 0.0,
-            "neutral_dominant": round(neutral / len(replies), 4) if replies else 0.0}
+    fits, neutral, strongest = np.zeros(len(replies)), np.zeros(len(replies)), [""] * len(replies)
+    said = [i for i, r in enumerate(replies) if r.strip()]
+    for i, result in zip(said, analyze([replies[i] for i in said]) if said else []):
+        scores = {label: s for label, s in result.emotions.items() if label != "neutral"}
+        if not scores:  # unreadable: the result carries an error and no scores
+            continue
+        strongest[i] = max(scores, key=scores.__getitem__)
+        fits[i] = strongest[i] in FITTING_REPLY["positive" if stories[i] in ED_POSITIVE else "negative"]
+        neutral[i] = result.emotions.get("neutral", 0.0) >= scores[strongest[i]]
+    return fits, strongest, neutral
+
+
+def reply_alignment(replies: list[str], emotions: list[str]) -> dict:
+    """Share of replies whose tone fits the speaker's emotion (:func:`tone_fits`), of those where neutral dominates,
+    and how many the text model could not read."""
+    fits, strongest, neutral = tone_fits(replies, emotions)
+    return {"aligned": round(float(fits.mean()), 4) if replies else 0.0,
+            "neutral_dominant": round(float(neutral.mean()), 4) if replies else 0.0,
+            "unreadable": strongest.count("")}
 
 
 def tone_figures(replies: list[str], emotions: list[str]) -> dict:
@@ -197,7 +210,8 @@ def rescore_hef(report: dict) -> dict:
 
     responses = report.get("responses")
     replies = responses.get("replies") if isinstance(responses, dict) else None
-    if not replies or not all(isinstance(responses.get(arm), dict) for arm in ("plain", "hef")):
+    arms = all(isinstance(responses.get(arm), dict) for arm in ("plain", "hef")) if replies else False
+    if not isinstance(replies, list) or not replies or not arms:
         raise EvaluationError("this HEF report keeps no replies (reports written before 2026-12-07 keep five "
                               "examples), so it cannot be rescored; run `affectlab eval hef` again")
     for i, reply in enumerate(replies):

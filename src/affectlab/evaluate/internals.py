@@ -344,12 +344,17 @@ def rescore_steering(report: dict, analyzer, *, resamples: int = 2000, seed: int
     (the text model), its test figures, intervals and caveats recomputed, and that judge named in ``test`` (the
     report's own ``classifier`` stays the judge of its dev sweep); nothing is generated again, and the outputs'
     perplexities and everything else stay as they were."""
-    outputs = report.get("test", {}).get("outputs")
-    if not outputs:
+    test = report.get("test")
+    outputs = test.get("outputs") if isinstance(test, dict) else None
+    if not outputs or not isinstance(outputs, list):
         raise InternalsError("this steering report keeps no test outputs (reports written before outputs were "
                              "kept hold three examples per arm and emotion), so it cannot be rescored; run "
                              "`affectlab eval steering` again")
     check_records(outputs)
+    if not any(row["arm"] == "unsteered" for row in outputs):
+        raise InternalsError("the report's test outputs have no unsteered arm to compare the others with")
+    if not isinstance(report.get("method", ""), str):
+        raise InternalsError(f"method must be a string, not {report['method']!r}")
     test = steering_test_figures(results_from_records(rejudged(outputs, analyzer)), resamples=resamples, seed=seed)
     return {**report, "caveats": steering_caveats(report.get("method", "")),
             "test": {**judge_record(analyzer), **test}}

@@ -32,7 +32,7 @@ from affectlab.datasets import DEFAULT_DATA_DIR, ReplyExample, load_listener_rep
 from affectlab.dialogue.context_classifier import load_emotion_model
 from affectlab.dialogue.turns import Turn
 from affectlab.empathy.responder import EmpatheticResponder
-from affectlab.evaluate.empathy import ED_POSITIVE, FITTING_REPLY, distinct_n, stratified_sample
+from affectlab.evaluate.empathy import distinct_n, stratified_sample, tone_fits
 from affectlab.evaluate.report import EvaluationError, judge_record
 from affectlab.io.writers import atomic_write_text
 from affectlab.llm.base import LanguageModel
@@ -72,19 +72,6 @@ def degenerate(reply: str, context: list[str]) -> bool:
     if any(n >= 3 for n in Counter(zip(tokens, tokens[1:], tokens[2:])).values()):
         return True
     return any(rouge_l(reply, turn) >= ECHO_ROUGE for turn in context)
-
-
-def tone_fits(replies: list[str], stories: list[str]) -> tuple[np.ndarray, list[str]]:
-    """1 where a reply's strongest non-neutral GoEmotions label fits its story's sentiment (empty replies: 0),
-    and that label ("" for an empty reply)."""
-    from affectlab.text import analyze
-
-    fits, strongest = np.zeros(len(replies)), [""] * len(replies)
-    said = [i for i, r in enumerate(replies) if r.strip()]
-    for i, result in zip(said, analyze([replies[i] for i in said]) if said else []):
-        strongest[i] = max((label for label in result.emotions if label != "neutral"), key=result.emotions.get)
-        fits[i] = strongest[i] in FITTING_REPLY["positive" if stories[i] in ED_POSITIVE else "negative"]
-    return fits, strongest
 
 
 def _tone_judge() -> str:
@@ -132,7 +119,7 @@ def reply_figures(replies: list[str], cases: list[ReplyExample], seed: int) -> d
     """The figures that need only the replies: distinct-n, tone, degenerate share and length (also the gold
     replies' own level)."""
     clusters = [c.dialogue for c in cases]
-    tone, strongest = tone_fits(replies, [c.emotion or NEGATIVE_STORY for c in cases])
+    tone, strongest, _ = tone_fits(replies, [c.emotion or NEGATIVE_STORY for c in cases])
     broken = np.array([degenerate(r, c.texts) for r, c in zip(replies, cases)], dtype=float)
     misses = Counter(label or EMPTY_REPLY for label, fits in zip(strongest, tone) if not fits)
     return {

@@ -116,8 +116,9 @@ def _arm_result(arm: str, emotion: str, outputs: list[str], seven: list[str], si
 
 def _judge(analyzer, outputs: list[str]) -> tuple[list[str], list[str]]:
     results = analyzer.analyze([o if o.strip() else "." for o in outputs])
-    seven = [max(r.ekman, key=r.ekman.get) for r in results]
-    six = [max((e for e in r.ekman if e != "neutral"), key=r.ekman.get) for r in results]
+    # an output the text model cannot read (past its limits: no scores) says no emotion
+    seven = [max(r.ekman, key=r.ekman.get) if r.ekman else "neutral" for r in results]
+    six = [max((e for e in r.ekman if e != "neutral"), key=r.ekman.get) if r.ekman else "neutral" for r in results]
     return seven, six
 
 
@@ -183,8 +184,17 @@ def check_records(records: Sequence[object]) -> None:
         missing = [k for k in RECORD_FIELDS if k not in row]
         if missing:
             raise InternalsError(f"output record {number} lacks {', '.join(missing)}")
-        if not isinstance(row["output"], str):
-            raise InternalsError(f"output record {number}: output must be a string, not {row['output']!r}")
+        wrong = next((f"{key} must be {kind}, not {row[key]!r}" for key, kind, fits in (
+            ("output", "a string", lambda v: isinstance(v, str)),
+            ("arm", "a string", lambda v: isinstance(v, str)),
+            ("emotion", "a string", lambda v: isinstance(v, str)),
+            ("prompt", "a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+            ("sample", "a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+            ("perplexity", "a positive number or null", lambda v: v is None or (
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0)),
+        ) if not fits(row[key])), None)
+        if wrong:
+            raise InternalsError(f"output record {number}: {wrong}")
 
 
 def results_from_records(records: Sequence[Mapping]) -> list[ArmResult]:

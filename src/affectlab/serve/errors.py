@@ -80,7 +80,9 @@ def invalid_request(exc: RequestValidationError, content_type: str = "applicatio
         return ApiError(400, "bad_json", f"the body is not valid JSON ({detail})", field="body")
     if first.get("loc") == ("body",) and first.get("type") == "missing":
         return ApiError(400, "bad_request", "the request needs a JSON body", field="body")
-    problems = [{"field": field_path(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in found]
+    # a body of the wrong kind as a whole (a JSON array, null) is located at ("body",): name it "body"
+    problems = [{"field": field_path(e.get("loc", ())) or next(iter(e.get("loc", ())), None),
+                 "message": e.get("msg", "invalid")} for e in found]
     field = problems[0]["field"] if problems else None
     message = f"{field}: {problems[0]['message']}" if field else problems[0]["message"] if problems else "invalid"
     return ApiError(422, "invalid_request", message, field=field, problems=problems)

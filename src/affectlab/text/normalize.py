@@ -96,5 +96,5 @@ def length_problem(text: str, max_chars: int | None) -> str | None:
 def check_on_long(max_chars: int | None, on_long: str) -> None:
     """Raise :class:`OptionError` for a bound or an action affectlab does not know."""
     if on_long not in ON_LONG:
-        raise OptionError(f"on_long must be one of {', '.join(ON_LONG)}, not {on_long!r}")
+        raise OptionError(f"on_long (--on-long) must be one of {', '.join(ON_LONG)}, not {on_long!r}")
     check_count("max_chars", max_chars, "no bound; 0 on the command line")

@@ -210,8 +210,8 @@ def rescore_hef(report: dict) -> dict:
 
     responses = report.get("responses")
     replies = responses.get("replies") if isinstance(responses, dict) else None
-    arms = all(isinstance(responses.get(arm), dict) for arm in ("plain", "hef")) if replies else False
-    if not isinstance(replies, list) or not replies or not arms:
+    if not (isinstance(replies, list) and replies
+            and all(isinstance(responses.get(arm), dict) for arm in ("plain", "hef"))):
         raise EvaluationError("this HEF report keeps no replies (reports written before 2026-12-07 keep five "
                               "examples), so it cannot be rescored; run `affectlab eval hef` again")
     for i, reply in enumerate(replies):

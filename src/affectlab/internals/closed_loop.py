@@ -102,6 +102,25 @@ RECORD_ONLY = ("prompt_ids", "samples", "predicted_of_six", "output_perplexities
 RECORD_FIELDS = ("arm", "emotion", "prompt", "sample", "output", "predicted", "predicted_of_six", "perplexity")
 
 
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_perplexity(value: object) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+                             and value > 0)
+
+
+# What each field of a record must hold (``predicted`` and ``predicted_of_six`` are judged again when rescored).
+RECORD_TYPES = {"output": ("a string", _is_text), "arm": ("a string", _is_text), "emotion": ("a string", _is_text),
+                "prompt": ("a whole number", _is_count), "sample": ("a whole number", _is_count),
+                "perplexity": ("a positive number or null", _is_perplexity)}
+
+
 def _arm_result(arm: str, emotion: str, outputs: list[str], seven: list[str], six: list[str], ppl: list[float],
                 prompt_ids: list[int], samples: list[int]) -> ArmResult:
     """One arm's figures for one emotion from its judged outputs."""
@@ -184,17 +203,9 @@ def check_records(records: Sequence[object]) -> None:
         missing = [k for k in RECORD_FIELDS if k not in row]
         if missing:
             raise InternalsError(f"output record {number} lacks {', '.join(missing)}")
-        wrong = next((f"{key} must be {kind}, not {row[key]!r}" for key, kind, fits in (
-            ("output", "a string", lambda v: isinstance(v, str)),
-            ("arm", "a string", lambda v: isinstance(v, str)),
-            ("emotion", "a string", lambda v: isinstance(v, str)),
-            ("prompt", "a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
-            ("sample", "a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
-            ("perplexity", "a positive number or null", lambda v: v is None or (
-                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0)),
-        ) if not fits(row[key])), None)
-        if wrong:
-            raise InternalsError(f"output record {number}: {wrong}")
+        for key, (kind, fits) in RECORD_TYPES.items():
+            if not fits(row[key]):
+                raise InternalsError(f"output record {number}: {key} must be {kind}, not {row[key]!r}")
 
 
 def results_from_records(records: Sequence[Mapping]) -> list[ArmResult]:

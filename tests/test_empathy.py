@@ -18,6 +18,7 @@ from affectlab.empathy.emotion_choice import CONTENT_FREE, LabelScorer, two_stag
 from affectlab.empathy.prompts import render_turn, response_prompt, strategy_descriptions
 from affectlab.errors import OptionError
 from affectlab.evaluate.empathy import distinct_n
+from affectlab.evaluate.report import EvaluationError
 from affectlab.metrics import macro_f1_single, preference_bias, strategy_preferences
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES
 from conftest import DATA_DIR, needs_data
@@ -248,6 +249,50 @@ def test_eval_hef_runs_end_to_end(llm):
     assert [r["emotion"] for r in replies["replies"]] == ["afraid", "trusting"]
     assert [r["plain"] for r in replies["replies"]] == [e["plain"] for e in replies["examples"]]
     assert set(replies["tone_judge"]) == {"classifier", "classifier_fingerprint"}
+
+
+class _Counting:
+    """An LM that counts the calls made to it."""
+
+    def __init__(self, llm):
+        self._llm, self.calls = llm, 0
+
+    def __getattr__(self, name):
+        value = getattr(self._llm, name)
+        if not callable(value):
+            return value
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return value(*args, **kwargs)
+        return counted
+
+
+@needs_data
+def test_eval_hef_keeps_its_scores_and_replies_in_a_journal(llm, tmp_path):
+    from affectlab.datasets import load_empathetic_dialogues
+    from affectlab.evaluate.empathy import compare_responses, eval_hef, stratified_sample
+    from affectlab.evaluate.journal import Journal
+
+    journal, counting = tmp_path / "hef.answers.jsonl", _Counting(llm)
+    first = eval_hef(counting, DATA_DIR, conversations=2, responses_per_emotion=0, journal=journal)
+    made, counting.calls = counting.calls, 0
+    again = eval_hef(counting, DATA_DIR, conversations=2, responses_per_emotion=0, journal=journal)
+    assert again["emotion_accuracy"] == first["emotion_accuracy"] and counting.calls < made
+    assert [json.loads(line)["key"][0] for line in journal.read_text().splitlines()[1:]] == ["scores", "scores"]
+    with pytest.raises(EvaluationError, match="different conversations"):
+        eval_hef(counting, DATA_DIR, conversations=3, responses_per_emotion=0, journal=journal)
+
+    examples = stratified_sample(load_empathetic_dialogues("test", DATA_DIR), 1, seed=0)[:2]
+    replies_file, counting.calls = tmp_path / "replies.jsonl", 0
+    replies = compare_responses(counting, load_emotion_model(), examples,
+                                answers=Journal(replies_file, {"replies": 2}, "eval hef"))
+    assert counting.calls > 0 and len(replies_file.read_text().splitlines()) == 1 + 2 * 2
+    counting.calls = 0
+    kept = compare_responses(counting, load_emotion_model(), examples,
+                             answers=Journal(replies_file, {"replies": 2}, "eval hef"))
+    assert counting.calls == 0 and kept["replies"] == replies["replies"]
+    assert kept["emotion_hint"] == replies["emotion_hint"] and kept["hef"] == replies["hef"]
 
 
 @needs_data

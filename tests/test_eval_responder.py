@@ -7,7 +7,9 @@ import pytest
 
 from affectlab.datasets import ReplyExample
 from affectlab.evaluate import responder as evaluation
-from affectlab.evaluate.responder import EvaluationError, Journal, degenerate, reply_cases, reply_figures
+from affectlab.evaluate.journal import Journal
+from affectlab.evaluate.report import EvaluationError
+from affectlab.evaluate.responder import degenerate, reply_cases, reply_figures
 from affectlab.taxonomy import ED_EMOTIONS
 from conftest import DATA_DIR, needs_data
 
@@ -49,28 +51,28 @@ def test_the_journal_resumes_and_refuses_another_evaluation(tmp_path):
         made.append(value)
         return {"reply": value}
 
-    first = Journal(path, settings)
+    first = Journal(path, settings, "eval responder")
     first.get(("ed", "base_plain", "1"), lambda: make("a"))
     first.get(("ed", "base_plain", "2"), lambda: make("b"))
     with path.open("a") as handle:
         handle.write('{"key": ["ed", "base_plain", "3"], "answ')  # a run killed mid-line
-    second = Journal(path, settings)
+    second = Journal(path, settings, "eval responder")
     assert second.get(("ed", "base_plain", "1"), lambda: make("x")) == {"reply": "a"}
     assert second.get(("ed", "base_plain", "3"), lambda: make("c")) == {"reply": "c"}
     assert made == ["a", "b", "c"]
     assert [json.loads(line) for line in path.read_text().splitlines()][-1]["key"] == ["ed", "base_plain", "3"]
     with pytest.raises(EvaluationError, match="another evaluation [(]different split[)]"):
-        Journal(path, {"split": "test", "seed": 0})
+        Journal(path, {"split": "test", "seed": 0}, "eval responder")
     with pytest.raises(EvaluationError, match="different adapter"):  # a retrained adapter makes new answers
-        Journal(path, {**settings, "adapter": "0123abcd"})
+        Journal(path, {**settings, "adapter": "0123abcd"}, "eval responder")
 
 
 @pytest.mark.parametrize("start", ["", '{"settings": {"spl'])  # an empty file, a header cut short
 def test_a_journal_without_a_whole_line_starts_afresh(tmp_path, start):
     path = tmp_path / "answers.jsonl"
     path.write_text(start)
-    Journal(path, {"seed": 0}).get(("ed", "base_plain", "1"), lambda: {"reply": "a"})
-    assert Journal(path, {"seed": 0}).answers == {("ed", "base_plain", "1"): {"reply": "a"}}
+    Journal(path, {"seed": 0}, "eval responder").get(("ed", "base_plain", "1"), lambda: {"reply": "a"})
+    assert Journal(path, {"seed": 0}, "eval responder").answers == {("ed", "base_plain", "1"): {"reply": "a"}}
 
 
 @pytest.mark.parametrize(("text", "says"), [
@@ -83,7 +85,7 @@ def test_a_file_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path, te
     path = tmp_path / "answers.jsonl"
     path.write_text(text)
     with pytest.raises(EvaluationError, match=says):
-        Journal(path, {"seed": 0})
+        Journal(path, {"seed": 0}, "eval responder")
     assert path.read_text() == text
 
 
@@ -91,7 +93,7 @@ def test_a_journal_header_without_a_setting_names_it(tmp_path):
     path = tmp_path / "answers.jsonl"
     path.write_text('{"settings": {"seed": 0}}\n')  # written before the adapter was recorded
     with pytest.raises(EvaluationError, match=r"\(different adapter\)"):
-        Journal(path, {"seed": 0, "adapter": None})
+        Journal(path, {"seed": 0, "adapter": None}, "eval responder")
 
 
 def test_the_figures_of_replies_alone_serve_the_gold_replies_too(monkeypatch):

@@ -159,6 +159,17 @@ def test_openai_backend_takes_a_reply_whose_token_count_is_missing_or_odd(usage)
         server.shutdown()
 
 
+def test_openai_backend_mends_a_reply_cut_inside_an_emoji():
+    from affectlab.llm import OpenAICompatibleLM
+
+    server = _fake_server(200, b'{"choices": [{"text": "Sure \\ud83d", "finish_reason": "length"}]}')
+    try:
+        reply = OpenAICompatibleLM(f"http://127.0.0.1:{server.server_port}/v1", "m").generate("hi")
+        assert reply.text == "Sure \ufffd" and reply.text.encode("utf-8")  # any file can hold it
+    finally:
+        server.shutdown()
+
+
 @pytest.mark.parametrize("address", ["notaurl", "http://[::1", "http://host:port/v1", "file:///etc/passwd", "ftp://h/v1",
                                      "http://:8080/v1"])
 def test_openai_backend_refuses_what_is_not_a_server_address(address):

@@ -274,6 +274,18 @@ def test_heart_with_a_user_verifier_stops_at_the_first_accepted_answer():
         run_heart(lm, [_task(10)], max_rounds=0)
 
 
+
+def test_heart_counts_an_answer_its_verifier_fails_on_as_wrong_and_goes_on():
+    def strict(task, item, answer):
+        return int(answer) == 1  # a user's verifier that cannot read most answers
+
+    result = run_heart(RuleLM(lambda prompt: False), [_task(4)], max_rounds=2, verifier=strict)
+    attempts = [a for t in result.traces for a in t.attempts]
+    assert len(attempts) == 2 * 4 * 2 and not any(a.correct for a in attempts)
+    assert all(a.error.startswith("verifier failed: ValueError") for a in attempts)
+    json.dumps(result.to_dict(traces=True))
+
+
 # --- the real model, locally and over HTTP, and the CLI ----------------------------------------------------------
 
 def test_batched_generation_matches_one_prompt_at_a_time(llm):
@@ -333,6 +345,8 @@ def test_prompt_eval_and_heart_cli(llm, plural_task, tmp_path):
     (["heart", "--task", "{task}", "--verifier", "nowhere:check"], "cannot load metric 'nowhere:check'"),
     (["prompt-eval", "--tasks", "{task}", "--llm", "cloud"], "--llm must be local or openai"),
     (["heart", "--task", "{task}", "--metric", "fuzzy"], "unknown metric 'fuzzy'"),
+    (["heart", "--task", "{task}", "-o", "heart.txt"], "end the name in .json"),  # before any answer is made
+    (["prompt-eval", "--tasks", "{task}", "-o", "report.csv"], "end the name in .json"),
 ])
 def test_cli_bad_input(args, message, plural_task):
     result = runner.invoke(app, [a.format(task=plural_task) for a in args])

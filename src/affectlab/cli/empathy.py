@@ -187,6 +187,9 @@ def eval_hef_command(
     rescore: Annotated[Path | None, typer.Option(
         help="Judge the replies a HEF report keeps again with the installed text model and recompute their tone "
              "figures, in place, without generating (the other options are ignored).")] = None,
+    journal: Annotated[Path | None, typer.Option(help="Keep every score and reply in this file as it is made; a "
+                                                      "re-run with the same settings makes only what it lacks.")]
+    = None,
 ) -> None:
     """HEF's claim on EmpatheticDialogues: LLM emotion accuracy alone vs with the small model's hint; replies
     plain vs HEF."""
@@ -205,7 +208,7 @@ def eval_hef_command(
             n = conversations or None
             bar = progress.add_task("emotion scoring, then replies", total=None)
             report = eval_hef(lm, data_dir, split, n, responses_per_emotion=responses_per_emotion, seed=seed,
-                              on_progress=lambda k: progress.advance(bar, k))
+                              journal=journal, on_progress=lambda k: progress.advance(bar, k))
     save_report(ctx, f"eval-hef-{split}", report, reports_dir)
     table = Table(title=f"{report['llm']}: emotion accuracy on {report['conversations']} ED {split} conversations "
                         f"(SEM alone {report['sem']['accuracy']:.3f})", title_justify="left")

@@ -54,11 +54,15 @@ def _cache(cache_dir: Path | None):
     return GenerationCache(cache_dir or default_cache_dir())
 
 
+def _check_report_name(output: Path) -> None:
+    """Before any generation: the report is JSON, and its records and plots are named after it."""
+    if output.suffix != ".json":
+        raise typer.BadParameter(f"{output}: the report is JSON; end the name in .json")
+
+
 def _write(document: dict, output: Path, command: str) -> None:
     from affectlab.evaluate.report import write_report
 
-    if output.suffix != ".json":
-        raise typer.BadParameter(f"{output}: the report is JSON; end the name in .json")
     write_report(output.stem, document, command, output.parent)
 
 
@@ -96,6 +100,7 @@ def prompt_eval(
     from affectlab.prompting import load_stimuli, parse_conditions, run_prompt_eval
     from affectlab.prompting.plot import write_plots
 
+    _check_report_name(output)
     with user_errors():
         conditions = parse_conditions(stimuli, load_stimuli(*(stimuli_file or ())))
         chosen = _tasks(tasks, data_dir, items, shots, instruction, metric, seed)
@@ -161,6 +166,7 @@ def heart(
     """Self-correction with emotionally toned feedback (Ekman's six in turn) against neutral feedback."""
     from affectlab.prompting import run_heart
 
+    _check_report_name(output)
     with user_errors():
         check = _verifier(verifier)
         chosen = _tasks(task, data_dir, items, shots, instruction, metric, seed)

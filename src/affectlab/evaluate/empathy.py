@@ -7,6 +7,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,11 @@ from affectlab.dialogue.turns import Turn
 from affectlab.empathy.emotion_choice import LabelScorer, two_stage
 from affectlab.empathy.prompts import render_turn
 from affectlab.empathy.responder import EmpatheticResponder
+from affectlab.evaluate.journal import Journal
 from affectlab.evaluate.report import EvaluationError, judge_record, rescore_in_place
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import f1_per_label, macro_f1_single, preference_bias, strategy_preferences
+from affectlab.registry import fingerprint
 from affectlab.taxonomy import ED_EMOTIONS, ESCONV_STRATEGIES, GOEMOTIONS_TO_SENTIMENT
 from affectlab.text.artifact import resolve_artifact
 
@@ -132,6 +135,19 @@ def eval_strategies(data_dir: Path = DEFAULT_DATA_DIR, model: str | Path = STRAT
     }
 
 
+def _label_scores(scorer: LabelScorer, conversation: str, candidates: list[str]) -> dict:
+    """The LLM's raw score of every label without and with the SEM's ``candidates`` as a hint."""
+    return {"alone": scorer.raw(conversation).tolist(), "hinted": scorer.raw(conversation, candidates).tolist()}
+
+
+def _reply(responder: EmpatheticResponder, turns: list[Turn]) -> dict:
+    """A reply and what guided it, as a journal keeps it."""
+    response = responder.respond(turns, listener="listener")
+    return {"text": response.text, "emotion_hint": response.emotion_hint,
+            "sem_top1": response.emotion_candidates[0].label if response.emotion_candidates else None,
+            "fell_back": response.emotion_fell_back, "cause_words": [w.word for w in response.cause_hint]}
+
+
 def _turns(example: ContextExample) -> list[Turn]:
     return [Turn(role, text) for role, text in zip(example.roles, example.texts)]
 
@@ -234,13 +250,19 @@ def rescore_hef_file(path: Path, command: str) -> dict:
 def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str = "test",
              conversations: int | None = 500, responses_per_emotion: int = 10, top_k: int = 3,
              margins: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf")), seed: int = 0,
-             on_progress: Progress = None) -> dict:
+             journal: Path | None = None, on_progress: Progress = None) -> dict:
     """LLM emotion accuracy alone and with the SEM's hint on a seeded sample of ``conversations``; then plain vs
     HEF replies on a seeded sample of ``responses_per_emotion`` conversations of every gold emotion (all 32
-    EmpatheticDialogues labels; an emotion with fewer conversations gives all it has)."""
+    EmpatheticDialogues labels; an emotion with fewer conversations gives all it has). With ``journal`` (a file),
+    every score and reply is kept there as it is made, and a re-run with the same settings, language model and
+    emotion model makes only what the file lacks."""
     sem = load_emotion_model()
     everything = load_empathetic_dialogues(split, data_dir)
     examples = sample(everything, conversations, seed)
+    settings = {"split": split, "conversations": conversations, "responses_per_emotion": responses_per_emotion,
+                "top_k": top_k, "seed": seed, "llm": llm.name, "backend": type(llm).__name__,
+                "adapter": getattr(llm, "adapter_fingerprint", None), "emotion_model": fingerprint(sem.folder)}
+    answers = Journal(journal, settings, "eval hef")
     gold = np.array([ED_EMOTIONS.index(e.label) for e in examples])
     probs = _context_probs(sem, examples)
     scorer = LabelScorer(llm)
@@ -251,7 +273,8 @@ def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str =
         top = [ED_EMOTIONS[i] for i in np.argsort(-p)[:top_k]]
         candidates.append(top)
         conversation = "\n".join(render_turn(r, t) for r, t in zip(example.roles, example.texts))
-        raw_alone, raw_hinted = scorer.raw(conversation), scorer.raw(conversation, top)
+        scored = answers.get(("scores", example.id), partial(_label_scores, scorer, conversation, top))
+        raw_alone, raw_hinted = np.array(scored["alone"]), np.array(scored["hinted"])
         alone["raw"].append(raw_alone)
         hinted["raw"].append(raw_hinted)
         alone["calibrated"].append(scorer.calibrated(raw_alone))
@@ -290,40 +313,41 @@ def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str =
         report["responses"] = {
             "sample": f"{responses_per_emotion} conversations per gold emotion (all {len(ED_EMOTIONS)} "
                       f"EmpatheticDialogues labels), drawn with seed {seed} from the whole split",
-            **compare_responses(llm, sem, replied, seed, on_progress),
+            **compare_responses(llm, sem, replied, seed, on_progress, answers),
         }
     return report
 
 
 def compare_responses(llm: LanguageModel, sem: ContextClassifier, examples: list[ContextExample], seed: int = 0,
-                      on_progress: Progress = None) -> dict:
+                      on_progress: Progress = None, answers: Journal | None = None) -> dict:
     """Plain and HEF replies to each conversation of ``examples``: tone alignment (by story sentiment), diversity,
     length, and how often HEF's emotion hint is the gold emotion; every reply is kept (``replies``) with the text
-    model that judged its tone (``tone_judge``)."""
+    model that judged its tone (``tone_judge``). ``answers``: replies already made (see :func:`eval_hef`)."""
     from affectlab.text import default_analyzer
 
     resolve_artifact()  # the alignment judge must be installed before generating for minutes
+    answers = answers or Journal(None, {}, "eval hef")
     plain = EmpatheticResponder(llm, guided=False, strategy_model=None, seed=seed)
     guided = EmpatheticResponder(llm, emotion_model=sem, strategy_model=None, seed=seed)
-    outputs = {"plain": [], "hef": []}
+    outputs: dict[str, list[dict]] = {"plain": [], "hef": []}
     shown = []
     for example in examples:
         turns = _turns(example)
         for name, responder in (("plain", plain), ("hef", guided)):
-            outputs[name].append(responder.respond(turns, listener="listener"))
+            outputs[name].append(answers.get(("reply", example.id, name), partial(_reply, responder, turns)))
         if len(shown) < 5 and all(example.label != s["emotion"] for s in shown):  # one per emotion
             shown.append({"conversation": [f"{r}: {t}" for r, t in zip(example.roles, example.texts)],
                           "emotion": example.label,
-                          **{name: outputs[name][-1].text for name in outputs},
-                          "hef_emotion_hint": outputs["hef"][-1].emotion_hint,
-                          "hef_cause_words": [w.word for w in outputs["hef"][-1].cause_hint]})
+                          **{name: outputs[name][-1]["text"] for name in outputs},
+                          "hef_emotion_hint": outputs["hef"][-1]["emotion_hint"],
+                          "hef_cause_words": outputs["hef"][-1]["cause_words"]})
         if on_progress is not None:
             on_progress(1)
     emotions = [e.label for e in examples]
     positive = [e in ED_POSITIVE for e in emotions]
     figures = {}
     for name, rs in outputs.items():
-        texts = [r.text for r in rs]
+        texts = [r["text"] for r in rs]
         figures[name] = {
             **tone_figures(texts, emotions),
             "distinct_1": round(distinct_n(texts, 1), 4),
@@ -339,15 +363,14 @@ def compare_responses(llm: LanguageModel, sem: ContextClassifier, examples: list
     hints = {
         "definition": "share of HEF replies whose emotion hint (the LLM's two-stage choice among the SEM's top-3) "
                       "is the gold emotion",
-        "accuracy": share(r.emotion_hint == e for r, e in zip(hef, emotions)),
-        "same_sentiment": share((r.emotion_hint in ED_POSITIVE) == p for r, p in zip(hef, positive)),
-        "sem_top1_accuracy": share(bool(r.emotion_candidates) and r.emotion_candidates[0].label == e
-                                   for r, e in zip(hef, emotions)),
-        "fell_back_outside_top3": share(r.emotion_fell_back for r in hef),
+        "accuracy": share(r["emotion_hint"] == e for r, e in zip(hef, emotions)),
+        "same_sentiment": share((r["emotion_hint"] in ED_POSITIVE) == p for r, p in zip(hef, positive)),
+        "sem_top1_accuracy": share(r["sem_top1"] == e for r, e in zip(hef, emotions)),
+        "fell_back_outside_top3": share(r["fell_back"] for r in hef),
     }
     figures["hef"]["emotion_hint_accuracy"] = hints["accuracy"]
     return {"conversations": len(examples), "per_emotion": dict(sorted(Counter(emotions).items())),
             "emotion_hint": hints, "sampling": "temperature 0.7, top_p 0.9, seeded, stop at newline, "
             "at most 48 new tokens", "tone_judge": judge_record(default_analyzer()), **figures, "examples": shown,
-            "replies": [{"emotion": e, "plain": p.text, "hef": h.text}
+            "replies": [{"emotion": e, "plain": p["text"], "hef": h["text"]}
                         for e, p, h in zip(emotions, outputs["plain"], hef)]}

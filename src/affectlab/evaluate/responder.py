@@ -18,7 +18,6 @@ the conversation). The gold replies themselves get the same tone, distinct-n, de
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections import Counter
@@ -33,8 +32,8 @@ from affectlab.dialogue.context_classifier import load_emotion_model
 from affectlab.dialogue.turns import Turn
 from affectlab.empathy.responder import EmpatheticResponder
 from affectlab.evaluate.empathy import distinct_n, stratified_sample, tone_fits
-from affectlab.evaluate.report import EvaluationError, judge_record
-from affectlab.io.writers import atomic_write_text
+from affectlab.evaluate.journal import Journal
+from affectlab.evaluate.report import judge_record
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import cluster_bootstrap_statistic, corpus_bleu, reply_tokens, rouge_l
 from affectlab.registry import fingerprint
@@ -43,7 +42,6 @@ ARMS = ("base_plain", "base_guided", "tuned_plain", "tuned_guided")
 NEGATIVE_STORY = "sad"  # the story sentiment ESConv replies are judged against (see the module docstring)
 ECHO_ROUGE = 0.8
 EXAMPLES_PER_ARM = 10
-HEADER_START = '{"settings"'  # how a journal's first line begins
 TONE_MISSES_SHOWN = 6  # the commonest labels of replies whose tone does not fit, per arm
 EMPTY_REPLY = "(empty)"  # what tone_misses calls a reply with nothing to read
 
@@ -163,59 +161,6 @@ def _perplexity(loss: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> float:
     return math.exp(nll[idx].sum() / tokens[idx].sum())
 
 
-class Journal:
-    """Answers already given, read from a JSON-lines file and appended to as new ones come, so that a long
-    evaluation interrupted part-way goes on where it stopped (a line cut short by a kill is dropped). Its first
-    line holds the settings the answers were made with; a run with other settings refuses the file."""
-
-    def __init__(self, path: Path | None, settings: dict) -> None:
-        self.path, self.answers = path, {}
-        if path is None:
-            return
-        read = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
-        lines = [line for line in read if line.endswith("\n")]
-        if not lines:
-            if read and not read[0].startswith(HEADER_START):
-                raise _not_a_journal(f"{path} is")
-            path.parent.mkdir(parents=True, exist_ok=True)  # new, empty, or only a header cut short
-            atomic_write_text(path, json.dumps({"settings": settings}) + "\n")
-            return
-        records = [_journal_line(path, number, line) for number, line in enumerate(lines, start=1)]
-        kept = records[0].get("settings")
-        if not isinstance(kept, dict) or any(set(r) != {"key", "answer"} for r in records[1:]):
-            raise _not_a_journal(f"{path} is")
-        if kept != settings:
-            unset = object()
-            differs = ", ".join(sorted(k for k in {*kept, *settings} if kept.get(k, unset) != settings.get(k, unset)))
-            raise EvaluationError(f"{path} holds answers of another evaluation (different {differs}); "
-                                  "remove it or use another file")
-        self.answers = {tuple(r["key"]): r["answer"] for r in records[1:]}
-        if len(lines) < len(read):  # hours of answers: rewritten only to drop a cut line, and atomically
-            atomic_write_text(path, "".join(lines))
-
-    def get(self, key: tuple[str, ...], make: Callable[[], dict]) -> dict:
-        if key not in self.answers:
-            self.answers[key] = make()
-            if self.path is not None:
-                with self.path.open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps({"key": list(key), "answer": self.answers[key]}) + "\n")
-        return self.answers[key]
-
-
-def _journal_line(path: Path, number: int, line: str) -> dict:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise _not_a_journal(f"{path}, line {number}: not JSON ({exc.msg}), so") from exc
-    if not isinstance(record, dict):
-        raise _not_a_journal(f"{path}, line {number}: not an answer, so")
-    return record
-
-
-def _not_a_journal(where: str) -> EvaluationError:
-    return EvaluationError(f"{where} not an answers file of `eval responder`; use another file")
-
-
 def dataset_report(models: dict[str, LanguageModel], sem, name: str, items: list[ReplyExample], seed: int,
                    journal: Journal, on_progress: Callable[[int], None] | None = None) -> dict:
     """Every arm's replies to ``items``, their figures, the paired perplexity ratio and a few examples."""
@@ -258,7 +203,7 @@ def eval_responder(base: LanguageModel, tuned: LanguageModel, data_dir: Path = D
     llms = {"llms": {k: v.name for k, v in models.items()},
             "backends": {k: type(v).__name__ for k, v in models.items()}}
     settings = {"split": split, "per_emotion": per_emotion, "esconv": esconv, "seed": seed, **llms, **made_by}
-    answers = Journal(journal, settings)
+    answers = Journal(journal, settings, "eval responder")
     return {
         "split": split, "seed": seed, **llms,
         "fingerprints": {**made_by, "tone_judge": _tone_judge()},

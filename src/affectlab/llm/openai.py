@@ -30,6 +30,7 @@ import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from affectlab.io.values import valid_unicode
 from affectlab.llm.base import Generation, LLMError, ScoringUnsupported
 
 RETRIED_STATUS = (429, 500, 502, 503, 504)
@@ -147,6 +148,7 @@ class OpenAICompatibleLM:
         text = self._field(reply, "choices", 0, *(("message", "content") if self.chat else ("text",)))
         if not isinstance(text, str):
             raise LLMError(f"the server's reply text is not a string: {str(reply)[:200]}")
+        text = valid_unicode(text)  # an emoji cut in half by the token limit: no file could hold it
         reason = reply["choices"][0].get("finish_reason") or "length"
         usage = reply.get("usage")
         tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None

@@ -54,6 +54,7 @@ class Attempt:
     correct: bool
     feedback: str | None = None  # what the model heard next, when it was wrong and another round followed
     tone: str | None = None
+    error: str | None = None  # the verifier failed on this answer (counted wrong; the run goes on)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,13 @@ def _transcript(attempts: list[Attempt]) -> str:
     return "".join(f" {a.answer}\nFeedback: {a.feedback}\nOutput:" for a in attempts)
 
 
+def _verify(verifier: Verifier, task: Task, item, answer: str) -> tuple[bool, str | None]:
+    try:
+        return bool(verifier(task, item, answer)), None
+    except Exception as exc:  # a user's verifier may fail on any answer; the answer counts wrong, the run goes on
+        return False, f"verifier failed: {type(exc).__name__}: {exc}"
+
+
 def _run_arm(llm: LanguageModel, task: Task, arm: str, max_rounds: int, verifier: Verifier, phrases: dict,
              cache: GenerationCache | None, batch_size: int, options: dict, on_progress) -> list[ItemTrace]:
     attempts: list[list[Attempt]] = [[] for _ in task.items]
@@ -108,10 +116,10 @@ def _run_arm(llm: LanguageModel, task: Task, arm: str, max_rounds: int, verifier
                                       batch_size=batch_size, on_progress=on_progress, **options)
         for k, generation in zip(open_items, generations):
             answer = generation.text.strip()
-            correct = bool(verifier(task, task.items[k], answer))
+            correct, error = _verify(verifier, task, task.items[k], answer)
             tone, phrase = (None, None) if correct or round_ == max_rounds else \
                 feedback_for(arm, round_, k, phrases)
-            attempts[k].append(Attempt(answer, correct, phrase, tone))
+            attempts[k].append(Attempt(answer, correct, phrase, tone, error))
     return [ItemTrace(task.name, item.id, arm, a) for item, a in zip(task.items, attempts)]
 
 

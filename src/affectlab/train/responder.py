@@ -16,6 +16,7 @@ resumes where the last checkpoint left off. Test splits are never read here.
 from __future__ import annotations
 
 import json
+import math
 import random
 import shutil
 import time
@@ -231,7 +232,8 @@ def train_responder(recipe: ResponderRecipe, run_dir: Path, *, on_example: Calla
             record["dev_loss"] = round(dev_loss(causal, dev, pad), 4)
             model.train()
             state["history"].append(record)
-            if state["best_dev_loss"] is None or record["dev_loss"] < state["best_dev_loss"]:
+            best = state["best_dev_loss"]  # a dev loss that is not a number is never the best once one is
+            if best is None or not math.isfinite(best) or record["dev_loss"] < best:
                 state["best_dev_loss"], state["best_step"] = record["dev_loss"], step + 1
                 save(run_dir / "best", with_optimizer=False)
         if (step + 1) % recipe.checkpoint_every == 0 or step + 1 == len(batches):

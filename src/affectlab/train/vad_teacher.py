@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank, load_goemotions
 from affectlab.encoders.finetuned import freeze_embeddings
 from affectlab.encoders.minilm import load_tokenizer, mean_pool
 from affectlab.encoders.mpnet import TEACHER_MODEL, load_teacher_encoder, teacher_model_dir
+from affectlab.errors import OptionError
 from affectlab.io.writers import atomic_target, atomic_write_text
 from affectlab.metrics import pearson
 from affectlab.text.runtime import TorchRuntime, pad_batch, run_sorted
@@ -104,9 +106,12 @@ def train_vad_teacher(recipe: TeacherRecipe, on_progress: Callable[[dict], None]
         history.append({"epoch": epoch, "seconds": round(time.time() - started, 1), **metrics})
         if on_progress is not None:
             on_progress({"epoch": epoch, "step": step, "total": total, "task": "dev", **metrics})
-        if metrics["valence_pearson"] > best:
+        if math.isfinite(metrics["valence_pearson"]) and metrics["valence_pearson"] > best:
             best, best_state = metrics["valence_pearson"], copy.deepcopy(model.state_dict())
 
+    if best_state is None:
+        raise OptionError("dev valence r was not a number after any epoch (training diverged, or the model gives "
+                          "every sentence the same rating), so there is no epoch to keep")
     model.load_state_dict(best_state)
     model.eval()
     goemotions = load_goemotions("train", recipe.data_dir).texts[: recipe.limit]

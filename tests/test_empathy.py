@@ -276,10 +276,15 @@ def test_eval_hef_keeps_its_scores_and_replies_in_a_journal(llm, tmp_path):
 
     journal, counting = tmp_path / "hef.answers.jsonl", _Counting(llm)
     first = eval_hef(counting, DATA_DIR, conversations=2, responses_per_emotion=0, journal=journal)
-    made, counting.calls = counting.calls, 0
+    counting.calls = 0
     again = eval_hef(counting, DATA_DIR, conversations=2, responses_per_emotion=0, journal=journal)
-    assert again["emotion_accuracy"] == first["emotion_accuracy"] and counting.calls < made
-    assert [json.loads(line)["key"][0] for line in journal.read_text().splitlines()[1:]] == ["scores", "scores"]
+    assert again["emotion_accuracy"] == first["emotion_accuracy"] and counting.calls == 1  # the content-free prior
+    lines = journal.read_text().splitlines(keepends=True)
+    assert [json.loads(line)["key"][0] for line in lines[1:]] == ["scores", "scores"]
+    journal.write_text("".join(lines[:2]) + lines[2][:20])  # stopped while writing the second conversation's scores
+    counting.calls = 0
+    resumed = eval_hef(counting, DATA_DIR, conversations=2, responses_per_emotion=0, journal=journal)
+    assert resumed["emotion_accuracy"] == first["emotion_accuracy"] and counting.calls == 1 + 2
     with pytest.raises(EvaluationError, match="different conversations"):
         eval_hef(counting, DATA_DIR, conversations=3, responses_per_emotion=0, journal=journal)
 

@@ -80,13 +80,16 @@ def test_a_journal_without_a_whole_line_starts_afresh(tmp_path, start):
     ("id,text\n1,hello\n", "line 1: not JSON"),
     ('{"foo": 1}\n', "not an answers file"),
     ('{"settings": {"seed": 0}}\n[1, 2]\n', "line 2: not an answer"),
+    ('{"settings": {"seed": 0}}\n{"key": "ab", "answer": {}}\n', "not an answers file"),
+    (b"\xff\xfe{}", "cannot read the answers file"),
 ])
 def test_a_file_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path, text, says):
     path = tmp_path / "answers.jsonl"
-    path.write_text(text)
+    data = text if isinstance(text, bytes) else text.encode()
+    path.write_bytes(data)
     with pytest.raises(EvaluationError, match=says):
         Journal(path, {"seed": 0}, "eval responder")
-    assert path.read_text() == text
+    assert path.read_bytes() == data
 
 
 def test_a_journal_header_without_a_setting_names_it(tmp_path):

@@ -2,6 +2,7 @@
 that resample prompts (outputs of one prompt are alike), and a steering report can be rescored from its outputs."""
 
 import json
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -199,6 +200,7 @@ def test_eval_steering_rescore_cli(tmp_path):
     bare = CliRunner().invoke(app, ["eval", "steering", "--rescore", str(path)])
     assert bare.exit_code == 0, bare.output
     assert "NaN" not in path.read_text() and json.loads(path.read_text())["test"]["prompted"]["perplexity"] is None
+    assert "–" in bare.output and not re.search(r"\bnan\b", bare.output)
 
 
 class _SteerableLM(_ScriptedLM):

@@ -276,14 +276,29 @@ def test_heart_with_a_user_verifier_stops_at_the_first_accepted_answer():
 
 
 def test_heart_counts_an_answer_its_verifier_fails_on_as_wrong_and_goes_on():
-    def strict(task, item, answer):
-        return int(answer) == 1  # a user's verifier that cannot read most answers
+    def picky(task, item, answer):  # a user's verifier that cannot read some answers
+        if answer == "wrong":
+            raise ValueError("not a word I know")
+        return answer in item.answers
 
-    result = run_heart(RuleLM(lambda prompt: False), [_task(4)], max_rounds=2, verifier=strict)
-    attempts = [a for t in result.traces for a in t.attempts]
-    assert len(attempts) == 2 * 4 * 2 and not any(a.correct for a in attempts)
-    assert all(a.error.startswith("verifier failed: ValueError") for a in attempts)
+    first_item_right = RuleLM(lambda prompt: re.findall(r"Input: (\S+)\nOutput:", prompt)[-1] == "w0")
+    result = run_heart(first_item_right, [_task(4)], max_rounds=2, verifier=picky)
+    failed = [a for t in result.traces for a in t.attempts if a.error]
+    assert len(failed) == 3 * 2 * 2 and all(a.error == "verifier failed: ValueError: not a word I know" for a in failed)
+    assert not any(a.correct for a in failed) and result.settings["verifier_errors"] == 12
+    assert result.rounds[0].accuracy == 0.25  # the answers it could read are judged as usual
     json.dumps(result.to_dict(traces=True))
+    with pytest.raises(StimulusError, match="failed on every first answer of task 'upper'.*TypeError"):
+        run_heart(first_item_right, [_task(4)], max_rounds=2, verifier=lambda task, item: True)  # broken: stop
+
+
+def test_a_cached_answer_cut_inside_an_emoji_is_mended_as_it_is_read(tmp_path):
+    from affectlab.prompting import GenerationCache
+
+    (tmp_path / "generations.jsonl").write_text(
+        '{"key": "k", "text": "Sure \\ud83d", "tokens": 2, "finish_reason": "length"}\n', encoding="utf-8")
+    text = GenerationCache(tmp_path).get("k").text
+    assert text == "Sure \ufffd" and text.encode("utf-8")
 
 
 # --- the real model, locally and over HTTP, and the CLI ----------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -228,7 +229,7 @@ def _replies_table(responses: dict) -> Table:
     """The reply arms of a HEF report; a figure a (hand-edited) report lacks shows as –."""
     def figure(m: dict, name: str, digits: int = 3) -> str:
         value = m.get(name)
-        return f"{value:.{digits}f}" if isinstance(value, int | float) else "–"
+        return f"{value:.{digits}f}" if isinstance(value, int | float) and math.isfinite(value) else "–"
 
     replies = Table(title=f"replies on {responses.get('conversations', '?')} conversations", title_justify="left")
     for column in ("", "aligned tone", "distinct-1", "distinct-2", "mean words", "emotion hint = gold"):

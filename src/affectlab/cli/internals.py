@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -251,7 +252,7 @@ def _steering_table(report: dict) -> Table:
 
     def figure(r: dict, name: str, digits: int = 3) -> str:
         value, low_high = r.get(name, 1.0), r.get("interval_95", {}).get(name)
-        if not isinstance(value, int | float):  # null: nothing to compute it from (every output empty)
+        if not isinstance(value, int | float) or not math.isfinite(value):  # nothing to compute it from
             return "–"
         inner = min(digits, 2)
         return f"{value:.{digits}f}" + (f" [{low_high[0]:.{inner}f}, {low_high[1]:.{inner}f}]"

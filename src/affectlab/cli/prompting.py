@@ -187,4 +187,8 @@ def heart(
         table.add_row(str(r), tone, f"{c.accuracy:.3f}", f"{c.baseline:.3f}",
                       f"{c.delta:+.3f} [{c.low:+.3f}, {c.high:+.3f}]{mark}")
     out.print(table)
+    failed = result.settings["verifier_errors"]
+    if failed:
+        err.print(f"[yellow]the verifier failed on {failed} answers (counted wrong); see the traces (error field)"
+                  "[/yellow]")
     err.print(f"report: {output}")

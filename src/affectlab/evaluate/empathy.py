@@ -34,6 +34,7 @@ Progress = Callable[[int], None] | None
 # CEM (Sabour et al., 2022), CASE (Zhou et al., 2023). ESConv next-strategy accuracy: MISC (Tu et al., 2022).
 PUBLISHED_ED = {"MoEL": 0.3800, "CEM": 0.3906, "CASE": 0.4002}
 PUBLISHED_ESCONV = {"MISC accuracy": 0.3163}
+JOURNAL_VERSION = 1  # how `eval hef --journal` keeps a score and a reply; raised when that changes
 ED_POSITIVE = frozenset({
     "anticipating", "caring", "confident", "content", "excited", "faithful", "grateful", "hopeful", "impressed",
     "joyful", "nostalgic", "prepared", "proud", "sentimental", "surprised", "trusting",
@@ -259,9 +260,12 @@ def eval_hef(llm: LanguageModel, data_dir: Path = DEFAULT_DATA_DIR, split: str =
     sem = load_emotion_model()
     everything = load_empathetic_dialogues(split, data_dir)
     examples = sample(everything, conversations, seed)
-    settings = {"split": split, "conversations": conversations, "responses_per_emotion": responses_per_emotion,
-                "top_k": top_k, "seed": seed, "llm": llm.name, "backend": type(llm).__name__,
-                "adapter": getattr(llm, "adapter_fingerprint", None), "emotion_model": fingerprint(sem.folder)}
+    # what the answers depend on: a journal made otherwise is refused (the model's own weights are known by name)
+    settings = {"journal": JOURNAL_VERSION, "split": split, "conversations": conversations,
+                "responses_per_emotion": responses_per_emotion, "top_k": top_k, "seed": seed, "llm": llm.name,
+                "backend": type(llm).__name__, "server": getattr(llm, "base_url", None),
+                "chat": getattr(llm, "chat", None), "adapter": getattr(llm, "adapter_fingerprint", None),
+                "emotion_model": fingerprint(sem.folder)}
     answers = Journal(journal, settings, "eval hef")
     gold = np.array([ED_EMOTIONS.index(e.label) for e in examples])
     probs = _context_probs(sem, examples)

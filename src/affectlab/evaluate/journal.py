@@ -28,7 +28,10 @@ class Journal:
         self.path, self.answers = path, {}
         if path is None:
             return
-        read = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+        try:
+            read = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+        except (OSError, UnicodeDecodeError) as problem:
+            raise EvaluationError(f"cannot read the answers file {path}: {problem}") from None
         lines = [line for line in read if line.endswith("\n")]
         if not lines:
             if read and not read[0].startswith(HEADER_START):
@@ -38,7 +41,8 @@ class Journal:
             return
         records = [_journal_line(path, number, line, command) for number, line in enumerate(lines, start=1)]
         kept = records[0].get("settings")
-        if not isinstance(kept, dict) or any(set(r) != {"key", "answer"} for r in records[1:]):
+        if not isinstance(kept, dict) or any(set(r) != {"key", "answer"} or not isinstance(r["key"], list)
+                                             or not all(isinstance(k, str) for k in r["key"]) for r in records[1:]):
             raise _not_a_journal(f"{path} is", command)
         if kept != settings:
             unset = object()

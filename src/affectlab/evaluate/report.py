@@ -38,7 +38,7 @@ def judge_record(analyzer) -> dict:
 
 
 def report_json(document: dict) -> str:
-    """``document`` as strict JSON text: a figure that could not be computed (NaN, infinite) is ``null``.
+    r"""``document`` as strict JSON text: a figure that could not be computed (NaN, infinite) is ``null``.
 
     >>> report_json({"perplexity": float("nan"), "arms": [1.5]})
     '{\n  "perplexity": null,\n  "arms": [\n    1.5\n  ]\n}\n'

@@ -43,7 +43,7 @@ NEGATIVE_STORY = "sad"  # the story sentiment ESConv replies are judged against 
 ECHO_ROUGE = 0.8
 EXAMPLES_PER_ARM = 10
 TONE_MISSES_SHOWN = 6  # the commonest labels of replies whose tone does not fit, per arm
-EMPTY_REPLY = "(empty)"  # what tone_misses calls a reply with nothing to read
+EMPTY_REPLY = "(empty)"  # what tone_misses calls a reply with nothing to read (empty, or unreadable)
 
 
 def reply_cases(data_dir: Path, split: str, per_emotion: int, esconv: int, seed: int) -> dict[str, list[ReplyExample]]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from affectlab.cache import cache_root
+from affectlab.io.values import valid_unicode
 from affectlab.llm.base import Generation, LanguageModel, LLMError, generate_many
 
 
@@ -30,7 +31,9 @@ class GenerationCache:
             for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
                     entry = json.loads(line)
-                    self._entries[entry["key"]] = Generation(entry["text"], entry["tokens"], entry["finish_reason"])
+                    # a lone surrogate kept by a version that did not mend replies cut inside an emoji
+                    text = valid_unicode(entry["text"])
+                    self._entries[entry["key"]] = Generation(text, entry["tokens"], entry["finish_reason"])
                 except (json.JSONDecodeError, KeyError, TypeError):
                     continue  # the tail of an interrupted write
 

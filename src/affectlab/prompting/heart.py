@@ -120,6 +120,9 @@ def _run_arm(llm: LanguageModel, task: Task, arm: str, max_rounds: int, verifier
             tone, phrase = (None, None) if correct or round_ == max_rounds else \
                 feedback_for(arm, round_, k, phrases)
             attempts[k].append(Attempt(answer, correct, phrase, tone, error))
+        if round_ == 1 and all(attempts[k][0].error for k in open_items):  # broken, not one answer it cannot read
+            raise StimulusError(f"the verifier failed on every first answer of task {task.name!r} "
+                                f"({attempts[open_items[0]][0].error}); mend it and run again")
     return [ItemTrace(task.name, item.id, arm, a) for item, a in zip(task.items, attempts)]
 
 
@@ -151,5 +154,6 @@ def run_heart(llm: LanguageModel, tasks: list[Task], *, max_rounds: int = 4, ver
                                       rounds[-2].accuracy, rounds[-1].accuracy, delta, low, high))
     settings = {"max_rounds": max_rounds, "temperature": temperature, "seed": seed,
                 "verifier": getattr(verifier, "__name__", str(verifier)),
+                "verifier_errors": sum(bool(a.error) for tr in traces for a in tr.attempts),
                 "tasks": {t.name: len(t.items) for t in tasks}, "emotion_cycle": list(EMOTION_CYCLE)}
     return HeartResult(llm.name, settings, rounds, comparisons, traces)

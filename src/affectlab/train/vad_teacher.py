@@ -90,7 +90,7 @@ def train_vad_teacher(recipe: TeacherRecipe, on_progress: Callable[[dict], None]
     total = per_epoch * recipe.epochs
     optimizer = Optimizer(model, recipe.lr_encoder, recipe.lr_head, recipe.weight_decay, total, recipe.warmup)
     mse = nn.MSELoss()
-    history, best, best_state, step = [], -1.0, None, 0
+    history, best, best_state, step = [], -math.inf, None, 0
     for epoch in range(1, recipe.epochs + 1):
         model.train()
         for rows in bucketed_batches([len(s) for s in train_ids], recipe.batch_size, rng):
@@ -110,8 +110,8 @@ def train_vad_teacher(recipe: TeacherRecipe, on_progress: Callable[[dict], None]
             best, best_state = metrics["valence_pearson"], copy.deepcopy(model.state_dict())
 
     if best_state is None:
-        raise OptionError("dev valence r was not a number after any epoch (training diverged, or the model gives "
-                          "every sentence the same rating), so there is no epoch to keep")
+        raise OptionError(f"dev valence r was not a number after any of the {recipe.epochs} epochs (training "
+                          "diverged, or the model gives every sentence the same rating), so there is none to keep")
     model.load_state_dict(best_state)
     model.eval()
     goemotions = load_goemotions("train", recipe.data_dir).texts[: recipe.limit]

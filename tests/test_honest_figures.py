@@ -97,6 +97,15 @@ class _AngerJudge:
                                        "joy": 0.1, "sadness": 0.0, "surprise": 0.0, "neutral": 0.5}) for t in texts]
 
 
+def test_an_output_the_text_model_cannot_read_is_judged_as_saying_no_emotion():
+    from affectlab.internals.closed_loop import _judge
+    from affectlab.text import default_analyzer
+
+    seven, six = _judge(default_analyzer(), ["x" * 200_000, "", "I am so furious with you, this is outrageous!"])
+    assert seven[0] == six[0] == "neutral" and seven[1] == "neutral"  # past its limits; empty, read as "."
+    assert seven[2] == six[2] == "anger"
+
+
 def _judge_folder(tmp_path, weights=b"w"):
     folder = tmp_path / f"judge-{weights.decode()}"
     folder.mkdir()

@@ -7,6 +7,7 @@ parsing, so they work without showing up in ``--help``.
 
 from __future__ import annotations
 
+import math
 import shlex
 import signal
 import threading
@@ -242,6 +243,11 @@ def save_report(ctx: typer.Context, name: str, report: dict, reports_dir: Path, 
     written = write_report(name, report, invoked_command(ctx, path), reports_dir)
     err.print(f"report: {written}")
     return written
+
+
+def number(value: object, digits: int = 3) -> str:
+    """A report's figure for a table: ``digits`` decimals, or – where the report has no number (missing, NaN)."""
+    return f"{value:.{digits}f}" if isinstance(value, int | float) and math.isfinite(value) else "–"
 
 
 def progress_bar() -> Progress:

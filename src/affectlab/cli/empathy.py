@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +32,7 @@ from affectlab.cli._util import (
     err,
     eval_app,
     invoked_command,
+    number,
     old_spellings,
     out,
     progress_bar,
@@ -219,7 +219,7 @@ def eval_hef_command(
     for kind, m in report["emotion_accuracy"].items():
         stages = m["llm_two_stage_by_margin"]
         table.add_row(kind, f"{m['llm_alone']:.3f}", f"{m['llm_with_hint_all_labels']:.3f}",
-                      f"{stages.get('2.0', float('nan')):.3f}", f"{stages.get('inf', float('nan')):.3f}")
+                      number(stages.get("2.0")), number(stages.get("inf")))
     out.print(table)
     if "responses" in report:
         out.print(_replies_table(report["responses"]))
@@ -227,17 +227,13 @@ def eval_hef_command(
 
 def _replies_table(responses: dict) -> Table:
     """The reply arms of a HEF report; a figure a (hand-edited) report lacks shows as –."""
-    def figure(m: dict, name: str, digits: int = 3) -> str:
-        value = m.get(name)
-        return f"{value:.{digits}f}" if isinstance(value, int | float) and math.isfinite(value) else "–"
-
     replies = Table(title=f"replies on {responses.get('conversations', '?')} conversations", title_justify="left")
     for column in ("", "aligned tone", "distinct-1", "distinct-2", "mean words", "emotion hint = gold"):
         replies.add_column(column)
     for name in ("plain", "hef"):
         m = responses[name]
-        replies.add_row(name, figure(m, "aligned"), figure(m, "distinct_1"), figure(m, "distinct_2"),
-                        figure(m, "mean_words", 1), figure(m, "emotion_hint_accuracy"))
+        replies.add_row(name, number(m.get("aligned")), number(m.get("distinct_1")), number(m.get("distinct_2")),
+                        number(m.get("mean_words"), 1), number(m.get("emotion_hint_accuracy")))
     return replies
 
 

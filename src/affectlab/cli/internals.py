@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from affectlab.cli._util import (
     err,
     eval_app,
     invoked_command,
+    number,
     old_spellings,
     out,
     progress_bar,
@@ -252,11 +252,11 @@ def _steering_table(report: dict) -> Table:
 
     def figure(r: dict, name: str, digits: int = 3) -> str:
         value, low_high = r.get(name, 1.0), r.get("interval_95", {}).get(name)
-        if not isinstance(value, int | float) or not math.isfinite(value):  # nothing to compute it from
-            return "–"
+        shown = number(value, digits)  # – where there was nothing to compute it from
+        if shown == "–" or not low_high or None in low_high:
+            return shown
         inner = min(digits, 2)
-        return f"{value:.{digits}f}" + (f" [{low_high[0]:.{inner}f}, {low_high[1]:.{inner}f}]"
-                                        if low_high and None not in low_high else "")
+        return f"{shown} [{low_high[0]:.{inner}f}, {low_high[1]:.{inner}f}]"
 
     for arm in (a for a in ("unsteered", *COMPARED_ARMS) if a in test):
         r = test[arm]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -20,6 +21,8 @@ from affectlab.metrics import bootstrap_delta
 from affectlab.prompting.generation import GenerationCache, generate_cached
 from affectlab.prompting.stimuli import BASELINE, Condition, Stimulus, StimulusError
 from affectlab.prompting.tasks import Item, Task
+
+T = TypeVar("T")
 
 POSITIONS = ("append", "prepend")
 
@@ -37,15 +40,21 @@ def build_prompt(task: Task, item: Item, stimulus: Stimulus | None = None, posit
     return f"Instruction: {head}\n\n{demos}Input: {item.input}\nOutput:"
 
 
+def user_call(what: str, function: Callable[..., T], *args) -> tuple[T | None, str | None]:
+    """``function(*args)`` and None, or None and why it failed: ``function`` runs a user's code (a task metric,
+    a verifier), which may fail in any way on one answer; that answer is recorded and the run goes on."""
+    try:
+        return function(*args), None
+    except Exception as exc:
+        return None, f"{what} failed: {type(exc).__name__}: {exc}"
+
+
 def score_answer(task: Task, item: Item, answer: str) -> tuple[float | None, str | None]:
     """The task metric's score in [0, 1], or ``(None, message)`` when the metric raises or returns junk."""
-    try:
-        value = float(task.scorer(answer.strip(), item.answers))
-    except Exception as exc:  # a user's metric may fail in any way; the item is recorded, the run goes on
-        return None, f"metric failed: {type(exc).__name__}: {exc}"
-    if not 0.0 <= value <= 1.0:
+    value, error = user_call("metric", lambda *a: float(task.scorer(*a)), answer.strip(), item.answers)
+    if value is not None and not 0.0 <= value <= 1.0:
         return None, f"metric returned {value}, outside [0, 1]"
-    return value, None
+    return value, error
 
 
 def decoding(task: Task, temperature: float, seed: int) -> dict:

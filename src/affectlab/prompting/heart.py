@@ -21,7 +21,7 @@ import numpy as np
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import bootstrap_delta
 from affectlab.prompting.generation import GenerationCache, generate_cached
-from affectlab.prompting.harness import Comparison, build_prompt, decoding, score_answer
+from affectlab.prompting.harness import Comparison, build_prompt, decoding, score_answer, user_call
 from affectlab.prompting.stimuli import StimulusError
 from affectlab.prompting.tasks import Item, Task
 
@@ -37,8 +37,11 @@ def load_feedback() -> dict[str, list[str]]:
 
 
 def oracle(task: Task, item: Item, answer: str) -> bool:
-    """Right when the task's metric gives full marks."""
-    return score_answer(task, item, answer)[0] == 1.0
+    """Right when the task's metric gives full marks; a metric that fails on the answer is an error."""
+    score, error = score_answer(task, item, answer)
+    if error is not None:
+        raise StimulusError(error)
+    return score == 1.0
 
 
 def feedback_for(arm: str, after_round: int, item_index: int, phrases: dict[str, list[str]]) -> tuple[str, str]:
@@ -97,13 +100,6 @@ def _transcript(attempts: list[Attempt]) -> str:
     return "".join(f" {a.answer}\nFeedback: {a.feedback}\nOutput:" for a in attempts)
 
 
-def _verify(verifier: Verifier, task: Task, item, answer: str) -> tuple[bool, str | None]:
-    try:
-        return bool(verifier(task, item, answer)), None
-    except Exception as exc:  # a user's verifier may fail on any answer; the answer counts wrong, the run goes on
-        return False, f"verifier failed: {type(exc).__name__}: {exc}"
-
-
 def _run_arm(llm: LanguageModel, task: Task, arm: str, max_rounds: int, verifier: Verifier, phrases: dict,
              cache: GenerationCache | None, batch_size: int, options: dict, on_progress) -> list[ItemTrace]:
     attempts: list[list[Attempt]] = [[] for _ in task.items]
@@ -116,10 +112,10 @@ def _run_arm(llm: LanguageModel, task: Task, arm: str, max_rounds: int, verifier
                                       batch_size=batch_size, on_progress=on_progress, **options)
         for k, generation in zip(open_items, generations):
             answer = generation.text.strip()
-            correct, error = _verify(verifier, task, task.items[k], answer)
+            correct, error = user_call("verifier", lambda *a: bool(verifier(*a)), task, task.items[k], answer)
             tone, phrase = (None, None) if correct or round_ == max_rounds else \
                 feedback_for(arm, round_, k, phrases)
-            attempts[k].append(Attempt(answer, correct, phrase, tone, error))
+            attempts[k].append(Attempt(answer, bool(correct), phrase, tone, error))
         if round_ == 1 and all(attempts[k][0].error for k in open_items):  # broken, not one answer it cannot read
             raise StimulusError(f"the verifier failed on every first answer of task {task.name!r} "
                                 f"({attempts[open_items[0]][0].error}); mend it and run again")

@@ -20,6 +20,7 @@ from affectlab.prompting import (
     load_jsonl_task,
     load_stimuli,
     parse_conditions,
+    resolve_tasks,
     run_heart,
     run_prompt_eval,
 )
@@ -159,6 +160,10 @@ def test_jsonl_tasks_and_their_errors(tmp_path):
         load_jsonl_task(bad)
     with pytest.raises(TaskError, match="not enough"):
         load_jsonl_task(good, shots=3)
+    four = tmp_path / "four.jsonl"
+    four.write_text("".join(f'{{"input": "{k}+{k}", "output": "{2 * k}"}}\n' for k in range(4)))
+    (task,) = resolve_tasks(str(four), tmp_path)  # in Python as on the command line: 3 solved examples
+    assert len(task.demos) == 3 and [i.input for i in task.items] == ["3+3"]
 
 
 def test_metrics():

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from affectlab.cli import app
+from affectlab.errors import AffectlabError
 from affectlab.taxonomy import (
     ED_EMOTIONS,
     EKMAN,
@@ -110,6 +111,17 @@ def test_bad_input_is_named():
         convert_scores({k: v for k, v in ALL_LOW.items() if k != "neutral"}, "ekman")
     with pytest.raises(ValueError, match=r"\['happy'\] are not labels of goemotions"):
         convert_labels(["happy"], "ekman")
+    assert convert_labels("nervousness", "ekman") == ["fear"]  # one label as a string, not its letters
+    for wrong, message in ((lambda: convert_labels(5, "ekman"), "labels must be a list of goemotions label names"),
+                           (lambda: convert_labels([None], "ekman"), "label names \\(strings\\), not None"),
+                           (lambda: convert_labels(["joy"], ["ekman"]), "unknown label set \\['ekman'\\]"),
+                           (lambda: convert_scores(None, "ekman"), "scores must be a mapping"),
+                           (lambda: convert_scores({**ALL_LOW, "joy": float("nan")}, "ekman"),
+                            "scores\\['joy'\\] must be a probability between 0 and 1, not nan"),
+                           (lambda: convert_scores({**ALL_LOW, "joy": "0.2"}, "ekman"), "not '0.2'"),
+                           (lambda: convert_scores({**ALL_LOW, "joy": 2.0}, "ekman"), "not 2.0")):
+        with pytest.raises(AffectlabError, match=message):
+            wrong()
 
 
 def test_the_plutchik_view_gives_intensity_words_and_dyads():

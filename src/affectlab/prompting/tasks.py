@@ -107,10 +107,11 @@ def load_instruction_induction(data_dir: str | Path, names: list[str] | None = N
     return tasks
 
 
-def load_jsonl_task(path: str | Path, *, instruction: str = "", metric: str | Metric = "exact", shots: int = 0,
+def load_jsonl_task(path: str | Path, *, instruction: str = "", metric: str | Metric = "exact", shots: int = 3,
                     name: str | None = None, max_new_tokens: int | None = None) -> Task:
     """A task from JSONL lines ``{"input": ..., "output": ...}`` (``output`` a string or a list of accepted
-    answers; an optional ``id``). The first ``shots`` lines serve as demonstrations."""
+    answers; an optional ``id``). The first ``shots`` lines serve as demonstrations (3, as for instruction induction
+    and on the command line: a base LM needs the answer format)."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

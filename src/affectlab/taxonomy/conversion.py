@@ -14,9 +14,12 @@ source label passed. A target label nothing feeds (``unreachable``) gets no scor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from functools import cache
+from numbers import Real
 
+from affectlab.errors import OptionError
 from affectlab.taxonomy.mappings import label_mapping
 
 
@@ -41,33 +44,54 @@ def feeders(target: str, source: str = "goemotions") -> dict[str, tuple[str, ...
 
 
 def convert_scores(scores: Mapping[str, float], target: str, source: str = "goemotions") -> dict[str, float]:
-    """``scores`` of every label of ``source`` → the scores of ``target``'s labels (the highest that feeds each).
+    """``scores`` of every label of ``source`` (probabilities) → the scores of ``target``'s labels (the highest
+    that feeds each).
 
     >>> convert_scores({"anger": 0.1, "disgust": 0.7, "fear": 0.0, "joy": 0.2, "neutral": 0.1, "sadness": 0.6,
     ...                 "surprise": 0.0}, "plutchik", source="meld")["disgust"]
     0.7
     """
     _check_labels(scores, source, "scores")
+    label_mapping(target)  # named before feeders' cache hashes it
     return {label: max(scores[s] for s in fed) for label, fed in feeders(target, source).items()}
 
 
-def convert_labels(labels: Iterable[str], target: str, source: str = "goemotions") -> list[str]:
-    """The labels of ``target`` that some of ``labels`` (of ``source``) feed, in ``target``'s order.
+def convert_labels(labels: str | Iterable[str], target: str, source: str = "goemotions") -> list[str]:
+    """The labels of ``target`` that some of ``labels`` (of ``source``; one label may be given as a string) feed,
+    in ``target``'s order.
 
     >>> convert_labels(["annoyance", "joy"], "ekman")
     ['anger', 'joy']
+    >>> convert_labels("nervousness", "ekman")
+    ['fear']
     """
-    given = set(labels)
-    unknown = sorted(given - set(label_mapping(source).labels))
+    label_mapping(target)
+    if isinstance(labels, str):
+        labels = [labels]
+    elif isinstance(labels, Mapping) or not isinstance(labels, Iterable):
+        raise OptionError(f"labels must be a list of {source} label names, not {type(labels).__name__}")
+    given = list(labels)
+    odd = [label for label in given if not isinstance(label, str)]
+    if odd:
+        raise OptionError(f"labels must be {source} label names (strings), not {odd[0]!r}")
+    unknown = sorted(set(given) - set(label_mapping(source).labels))
     if unknown:
-        raise ValueError(f"labels {unknown} are not labels of {source}")
-    return [label for label, fed in feeders(target, source).items() if given & set(fed)]
+        raise OptionError(f"labels {unknown} are not labels of {source}")
+    return [label for label, fed in feeders(target, source).items() if set(given) & set(fed)]
 
 
 def _check_labels(scores: Mapping[str, float], source: str, what: str) -> None:
+    if not isinstance(scores, Mapping):
+        raise OptionError(f"{what} must be a mapping of each {source} label to its probability, "
+                          f"not {type(scores).__name__}")
     expected = label_mapping(source).labels
     missing = [label for label in expected if label not in scores]
-    unknown = sorted(set(scores) - set(expected))
+    unknown = sorted(set(scores) - set(expected), key=str)
     if missing or unknown:
-        raise ValueError(f"{what} must hold every label of {source} and no other: missing {missing}, "
-                         f"unknown {unknown}")
+        raise OptionError(f"{what} must hold every label of {source} and no other: missing {missing}, "
+                          f"unknown {unknown}")
+    for label in expected:
+        value = scores[label]
+        if isinstance(value, bool) or not isinstance(value, Real) or not (
+                math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise OptionError(f"{what}[{label!r}] must be a probability between 0 and 1, not {value!r}")

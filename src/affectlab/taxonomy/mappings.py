@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from affectlab.errors import OptionError
 from affectlab.taxonomy.corpora import EMORYNLP_MAPPING, EMPATHETIC_DIALOGUES_MAPPING, ESCONV_MAPPING
 from affectlab.taxonomy.demszky import (
     DAILYDIALOG_MAPPING,
@@ -25,7 +26,7 @@ LABEL_MAPPINGS: dict[str, LabelMapping] = {
 LABEL_SETS: tuple[str, ...] = tuple(LABEL_MAPPINGS)
 
 
-class UnknownLabelSet(ValueError):
+class UnknownLabelSet(OptionError):
     """A label set name affectlab does not know."""
 
 
@@ -35,7 +36,6 @@ def label_mapping(name: str) -> LabelMapping:
     >>> label_mapping("plutchik").groups["trust"]
     ('admiration', 'approval', 'love')
     """
-    try:
-        return LABEL_MAPPINGS[name]
-    except KeyError:
-        raise UnknownLabelSet(f"unknown label set {name!r}; choose one of {', '.join(LABEL_SETS)}") from None
+    if not isinstance(name, str) or name not in LABEL_MAPPINGS:
+        raise UnknownLabelSet(f"unknown label set {name!r}; choose one of {', '.join(LABEL_SETS)}")
+    return LABEL_MAPPINGS[name]

@@ -2,7 +2,8 @@
 
 A GoEmotions name among a text's words gets probability 0.95 (the rest stay below 0.03), and the situation
 emotions are those probabilities read through the taxonomy's mapping, so tests can write texts whose feeling
-they know; ``delay`` slows each call down (for tests that stop a process mid-insert)."""
+they know; ``delay`` slows each call down (for tests that stop a process mid-insert); a text over ``max_chars``
+is refused as the default encoder refuses it, naming its position among the texts of the call."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import time
 import numpy as np
 
 from affectlab.memory import Encoded, reading
+from affectlab.memory.errors import InvalidRow
 from affectlab.taxonomy import ED_EMOTIONS, GOEMOTIONS
+from affectlab.text.normalize import length_problem
 
 DIMENSION = 16
 
@@ -21,8 +24,9 @@ DIMENSION = 16
 class HashEncoder:
     dimension = DIMENSION
 
-    def __init__(self, model_id: str = "hash-v1", delay: float = 0.0, fail_on: str | None = None) -> None:
-        self.model_id, self.delay, self.fail_on = model_id, delay, fail_on
+    def __init__(self, model_id: str = "hash-v1", delay: float = 0.0, fail_on: str | None = None,
+                 max_chars: int | None = None) -> None:
+        self.model_id, self.delay, self.fail_on, self.max_chars = model_id, delay, fail_on, max_chars
         self.calls = 0
 
     def encode(self, texts, on_progress=None) -> Encoded:
@@ -33,6 +37,8 @@ class HashEncoder:
         for i, text in enumerate(texts):
             if self.fail_on is not None and self.fail_on in text:
                 raise ValueError(f"cannot encode {text!r}")
+            if length_problem(text, self.max_chars):
+                raise InvalidRow("text", i, length_problem(text, self.max_chars))
             rng = np.random.default_rng(int(hashlib.md5(text.encode()).hexdigest()[:8], 16))
             semantic[i] = rng.normal(size=DIMENSION)
             emotions[i] = rng.uniform(0, 0.03, len(GOEMOTIONS))

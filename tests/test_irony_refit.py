@@ -81,7 +81,7 @@ def test_bad_options_are_named(tmp_path):
 
     result = runner.invoke(app, ["train", "irony", "--model", str(resolve_artifact(None)), "-o",
                                  str(resolve_artifact(None)), "--data-dir", str(DATA_DIR)])
-    assert result.exit_code != 0 and "own folder" in result.output
+    assert result.exit_code != 0 and "the folder of the model it is made from" in result.output
 
 
 @needs_data

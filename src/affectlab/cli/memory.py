@@ -39,17 +39,16 @@ StoreArg = Annotated[Path, typer.Argument(help="The memory's folder (created on 
 EncodingOpt = Annotated[str, typer.Option(help="Encoding of a csv/jsonl/txt input, e.g. latin-1.")]
 
 
-def _open(store: Path, must_exist: bool = True):
+def _open(store: Path, create: bool = False):
     from affectlab.memory import EmotionalMemory
 
-    if must_exist and not store.is_dir():
-        fail(f"{store}: no such memory folder")
-    return EmotionalMemory(store)
+    return EmotionalMemory(store, create=create)
 
 
 def _records(paths: list[Path], text_column: str, encoding: str) -> list[tuple[Path, int, dict, str]]:
     """Every row of every file as (file, row number, record, text); a row without a usable text stops all."""
     from affectlab.io import check_input, read_rows
+    from affectlab.text.analyzer import InvalidText, check_text
 
     rows = []
     for path in paths:
@@ -58,8 +57,10 @@ def _records(paths: list[Path], text_column: str, encoding: str) -> list[tuple[P
             for row in block:
                 if row.error is not None:
                     fail(f"{path}: {row.error}")
-                if not isinstance(row.text, str) or not row.text.strip():
-                    fail(f"{path}: row {row.number}: no text in {text_column!r}")
+                try:
+                    check_text(row.text)
+                except InvalidText as exc:
+                    fail(f"{path}: row {row.number}: column {text_column!r}: {exc}")
                 rows.append((path, row.number, row.record, row.text))
     return rows
 
@@ -79,6 +80,9 @@ def memory_add(
     Columns other than the text, speaker and time are kept as each memory's metadata."""
     if speaker is not None and speaker_column is not None:
         fail("give --speaker or --speaker-column, not both")
+    from affectlab.memory.errors import InvalidRow
+    from affectlab.memory.memory import to_utc
+
     with user_errors():
         rows = _records(inputs, text_column, encoding)
         used = {text_column, speaker_column, time_column}
@@ -86,15 +90,20 @@ def memory_add(
             missing = next(((p, n) for p, n, record, _ in rows if column and column not in record), None)
             if missing:
                 fail(f"{missing[0]}: row {missing[1]}: no column {column!r}")
-        memory = _open(store, must_exist=False)
+        times = [None if time_column is None else to_utc(_cell(r[time_column]), f"{p}: row {n}: {time_column!r}")
+                 for p, n, r, _ in rows]
+        memory = _open(store, create=True)
         speakers = [speaker if speaker_column is None else _cell(r[speaker_column]) for _, _, r, _ in rows]
-        times = [None if time_column is None else _cell(r[time_column]) for _, _, r, _ in rows]
         metadata = [json.loads(json.dumps({k: v for k, v in r.items() if k not in used}, default=str))
                     for _, _, r, _ in rows]
         with progress_bar() as progress:
             task = progress.add_task("encoding", total=len(rows))
-            memory.add([t for *_, t in rows], speaker=speakers, time=times, metadata=metadata,
-                       on_progress=lambda n: progress.advance(task, n))
+            try:
+                memory.add([t for *_, t in rows], speaker=speakers, time=times, metadata=metadata,
+                           on_progress=lambda n: progress.advance(task, n))
+            except InvalidRow as exc:  # numbered among all the files' rows
+                path, number, *_ = rows[exc.row]
+                fail(f"{path}: row {number}: {exc.field}: {exc.reason}")
     out.print(f"added {len(rows):,} memories to {store} ({len(memory):,} in all)")
 
 
@@ -151,32 +160,48 @@ def memory_recall(
     if (query is None) == (input is None):
         fail("give either a query or --input FILE")
     options = {"strategy": strategy, "emotion_weight": emotion_weight, "candidates": candidates,
-               "emotion": _emotion(emotion), "speaker": speaker or None, "since": since, "until": until,
-               "exact": exact}
+               "emotion": _emotion(emotion), "speaker": speaker or None, "since": since, "until": until}
+    from affectlab.io import TableWriter, check_input, count_rows, read_rows
+    from affectlab.io.writers import check_target
+    from affectlab.memory.memory import recall_options
+
     with user_errors():
+        recall_options(k, **options)  # a bad option is one error now, not one per query after loading the models
+        if input is not None:
+            check_input(input, encoding)
+            output = output or input.with_name(f"{input.stem}.recall.jsonl")
+            if output.suffix != ".jsonl":
+                fail(f"--output: recalls are written as JSON lines; name a .jsonl file, not {output.name}")
+            check_target(output, input)
         memory = _open(store)
         if query is not None:
-            recall = memory.recall(query, k, **options)
+            recall = memory.recall(query, k, exact=exact, **options)
             out.print_json(json.dumps(recall.to_dict())) if as_json else _render(recall)
             return
-        from affectlab.io import TableWriter, check_input, check_output, count_rows, read_rows
-
-        check_input(input, encoding)
-        output = output or input.with_name(f"{input.stem}.recall.jsonl")
-        if output.suffix != ".jsonl":
-            fail(f"--output: recalls are written as JSON lines; name a .jsonl file, not {output.name}")
-        check_output(output)
+        errors = 0
         with progress_bar() as progress, TableWriter(output) as writer:
             task = progress.add_task("recalling", total=count_rows(input))
             for block in read_rows(input, text_column, encoding=encoding):
                 for row in block:
-                    if row.error is not None or not isinstance(row.text, str) or not row.text.strip():
-                        record = {"row": row.number, "error": row.error or "no query text"}
-                    else:
-                        record = {"row": row.number, **memory.recall(row.text, k, **options).to_dict()}
+                    record = _recall_record(memory, row, k, exact, options)
+                    errors += "error" in record
                     writer.write([record])
                     progress.advance(task)
-    out.print(f"recalled for each query of {input} into {output}")
+    out.print(f"recalled for each query of {input} into {output} ({errors:,} with errors)", highlight=False,
+              soft_wrap=True)
+
+
+def _recall_record(memory, row, k: int, exact: bool, options: dict) -> dict:
+    """A line of ``recall --input``'s output: the recall of the row's query, or the error that names the row (the
+    options were checked before, so an error here is the query's own)."""
+    from affectlab.memory import InvalidMemory
+
+    if row.error is not None:
+        return {"row": row.number, "error": row.error}
+    try:
+        return {"row": row.number, **memory.recall(row.text, k, exact=exact, **options).to_dict()}
+    except InvalidMemory as exc:
+        return {"row": row.number, "error": f"row {row.number}: {exc}"}
 
 
 @memory_app.command("reembed")

@@ -22,9 +22,12 @@ from affectlab.cli._util import (
     user_errors,
     with_training_progress,
 )
-from affectlab.datasets import DEFAULT_DATA_DIR
+from affectlab.datasets import DEFAULT_DATA_DIR, EMOINT_SPLITS
+from affectlab.errors import OptionError
 from affectlab.text import DEFAULT_MODEL, DEFAULT_RUNTIME, Analyzer
 
+# the splits each data set has with gold: WASSA-22's test gold is not public
+SPLITS = {"emoint": tuple(EMOINT_SPLITS), "wassa22": ("train", "dev"), "emobank-perspectives": ("train", "dev", "test")}
 LimitOpt = Annotated[int | None, typer.Option(min=1, help="Only an evenly spread N texts of each set (smoke runs).")]
 
 
@@ -60,6 +63,8 @@ def _run(ctx: typer.Context, name: str, runner, model: str, runtime: str, data_d
          limit: int | None, reports_dir: Path) -> dict:
     """Run ``runner`` and save its report as ``eval-NAME-SPLIT-RUNTIME`` (``-limit-N`` on a subset)."""
     with user_errors():
+        if split not in SPLITS[name]:
+            raise OptionError(f"--split must be one of {', '.join(SPLITS[name])} for {name}, not {split!r}")
         analyzer = Analyzer(model, runtime=runtime)
         with progress_bar() as progress:
             task = progress.add_task(f"{name} {split}", total=None)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from affectlab.memory.errors import InvalidMemory
+from affectlab.memory.errors import InvalidMemory, InvalidRow
 from affectlab.taxonomy import ED_EMOTIONS, GOEMOTIONS, VAD
 from affectlab.taxonomy.conversion import convert_scores
 
@@ -97,12 +97,17 @@ def reading(emotion: TextAffect | Mapping[str, float] | str) -> tuple[np.ndarray
     if isinstance(emotion, str):
         emotion = {emotion: 1.0}
     elif not isinstance(emotion, Mapping):
-        if getattr(emotion, "error", None):
+        from affectlab.text import TextAffect
+
+        if not isinstance(emotion, TextAffect):
+            raise InvalidMemory(f"emotion: expected a TextAffect, a mapping of emotion names to numbers or one "
+                                f"emotion name, not {type(emotion).__name__}")
+        if emotion.error:
             raise InvalidMemory(f"the given emotion reading failed: {emotion.error}")
         emotion = {**emotion.emotions, **emotion.vad}
-    unknown = sorted(set(emotion) - set(GOEMOTIONS) - set(ED_EMOTIONS) - set(VAD))
+    unknown = sorted(map(repr, set(emotion) - set(GOEMOTIONS) - set(ED_EMOTIONS) - set(VAD)))
     if unknown:
-        raise InvalidMemory(f"unknown emotion {', '.join(map(repr, unknown))}; use GoEmotions names "
+        raise InvalidMemory(f"unknown emotion {', '.join(unknown)}; use GoEmotions names "
                             f"({', '.join(GOEMOTIONS[:3])}, ...), EmpatheticDialogues names "
                             f"({', '.join(ED_EMOTIONS[:3])}, ...) or {', '.join(VAD)}")
     named_situations = set(emotion) & set(ED_EMOTIONS) - set(GOEMOTIONS)
@@ -184,7 +189,7 @@ class AffectEncoder:
             readings = self.analyzer.analyze_batch(chunk)
             for offset, affect in enumerate(readings):
                 if affect.error is not None:
-                    raise InvalidMemory(f"text {start + offset}: {affect.error}")
+                    raise InvalidRow("text", start + offset, affect.error)
             parts.append(Encoded(
                 self.sentences.encode(chunk),
                 np.array([[r.emotions[e] for e in GOEMOTIONS] for r in readings], dtype=np.float32),

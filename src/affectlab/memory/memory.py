@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,12 +12,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from affectlab.io.values import surrogate_problem
 from affectlab.memory.encoding import CHUNK, EMOTION_DIMENSION, AffectEncoder, Encoded, MemoryEncoder, reading
-from affectlab.memory.errors import InvalidMemory, ModelMismatch
+from affectlab.memory.errors import InvalidMemory, InvalidRow, ModelMismatch
 from affectlab.memory.results import MemoryHit, Recall
-from affectlab.memory.store import ROW_COLUMNS, MemoryStore, padded, sql_text, vector_width
+from affectlab.memory.store import (
+    ROW_COLUMNS,
+    MemoryStore,
+    check_folder,
+    check_setting,
+    padded,
+    sql_text,
+    vector_width,
+)
 from affectlab.memory.strategies import DEFAULT_STRATEGY, Strategy
 from affectlab.taxonomy import ED_EMOTIONS, GOEMOTIONS, VAD
+from affectlab.text.analyzer import InvalidText, check_text
 
 if TYPE_CHECKING:
     from affectlab.text import TextAffect
@@ -25,13 +35,18 @@ if TYPE_CHECKING:
 TimeLike = datetime | str | float | int
 
 
-def to_utc(value: TimeLike | None, what: str) -> datetime:
+def to_utc(value: TimeLike | None, what: str, row: int | None = None) -> datetime:
     """A time as an aware UTC datetime: a datetime (naive ones are taken as UTC), an ISO 8601 string or
-    seconds since the epoch (a number or its digits); None is now.
+    seconds since the epoch (a number or its digits); None is now. ``what`` names the value in an error, which
+    is the :class:`InvalidRow` of ``row`` where one is given.
 
     >>> to_utc("2024-05-01T20:30:00+02:00", "time").isoformat()
     '2024-05-01T18:30:00+00:00'
     """
+
+    def invalid(reason: str) -> InvalidMemory:
+        return InvalidMemory(f"{what}: {reason}") if row is None else InvalidRow(what, row, reason)
+
     if value is None:
         return datetime.now(UTC)
     if isinstance(value, str):
@@ -41,30 +56,44 @@ def to_utc(value: TimeLike | None, what: str) -> datetime:
             try:
                 value = float(value)  # epoch seconds read from a text file
             except ValueError:
-                raise InvalidMemory(f"{what}: {value!r} is neither an ISO 8601 time (e.g. 2024-05-01T18:30:00Z) "
-                                    "nor epoch seconds") from None
+                raise invalid(f"{value!r} is neither an ISO 8601 time (e.g. 2024-05-01T18:30:00Z) "
+                              "nor epoch seconds") from None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             value = datetime.fromtimestamp(value, UTC)
         except (OverflowError, OSError, ValueError):
-            raise InvalidMemory(f"{what}: {value!r} is not a time") from None
+            raise invalid(f"{value!r} is not a time") from None
     if not isinstance(value, datetime):
-        raise InvalidMemory(f"{what}: expected a datetime, an ISO 8601 string or epoch seconds, not "
-                            f"{type(value).__name__}")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        raise invalid(f"expected a datetime, an ISO 8601 string or epoch seconds, not {type(value).__name__}")
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise invalid(f"{value.isoformat()} is past the last time a memory can hold (9999-12-31 UTC)") from None
 
 
 def _sql_time(value: datetime) -> str:
-    return f"timestamp '{value.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}'"
+    return f"timestamp '{value.replace(tzinfo=None).isoformat(timespec='microseconds')}Z'"  # a 4-digit year
+
+
+def _listed(value: object, what: str) -> list:
+    """``value`` as a list, one string being a list of one; a mapping or anything not iterable is refused."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidMemory(f"{what}: expected a string or a list of strings, not {type(value).__name__}")
+    return list(value)
 
 
 def where_clause(speaker: str | Sequence[str] | None, since: TimeLike | None, until: TimeLike | None) -> str | None:
     """The SQL filter the database applies before ranking (speaker one of those given; since ≤ time < until)."""
     parts = []
     if speaker is not None:
-        names = [speaker] if isinstance(speaker, str) else list(speaker)
+        names = _listed(speaker, "speaker filter")
         if not names or not all(isinstance(n, str) for n in names):
             raise InvalidMemory("speaker filter: give a name or a non-empty list of names")
+        problem = next(filter(None, (surrogate_problem(n, "a name") for n in names)), None)
+        if problem:
+            raise InvalidMemory(f"speaker filter: {problem}")
         parts.append(f"speaker IN ({', '.join(sql_text(n) for n in names)})")
     if since is not None:
         parts.append(f"time >= {_sql_time(to_utc(since, 'since'))}")
@@ -73,9 +102,20 @@ def where_clause(speaker: str | Sequence[str] | None, since: TimeLike | None, un
     return " AND ".join(parts) or None
 
 
+def recall_options(k: int, strategy: str = DEFAULT_STRATEGY, emotion_weight: float | None = None,
+                   candidates: int | None = None, emotion: TextAffect | Mapping[str, float] | str | None = None,
+                   speaker: str | Sequence[str] | None = None, since: TimeLike | None = None,
+                   until: TimeLike | None = None) -> tuple[Strategy, tuple | None, str | None]:
+    """What :meth:`EmotionalMemory.recall` makes of its options: the strategy with its parameter, the reading of
+    the given ``emotion`` (None: the query's own) and the database filter; else :class:`InvalidMemory` naming
+    the option at fault. A caller with many queries checks them here once, before reading any."""
+    plan = Strategy.of(strategy, k, emotion_weight, candidates)
+    return plan, None if emotion is None else reading(emotion), where_clause(speaker, since, until)
+
+
 def _per_row(value, n: int, what: str) -> list:
     """One value for every row: a single value repeats; a list must have one per text."""
-    if value is None or isinstance(value, (str, Mapping, datetime, int, float)):
+    if value is None or isinstance(value, (str, bytes, Mapping, datetime)) or not isinstance(value, Iterable):
         return [value] * n
     values = list(value)
     if len(values) != n:
@@ -87,22 +127,33 @@ def _metadata_json(value: object, row: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise InvalidMemory(f"metadata {row}: expected a dict, not {type(value).__name__}")
+        raise InvalidRow("metadata", row, f"expected a dict, not {type(value).__name__}")
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise InvalidMemory(f"metadata {row}: not JSON-serializable ({exc})") from None
+        raise InvalidRow("metadata", row, f"not JSON-serializable ({exc})") from None
+    problem = surrogate_problem(text, "its JSON")
+    if problem:
+        raise InvalidRow("metadata", row, problem)
+    return text
+
+
+def _check_speaker(name: object, row: int) -> None:
+    if name is None:
+        return
+    problem = (f"expected a string, not {type(name).__name__}" if not isinstance(name, str)
+               else surrogate_problem(name, "the name"))
+    if problem:
+        raise InvalidRow("speaker", row, problem)
 
 
 def _check_texts(texts: str | Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        texts = [texts]
-    texts = list(texts)
+    texts = _listed(texts, "texts")
     for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise InvalidMemory(f"text {i}: expected a string, not {type(text).__name__}")
-        if not text.strip():
-            raise InvalidMemory(f"text {i}: is empty")
+        try:
+            check_text(text)
+        except InvalidText as exc:
+            raise InvalidRow("text", i, str(exc)) from None
     return texts
 
 
@@ -143,7 +194,8 @@ class EmotionalMemory:
     all-or-nothing. A store written with other models is refused (:class:`ModelMismatch`) until
     :meth:`reembed` has run. Once :meth:`create_index` built a vector index, recall searches its ``nprobes``
     closest partitions, and with an IVF_PQ index re-checks ``refine_factor`` × k candidates with their exact
-    vectors (before that, and with ``exact=True``, every memory is compared).
+    vectors (before that, and with ``exact=True``, every memory is compared). ``create=False`` refuses a folder
+    that holds no memory yet (:class:`InvalidMemory`) instead of making one there.
 
     >>> memory = EmotionalMemory("runs/agent-memory")
     >>> memory.add(["We won the final!", "My grandmother passed away."], speaker="alice",
@@ -154,13 +206,15 @@ class EmotionalMemory:
     """
 
     def __init__(self, path: str | Path, *, encoder: MemoryEncoder | None = None, nprobes: int = 20,
-                 refine_factor: int | None = None) -> None:
+                 refine_factor: int | None = None, create: bool = True) -> None:
+        check_setting("nprobes", nprobes)
+        check_setting("refine_factor", refine_factor, "no re-check")
+        folder = check_folder(path, create)  # before the encoder loads its models
         self.encoder = encoder or AffectEncoder()
         self.dimension = self.encoder.dimension
-        self.store = MemoryStore(path, self.dimension + EMOTION_DIMENSION)
+        self.store = MemoryStore(folder, self.dimension + EMOTION_DIMENSION)
         self.nprobes, self.refine_factor = nprobes, refine_factor
-        self._stale = self._count_stale()
-        self._indexed = self.store.indexed
+        self._version: int | None = None  # of the table when _stale and _indexed were counted
 
     @property
     def path(self) -> Path:
@@ -177,6 +231,9 @@ class EmotionalMemory:
         return self.store.count(f"embedded_with != {sql_text(self.model_id)}")
 
     def _check_models(self) -> None:
+        version = self.store.table.version
+        if version != self._version:  # a commit since the count, of this process or another (a reembed, say)
+            self._stale, self._indexed, self._version = self._count_stale(), self.store.indexed, version
         if not self._stale:
             return
         found = self.store.scan(f"embedded_with != {sql_text(self.model_id)}", ["embedded_with"], limit=1)
@@ -212,9 +269,8 @@ class EmotionalMemory:
         n = len(texts)
         speakers = _per_row(speaker, n, "speaker")
         for i, name in enumerate(speakers):
-            if name is not None and not isinstance(name, str):
-                raise InvalidMemory(f"speaker {i}: expected a string, not {type(name).__name__}")
-        times = [to_utc(t, f"time {i}") for i, t in enumerate(_per_row(time, n, "time"))]
+            _check_speaker(name, i)
+        times = [to_utc(t, "time", i) for i, t in enumerate(_per_row(time, n, "time"))]
         metas = [_metadata_json(m, i) for i, m in enumerate(_per_row(metadata, n, "metadata"))]
         self._check_models()
         if encoded is not None:
@@ -227,7 +283,10 @@ class EmotionalMemory:
                 for start in range(0, n, CHUNK):
                     rows = slice(start, start + CHUNK)
                     if encoded is None:
-                        part = self.encoder.encode(texts[rows], on_progress)
+                        try:
+                            part = self.encoder.encode(texts[rows], on_progress)
+                        except InvalidRow as exc:  # numbered within the chunk
+                            raise InvalidRow(exc.field, start + exc.row, exc.reason) from None
                     else:
                         part = encoded.take(rows)
                         if on_progress is not None:
@@ -241,6 +300,7 @@ class EmotionalMemory:
                 failure.append(exc)
                 raise
 
+        counted = self._version
         try:
             if n:
                 self.store.append(batches())
@@ -248,6 +308,8 @@ class EmotionalMemory:
             if failure:
                 raise failure[0] from None
             raise
+        if n and self.store.table.version == counted + 1:  # the only commit since the count: it stands
+            self._version = counted + 1
         return ids
 
     def recall(self, query: str, k: int = 5, *, strategy: str = DEFAULT_STRATEGY, emotion_weight: float | None = None,
@@ -259,17 +321,20 @@ class EmotionalMemory:
         GoEmotions or EmpatheticDialogues names and VAD, or one emotion name; see
         :func:`~affectlab.memory.encoding.reading`). ``speaker``, ``since`` and ``until`` filter in the
         database before ranking. ``exact=True`` compares every memory even when a vector index exists."""
-        plan = Strategy.of(strategy, k, emotion_weight, candidates)
-        if not isinstance(query, str) or not query.strip():
-            raise InvalidMemory(f"query: expected a non-empty string, not {query!r}"[:200])
-        text = query
-        where = where_clause(speaker, since, until)
+        plan, given, where = recall_options(k, strategy, emotion_weight, candidates, emotion, speaker, since, until)
+        try:
+            text = check_text(query)
+        except InvalidText as exc:
+            raise InvalidMemory(f"query: {exc}") from None
         self._check_models()
-        encoded = self._checked_encoding(encoded, 1) if encoded is not None else self.encoder.encode([text])
-        if emotion is None:
-            probs, vad, told = encoded.emotions[0], encoded.vad[0], encoded.situations[0]
+        if encoded is not None:
+            self._checked_encoding(encoded, 1)
         else:
-            probs, vad, told = reading(emotion)
+            try:
+                encoded = self.encoder.encode([text])
+            except InvalidRow as exc:
+                raise InvalidMemory(f"query: {exc.reason}") from None
+        probs, vad, told = (encoded.emotions[0], encoded.vad[0], encoded.situations[0]) if given is None else given
         query_semantic = encoded.semantic[0]
         ws, we = plan.search_weights
         rows = self.store.search(np.concatenate([ws * query_semantic, we * told]), plan.search_limit(k),
@@ -294,9 +359,12 @@ class EmotionalMemory:
 
     def forget(self, ids: str | Sequence[str]) -> None:
         """Delete memories by id (one commit)."""
-        ids = [ids] if isinstance(ids, str) else list(ids)
+        ids = _listed(ids, "ids")
+        for i, memory_id in enumerate(ids):
+            if not isinstance(memory_id, str) or surrogate_problem(memory_id):
+                raise InvalidMemory(f"ids {i}: expected a memory's id (a string add returned), not {memory_id!r}"[:200])
         if ids:
-            self.store.delete(f"id IN ({', '.join(sql_text(str(i)) for i in ids)})")
+            self.store.delete(f"id IN ({', '.join(sql_text(i) for i in ids)})")
 
     def reembed(self, on_progress: Callable[[int], None] | None = None, batch_size: int = 1024) -> int:
         """Re-compute the vectors of every memory embedded with another model, with this memory's encoder;
@@ -305,6 +373,8 @@ class EmotionalMemory:
 
         stale = f"embedded_with != {sql_text(self.model_id)}"
         remaining, done = self.store.count(stale), 0
+        if remaining:
+            self.store.check_writable()
         columns = [c for c in ROW_COLUMNS if c not in ("emotions", "vad", "vector", "embedded_with")]
         while remaining:
             rows = self.store.scan(stale, columns, limit=batch_size)
@@ -318,7 +388,6 @@ class EmotionalMemory:
             done, remaining = done + rows.num_rows, left
             if on_progress is not None:
                 on_progress(rows.num_rows)
-        self._stale = 0
         return done
 
     def create_index(self, index_type: str = "IVF_FLAT", partitions: int | None = None) -> None:
@@ -327,9 +396,8 @@ class EmotionalMemory:
         are searched exactly until :meth:`optimize` folds them in. IVF_FLAT (default) keeps exact vectors in
         its partitions (it doubles the disk size); IVF_PQ compresses them (smaller, but on
         ``affectlab bench memory`` it found far fewer of the exact top 5, see docs/memory.md); IVF_SQ
-        quantizes each number to 8 bits."""
+        quantizes each number to 8 bits. An empty memory has nothing to index: it is refused."""
         self.store.create_index(index_type, partitions)
-        self._indexed = True
 
     def optimize(self, prune: bool = False) -> None:
         """Compact the small files each add writes and add new memories to the index. The files this

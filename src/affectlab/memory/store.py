@@ -14,6 +14,7 @@ LanceDB, and readers open with strong consistency (every search sees the latest 
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from affectlab.errors import OptionError, check_count
 from affectlab.extras import require
+from affectlab.io.writers import nearest_existing
 from affectlab.memory.errors import InvalidMemory, ModelMismatch
 from affectlab.taxonomy import GOEMOTIONS, VAD
 
@@ -30,6 +33,38 @@ FORMAT_KEY = b"affectlab.memory"
 FORMAT = b"1"
 ROW_COLUMNS = ["id", "text", "speaker", "time", "metadata", "emotions", "vad", "vector", "embedded_with"]
 INDEX_TYPES = ("IVF_FLAT", "IVF_PQ", "IVF_SQ")
+MAX_SETTING = 100_000  # of nprobes, refine_factor and partitions: past any use, within the integers LanceDB takes
+
+
+def check_setting(name: str, value: object, none_means: str | None = None) -> None:
+    """:func:`~affectlab.errors.check_count`, and at most :data:`MAX_SETTING`."""
+    check_count(name, value, none_means)
+    if value is not None and value > MAX_SETTING:
+        raise OptionError(f"{name} must be at most {MAX_SETTING:,}, not {value}")
+
+
+def check_folder(path: object, create: bool = True) -> Path:
+    """``path`` as a Path once it is sure that it holds a memory or, with ``create``, that one can be made there;
+    else :class:`InvalidMemory` saying why. Nothing is loaded or made, so callers check before any work."""
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path).strip():
+        raise InvalidMemory(f"path: name the memory's folder, not {path!r}")
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_dir():
+            raise InvalidMemory(f"{path}: is a file; a memory is a folder")
+        if (path / f"{TABLE}.lance").is_dir():  # where LanceDB keeps the table
+            return path
+        if not create:
+            raise InvalidMemory(f"{path}: holds no memory; create one by adding memories "
+                                f"(EmotionalMemory.add, or `affectlab memory add {path} FILE`)")
+        folder = nearest_existing(path)
+    except OSError as exc:  # e.g. no permission to look into a folder on the way
+        raise InvalidMemory(f"{path}: cannot be looked into ({exc.strerror or exc})") from None
+    if not folder.is_dir():
+        raise InvalidMemory(f"{path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidMemory(f"{path}: cannot create a memory in {folder} (permission denied)")
+    return path
 
 
 def vector_width(dimension: int) -> int:
@@ -61,12 +96,11 @@ def sql_text(value: str) -> str:
 
 
 class MemoryStore:
-    def __init__(self, path: str | Path, dimension: int) -> None:
-        """``dimension``: of the joint vectors (semantic + emotion), before padding."""
+    def __init__(self, path: Path, dimension: int) -> None:
+        """``path``: checked by :func:`check_folder`; ``dimension``: of the joint vectors (semantic + emotion),
+        before padding."""
         lancedb = require("lancedb", "memory")
-        self.path = Path(path)
-        if self.path.exists() and not self.path.is_dir():
-            raise InvalidMemory(f"{self.path}: is a file; a memory is a folder")
+        self.path = path
         self.db = lancedb.connect(self.path, read_consistency_interval=timedelta(0))
         self.schema = table_schema(vector_width(dimension))
         self.table = self._open_or_create()
@@ -92,6 +126,14 @@ class MemoryStore:
     def __len__(self) -> int:
         return self.table.count_rows()
 
+    def check_writable(self) -> None:
+        """:class:`InvalidMemory` unless this process may write in the table's folders: a read-only memory is
+        refused before any work, in one line, rather than by LanceDB halfway through."""
+        table = self.path / f"{TABLE}.lance"
+        for folder in (table, *(p for p in table.iterdir() if p.is_dir())):
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise InvalidMemory(f"{self.path}: the memory is read-only here (no permission to write in {folder})")
+
     def count(self, where: str | None = None) -> int:
         return self.table.count_rows(where)
 
@@ -99,6 +141,7 @@ class MemoryStore:
         """Add the rows of every record batch in one commit."""
         import pyarrow as pa
 
+        self.check_writable()  # before the first batch is made
         self.table.add(pa.RecordBatchReader.from_batches(self.schema, batches))
 
     def search(self, vector: np.ndarray, limit: int, where: str | None = None, *, exact: bool = False,
@@ -129,6 +172,7 @@ class MemoryStore:
         self.table.merge_insert("id").when_matched_update_all().execute(rows)
 
     def delete(self, where: str) -> None:
+        self.check_writable()
         self.table.delete(where)
 
     @property
@@ -149,6 +193,10 @@ class MemoryStore:
         configs = {"IVF_PQ": IvfPq, "IVF_FLAT": IvfFlat, "IVF_SQ": IvfSq}
         if index_type not in configs:
             raise InvalidMemory(f"index type must be one of {', '.join(INDEX_TYPES)}, not {index_type!r}")
+        check_setting("partitions", partitions, "LanceDB's choice")
+        if not len(self):
+            raise InvalidMemory(f"{self.path}: holds no memories to index; add some first")
+        self.check_writable()
         self.table.create_index("vector", config=configs[index_type](distance_type="dot", num_partitions=partitions),
                                 replace=True)
         self.table.create_index("speaker", config=Bitmap(), replace=True)
@@ -158,6 +206,7 @@ class MemoryStore:
         """Compact small fragments (each add writes its own), add new rows to the index. Superseded files
         stay for LanceDB's default of 7 days, so that readers of an older version are not cut off, unless
         ``prune`` (only when no other process is reading)."""
+        self.check_writable()
         if not prune:
             self.table.optimize()
             return

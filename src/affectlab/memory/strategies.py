@@ -13,6 +13,7 @@ chose on EmpatheticDialogues' valid split (see docs/memory.md).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,11 +25,16 @@ SEQUENTIAL = {"semantic-then-emotion": ("semantic", "emotion"), "emotion-then-se
 DEFAULT_STRATEGY = "combined"
 DEFAULT_EMOTION_WEIGHT = 0.5
 DEFAULT_CANDIDATES = {"semantic-then-emotion": 20, "emotion-then-semantic": 100}
+MAX_RANKED = 10_000  # the most memories one recall may return or rank (k, candidates): each comes with its vectors
 
 
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -51,21 +57,21 @@ class Strategy:
         """Check the name and parameters against ``k`` (the number of memories asked for); fill defaults."""
         if name not in STRATEGIES:
             raise InvalidMemory(f"strategy must be one of {', '.join(STRATEGIES)}, not {name!r}")
-        if not isinstance(k, int) or k < 1:
-            raise InvalidMemory(f"k must be a whole number of at least 1, not {k!r}")
+        if not _whole(k) or not 1 <= k <= MAX_RANKED:
+            raise InvalidMemory(f"k must be a whole number from 1 to {MAX_RANKED:,}, not {k!r}")
         if emotion_weight is not None and name != "combined":
             raise InvalidMemory(f"emotion_weight applies to the combined strategy, not {name}")
         if candidates is not None and name not in SEQUENTIAL:
             raise InvalidMemory(f"candidates applies to the sequential strategies, not {name}")
         if name == "combined":
             weight = DEFAULT_EMOTION_WEIGHT if emotion_weight is None else emotion_weight
-            if not 0.0 <= weight <= 1.0:
-                raise InvalidMemory(f"emotion_weight must be between 0 and 1, not {weight}")
+            if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not 0.0 <= weight <= 1.0:
+                raise InvalidMemory(f"emotion_weight must be a number between 0 and 1, not {weight!r}")
             return cls(name, emotion_weight=float(weight))
         if name in SEQUENTIAL:
             pool = DEFAULT_CANDIDATES[name] if candidates is None else candidates
-            if not isinstance(pool, int) or pool < k:
-                raise InvalidMemory(f"candidates must be a whole number of at least k={k}, not {pool!r}")
+            if not _whole(pool) or not k <= pool <= MAX_RANKED:
+                raise InvalidMemory(f"candidates must be a whole number from k={k} to {MAX_RANKED:,}, not {pool!r}")
             return cls(name, candidates=pool)
         return cls(name)
 

@@ -19,9 +19,22 @@ from pathlib import Path
 import numpy as np
 
 from affectlab.errors import AffectlabError, OptionError
-from affectlab.registry import CONFIG_FILE, WEIGHTS_FILE, ModelNotFound, fingerprint, read_config, write_config
+from affectlab.registry import (
+    CARD_FILE,
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    ModelNotFound,
+    atomic_folder,
+    check_fields,
+    fingerprint,
+    is_number_list,
+    open_weights,
+    read_config,
+    shipped_entry,
+    write_config,
+)
 from affectlab.text.artifact import DEFAULT_PROFILE
-from affectlab.text.fingerprints import encoder_fingerprint
+from affectlab.text.fingerprints import HEAD_WEIGHT, encoder_fingerprint
 from affectlab.text.probabilities import sigmoid, softmax
 from affectlab.text.result import CustomLabels
 
@@ -44,6 +57,24 @@ class HeadConfig:
     task: str = TASK
     trained: dict = field(default_factory=dict)  # recipe, data, date, dev metrics
 
+    def check(self, path: Path) -> None:
+        labels = self.labels
+        count = len(labels) if isinstance(labels, list) else 0
+        check_fields(path, self, {
+            "name": (isinstance(self.name, str), "text"),
+            "labels": (count >= 2 and all(isinstance(label, str) and label for label in labels)
+                       and len(set(labels)) == count, "a list of at least two different label names"),
+            "multi_label": (isinstance(self.multi_label, bool), "true or false"),
+            "base_model": (isinstance(self.base_model, str) and self.base_model != "", "a text model's name or folder"),
+            "base_fingerprint": (isinstance(self.base_fingerprint, str), "text"),
+            "encoder_fingerprint": (isinstance(self.encoder_fingerprint, str), "text"),
+            "thresholds": (is_number_list(self.thresholds, count, 0, 1) if self.multi_label
+                           else isinstance(self.thresholds, list),
+                           f"a list of {count} numbers from 0 to 1 (one per label)" if self.multi_label else "a list"),
+            "task": (self.task == TASK, TASK),
+            "trained": (isinstance(self.trained, dict), "an object"),
+        })
+
 
 def check_head_profile(profile: str) -> None:
     """A head reads the accurate profile's sentence vectors: refuse any other profile for it."""
@@ -55,7 +86,7 @@ def check_head_profile(profile: str) -> None:
 def head_folder(model: str | Path | None) -> Path | None:
     """``model`` as a folder if it is the artifact of a head of one's own, else None (a shipped name, a text
     model's folder, nothing)."""
-    if model is None or not (Path(model) / CONFIG_FILE).is_file():
+    if model is None or shipped_entry(model) is not None or not (Path(model) / CONFIG_FILE).is_file():
         return None
     return Path(model) if read_config(Path(model))["task"] == TASK else None
 
@@ -64,7 +95,7 @@ class LabelHead:
     """One linear layer: pooled vectors ``[n, hidden]`` → a score per label (softmax or sigmoid)."""
 
     def __init__(self, config: HeadConfig, weight: np.ndarray, bias: np.ndarray) -> None:
-        if weight.shape[0] != len(config.labels) or bias.shape != (len(config.labels),):
+        if weight.ndim != 2 or weight.shape[0] != len(config.labels) or bias.shape != (len(config.labels),):
             raise ModelNotFound(f"head {config.name!r}: weights of shape {weight.shape} do not fit "
                                 f"{len(config.labels)} labels")
         self.config, self.weight, self.bias = config, weight.astype(np.float32), bias.astype(np.float32)
@@ -75,28 +106,34 @@ class LabelHead:
 
     @classmethod
     def load(cls, folder: Path) -> LabelHead:
-        from safetensors.numpy import load_file
-
-        raw = read_config(folder)
+        path = Path(folder) / CONFIG_FILE
         try:
-            config = HeadConfig(**raw)
+            config = HeadConfig(**read_config(folder))
         except TypeError as exc:
-            raise ModelNotFound(f"{Path(folder) / CONFIG_FILE} is not a head config ({exc})") from None
-        if not (Path(folder) / WEIGHTS_FILE).is_file():
+            raise ModelNotFound(f"{path} is not a head config ({exc})") from None
+        config.check(path)
+        weights = Path(folder) / WEIGHTS_FILE
+        if not weights.is_file():
             raise ModelNotFound(f"{folder} has no {WEIGHTS_FILE}")
-        tensors = load_file(str(Path(folder) / WEIGHTS_FILE))
-        return cls(config, tensors["weight"], tensors["bias"])
+        with open_weights(weights) as tensors:
+            missing = [name for name in ("weight", "bias") if name not in tensors.keys()]  # noqa: SIM118 (not a dict)
+            if missing:
+                raise ModelNotFound(f"{weights} has no tensor {missing[0]!r}")
+            return cls(config, tensors.get_tensor("weight"), tensors.get_tensor("bias"))
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, card: str) -> None:
+        """Write the head's artifact to ``folder`` whole: weights, config and ``card`` (its MODEL_CARD.md). An
+        earlier head there is replaced; an interrupted save leaves it as it was."""
         from safetensors.numpy import save_file
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        save_file({"weight": self.weight, "bias": self.bias}, str(folder / WEIGHTS_FILE))
-        write_config(folder, asdict(self.config))
+        with atomic_folder(folder, TASK) as partial:
+            save_file({"weight": self.weight, "bias": self.bias}, str(partial / WEIGHTS_FILE))
+            write_config(partial, asdict(self.config))
+            (partial / CARD_FILE).write_text(card, encoding="utf-8")
 
     def check_base(self, text_model: Path) -> None:
-        """Raise :class:`BaseModelMismatch` unless ``text_model`` has the encoder this head was trained on."""
+        """Raise :class:`BaseModelMismatch` unless ``text_model`` has the encoder this head was trained on, and
+        :class:`ModelNotFound` unless the head's rows are as wide as that model's sentence vectors."""
         found = encoder_fingerprint(text_model)
         if found != self.config.encoder_fingerprint:
             raise BaseModelMismatch(
@@ -104,6 +141,11 @@ class LabelHead:
                 f"{self.config.encoder_fingerprint}), but {text_model} has encoder {found}: train the head again "
                 "with `affectlab train head`"
             )
+        with open_weights(Path(text_model) / WEIGHTS_FILE) as weights:
+            width = weights.get_slice(HEAD_WEIGHT).get_shape()[1]
+        if self.weight.shape[1] != width:
+            raise ModelNotFound(f"head {self.config.name!r}: weights of shape {self.weight.shape} do not fit the "
+                                f"{width}-wide sentence vectors of {text_model}")
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """Pooled vectors → ``[n, labels]`` probabilities: softmax for single-label, sigmoid for multi-label."""

@@ -25,10 +25,10 @@ import numpy as np
 
 from affectlab.errors import OptionError
 from affectlab.metrics import THRESHOLD_GRID, f1_per_label, micro_f1
-from affectlab.registry import CARD_FILE, SHIPPED
+from affectlab.registry import check_output_folder, shipped_entry
 from affectlab.text.analyzer import RUNTIMES, Analyzer
-from affectlab.text.artifact import DEFAULT_MODEL
-from affectlab.text.label_head import HeadConfig, LabelHead, describe_base, head_folder
+from affectlab.text.artifact import DEFAULT_MODEL, resolve_artifact
+from affectlab.text.label_head import TASK, HeadConfig, LabelHead, describe_base, head_folder
 from affectlab.text.probabilities import sigmoid, softmax
 from affectlab.train.head_card import model_card
 from affectlab.train.head_data import Labelled, carve_dev, check_dev, check_trainable, read_labelled
@@ -137,6 +137,7 @@ def train_head(recipe: HeadRecipe, on_progress: Callable[[dict], None] | None = 
     recipe.check()
     if head_folder(recipe.base_model) is not None:
         raise OptionError(f"{recipe.base_model} is a head of one's own; the base model must be a text model")
+    check_output_folder(recipe.out_dir, TASK, resolve_artifact(recipe.base_model))
     report = on_progress or (lambda record: None)
     multi_label = recipe.separator is not None
     data = read_labelled(recipe.data, recipe.text_column, recipe.label_column, recipe.separator, recipe.encoding)
@@ -167,15 +168,13 @@ def train_head(recipe: HeadRecipe, on_progress: Callable[[dict], None] | None = 
         **describe_base(analyzer.folder, _base_name(recipe.base_model)),
         trained=_provenance(recipe, train, dev, fitted, analyzer),
     )
-    head = LabelHead(config, fitted.weight, fitted.bias)
-    head.save(recipe.out_dir)
-    (recipe.out_dir / CARD_FILE).write_text(model_card(config), encoding="utf-8")
+    LabelHead(config, fitted.weight, fitted.bias).save(recipe.out_dir, model_card(config))
     return config
 
 
 def _base_name(model: str) -> str:
     """A shipped name as it is; a folder as an absolute path, so the head finds it from anywhere."""
-    return model if any(s.name == model for s in SHIPPED) else str(Path(model).resolve())
+    return model if shipped_entry(model) else str(Path(model).resolve())
 
 
 def _provenance(recipe: HeadRecipe, train: Labelled, dev: Labelled, fitted: FittedHead, analyzer: Analyzer) -> dict:

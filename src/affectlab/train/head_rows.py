@@ -17,7 +17,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save
 
-from affectlab.registry import CARD_FILE, WEIGHTS_FILE, fingerprint
+from affectlab.registry import CARD_FILE, WEIGHTS_FILE, atomic_folder, fingerprint
 from affectlab.text.artifact import ArtifactConfig
 from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
 from affectlab.train.optim import provenance
@@ -46,17 +46,18 @@ def refit_record(recipe, source: Path, config: ArtifactConfig) -> dict:
 
 def write_refitted(out_dir: Path, source: Path, weights: tuple[dict, dict], head: tuple[np.ndarray, np.ndarray],
                    config: ArtifactConfig, card_title: str, card_section: str) -> None:
-    """Write the copy: ``weights`` (the source's tensors and metadata) with ``head`` in place of its head, the
-    ``config``, and the source's card without any section titled ``card_title``, ``card_section`` (starting with
-    that title) appended."""
+    """Write the copy to ``out_dir`` whole (an earlier model there is replaced, see
+    :func:`~affectlab.registry.atomic_folder`): ``weights`` (the source's tensors and metadata) with ``head`` in
+    place of its head, the ``config``, and the source's card without any section titled ``card_title``,
+    ``card_section`` (starting with that title) appended."""
     tensors, metadata = weights
     tensors = {**tensors, HEAD_WEIGHT: torch.from_numpy(head[0]).to(torch.float16),
                HEAD_BIAS: torch.from_numpy(head[1]).to(torch.float16)}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / WEIGHTS_FILE).write_bytes(save(tensors, metadata=metadata))
-    config.save(out_dir)
     card = (source / CARD_FILE).read_text(encoding="utf-8") if (source / CARD_FILE).exists() else ""
-    (out_dir / CARD_FILE).write_text(f"{without_section(card, card_title)}\n\n{card_section}", encoding="utf-8")
+    with atomic_folder(out_dir, config.task) as folder:
+        (folder / WEIGHTS_FILE).write_bytes(save(tensors, metadata=metadata))
+        config.save(folder)
+        (folder / CARD_FILE).write_text(f"{without_section(card, card_title)}\n\n{card_section}", encoding="utf-8")
 
 
 def without_section(card: str, title: str) -> str:

@@ -43,9 +43,9 @@ from affectlab.datasets import DEFAULT_DATA_DIR, load_emoint, load_goemotions, l
 from affectlab.errors import OptionError
 from affectlab.heads.layout import EMOINT_EMOTIONS, head_slices
 from affectlab.metrics import f1_per_label, tune_thresholds
-from affectlab.registry import DEFAULTS
+from affectlab.registry import DEFAULTS, check_output_folder
 from affectlab.text.analyzer import Analyzer
-from affectlab.text.artifact import ArtifactConfig, resolve_artifact
+from affectlab.text.artifact import TASK, ArtifactConfig, resolve_artifact
 from affectlab.text.probabilities import sigmoid
 from affectlab.train.class_blocks import class_targets
 from affectlab.train.head_rows import as_shipped, refit_record, source_head, write_refitted
@@ -75,8 +75,7 @@ def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None 
     """Refit ``recipe.model``'s irony row and rule, and write the copy to ``recipe.out_dir``."""
     source = resolve_artifact(recipe.model)
     out_dir = Path(recipe.out_dir)
-    if out_dir.resolve() == source.resolve():
-        raise OptionError(f"--output {out_dir} is the source model's own folder; write the refitted model elsewhere")
+    check_output_folder(out_dir, TASK, source)
     literal_tweets = tuple(dict.fromkeys(recipe.literal_tweets))
     unknown = [name for name in literal_tweets if name not in EMOINT_EMOTIONS]
     if unknown:

@@ -33,7 +33,6 @@ from pathlib import Path
 import numpy as np
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_emobank_perspectives, load_emoint, load_wassa22
-from affectlab.errors import OptionError
 from affectlab.heads.layout import (
     BLOCK_SCALES,
     EMOINT_EMOTIONS,
@@ -43,10 +42,10 @@ from affectlab.heads.layout import (
     head_slices,
 )
 from affectlab.metrics import pearson
-from affectlab.registry import DEFAULTS
+from affectlab.registry import DEFAULTS, check_output_folder
 from affectlab.taxonomy import VAD
 from affectlab.text.analyzer import Analyzer
-from affectlab.text.artifact import ArtifactConfig, resolve_artifact
+from affectlab.text.artifact import TASK, ArtifactConfig, resolve_artifact
 from affectlab.train.head_rows import as_shipped, refit_record, source_head, write_refitted
 from affectlab.train.readings_card import CARD_SECTION, readings_section
 from affectlab.train.ridge import ALPHAS, choose_ridge
@@ -151,8 +150,7 @@ def train_readings(recipe: ReadingsRecipe, on_progress: Callable[[dict], None] |
     """Fit the reading blocks on ``recipe.model``'s sentence vectors and write the grown artifact to ``out_dir``."""
     source = resolve_artifact(recipe.model)
     out_dir = Path(recipe.out_dir)
-    if out_dir.resolve() == source.resolve():
-        raise OptionError(f"--output {out_dir} is the source model's own folder; write the grown model elsewhere")
+    check_output_folder(out_dir, TASK, source)
     config = ArtifactConfig.load(source)
     analyzer = Analyzer(source, runtime="torch", threads=recipe.threads, batch_size=recipe.batch_size)
     labels_of = {name: labels for name, labels, _ in HEAD_LAYOUT}

@@ -243,6 +243,45 @@ def test_a_refitted_model_is_written_whole_and_never_over_files_of_ones_own(tmp_
     assert os.listdir(mine) == ["notes.txt"]
 
 
+def _artifact(folder: Path, marker: str) -> None:
+    write_config(folder, {"task": "text", "marker": marker})
+    (folder / WEIGHTS_FILE).write_bytes(marker.encode())
+
+
+def test_an_artifact_through_a_link_replaces_the_links_target(tmp_path):
+    from affectlab.registry import atomic_folder
+
+    target = tmp_path / "real"
+    target.mkdir()
+    _artifact(target, "old")
+    link = tmp_path / "link"
+    link.symlink_to(target, target_is_directory=True)
+    with atomic_folder(link, "text") as partial:
+        _artifact(partial, "new")
+    assert link.is_symlink() and read_config(link)["marker"] == "new"
+    assert sorted(os.listdir(tmp_path)) == ["link", "real"]
+
+
+def test_a_failed_swap_puts_the_earlier_artifact_back(tmp_path, monkeypatch):
+    from affectlab.registry import atomic_folder
+
+    out = tmp_path / "out"
+    out.mkdir()
+    _artifact(out, "old")
+    calls, real_replace = [], os.replace
+
+    def second_rename_fails(source, destination):
+        calls.append(destination)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real_replace(source, destination)
+
+    monkeypatch.setattr("affectlab.registry.os.replace", second_rename_fails)
+    with pytest.raises(OSError, match="disk full"), atomic_folder(out, "text") as partial:
+        _artifact(partial, "new")
+    assert read_config(out)["marker"] == "old" and os.listdir(tmp_path) == ["out"]
+
+
 def test_train_readings_refuses_an_output_that_is_a_file_before_any_work(tmp_path, monkeypatch):
     from affectlab.train.readings import ReadingsRecipe, train_readings
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from affectlab.errors import AffectlabError, OptionError
+from affectlab.files import nearest_existing, usual_permissions
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 CONFIG_FILE = "config.json"
@@ -162,7 +163,7 @@ def write_config(folder: Path, config: dict) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's file is private; a config is as readable as any file
+        usual_permissions(temporary)  # mkstemp's file is private; a config is as readable as any file
         os.replace(temporary, folder / CONFIG_FILE)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -239,7 +240,7 @@ def check_output_folder(folder: Path, task: str, source: Path | None = None) -> 
             held = f"a {found} artifact" if found != task else f"files of its own ({', '.join(others)})"
             raise OptionError(f"--output {folder} holds {held}, which a {task} artifact would replace; give a new "
                               "folder")
-    existing = next(p for p in (folder.absolute(), *folder.absolute().parents) if p.exists())
+    existing = nearest_existing(folder.parent)  # the artifact is written beside the folder, then renamed
     if not existing.is_dir():
         raise OptionError(f"--output {folder} cannot be made: {existing} is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
@@ -249,32 +250,29 @@ def check_output_folder(folder: Path, task: str, source: Path | None = None) -> 
 @contextmanager
 def atomic_folder(folder: Path, task: str) -> Iterator[Path]:
     """A new hidden folder beside ``folder`` to write a ``task`` artifact into, which takes the place of ``folder``
-    once written (an earlier artifact there, see :func:`check_output_folder`, is moved aside and removed) and is
-    removed on failure: ``folder`` is never half written. A run killed between the two renames leaves the earlier
-    artifact beside it as ``.NAME.*.old``."""
-    folder = Path(folder)
+    once written (an earlier artifact there, see :func:`check_output_folder`, is moved aside and removed; a link
+    to a folder has its target replaced) and is removed on failure: ``folder`` is never half written. A run
+    killed between the two renames leaves the earlier artifact beside it as ``.NAME.*.old``."""
+    folder = Path(folder).resolve() if Path(folder).is_symlink() else Path(folder)
     check_output_folder(folder, task)
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".partial"))
-    aside = None
+    aside = partial.with_suffix(".old")  # a name nothing holds yet: a folder is renamed onto no folder
     try:
         yield partial
-        os.chmod(partial, 0o777 & ~_umask())  # mkdtemp's folder is private; an artifact is as readable as any
+        usual_permissions(partial)
         if folder.exists():
-            aside = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
             os.replace(folder, aside)
-        os.replace(partial, folder)
+        try:
+            os.replace(partial, folder)
+        except BaseException:
+            if aside.exists() and not folder.exists():
+                os.replace(aside, folder)  # the earlier artifact back where it was
+            raise
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    if aside is not None:
-        shutil.rmtree(aside)
-
-
-def _umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def fingerprint(folder: Path) -> str:

@@ -28,8 +28,9 @@ from affectlab.corpus.plan import SCORES_DIR, ChunkSpec, CorpusJob, Plan, finger
 from affectlab.corpus.scoring import ChunkResult, head_labels, one_line, part_schema
 from affectlab.errors import AffectlabError
 from affectlab.extras import require
+from affectlab.files import nearest_existing
 from affectlab.io.readers import InputFileError
-from affectlab.io.writers import atomic_write_text, nearest_existing
+from affectlab.io.writers import atomic_write_text
 from affectlab.registry import WEIGHTS_FILE, read_config
 from affectlab.text.artifact import DEFAULT_PROFILE, ArtifactConfig, resolve_artifact
 from affectlab.text.label_head import head_folder

@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from affectlab.errors import AffectlabError
+from affectlab.files import usual_permissions
 from affectlab.io.values import json_line, json_value, text_value, valid_unicode
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
@@ -103,13 +104,6 @@ def check_json_target(path: Path, source: Path | None = None, hint: str = "") ->
         raise OutputFileError(f"{path}: this result is one JSON document; name the file .json{hint}")
 
 
-def nearest_existing(path: Path) -> Path:
-    """``path`` itself or the nearest of its parents that exists: where a folder still to be made would go
-    (``OSError`` where a folder on the way cannot be looked into)."""
-    absolute = Path(path).absolute()
-    return next(p for p in (absolute, *absolute.parents) if p.exists())
-
-
 def _temporary(path: Path, tag: str = "") -> Path:
     """A new private file beside ``path``, named so that it is hidden and recognisably partial."""
     try:
@@ -119,13 +113,6 @@ def _temporary(path: Path, tag: str = "") -> Path:
         raise OutputFileError(f"{path}: cannot be created ({exc.strerror or exc})") from exc
     os.close(handle)
     return Path(tmp)
-
-
-def _usual_permissions(path: str | Path) -> None:
-    """Temporary files are created private (0600); a finished output gets what a plain ``open`` would give."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
 
 
 @contextmanager
@@ -139,7 +126,7 @@ def atomic_target(path: Path) -> Iterator[Path]:
     tmp = _temporary(path)
     try:
         yield tmp
-        _usual_permissions(tmp)
+        usual_permissions(tmp)
         os.replace(tmp, path)
     except OSError as exc:  # e.g. a folder made at ``path`` meanwhile, or a full disk
         Path(tmp).unlink(missing_ok=True)
@@ -250,7 +237,7 @@ class TableWriter:
                 self._finish_csv()
             if self._file is not None:
                 self._file.close()
-            _usual_permissions(self._tmp)
+            usual_permissions(self._tmp)
             os.replace(self._tmp, self.path)
         except OSError as exc:
             self.abort()

@@ -214,7 +214,9 @@ class EmotionalMemory:
         self.dimension = self.encoder.dimension
         self.store = MemoryStore(folder, self.dimension + EMOTION_DIMENSION)
         self.nprobes, self.refine_factor = nprobes, refine_factor
-        self._version: int | None = None  # of the table when _stale and _indexed were counted
+        self._version: int | None = None  # of the table when _other and _indexed were read
+        self._other: str | None = None  # the model some memory was embedded with, if not this one
+        self._indexed = False
 
     @property
     def path(self) -> Path:
@@ -232,15 +234,15 @@ class EmotionalMemory:
 
     def _check_models(self) -> None:
         version = self.store.table.version
-        if version != self._version:  # a commit since the count, of this process or another (a reembed, say)
-            self._stale, self._indexed, self._version = self._count_stale(), self.store.indexed, version
-        if not self._stale:
+        if version != self._version:  # a commit since the last look, of this process or another (a reembed, say)
+            found = self.store.scan(f"embedded_with != {sql_text(self.model_id)}", ["embedded_with"], limit=1)
+            self._other = found["embedded_with"][0].as_py() if found.num_rows else None
+            self._indexed, self._version = self.store.indexed, version
+        if self._other is None:
             return
-        found = self.store.scan(f"embedded_with != {sql_text(self.model_id)}", ["embedded_with"], limit=1)
-        other = found["embedded_with"][0].as_py() if found.num_rows else "another model"
         raise ModelMismatch(
-            f"{self.path}: {self._stale:,} of {len(self):,} memories were embedded with {other}, but this affectlab "
-            f"embeds with {self.model_id}; their similarities cannot be compared. Re-embed them with "
+            f"{self.path}: {self._count_stale():,} of {len(self):,} memories were embedded with {self._other}, but "
+            f"this affectlab embeds with {self.model_id}; their similarities cannot be compared. Re-embed them with "
             f"EmotionalMemory.reembed() or `affectlab memory reembed {self.path}`."
         )
 

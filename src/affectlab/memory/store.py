@@ -24,7 +24,7 @@ import numpy as np
 
 from affectlab.errors import OptionError, check_count
 from affectlab.extras import require
-from affectlab.io.writers import nearest_existing
+from affectlab.files import nearest_existing
 from affectlab.memory.errors import InvalidMemory, ModelMismatch
 from affectlab.taxonomy import GOEMOTIONS, VAD
 

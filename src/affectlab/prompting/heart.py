@@ -37,11 +37,17 @@ def load_feedback() -> dict[str, list[str]]:
 
 
 def oracle(task: Task, item: Item, answer: str) -> bool:
-    """Right when the task's metric gives full marks; a metric that fails on the answer is an error."""
-    score, error = score_answer(task, item, answer)
-    if error is not None:
-        raise StimulusError(error)
-    return score == 1.0
+    """Right when the task's metric gives full marks."""
+    return score_answer(task, item, answer)[0] == 1.0
+
+
+def _judge(verifier: Verifier, task: Task, item: Item, answer: str) -> tuple[bool, str | None]:
+    """Whether ``answer`` is right, and why it could not be judged: the oracle's failures are the task metric's."""
+    if verifier is oracle:
+        score, error = score_answer(task, item, answer)
+        return score == 1.0, error
+    correct, error = user_call("verifier", lambda *a: bool(verifier(*a)), task, item, answer)
+    return bool(correct), error
 
 
 def feedback_for(arm: str, after_round: int, item_index: int, phrases: dict[str, list[str]]) -> tuple[str, str]:
@@ -112,12 +118,13 @@ def _run_arm(llm: LanguageModel, task: Task, arm: str, max_rounds: int, verifier
                                       batch_size=batch_size, on_progress=on_progress, **options)
         for k, generation in zip(open_items, generations):
             answer = generation.text.strip()
-            correct, error = user_call("verifier", lambda *a: bool(verifier(*a)), task, task.items[k], answer)
+            correct, error = _judge(verifier, task, task.items[k], answer)
             tone, phrase = (None, None) if correct or round_ == max_rounds else \
                 feedback_for(arm, round_, k, phrases)
-            attempts[k].append(Attempt(answer, bool(correct), phrase, tone, error))
+            attempts[k].append(Attempt(answer, correct, phrase, tone, error))
         if round_ == 1 and all(attempts[k][0].error for k in open_items):  # broken, not one answer it cannot read
-            raise StimulusError(f"the verifier failed on every first answer of task {task.name!r} "
+            judge = "task's metric" if verifier is oracle else "verifier"
+            raise StimulusError(f"the {judge} failed on every first answer of task {task.name!r} "
                                 f"({attempts[open_items[0]][0].error}); mend it and run again")
     return [ItemTrace(task.name, item.id, arm, a) for item, a in zip(task.items, attempts)]
 

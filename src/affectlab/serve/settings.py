@@ -15,8 +15,8 @@ from pathlib import Path
 
 from affectlab.cache import cache_root
 from affectlab.errors import OptionError, check_count, check_threads
+from affectlab.files import nearest_existing
 from affectlab.http_access import LOOPBACK_NAMES, is_loopback
-from affectlab.io.writers import nearest_existing
 from affectlab.registry import DEFAULTS
 from affectlab.text import DEFAULT_RUNTIME, RUNTIMES
 

@@ -126,7 +126,9 @@ def resolve_artifact(model: str | Path | None = None, profile: str = DEFAULT_PRO
         from affectlab.text.fingerprints import HEAD_WEIGHT  # not above: fingerprints reads ArtifactConfig from here
 
         with open_weights(folder / WEIGHTS_FILE) as weights:
-            rows = weights.get_slice(HEAD_WEIGHT).get_shape()[0] if HEAD_WEIGHT in weights.keys() else 0  # noqa: SIM118
+            if HEAD_WEIGHT not in weights.keys():  # noqa: SIM118 (not a dict)
+                raise ModelNotFound(f"{folder / WEIGHTS_FILE} has no tensor {HEAD_WEIGHT!r} (the head)")
+            rows = weights.get_slice(HEAD_WEIGHT).get_shape()[0]
         if rows != head_size(tuple(config.blocks)):
             raise ModelNotFound(f"{folder / WEIGHTS_FILE} has a head of {rows} rows, but the blocks in its "
                                 f"{CONFIG_FILE} have {head_size(tuple(config.blocks))} outputs")

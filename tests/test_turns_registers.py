@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from safetensors.numpy import save_file
 from typer.testing import CliRunner
 
 from affectlab.cli import app
@@ -200,7 +201,7 @@ def test_cached_readings_are_reused_only_for_the_same_texts_and_text_model(tmp_p
 def test_a_turn_model_is_refused_beside_another_text_model(tmp_path):
     folder = tmp_path / "turns"
     folder.mkdir()
-    (folder / WEIGHTS_FILE).write_bytes(b"")  # refused before the network is read
+    save_file({}, str(folder / WEIGHTS_FILE))  # no network in it: refused before the network is read
     (folder / CONFIG_FILE).write_text(json.dumps({
         "name": "my-turns", "task": "turn-emotions", "labels": list(EKMAN), "neutral_bias": {"general": 0.0},
         "text_features": {"model": "text-minilm", "fingerprint": "0123456789abcdef", "readings": list(READINGS)}}))

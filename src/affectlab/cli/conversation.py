@@ -410,9 +410,9 @@ def bench_conversation_command(
     = "30,300,2000",
     rounds: Annotated[int, typer.Option(min=1, help="Timed rounds per length (the median is reported).")] = 3,
     threads: int = 2, reports_dir: ReportsDirOpt = REPORTS,
-    compare_turn_model: Annotated[Path | None, typer.Option(
-        help="Another turn model (an artifact folder) timed end to end in the same rounds, for a side-by-side "
-             "ratio.")] = None,
+    compare_turn_model: Annotated[str | None, typer.Option(
+        help="Another turn model (a shipped name or an artifact folder) timed end to end in the same rounds, for a "
+             "side-by-side ratio.")] = None,
     report_name: Annotated[str, typer.Option(help="Report file name under --reports-dir.")] = "bench-conversation",
 ) -> None:
     """Seconds per turn and peak memory of conversations of several lengths end to end (emotions + causes),

@@ -337,12 +337,6 @@ def overlapping_dialogues(test: list[Dialogue], train: list[Dialogue], min_share
     return found
 
 
-def deduplicated(test: list[Dialogue], train: list[Dialogue], min_shared: float | None = None) -> list[Dialogue]:
-    """``test`` without the dialogues :func:`overlapping_dialogues` finds in ``train``."""
-    dropped = set(overlapping_dialogues(test, train, min_shared))
-    return [d for d in test if d.id not in dropped]
-
-
 @dataclass(frozen=True)
 class ContextExample:
     """A conversation so far and what to predict from it: the speaker's emotion (EmpatheticDialogues) or

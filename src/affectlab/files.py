@@ -1,6 +1,6 @@
-"""Two facts about the file system that writers of files and of model folders share: where a path still to be
-made would go, and the permissions a plain ``open`` would give a new file or folder (temporary ones are made
-private, and a finished output should not stay so)."""
+"""What writers of files and of model folders ask of the file system: where a path still to be made would go,
+whether it could be made there, and the permissions a plain ``open`` would give a new file or folder (temporary
+ones are made private, and a finished output should not stay so)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,24 @@ def nearest_existing(path: str | Path) -> Path:
     (``OSError`` where a folder on the way cannot be looked into)."""
     absolute = Path(path).absolute()
     return next(p for p in (absolute, *absolute.parents) if p.exists())
+
+
+def why_not_writable(path: str | Path) -> str | None:
+    """Why nothing could be written at ``path`` (a folder that exists, or a file or folder still to be made in its
+    nearest existing parent), or None where it could. Checked before a long job, so it fails at once.
+
+    >>> why_not_writable("/etc/hostname/out")
+    '/etc/hostname is a file, not a folder'
+    """
+    try:
+        existing = nearest_existing(path)
+    except OSError as error:
+        return f"a folder on the way cannot be looked into ({error.strerror or error})"
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot write in {existing} (permission denied)"
+    return None
 
 
 def usual_permissions(path: str | Path) -> None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from affectlab.errors import AffectlabError, OptionError
-from affectlab.files import nearest_existing, usual_permissions
+from affectlab.files import usual_permissions, why_not_writable
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 CONFIG_FILE = "config.json"
@@ -41,7 +41,7 @@ CARD_FILE = "MODEL_CARD.md"
 ARTIFACT_FILES = (CONFIG_FILE, WEIGHTS_FILE, DIRECTIONS_FILE, CARD_FILE)
 
 TASKS = {
-    "text": "28 emotions, Ekman, sentiment, VAD of a text",
+    "text": "28 emotions, Ekman, sentiment, VAD, irony and the other readings of a text",
     "text-static": "28 emotions, Ekman, sentiment, VAD of a text from static token vectors (the fast profile)",
     "turn-emotions": "Ekman-7 emotion of each turn of a conversation, in context",
     "causes": "the turns and spans that cause a turn's emotion",
@@ -240,11 +240,9 @@ def check_output_folder(folder: Path, task: str, source: Path | None = None) -> 
             held = f"a {found} artifact" if found != task else f"files of its own ({', '.join(others)})"
             raise OptionError(f"--output {folder} holds {held}, which a {task} artifact would replace; give a new "
                               "folder")
-    existing = nearest_existing(folder.parent)  # the artifact is written beside the folder, then renamed
-    if not existing.is_dir():
-        raise OptionError(f"--output {folder} cannot be made: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise OptionError(f"--output {folder} cannot be made in {existing} (permission denied)")
+    reason = why_not_writable(folder.parent)  # the artifact is written beside the folder, then renamed
+    if reason:
+        raise OptionError(f"--output {folder} cannot be made: {reason}")
 
 
 @contextmanager

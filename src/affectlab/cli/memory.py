@@ -104,7 +104,7 @@ def memory_add(
             except InvalidRow as exc:  # numbered among all the files' rows
                 path, number, *_ = rows[exc.row]
                 fail(f"{path}: row {number}: {exc.field}: {exc.reason}")
-    out.print(f"added {len(rows):,} memories to {store} ({len(memory):,} in all)")
+    out.print(f"added {len(rows):,} {'memory' if len(rows) == 1 else 'memories'} to {store} ({len(memory):,} in all)")
 
 
 def _cell(value: object) -> str | None:

@@ -14,7 +14,6 @@ runs' parts in one folder.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -28,7 +27,7 @@ from affectlab.corpus.plan import SCORES_DIR, ChunkSpec, CorpusJob, Plan, finger
 from affectlab.corpus.scoring import ChunkResult, head_labels, one_line, part_schema
 from affectlab.errors import AffectlabError
 from affectlab.extras import require
-from affectlab.files import nearest_existing
+from affectlab.files import why_not_writable
 from affectlab.io.readers import InputFileError
 from affectlab.io.writers import atomic_write_text
 from affectlab.registry import WEIGHTS_FILE, read_config
@@ -161,11 +160,9 @@ def _check_writable(output: Path) -> None:
     except UnicodeEncodeError:
         raise InputFileError(f"{output}: the path is not valid UTF-8, so Parquet files cannot be written there; "
                              f"choose another folder name") from None
-    existing = nearest_existing(output)
-    if not existing.is_dir():
-        raise InputFileError(f"{output}: cannot be created, {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise InputFileError(f"{output}: cannot write in {existing} (permission denied)")
+    reason = why_not_writable(output)
+    if reason:
+        raise InputFileError(f"{output}: {reason}")
 
 
 def _check_resumable(output: Path, job: CorpusJob, plan: Plan) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from affectlab.errors import OptionError, check_count
 from affectlab.extras import require
-from affectlab.files import nearest_existing
+from affectlab.files import why_not_writable
 from affectlab.memory.errors import InvalidMemory, ModelMismatch
 from affectlab.taxonomy import GOEMOTIONS, VAD
 
@@ -57,13 +57,11 @@ def check_folder(path: object, create: bool = True) -> Path:
         if not create:
             raise InvalidMemory(f"{path}: holds no memory; create one by adding memories "
                                 f"(EmotionalMemory.add, or `affectlab memory add {path} FILE`)")
-        folder = nearest_existing(path)
     except OSError as exc:  # e.g. no permission to look into a folder on the way
         raise InvalidMemory(f"{path}: cannot be looked into ({exc.strerror or exc})") from None
-    if not folder.is_dir():
-        raise InvalidMemory(f"{path}: {folder} is a file, not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InvalidMemory(f"{path}: cannot create a memory in {folder} (permission denied)")
+    reason = why_not_writable(path)
+    if reason:
+        raise InvalidMemory(f"{path}: no memory can be made there: {reason}")
     return path
 
 

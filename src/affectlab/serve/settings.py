@@ -15,7 +15,7 @@ from pathlib import Path
 
 from affectlab.cache import cache_root
 from affectlab.errors import OptionError, check_count, check_threads
-from affectlab.files import nearest_existing
+from affectlab.files import why_not_writable
 from affectlab.http_access import LOOPBACK_NAMES, is_loopback
 from affectlab.registry import DEFAULTS
 from affectlab.text import DEFAULT_RUNTIME, RUNTIMES
@@ -144,10 +144,7 @@ class Settings:
             raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
         if "*" in self.cors_origins:
             raise OptionError("cors_origins: name each origin; '*' would let any web page call the API")
-        try:
-            existing = nearest_existing(self.jobs_dir)
-        except OSError as error:  # a folder on the way that may not be looked into
-            raise OptionError(f"jobs_dir {self.jobs_dir}: cannot be reached ({error.strerror or error})") from None
-        if not existing.is_dir():
-            raise OptionError(f"jobs_dir {self.jobs_dir}: {existing} is a file, not a folder")
+        reason = why_not_writable(self.jobs_dir)
+        if reason:
+            raise OptionError(f"jobs_dir {self.jobs_dir}: {reason}")
         return self

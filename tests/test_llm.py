@@ -2,6 +2,7 @@
 
 import pytest
 
+from affectlab.errors import OptionError
 from affectlab.llm import Generation, LanguageModel, LLMError, LocalLM, load_llm
 from affectlab.llm.loading import llama_cpp_installed
 from affectlab.llm.local import cache_dir
@@ -67,6 +68,9 @@ def test_generation_stops_when_asked_and_prompt_logprobs_run_in_chunks(llm):
 def test_llm_errors_are_clear(llm, tmp_path):
     with pytest.raises(LLMError, match="exceeds the model's context"):
         llm.generate("word " * 40_000, max_new_tokens=4)
+    for count in (0, -5, 2.5):
+        with pytest.raises(OptionError, match="max_new_tokens must be a whole number"):
+            llm.generate("Hello", max_new_tokens=count)
     with pytest.raises(LLMError, match="empty continuation"):
         llm.score("Hello", ["", " there"])
     with pytest.raises(LLMError, match="not a Hugging Face model folder"):

@@ -1,5 +1,5 @@
 """Options that choose a language model (``--llm``, ``--llm-model``, ``--backend``, ``--base-url``...) and
-:func:`make_llm`."""
+:func:`make_llm`, and the ``--seed`` it samples with."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ ApiKeyOpt = Annotated[str | None, typer.Option(envvar=["AFFECTLAB_API_KEY", "OPE
                                                help="openai: bearer token.")]
 ChatOpt = Annotated[bool, typer.Option(help="openai: generate through /chat/completions instead of /completions.")]
 ConcurrencyOpt = Annotated[int, typer.Option(min=1, help="openai: requests in flight at once.")]
+# every backend and NumPy take a seed this size (llama.cpp's is 32-bit; NumPy refuses negative ones)
+SeedOpt = Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed (0 to 2^32-1).")]
 
 
 def make_llm(kind: str, model: str | None, base_url: str | None, api_key: str | None, chat: bool,

@@ -11,7 +11,7 @@ import math
 import shlex
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -199,6 +199,22 @@ def fail(message: str) -> None:
     """Stop with one red line and exit code 2."""
     err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def check_report_output(output: Path, beside: tuple[str, ...] = (), inputs: Sequence[str | Path] = ()) -> None:
+    """Before any work: the report is JSON, and it and the files named after it (``beside``: their suffixes) can be
+    written without replacing an input (``inputs``: files, or comma-separated lists of them, that are read)."""
+    from affectlab.io.writers import check_not_source, check_target
+
+    if output.suffix != ".json":
+        fail(f"{output}: the report is JSON; end the name in .json")
+    sources = [Path(part.strip()) for each in inputs for part in str(each).split(",")]
+    with user_errors():
+        for target in (output, *(output.with_suffix(suffix) for suffix in beside)):
+            check_target(target)
+            for source in sources:
+                if source.is_file():
+                    check_not_source(target, source)
 
 
 def positive_ints(value: str, option: str, example: str) -> tuple[int, ...]:

@@ -9,15 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from affectlab.cli._llm import DEFAULT_KIND, LlmModelOpt, LlmOpt, make_llm
+from affectlab.cli._llm import DEFAULT_KIND, LlmModelOpt, LlmOpt, SeedOpt, make_llm
 from affectlab.cli._util import (
     REPORTS,
     DataDirOpt,
     ReportsDirOpt,
     ThreadsOpt,
     app,
+    check_report_output,
     err,
     eval_app,
+    fail,
     invoked_command,
     number,
     old_spellings,
@@ -101,13 +103,14 @@ def probe(
     dataset: Annotated[str, typer.Option(help="goemotions-ekman or dailydialog.")] = "goemotions-ekman",
     data_dir: DataDirOpt = DEFAULT_DATA_DIR,
     llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None,
-    threads: ThreadsOpt = None, seed: int = 0,
+    threads: ThreadsOpt = None, seed: SeedOpt = 0,
     output: Annotated[Path, typer.Option("--output", "-o", help="The JSON report (a PNG goes beside it).")]
     = Path("reports/probe.json"),
 ) -> None:
     """Linear emotion probes on every layer, beside the LM's zero-shot prompting and persistence."""
     from affectlab.internals.plot import plot_probes
 
+    check_report_output(output)
     with user_errors():
         report = _run_probes(dataset, data_dir, _local_llm(llm, llm_model, threads), seed)
     out.print(_probe_table(report))
@@ -130,12 +133,14 @@ def directions(
     from affectlab.evaluate.internals import REMOVE_SHARED, goemotions_directions
     from affectlab.internals import emotion_directions
     from affectlab.internals.text_directions import check_shares
+    from affectlab.io.writers import check_target
 
     _check_method(method)
     if remove_shared is not None and method != "goemotions":
         raise typer.BadParameter("--remove-shared applies to --method goemotions only")
     with user_errors():
         check_shares([] if remove_shared is None else [remove_shared])
+        check_target(output)
         lm = _local_llm(llm, llm_model, threads)
         if method == "goemotions":
             with progress_bar() as progress:
@@ -144,7 +149,8 @@ def directions(
                                               remove_shared=REMOVE_SHARED if remove_shared is None else remove_shared)
         else:
             found = emotion_directions(lm, method=method)
-    found.save(output)
+    with user_errors():
+        found.save(output)
     agreement = "split-half cosine" if method == "goemotions" else "mean pairwise cosine across scenarios"
     table = Table(title=f"{method} directions of {found.model}: consistency ({agreement})")
     table.add_column("emotion")
@@ -171,7 +177,7 @@ def steer(
     method: Annotated[str, typer.Option(help="goemotions (the packaged directions of the default LM) or a "
                                              "scenario method computed now: mean_diff, pca, centered.")] = "goemotions",
     raw: Annotated[bool, typer.Option(help="Continue the prompt as it is, without the Q/A wrapping.")] = False,
-    max_new_tokens: int = 40, seed: int = 0,
+    max_new_tokens: Annotated[int, typer.Option(min=1)] = 40, seed: SeedOpt = 0,
     llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, threads: ThreadsOpt = None,
 ) -> None:
     """Generate with and without an emotion direction added, side by side (sampled, seeded)."""
@@ -183,10 +189,15 @@ def steer(
         steering_settings,
     )
     from affectlab.internals.closed_loop import SAMPLING
+    from affectlab.internals.steering import check_strength
 
+    if not prompt.strip():
+        fail("the prompt is empty; give the text the model should continue")
     with user_errors():
         settings = steering_settings()
-    layer = layer or "+".join(map(str, settings.layers))
+        if strength is not None:
+            check_strength(strength)
+    layer = "+".join(map(str, settings.layers)) if layer is None else layer
     try:
         layers = _layer_spec(layer)
     except ValueError:
@@ -218,12 +229,14 @@ def steer(
 @eval_app.command("probes")
 def eval_probes_command(
     ctx: typer.Context, data_dir: DataDirOpt = DEFAULT_DATA_DIR, reports_dir: ReportsDirOpt = REPORTS,
-    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: SeedOpt = 0,
 ) -> None:
     """Probes on GoEmotions (Ekman) and DailyDialog → reports/eval-probes-<data>.json and .png."""
     from affectlab.evaluate.internals import PROBE_DATASETS
     from affectlab.internals.plot import plot_probes
 
+    for dataset in PROBE_DATASETS:
+        check_report_output(reports_dir / f"eval-probes-{dataset}.json")
     with user_errors():
         lm = _local_llm(llm, llm_model, threads)
         for dataset in PROBE_DATASETS:
@@ -283,9 +296,9 @@ def eval_steering_command(
     remove_shared: Annotated[str | None, typer.Option(
         help="goemotions only: shares (0 to 1) of the emotions' common part taken out of the directions, "
              "comma-separated, swept with layers and strengths (default: 0, 0.25 and 0.5).")] = None,
-    samples: Annotated[int, typer.Option(help="Samples per test prompt.")] = 2,
+    samples: Annotated[int, typer.Option(min=1, help="Samples per test prompt.")] = 2,
     data_dir: DataDirOpt = DEFAULT_DATA_DIR,
-    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: int = 0,
+    llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, threads: ThreadsOpt = None, seed: SeedOpt = 0,
     rescore: Annotated[Path | None, typer.Option(
         help="Judge the test outputs a steering report keeps again with the installed text model and recompute "
              "its figures and intervals, in place, without generating (the other options are ignored).")] = None,
@@ -301,6 +314,7 @@ def eval_steering_command(
     shipped directions' settings (same prompts, samples, seed and judge) → eval-steering-goemotions-shipped.json."""
     from affectlab.evaluate.internals import eval_steering, eval_steering_shipped, rescore_steering_file
     from affectlab.internals.plot import plot_steering
+    from affectlab.internals.steering import check_strength
     from affectlab.internals.text_directions import check_shares
     from affectlab.text import Analyzer
 
@@ -312,6 +326,7 @@ def eval_steering_command(
         err.print(f"report: {rescore} (its test outputs judged again by {report['test']['classifier']})")
         return
     if shipped:
+        check_report_output(reports_dir / "eval-steering-goemotions-shipped.json")
         with user_errors():
             lm = _local_llm(llm, llm_model, threads)
             with progress_bar() as progress:
@@ -324,6 +339,8 @@ def eval_steering_command(
                invoked_command(ctx, ignored=sweep_only))
         return
     _check_method(method)
+    name = "eval-steering" if method == "mean_diff" else f"eval-steering-{method}"
+    check_report_output(reports_dir / f"{name}.json")
     with user_errors():
         try:
             layer_list = [_layer_spec(x) for x in layers.split(",")]
@@ -335,6 +352,8 @@ def eval_steering_command(
         if shares is not None and method != "goemotions":
             raise typer.BadParameter("--remove-shared applies to --method goemotions only")
         check_shares(shares or [])
+        for strength in strength_list:
+            check_strength(strength)
         lm = _local_llm(llm, llm_model, threads)
         with progress_bar() as progress:
             bar = progress.add_task("steering", total=None)
@@ -342,5 +361,4 @@ def eval_steering_command(
                                    remove_shared=shares, samples=samples, seed=seed, data_dir=data_dir,
                                    on_progress=lambda k: progress.advance(bar, k))
     _print_steering(report, report["sweep"]["chosen_per_emotion"], "dev pick")
-    name = "eval-steering" if method == "mean_diff" else f"eval-steering-{method}"
     _write(report, reports_dir / f"{name}.json", invoked_command(ctx), plot_steering)

@@ -18,9 +18,20 @@ from affectlab.cli._llm import (
     ConcurrencyOpt,
     LlmModelOpt,
     LlmOpt,
+    SeedOpt,
     make_llm,
 )
-from affectlab.cli._util import DataDirOpt, ThreadsOpt, app, err, invoked_command, out, progress_bar, user_errors
+from affectlab.cli._util import (
+    DataDirOpt,
+    ThreadsOpt,
+    app,
+    check_report_output,
+    err,
+    invoked_command,
+    out,
+    progress_bar,
+    user_errors,
+)
 from affectlab.datasets import DEFAULT_DATA_DIR
 
 TasksOpt = Annotated[str, typer.Option("--tasks", "--task", help="instruction-induction (all 24), a comma list of "
@@ -54,12 +65,6 @@ def _cache(cache_dir: Path | None):
     return GenerationCache(cache_dir or default_cache_dir())
 
 
-def _check_report_name(output: Path) -> None:
-    """Before any generation: the report is JSON, and its records and plots are named after it."""
-    if output.suffix != ".json":
-        raise typer.BadParameter(f"{output}: the report is JSON; end the name in .json")
-
-
 def _write(document: dict, output: Path, command: str) -> None:
     from affectlab.evaluate.report import write_report
 
@@ -91,7 +96,7 @@ def prompt_eval(
     llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, backend: BackendOpt = "auto",
     base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None, chat: ChatOpt = False, concurrency: ConcurrencyOpt = 4,
     threads: ThreadsOpt = None,
-    data_dir: DataDirOpt = DEFAULT_DATA_DIR, batch_size: BatchOpt = 16, seed: int = 0, cache_dir: CacheOpt = None,
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR, batch_size: BatchOpt = 16, seed: SeedOpt = 0, cache_dir: CacheOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The JSON report; the per-item records go beside "
                                                                  "it (.records.jsonl), and the plot (.png, .html).")]
     = Path("reports/prompting.json"),
@@ -100,7 +105,7 @@ def prompt_eval(
     from affectlab.prompting import load_stimuli, parse_conditions, run_prompt_eval
     from affectlab.prompting.plot import write_plots
 
-    _check_report_name(output)
+    check_report_output(output, (".records.jsonl", ".png", ".html"), [tasks, *(stimuli_file or ())])
     with user_errors():
         conditions = parse_conditions(stimuli, load_stimuli(*(stimuli_file or ())))
         chosen = _tasks(tasks, data_dir, items, shots, instruction, metric, seed)
@@ -111,10 +116,10 @@ def prompt_eval(
             bar = progress.add_task("prompting", total=total)
             result = run_prompt_eval(lm, chosen, conditions, position=position, cache=cache, batch_size=batch_size,
                                      seed=seed, on_progress=lambda k: progress.advance(bar, k))
-    command = invoked_command(ctx)
-    _write(result.to_dict(), output, command)
-    _records(output.with_suffix(".records.jsonl"), [r.__dict__ for r in result.records])
-    write_plots(result, output.with_suffix(".png"), output.with_suffix(".html"))
+    with user_errors():
+        _write(result.to_dict(), output, invoked_command(ctx))
+        _records(output.with_suffix(".records.jsonl"), [r.__dict__ for r in result.records])
+        write_plots(result, output.with_suffix(".png"), output.with_suffix(".html"))
 
     table = Table(title=f"accuracy (change vs. no stimulus; * its 95% interval excludes 0) — {result.model}")
     names = [c.name for c in conditions]
@@ -159,15 +164,17 @@ def heart(
     llm: LlmOpt = DEFAULT_KIND, llm_model: LlmModelOpt = None, backend: BackendOpt = "auto",
     base_url: BaseUrlOpt = None, api_key: ApiKeyOpt = None, chat: ChatOpt = False, concurrency: ConcurrencyOpt = 4,
     threads: ThreadsOpt = None,
-    data_dir: DataDirOpt = DEFAULT_DATA_DIR, batch_size: BatchOpt = 16, seed: int = 0, cache_dir: CacheOpt = None,
+    data_dir: DataDirOpt = DEFAULT_DATA_DIR, batch_size: BatchOpt = 16, seed: SeedOpt = 0, cache_dir: CacheOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The JSON report; traces go beside it "
                                                                  "(.traces.jsonl).")] = Path("reports/heart.json"),
 ) -> None:
     """Self-correction with emotionally toned feedback (Ekman's six in turn) against neutral feedback."""
     from affectlab.prompting import run_heart
+    from affectlab.prompting.heart import check_max_rounds
 
-    _check_report_name(output)
+    check_report_output(output, (".traces.jsonl",), [task])
     with user_errors():
+        check_max_rounds(max_rounds)
         check = _verifier(verifier)
         chosen = _tasks(task, data_dir, items, shots, instruction, metric, seed)
         lm = make_llm(llm, llm_model, base_url, api_key, chat, threads, backend=backend, concurrency=concurrency)
@@ -176,8 +183,9 @@ def heart(
             bar = progress.add_task("answering", total=None)
             result = run_heart(lm, chosen, max_rounds=max_rounds, verifier=check, cache=cache, batch_size=batch_size,
                                seed=seed, on_progress=lambda k: progress.advance(bar, k))
-    _write(result.to_dict(), output, invoked_command(ctx))
-    _records(output.with_suffix(".traces.jsonl"), result.to_dict(traces=True)["traces"])
+    with user_errors():
+        _write(result.to_dict(), output, invoked_command(ctx))
+        _records(output.with_suffix(".traces.jsonl"), result.to_dict(traces=True)["traces"])
     table = Table(title=f"share solved by round (mean over {len(chosen)} tasks) — {result.model}")
     for column in ("round", "feedback tone", "emotional", "neutral", "change [95% CI]"):
         table.add_column(column, justify="right")

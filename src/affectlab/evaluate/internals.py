@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from affectlab.datasets import DEFAULT_DATA_DIR, load_dailydialog, load_goemotions
+from affectlab.errors import check_count
 from affectlab.evaluate.report import judge_record, rescore_in_place
 from affectlab.internals.capture import capture_pooled
 from affectlab.internals.closed_loop import (
@@ -192,6 +193,7 @@ def eval_steering(llm, analyzer, *, layers: list[int | tuple[int, ...]], strengt
     from that emotion's dev figures; then every arm on the test prompts (``steered``: one share and strength,
     ``steered_per_emotion``: each emotion its own, ``prompted_steered``: the one share and strength on top of
     the emotion instruction). The ``goemotions`` directions are recomputed with ``seed`` (at 0, the shipped ones)."""
+    check_count("samples", samples)
     template, dev_prompts, test_prompts = load_prompts()
     if method not in STEERING_METHODS:
         raise InternalsError(f"method must be one of {', '.join(STEERING_METHODS)}, not {method!r}")

@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from affectlab.errors import check_count
 from affectlab.internals.layers import InternalsError, check_layer, decoder_layers
+from affectlab.io.values import surrogate_problem
 
 POOLINGS = ("mean", "last")
 
@@ -31,6 +33,22 @@ def capture(llm, texts: Sequence[str], *, layers: Sequence[int] | None = None, p
     Texts longer than ``max_tokens`` keep their beginning (for ``last`` pooling, pass shorter texts)."""
     return capture_pooled(llm, texts, layers=layers, poolings=(pooling,), batch_size=batch_size,
                           max_tokens=max_tokens, on_progress=on_progress)[pooling]
+
+
+def _checked_texts(texts: Sequence[str]) -> list[str]:
+    """``texts`` as a list, once each is a string the tokenizer can read (no lone surrogate)."""
+    if isinstance(texts, (str, bytes)):
+        raise InternalsError("texts must be a list of texts, not one text (pass [text])")
+    texts = list(texts)
+    if not texts:
+        raise InternalsError("no texts to capture")
+    for number, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InternalsError(f"text {number} is a {type(text).__name__}, not a string")
+        problem = surrogate_problem(text, f"text {number}")
+        if problem:
+            raise InternalsError(problem)
+    return texts
 
 
 def _weights(encoded, pooling: str, bos: int | None):
@@ -56,10 +74,13 @@ def capture_pooled(llm, texts: Sequence[str], *, layers: Sequence[int] | None = 
     unknown = [p for p in poolings if p not in POOLINGS]
     if unknown or not poolings:
         raise InternalsError(f"pooling must be one of {', '.join(POOLINGS)}, not {', '.join(map(repr, unknown))}")
+    check_count("batch_size", batch_size)
+    check_count("max_tokens", max_tokens)
     blocks = decoder_layers(llm)
     chosen = list(range(len(blocks))) if layers is None else [check_layer(llm, k) for k in layers]
-    if not texts:
-        raise InternalsError("no texts to capture")
+    if not chosen:
+        raise InternalsError("no layers to capture")
+    texts = _checked_texts(texts)
     tokenizer = llm.tokenizer
     # the decoder without the LM head: on Gemma 3 270M the head (640 x 262k) costs more than all 18 blocks
     body = llm.model.get_decoder() if hasattr(llm.model, "get_decoder") else llm.model

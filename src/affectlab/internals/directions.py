@@ -19,6 +19,7 @@ difference so that strengths mean the same for all three.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,7 @@ import numpy as np
 
 from affectlab.internals.capture import capture
 from affectlab.internals.layers import InternalsError, decoder_layers, hidden_size
+from affectlab.io import atomic_target
 
 METHODS = ("mean_diff", "pca", "centered")
 
@@ -60,7 +62,7 @@ class EmotionDirections:
     consistency: dict[str, list[float]]
 
     def __getitem__(self, emotion: str) -> EmotionVector:
-        if emotion not in self.vectors:
+        if not isinstance(emotion, str) or emotion not in self.vectors:
             raise InternalsError(f"no direction for {emotion!r}; these directions have {', '.join(self.vectors)}")
         return EmotionVector(emotion, self.layers, self.vectors[emotion])
 
@@ -96,15 +98,15 @@ class EmotionDirections:
 
         meta = {"model": self.model, "method": self.method, "layers": json.dumps(list(self.layers)),
                 "consistency": json.dumps(self.consistency)}
-        path = Path(path)
-        partial = path.with_name(path.name + ".partial")
-        save_file({e: v.astype(np.float32) for e, v in self.vectors.items()}, str(partial), metadata=meta)
-        partial.replace(path)
+        with atomic_target(Path(path)) as partial:
+            save_file({e: v.astype(np.float32) for e, v in self.vectors.items()}, str(partial), metadata=meta)
 
     @classmethod
     def load(cls, path: str | Path) -> EmotionDirections:
         from safetensors import SafetensorError, safe_open
 
+        if Path(path).is_dir():
+            raise InternalsError(f"{path} is a folder; name a directions file (.safetensors) in it")
         try:
             with safe_open(str(path), framework="numpy") as handle:
                 meta = handle.metadata() or {}
@@ -175,9 +177,12 @@ def scenario_states(llm, scenarios: list[dict] | None = None, emotions: list[str
     if scenarios is None:
         default_emotions, scenarios = load_scenarios()
         emotions = emotions or default_emotions
+    if isinstance(scenarios, (str, bytes, Mapping)) or len(scenarios) < 2:
+        raise InternalsError("emotion directions need a list of at least two scenarios")
+    for number, s in enumerate(scenarios):
+        if not isinstance(s, Mapping):
+            raise InternalsError(f"scenario {number} is a {type(s).__name__}, not a mapping of variant to text")
     emotions = emotions or [k for k in scenarios[0] if k not in ("id", "neutral")]
-    if len(scenarios) < 2:
-        raise InternalsError("emotion directions need at least two scenarios")
     for number, s in enumerate(scenarios):
         missing = [k for k in ("neutral", *emotions) if not isinstance(s.get(k), str) or not s[k].strip()]
         if missing:

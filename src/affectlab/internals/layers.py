@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from affectlab.errors import AffectlabError
 
 _LAYER_PATHS = ("model.layers", "model.model.layers", "transformer.h", "gpt_neox.layers", "model.decoder.layers")
@@ -40,7 +42,14 @@ def hidden_size(llm) -> int:
     return int(torch_model(llm).get_input_embeddings().weight.shape[1])
 
 
+def is_layer_number(value: object) -> bool:
+    """Whether ``value`` is a whole number (a bool or 5.7 is not, NumPy integers are)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_layer(llm, layer: int) -> int:
+    if not is_layer_number(layer):
+        raise InternalsError(f"a layer is a whole number, not {layer!r}")
     count = len(decoder_layers(llm))
     if not 0 <= layer < count:
         raise InternalsError(f"layer {layer} is out of range: {llm.name} has layers 0 to {count - 1}")

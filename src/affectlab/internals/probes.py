@@ -39,13 +39,27 @@ class LayerProbes:
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Predicted label ids, ``[n, layers]``."""
-        _check(features, len(self.layers))
+        _check(features, len(self.layers), self.probes[0].n_features_in_)
         return np.stack([p.predict(features[:, i]) for i, p in enumerate(self.probes)], 1)
 
 
-def _check(features: np.ndarray, layers: int | None = None) -> None:
-    if features.ndim != 3 or (layers is not None and features.shape[1] != layers):
-        raise InternalsError(f"features must be [texts, {layers or 'layers'}, hidden], not {list(features.shape)}")
+def _check(features: np.ndarray, layers: int | None = None, hidden: int | None = None) -> None:
+    if (features.ndim != 3 or (layers is not None and features.shape[1] != layers)
+            or (hidden is not None and features.shape[2] != hidden)):
+        raise InternalsError(f"features must be [texts, {layers or 'layers'}, {hidden or 'hidden'}], not "
+                             f"{list(features.shape)}")
+
+
+def _label_ids(labels: Sequence[int], rows: int) -> np.ndarray:
+    """``labels`` as an array of class ids (whole numbers from 0), one per feature row."""
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) != rows:
+        raise InternalsError(f"{rows} feature rows but {len(y) if y.ndim == 1 else list(y.shape)} labels")
+    if not rows:
+        raise InternalsError("no texts to train or score probes on")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+        raise InternalsError(f"labels must be class ids (whole numbers from 0); the first are {y[:3].tolist()}")
+    return y
 
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float, seed: int):
@@ -63,9 +77,11 @@ def train_probes(features: np.ndarray, labels: Sequence[int], *, layers: Sequenc
     accuracy, else the middle of ``c_grid`` is used."""
     require("sklearn", "train", package="scikit-learn")
     _check(features)
-    y = np.asarray(labels)
-    if len(y) != len(features):
-        raise InternalsError(f"{len(features)} feature rows but {len(y)} labels")
+    y = _label_ids(labels, len(features))
+    if len(np.unique(y)) < 2:
+        raise InternalsError(f"probes need texts of at least two labels, not only {sorted(set(y.tolist()))}")
+    if not np.isfinite(features).all():
+        raise InternalsError("features hold NaN or infinite values")
     names = list(range(features.shape[1])) if layers is None else list(layers)
     probes, chosen = [], []
     for i in range(features.shape[1]):
@@ -81,8 +97,10 @@ def train_probes(features: np.ndarray, labels: Sequence[int], *, layers: Sequenc
 
 
 def score_probes(probes: LayerProbes, features: np.ndarray, labels: Sequence[int]) -> list[LayerScore]:
+    gold = _label_ids(labels, len(features))
+    if gold.max(initial=0) >= probes.n_labels:
+        raise InternalsError(f"label id {gold.max()} is not one of the probes' {probes.n_labels} labels")
     predicted = probes.predict(features)
-    gold = np.asarray(labels)
     return [LayerScore(layer, float((predicted[:, i] == gold).mean()),
                        macro_f1_single(predicted[:, i], gold, probes.n_labels))
             for i, layer in enumerate(probes.layers)]

@@ -17,24 +17,40 @@ mapping ``{layer: vector or matrix}`` gives each layer its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from affectlab.internals.directions import EmotionVector
-from affectlab.internals.layers import InternalsError, check_layer, decoder_layers, hidden_size
+from affectlab.internals.layers import InternalsError, check_layer, decoder_layers, hidden_size, is_layer_number
 
 Direction = EmotionVector | np.ndarray | Mapping[int, np.ndarray]
+# the most a steering hook may add to one hidden value: far past any useful push (the shipped directions' values
+# reach about 1e3, their strengths stay below 10), far below float32's overflow, which turns sampling into NaN
+MAX_SHIFT = 1e12
 
 
 def steering_layers(layer: int | Sequence[int]) -> tuple[int, ...]:
-    """One layer or several, as a tuple (an empty or repeated list is an error)."""
+    """One layer or several, as a tuple (an empty or repeated list, or a layer that is no whole number, is an
+    error)."""
     if isinstance(layer, (str, bytes)):
         raise InternalsError(f"layer must be a number or a sequence of numbers, not the text {layer!r}")
-    layers = (int(layer),) if isinstance(layer, (int, np.integer)) else tuple(int(x) for x in layer)
+    layers = (layer,) if is_layer_number(layer) else tuple(layer) if isinstance(layer, Iterable) else None
+    if layers is None or not all(is_layer_number(x) for x in layers):
+        raise InternalsError(f"layer must be a whole number or a sequence of them, not {layer!r}")
+    layers = tuple(int(x) for x in layers)
     if not layers or len(set(layers)) != len(layers):
         raise InternalsError(f"steer at one layer or several distinct ones, not {list(layers)}")
     return layers
+
+
+def check_strength(strength: object) -> float:
+    """``strength`` as a float, if it is a finite number; else :class:`InternalsError`."""
+    if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not math.isfinite(strength):
+        raise InternalsError(f"strength must be a finite number, not {strength!r}")
+    return float(strength)
 
 
 def _vector_at(direction: Direction, layer: int) -> np.ndarray:
@@ -43,23 +59,37 @@ def _vector_at(direction: Direction, layer: int) -> np.ndarray:
     if isinstance(direction, Mapping):
         if layer not in direction:
             raise InternalsError(f"no direction given for layer {layer} (given: {sorted(direction)})")
-        return np.asarray(direction[layer], np.float32)
-    return np.asarray(direction, np.float32)
+        direction = direction[layer]
+    try:
+        vector = np.asarray(direction, np.float32)
+    except (TypeError, ValueError):
+        raise InternalsError(f"a direction must be numbers (a vector, a [rows, hidden] matrix or an "
+                             f"EmotionVector), not {type(direction).__name__}") from None
+    if not np.isfinite(vector).all():
+        raise InternalsError(f"the direction for layer {layer} holds NaN or infinite values")
+    return vector
 
 
 class Steering:
     def __init__(self, llm, direction: Direction, layer: int | Sequence[int], strength: float = 4.0) -> None:
-        self.llm, self.strength = llm, float(strength)
+        self.llm, self.strength = llm, check_strength(strength)
         self.layers = tuple(check_layer(llm, x) for x in steering_layers(layer))
         hidden = hidden_size(llm)
         self.vectors = {}
         for at in self.layers:
             vector = _vector_at(direction, at)
-            if vector.ndim not in (1, 2) or vector.shape[-1] != hidden:
+            if vector.ndim not in (1, 2) or vector.shape[-1] != hidden or not vector.size:
                 raise InternalsError(f"a direction of shape {list(vector.shape)} does not fit {llm.name} "
                                      f"(hidden size {hidden})")
+            self._check_shift(vector, at)
             self.vectors[at] = vector
         self._handles = []
+
+    def _check_shift(self, vector: np.ndarray, layer: int) -> None:
+        peak = float(np.abs(vector).max()) * abs(self.strength) / len(self.layers)
+        if peak > MAX_SHIFT:
+            raise InternalsError(f"strength {self.strength:g} is too large for this direction: it would add up to "
+                                 f"{peak:.3g} to a hidden value at layer {layer} (at most {MAX_SHIFT:g})")
 
     def __enter__(self) -> Steering:
         import torch
@@ -79,6 +109,10 @@ class Steering:
 
 def _adder(shift):
     def hook(module, inputs, output):
+        rows = (output[0] if isinstance(output, tuple) else output).shape[0]
+        if shift.shape[0] not in (1, rows):
+            raise InternalsError(f"a [rows, hidden] direction steers one prompt per row: {shift.shape[0]} rows "
+                                 f"for a batch of {rows}")
         if isinstance(output, tuple):
             return (output[0] + shift.to(output[0].dtype), *output[1:])
         return output + shift.to(output.dtype)

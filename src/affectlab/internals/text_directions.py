@@ -22,6 +22,7 @@ halves of each label's texts (seeded), per emotion and layer.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -36,7 +37,7 @@ def check_shares(shares: Sequence[float] | Mapping[str, float]) -> None:
     """Shares of the emotions' common part to remove (a list, or one per emotion): each between 0 and 1."""
     named = shares.items() if isinstance(shares, Mapping) else ((None, share) for share in shares)
     for emotion, share in named:
-        if not 0.0 <= share <= 1.0:
+        if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0.0 <= share <= 1.0:
             where = f" (for {emotion})" if emotion else ""
             raise InternalsError(f"remove_shared takes shares between 0 and 1, not {share}{where}")
 
@@ -64,10 +65,11 @@ class TextStates:
             if unknown:
                 raise InternalsError(f"remove_shared names {', '.join(unknown)}, which these texts have no "
                                      f"direction for ({', '.join(self.emotions)})")
+            check_shares(remove_shared)
             shares = {e: float(remove_shared.get(e, 0.0)) for e in self.emotions}
         else:
+            check_shares([remove_shared])
             shares = dict.fromkeys(self.emotions, float(remove_shared))
-        check_shares(shares)
 
         def differences(rows: np.ndarray) -> dict[str, np.ndarray]:  # emotion -> [layers, hidden]
             neutral = self.states[rows & (self.labels == self.neutral)].mean(0)

@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from affectlab.internals.layers import InternalsError
+
 QUESTION = "Text: {text}\nThe emotion in this text ({choices}) is:"
 EMPTY_TEXT = "N/A"
 
@@ -15,6 +17,9 @@ EMPTY_TEXT = "N/A"
 def zero_shot_scores(llm, texts: Sequence[str], labels: Sequence[str], *,
                      on_progress: Callable[[int], None] | None = None) -> np.ndarray:
     """Calibrated label scores, ``[len(texts), len(labels)]``; the argmax is the LM's answer."""
+    if not len(texts) or not len(labels):
+        raise InternalsError(f"zero-shot scoring needs texts and labels, not {len(texts)} texts and "
+                             f"{len(labels)} labels")
     choices = ", ".join(labels)
     continuations = [f" {label}" for label in labels]
 

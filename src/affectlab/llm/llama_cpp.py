@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from affectlab.errors import check_count
 from affectlab.extras import require
 from affectlab.llm.adapter import ADAPTER_TASK, adapter_pairs
 from affectlab.llm.base import Generation, LLMError, fitted
@@ -129,6 +130,7 @@ class LlamaCppLM:
     def generate(self, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0, top_p: float = 1.0,
                  stop: Sequence[str] = (), seed: int | None = None,
                  should_stop: Callable[[], bool] | None = None) -> Generation:
+        check_count("max_new_tokens", max_new_tokens)
         ids = self._prompt(prompt, max_new_tokens)
         self.llama.set_seed(0 if seed is None else seed)
         self.llama.reset()

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from affectlab.cache import cache_root
+from affectlab.errors import check_count
 from affectlab.extras import require
 from affectlab.io.values import surrogate_problem
 from affectlab.llm.base import Generation, LLMError, fitted
@@ -127,6 +128,7 @@ class LocalLM:
         e.g. when the client that asked for it has gone."""
         import torch
 
+        check_count("max_new_tokens", max_new_tokens)
         rows = [self._prompt_ids(p, max_new_tokens) for p in prompts]
         width = max(len(r) for r in rows)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id

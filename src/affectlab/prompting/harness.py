@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from affectlab.errors import OptionError, check_count
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import bootstrap_delta
 from affectlab.prompting.generation import GenerationCache, generate_cached
@@ -27,17 +28,30 @@ T = TypeVar("T")
 POSITIONS = ("append", "prepend")
 
 
+def check_position(position: str) -> None:
+    if position not in POSITIONS:
+        raise StimulusError(f"position must be one of {', '.join(POSITIONS)}, not {position!r}")
+
+
 def build_prompt(task: Task, item: Item, stimulus: Stimulus | None = None, position: str = "append") -> str:
     """The instruction (with the stimulus after or before it), the demonstrations, then the item:
     ``Instruction: …\\n\\nInput: …\\nOutput: …\\n\\n…Input: <item>\\nOutput:``."""
-    if position not in POSITIONS:
-        raise StimulusError(f"position must be one of {', '.join(POSITIONS)}, not {position!r}")
+    check_position(position)
     parts = [task.instruction.strip()]
     if stimulus is not None:
         parts.insert(0 if position == "prepend" else 1, stimulus.text)
     head = " ".join(p for p in parts if p)
     demos = "".join(f"Input: {d.input}\nOutput: {d.answers[0]}\n\n" for d in task.demos)
     return f"Instruction: {head}\n\n{demos}Input: {item.input}\nOutput:"
+
+
+def check_run(batch_size: object, seed: object, resamples: object) -> None:
+    """What a prompt-eval or HEART run is asked to do, checked before any answer is made: an
+    :class:`~affectlab.errors.OptionError` naming the first bad option."""
+    check_count("batch_size", batch_size)
+    check_count("resamples", resamples)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:  # the bootstrap's NumPy seed
+        raise OptionError(f"seed must be a whole number of at least 0, not {seed!r}")
 
 
 def user_call(what: str, function: Callable[..., T], *args) -> tuple[T | None, str | None]:
@@ -167,6 +181,8 @@ def run_prompt_eval(llm: LanguageModel, tasks: list[Task], conditions: list[Cond
     """Ask every item of every task under every condition (greedy unless ``temperature`` > 0), score the
     answers and compare each condition with ``none``. A backend error propagates after the finished
     batches are cached; the same call again resumes."""
+    check_run(batch_size, seed, resamples)
+    check_position(position)
     if not conditions or conditions[0] != BASELINE:
         conditions = [BASELINE, *(c for c in conditions if c != BASELINE)]
     records: list[ItemRecord] = []

@@ -21,12 +21,15 @@ import numpy as np
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import bootstrap_delta
 from affectlab.prompting.generation import GenerationCache, generate_cached
-from affectlab.prompting.harness import Comparison, build_prompt, decoding, score_answer, user_call
+from affectlab.prompting.harness import Comparison, build_prompt, check_run, decoding, score_answer, user_call
 from affectlab.prompting.stimuli import StimulusError
 from affectlab.prompting.tasks import Item, Task
 
 EMOTION_CYCLE = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
 ARMS = ("emotional", "neutral")
+# each round adds an answer and a feedback line to the prompt and a column to every table of results: past some
+# dozens the prompt outgrows a small model's use, and a billion rounds would exhaust memory before the first answer
+MAX_ROUNDS = 100
 Verifier = Callable[[Task, Item, str], bool]
 
 
@@ -34,6 +37,13 @@ def load_feedback() -> dict[str, list[str]]:
     """The packaged feedback phrases: ``neutral`` and one list per emotion in :data:`EMOTION_CYCLE`."""
     text = resources.files("affectlab.prompting").joinpath("feedback.json").read_text(encoding="utf-8")
     return {k: v for k, v in json.loads(text).items() if k != "about"}
+
+
+def check_max_rounds(max_rounds: object) -> None:
+    """:class:`StimulusError` unless ``max_rounds`` is a whole number from 1 to :data:`MAX_ROUNDS`."""
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or not 1 <= max_rounds <= MAX_ROUNDS:
+        raise StimulusError(f"max_rounds must be a whole number of at least 1 and at most {MAX_ROUNDS}, "
+                            f"not {max_rounds!r}")
 
 
 def oracle(task: Task, item: Item, answer: str) -> bool:
@@ -133,8 +143,8 @@ def run_heart(llm: LanguageModel, tasks: list[Task], *, max_rounds: int = 4, ver
               cache: GenerationCache | None = None, batch_size: int = 16, temperature: float = 0.0, seed: int = 0,
               resamples: int = 2000, on_progress: Callable[[int], None] | None = None) -> HeartResult:
     """Both arms on every item of every task, up to ``max_rounds`` answers each."""
-    if max_rounds < 1:
-        raise StimulusError("max_rounds must be at least 1")
+    check_max_rounds(max_rounds)
+    check_run(batch_size, seed, resamples)
     phrases = load_feedback()
     traces: list[ItemTrace] = []
     for task in tasks:

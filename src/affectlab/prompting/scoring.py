@@ -57,8 +57,8 @@ def resolve_metric(name: str | Metric) -> Metric:
         raise MetricError(f"unknown metric {name!r}: use {', '.join(METRICS)} or module:function")
     try:
         function = getattr(importlib.import_module(module), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise MetricError(f"cannot load metric {name!r}: {exc}") from None
+    except Exception as exc:  # the user's module runs as it is imported, and may fail in any way
+        raise MetricError(f"cannot load metric {name!r}: {type(exc).__name__}: {exc}") from None
     if not callable(function):
         raise MetricError(f"metric {name!r} is not callable")
     return function

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from affectlab.errors import AffectlabError
+from affectlab.io.values import surrogate_problem
 
 
 class StimulusError(AffectlabError, ValueError):
@@ -53,6 +54,9 @@ def _read_stimulus(entry: dict, where: str) -> Stimulus:
     missing = [k for k in ("id", "group", "text") if not isinstance(entry.get(k), str) or not entry.get(k).strip()]
     if missing:
         raise StimulusError(f"{where}: missing or empty {', '.join(missing)}")
+    problem = surrogate_problem(entry["text"], f"{where}: text")
+    if problem:
+        raise StimulusError(problem)
     level = entry.get("level")
     if level is not None and (not isinstance(level, int) or not 1 <= level <= 5):
         raise StimulusError(f"{where}: level must be an integer from 1 to 5, not {level!r}")
@@ -68,6 +72,8 @@ def read_stimulus_file(path: str | Path) -> list[Stimulus]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StimulusError(f"{path}: cannot read stimuli ({exc})") from None
+    except RecursionError:  # brackets nested deeper than the decoder's stack
+        raise StimulusError(f"{path}: cannot read stimuli (JSON nested too deeply)") from None
     entries = document.get("stimuli") if isinstance(document, dict) else None
     if isinstance(entries, dict):
         group = path.stem
@@ -96,12 +102,12 @@ def load_stimuli(*extra_files: str | Path) -> list[Stimulus]:
 def _levels(spec: str, token: str) -> list[int]:
     try:
         low, _, high = spec.partition("-")
-        levels = list(range(int(low), int(high or low) + 1))
+        first, last = int(low), int(high or low)
     except ValueError:
-        levels = []
-    if not levels or levels[0] < 1 or levels[-1] > 5:
+        first, last = 0, 0
+    if not 1 <= first <= last <= 5:  # checked before the range is made: 1-99999999999 is no list to build
         raise StimulusError(f"{token!r}: levels must look like 3 or 1-5, within 1 to 5")
-    return levels
+    return list(range(first, last + 1))
 
 
 def parse_conditions(spec: str, library: list[Stimulus]) -> list[Condition]:
@@ -129,6 +135,8 @@ def parse_conditions(spec: str, library: list[Stimulus]) -> list[Condition]:
         else:
             raise StimulusError(f"unknown stimulus group or id {token!r}; groups: {', '.join(sorted(groups))}")
     names = [c.name for c in conditions]
+    if len(conditions) == 1:
+        raise StimulusError(f"no stimuli to compare with the bare prompt in {spec!r}; e.g. positive,negative")
     if len(set(names)) != len(names):
         raise StimulusError(f"a condition is named twice in {spec!r}")
     return conditions

@@ -14,7 +14,8 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from affectlab.errors import AffectlabError
+from affectlab.errors import AffectlabError, check_count
+from affectlab.io.values import surrogate_problem
 from affectlab.prompting.scoring import Metric, resolve_metric
 
 
@@ -82,6 +83,8 @@ def load_instruction_induction(data_dir: str | Path, names: list[str] | None = N
     """Tasks from ``instruction_induction/execute`` with the human instruction number ``instruction_index``
     from ``annotations``. Per task the examples are shuffled with ``seed``; the first ``shots`` become the
     demonstrations and the next ``items`` (all, if None) are asked."""
+    _check_shots(shots)
+    check_count("items", items, none_means="all")
     root = Path(data_dir) / "instruction_induction"
     unknown = [n for n in names or () if n not in INSTRUCTION_INDUCTION]
     if unknown:
@@ -107,32 +110,54 @@ def load_instruction_induction(data_dir: str | Path, names: list[str] | None = N
     return tasks
 
 
+def _check_shots(shots: object) -> None:
+    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
+        raise TaskError(f"shots must be a whole number of at least 0, not {shots!r}")
+
+
+def _check_text(text: str, what: str) -> None:
+    """A text that goes into a prompt: no lone surrogate, which no tokenizer or cache file can hold."""
+    problem = surrogate_problem(text, what)
+    if problem:
+        raise TaskError(problem)
+
+
+def _jsonl_item(path: Path, number: int, line: str) -> Item:
+    """The item on line ``number`` of a task file: a string ``input`` and a non-blank answer or list of them."""
+    where = f"{path}, line {number}"
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise TaskError(f"{where}: not valid JSON ({exc.msg})") from None
+    except RecursionError:  # brackets nested deeper than the decoder's stack
+        raise TaskError(f"{where}: not valid JSON (nested too deeply)") from None
+    if not isinstance(row, dict):
+        raise TaskError(f"{where}: expected an object with input and output")
+    output = row.get("output")
+    answers = [output] if isinstance(output, str) else output
+    if not isinstance(row.get("input"), str) or not isinstance(answers, list) or not answers \
+            or not all(isinstance(a, str) for a in answers):
+        raise TaskError(f"{where}: needs a string 'input' and an 'output' string or list of strings")
+    if not all(a.strip() for a in answers):
+        raise TaskError(f"{where}: an empty 'output' (an empty answer would count as right)")
+    for text in (row["input"], *answers):
+        _check_text(text, where)
+    return Item(str(row.get("id", number)), row["input"], tuple(answers))
+
+
 def load_jsonl_task(path: str | Path, *, instruction: str = "", metric: str | Metric = "exact", shots: int = 3,
                     name: str | None = None, max_new_tokens: int | None = None) -> Task:
     """A task from JSONL lines ``{"input": ..., "output": ...}`` (``output`` a string or a list of accepted
     answers; an optional ``id``). The first ``shots`` lines serve as demonstrations (3, as for instruction induction
     and on the command line: a base LM needs the answer format)."""
     path = Path(path)
+    _check_shots(shots)
+    _check_text(instruction, "the instruction")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise TaskError(f"{path}: cannot read ({exc})") from None
-    converted = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TaskError(f"{path}, line {number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise TaskError(f"{path}, line {number}: expected an object with input and output")
-        output = row.get("output")
-        answers = [output] if isinstance(output, str) else output
-        if not isinstance(row.get("input"), str) or not isinstance(answers, list) or not answers \
-                or not all(isinstance(a, str) for a in answers):
-            raise TaskError(f"{path}, line {number}: needs a string 'input' and an 'output' string or list of strings")
-        converted.append(Item(str(row.get("id", number)), row["input"], tuple(answers)))
+    converted = [_jsonl_item(path, number, line) for number, line in enumerate(lines, 1) if line.strip()]
     if len(converted) <= shots:
         raise TaskError(
             f"{path}: {len(converted)} items, not enough for {shots} demonstrations and at least one to ask"
@@ -145,6 +170,7 @@ def load_jsonl_task(path: str | Path, *, instruction: str = "", metric: str | Me
 def resolve_tasks(spec: str, data_dir: str | Path, **options) -> list[Task]:
     """``instruction-induction`` (all 24), a comma list of its task names, or paths of JSONL files (the
     ``instruction``/``metric``/``shots`` options then apply to those files)."""
+    check_count("items", options.get("items"), none_means="all")
     ii_options = {k: options[k] for k in ("items", "shots", "seed") if k in options}
     jsonl_options = {k: options[k] for k in ("instruction", "metric", "shots") if k in options}
     tasks: list[Task] = []

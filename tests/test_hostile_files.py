@@ -511,3 +511,18 @@ def test_a_folder_given_as_a_conversation_or_corpus_input_is_called_one(tmp_path
     assert result.exit_code == 2 and "is a folder" in result.output
     result = CliRunner().invoke(app, ["corpus", "run", str(tmp_path), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "is a folder; name its files" in result.output
+
+
+def test_a_path_that_cannot_be_written_says_why(tmp_path):
+    from affectlab.files import why_not_writable
+
+    plain = tmp_path / "notes.txt"
+    plain.write_text("mine", encoding="utf-8")
+    assert why_not_writable(plain / "jobs" / "deeper") == f"{plain} is a file, not a folder"
+    assert why_not_writable(tmp_path / "new" / "deeper") is None  # folders still to be made are fine
+    assert why_not_writable(tmp_path) is None
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        assert why_not_writable(locked / "out") == f"cannot write in {locked} (permission denied)"
+    assert plain.read_text(encoding="utf-8") == "mine"

@@ -96,9 +96,11 @@ def test_steering_refuses_a_strength_that_is_no_finite_number(tiny, strength):
         Steering(tiny, np.ones(HIDDEN), layer=1, strength=strength)
 
 
-def test_steering_refuses_a_strength_that_would_overflow_the_model(tiny):
-    with pytest.raises(InternalsError, match="too large for this direction"):
+def test_steering_refuses_a_strength_or_direction_that_would_overflow_the_model(tiny):
+    with pytest.raises(InternalsError, match="strength must be between -10000 and 10000, not 1e"):
         Steering(tiny, np.ones(HIDDEN), layer=1, strength=1e300)
+    with pytest.raises(InternalsError, match="too large for this direction"):
+        Steering(tiny, np.full(HIDDEN, 1e10), layer=1, strength=1000)
 
 
 @pytest.mark.parametrize("direction, message", [
@@ -197,9 +199,11 @@ def test_zero_shot_without_labels():
     (["steer", "Hi", "--emotion", "joy", "--max-new-tokens", "0"], "Invalid value for '--max-new-tokens'"),
     (["steer", "Hi", "--emotion", "joy", "--seed", "99999999999999999999"], "Invalid value for '--seed'"),
     (["eval", "steering", "--strengths", "2,inf"], "strength must be a finite number, not inf"),
+    (["eval", "steering", "--strengths", "2,1e10"], "strength must be between -10000 and 10000, not 1e+10"),
     (["eval", "steering", "--samples", "0"], "Invalid value for '--samples'"),
     (["probe", "-o", "probe.txt"], "end the name in .json"),  # was written as probe.json
     (["prompt-eval", "--seed", "-1"], "Invalid value for '--seed'"),
+    (["prompt-eval", "--batch-size", "0"], "Invalid value for '--batch-size'"),
 ])
 def test_internals_and_prompting_cli_refuse_bad_options_at_once(args, message):
     result = runner.invoke(app, args)
@@ -232,6 +236,7 @@ def _jsonl(path, rows):
     (["[" * 100_000], "nested too deeply"),  # was a RecursionError
     ([{"input": "a", "output": " "}] * 4, "an empty 'output'"),  # an empty answer counted as right
     (['{"input": "a \\ud83d", "output": "b"}'] * 4, "unpaired surrogate"),  # failed in the cache, after answers
+    (['{"id": "x \\ud83d", "input": "a", "output": "b"}'] * 4, "unpaired surrogate"),  # failed writing the records
 ])
 def test_task_files_with_lines_no_prompt_can_hold(tmp_path, rows, message):
     with pytest.raises(TaskError, match=message):
@@ -251,6 +256,7 @@ def test_negative_items_are_refused():  # -1 asked every item but the last
 @pytest.mark.parametrize("document, message", [
     ("[" * 100_000, "nested too deeply"),
     ('{"stimuli": {"calm": "Breathe \\ud83d"}}', "unpaired surrogate"),
+    ('{"stimuli": {"calm \\ud83d": "Breathe"}}', "unpaired surrogate"),
 ])
 def test_stimulus_files_with_text_no_prompt_can_hold(tmp_path, document, message):
     path = tmp_path / "mine.json"
@@ -328,3 +334,11 @@ def test_a_steering_evaluation_without_samples_is_refused_before_any_work(sample
 
     with pytest.raises(OptionError, match="samples must be a whole number"):
         eval_steering(None, None, layers=[5], strengths=[4.0], samples=samples)
+
+
+def test_whole_numbers_from_numpy_are_whole_numbers():
+    from affectlab.prompting.harness import check_run
+    from affectlab.prompting.heart import check_max_rounds
+
+    check_run(np.int64(16), np.int64(0), np.int32(2000))
+    check_max_rounds(np.int64(4))

@@ -12,6 +12,11 @@ class OptionError(AffectlabError, ValueError):
     """An argument outside what the function accepts."""
 
 
+def is_whole_number(value: object) -> bool:
+    """Whether ``value`` is a whole number: an int or a NumPy integer, not a bool and not 5.0."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_count(name: str, value: object, none_means: str | None = None) -> None:
     """Raise :class:`OptionError` unless ``value`` is a whole number of at least 1, or None where ``none_means``
     says what None stands for.
@@ -22,7 +27,7 @@ def check_count(name: str, value: object, none_means: str | None = None) -> None
     """
     if value is None and none_means is not None:
         return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not is_whole_number(value) or value < 1:
         also = f", or None ({none_means})" if none_means is not None else ""
         raise OptionError(f"{name} must be a whole number of at least 1{also}, not {value!r}")
 

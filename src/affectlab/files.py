@@ -25,7 +25,7 @@ def why_not_writable(path: str | Path) -> str | None:
     try:
         existing = nearest_existing(path)
     except OSError as error:
-        return f"a folder on the way cannot be looked into ({error.strerror or error})"
+        return f"cannot look into {error.filename or 'a folder on the way'} ({error.strerror or error})"
     if not existing.is_dir():
         return f"{existing} is a file, not a folder"
     if not os.access(existing, os.W_OK | os.X_OK):

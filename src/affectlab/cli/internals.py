@@ -89,11 +89,12 @@ def _run_probes(dataset: str, data_dir: Path, lm, seed: int):
 def _write(report: dict, path: Path, command: str, plot=None) -> None:
     from affectlab.evaluate.report import write_report
 
-    written = write_report(path.stem, report, command, path.parent)
-    if plot is None:
-        err.print(f"report: {written}")
-        return
-    plot(report, written.with_suffix(".png"))
+    with user_errors():
+        written = write_report(path.stem, report, command, path.parent)
+        if plot is None:
+            err.print(f"report: {written}")
+            return
+        plot(report, written.with_suffix(".png"))
     err.print(f"report: {written} (plot: {written.with_suffix('.png')})")
 
 
@@ -110,7 +111,7 @@ def probe(
     """Linear emotion probes on every layer, beside the LM's zero-shot prompting and persistence."""
     from affectlab.internals.plot import plot_probes
 
-    check_report_output(output)
+    check_report_output(output, (".png",))
     with user_errors():
         report = _run_probes(dataset, data_dir, _local_llm(llm, llm_model, threads), seed)
     out.print(_probe_table(report))
@@ -204,9 +205,10 @@ def steer(
         raise typer.BadParameter(f"--layer takes a number or numbers joined by '+', not {layer!r}") from None
     _check_method(method)
     with user_errors():
+        saved = EmotionDirections.load(directions_file) if directions_file else None
         lm = _local_llm(llm, llm_model, threads)
-        if directions_file:
-            found = EmotionDirections.load(directions_file)
+        if saved is not None:
+            found = saved
             found.check_fits(lm)
         else:
             found = packaged_directions(lm) if method == "goemotions" else emotion_directions(lm, method=method)
@@ -236,7 +238,7 @@ def eval_probes_command(
     from affectlab.internals.plot import plot_probes
 
     for dataset in PROBE_DATASETS:
-        check_report_output(reports_dir / f"eval-probes-{dataset}.json")
+        check_report_output(reports_dir / f"eval-probes-{dataset}.json", (".png",))
     with user_errors():
         lm = _local_llm(llm, llm_model, threads)
         for dataset in PROBE_DATASETS:
@@ -340,7 +342,7 @@ def eval_steering_command(
         return
     _check_method(method)
     name = "eval-steering" if method == "mean_diff" else f"eval-steering-{method}"
-    check_report_output(reports_dir / f"{name}.json")
+    check_report_output(reports_dir / f"{name}.json", (".png",))
     with user_errors():
         try:
             layer_list = [_layer_spec(x) for x in layers.split(",")]

@@ -41,7 +41,7 @@ ItemsOpt = Annotated[int | None, typer.Option(help="Items asked per instruction-
 ShotsOpt = Annotated[int, typer.Option(help="Solved examples shown before each item (a base LM needs a few).")]
 InstructionOpt = Annotated[str, typer.Option(help="JSONL tasks: the instruction shown before the examples.")]
 MetricOpt = Annotated[str, typer.Option(help="JSONL tasks: exact, contains, f1, set, or module:function.")]
-BatchOpt = Annotated[int, typer.Option(help="Prompts generated together (local backend).")]
+BatchOpt = Annotated[int, typer.Option(min=1, help="Prompts generated together (local backend).")]
 CacheOpt = Annotated[Path | None, typer.Option(help="Where generations are cached (default: the user cache); "
                                                        "a re-run resumes from it.")]
 
@@ -103,10 +103,12 @@ def prompt_eval(
 ) -> None:
     """Accuracy with and without emotional stimuli, item by item, with 95% bootstrap intervals."""
     from affectlab.prompting import load_stimuli, parse_conditions, run_prompt_eval
+    from affectlab.prompting.harness import check_position
     from affectlab.prompting.plot import write_plots
 
     check_report_output(output, (".records.jsonl", ".png", ".html"), [tasks, *(stimuli_file or ())])
     with user_errors():
+        check_position(position)
         conditions = parse_conditions(stimuli, load_stimuli(*(stimuli_file or ())))
         chosen = _tasks(tasks, data_dir, items, shots, instruction, metric, seed)
         lm = make_llm(llm, llm_model, base_url, api_key, chat, threads, backend=backend, concurrency=concurrency)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numbers
-
-from affectlab.errors import AffectlabError
+from affectlab.errors import AffectlabError, is_whole_number
 
 _LAYER_PATHS = ("model.layers", "model.model.layers", "transformer.h", "gpt_neox.layers", "model.decoder.layers")
 
@@ -42,13 +40,8 @@ def hidden_size(llm) -> int:
     return int(torch_model(llm).get_input_embeddings().weight.shape[1])
 
 
-def is_layer_number(value: object) -> bool:
-    """Whether ``value`` is a whole number (a bool or 5.7 is not, NumPy integers are)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def check_layer(llm, layer: int) -> int:
-    if not is_layer_number(layer):
+    if not is_whole_number(layer):
         raise InternalsError(f"a layer is a whole number, not {layer!r}")
     count = len(decoder_layers(llm))
     if not 0 <= layer < count:

@@ -23,13 +23,16 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from affectlab.errors import is_whole_number
 from affectlab.internals.directions import EmotionVector
-from affectlab.internals.layers import InternalsError, check_layer, decoder_layers, hidden_size, is_layer_number
+from affectlab.internals.layers import InternalsError, check_layer, decoder_layers, hidden_size
 
 Direction = EmotionVector | np.ndarray | Mapping[int, np.ndarray]
 # the most a steering hook may add to one hidden value: far past any useful push (the shipped directions' values
 # reach about 1e3, their strengths stay below 10), far below float32's overflow, which turns sampling into NaN
 MAX_SHIFT = 1e12
+# the shipped directions are steered at strengths below 10; a thousand times that is far past any use
+MAX_STRENGTH = 1e4
 
 
 def steering_layers(layer: int | Sequence[int]) -> tuple[int, ...]:
@@ -37,8 +40,8 @@ def steering_layers(layer: int | Sequence[int]) -> tuple[int, ...]:
     error)."""
     if isinstance(layer, (str, bytes)):
         raise InternalsError(f"layer must be a number or a sequence of numbers, not the text {layer!r}")
-    layers = (layer,) if is_layer_number(layer) else tuple(layer) if isinstance(layer, Iterable) else None
-    if layers is None or not all(is_layer_number(x) for x in layers):
+    layers = (layer,) if is_whole_number(layer) else tuple(layer) if isinstance(layer, Iterable) else None
+    if layers is None or not all(is_whole_number(x) for x in layers):
         raise InternalsError(f"layer must be a whole number or a sequence of them, not {layer!r}")
     layers = tuple(int(x) for x in layers)
     if not layers or len(set(layers)) != len(layers):
@@ -47,9 +50,11 @@ def steering_layers(layer: int | Sequence[int]) -> tuple[int, ...]:
 
 
 def check_strength(strength: object) -> float:
-    """``strength`` as a float, if it is a finite number; else :class:`InternalsError`."""
+    """``strength`` as a float, if it is a number within ±:data:`MAX_STRENGTH`; else :class:`InternalsError`."""
     if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not math.isfinite(strength):
         raise InternalsError(f"strength must be a finite number, not {strength!r}")
+    if abs(strength) > MAX_STRENGTH:
+        raise InternalsError(f"strength must be between -{MAX_STRENGTH:g} and {MAX_STRENGTH:g}, not {strength:g}")
     return float(strength)
 
 

@@ -30,6 +30,7 @@ import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from affectlab.errors import check_count
 from affectlab.io.values import valid_unicode
 from affectlab.llm.base import Generation, LLMError, ScoringUnsupported
 
@@ -131,6 +132,7 @@ class OpenAICompatibleLM:
 
     def _payload(self, prompt: str, max_new_tokens: int, temperature: float, top_p: float, stop: Sequence[str],
                  seed: int | None) -> tuple[str, dict]:
+        check_count("max_new_tokens", max_new_tokens)
         payload: dict = {"model": self.name, "max_tokens": max_new_tokens, "temperature": temperature,
                          "top_p": top_p}
         if stop:

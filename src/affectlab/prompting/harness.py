@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from affectlab.errors import OptionError, check_count
+from affectlab.errors import OptionError, check_count, is_whole_number
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import bootstrap_delta
 from affectlab.prompting.generation import GenerationCache, generate_cached
@@ -50,7 +50,7 @@ def check_run(batch_size: object, seed: object, resamples: object) -> None:
     :class:`~affectlab.errors.OptionError` naming the first bad option."""
     check_count("batch_size", batch_size)
     check_count("resamples", resamples)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:  # the bootstrap's NumPy seed
+    if not is_whole_number(seed) or seed < 0:  # the bootstrap's NumPy seed
         raise OptionError(f"seed must be a whole number of at least 0, not {seed!r}")
 
 

@@ -18,6 +18,7 @@ from importlib import resources
 
 import numpy as np
 
+from affectlab.errors import is_whole_number
 from affectlab.llm.base import LanguageModel
 from affectlab.metrics import bootstrap_delta
 from affectlab.prompting.generation import GenerationCache, generate_cached
@@ -41,7 +42,7 @@ def load_feedback() -> dict[str, list[str]]:
 
 def check_max_rounds(max_rounds: object) -> None:
     """:class:`StimulusError` unless ``max_rounds`` is a whole number from 1 to :data:`MAX_ROUNDS`."""
-    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or not 1 <= max_rounds <= MAX_ROUNDS:
+    if not is_whole_number(max_rounds) or not 1 <= max_rounds <= MAX_ROUNDS:
         raise StimulusError(f"max_rounds must be a whole number of at least 1 and at most {MAX_ROUNDS}, "
                             f"not {max_rounds!r}")
 

@@ -54,9 +54,10 @@ def _read_stimulus(entry: dict, where: str) -> Stimulus:
     missing = [k for k in ("id", "group", "text") if not isinstance(entry.get(k), str) or not entry.get(k).strip()]
     if missing:
         raise StimulusError(f"{where}: missing or empty {', '.join(missing)}")
-    problem = surrogate_problem(entry["text"], f"{where}: text")
-    if problem:
-        raise StimulusError(problem)
+    for key in ("id", "group", "text"):
+        problem = surrogate_problem(entry[key], f"{where}: {key}")
+        if problem:
+            raise StimulusError(problem)
     level = entry.get("level")
     if level is not None and (not isinstance(level, int) or not 1 <= level <= 5):
         raise StimulusError(f"{where}: level must be an integer from 1 to 5, not {level!r}")

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from affectlab.errors import AffectlabError, check_count
+from affectlab.errors import AffectlabError, check_count, is_whole_number
 from affectlab.io.values import surrogate_problem
 from affectlab.prompting.scoring import Metric, resolve_metric
 
@@ -104,6 +104,9 @@ def load_instruction_induction(data_dir: str | Path, names: list[str] | None = N
         keys = sorted(examples, key=lambda k: (len(k), k))
         rng.shuffle(keys)
         converted = tuple(_ii_item(name, k, examples[k], rng) for k in keys)
+        if shots >= len(converted):
+            raise TaskError(f"task {name}: {len(converted)} examples, not enough for {shots} demonstrations and at "
+                            "least one to ask")
         asked = converted[shots:] if items is None else converted[shots:shots + items]
         tasks.append(Task(name, instructions[instruction_index % len(instructions)], asked, converted[:shots],
                           _METRIC.get(name, "exact"), _token_budget(asked)))
@@ -111,7 +114,7 @@ def load_instruction_induction(data_dir: str | Path, names: list[str] | None = N
 
 
 def _check_shots(shots: object) -> None:
-    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
+    if not is_whole_number(shots) or shots < 0:
         raise TaskError(f"shots must be a whole number of at least 0, not {shots!r}")
 
 
@@ -140,9 +143,10 @@ def _jsonl_item(path: Path, number: int, line: str) -> Item:
         raise TaskError(f"{where}: needs a string 'input' and an 'output' string or list of strings")
     if not all(a.strip() for a in answers):
         raise TaskError(f"{where}: an empty 'output' (an empty answer would count as right)")
-    for text in (row["input"], *answers):
+    key = str(row.get("id", number))
+    for text in (key, row["input"], *answers):
         _check_text(text, where)
-    return Item(str(row.get("id", number)), row["input"], tuple(answers))
+    return Item(key, row["input"], tuple(answers))
 
 
 def load_jsonl_task(path: str | Path, *, instruction: str = "", metric: str | Metric = "exact", shots: int = 3,

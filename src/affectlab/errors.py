@@ -1,5 +1,6 @@
 """The base of every error that is the user's to fix (bad input, missing file, unknown option)."""
 
+import math
 import numbers
 import os
 
@@ -15,6 +16,11 @@ class OptionError(AffectlabError, ValueError):
 def is_whole_number(value: object) -> bool:
     """Whether ``value`` is a whole number: an int or a NumPy integer, not a bool and not 5.0."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_finite_number(value: object) -> bool:
+    """Whether ``value`` is a finite real number (an int, a float, a NumPy number), not a bool, NaN or infinite."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def check_count(name: str, value: object, none_means: str | None = None) -> None:

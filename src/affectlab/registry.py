@@ -21,7 +21,6 @@ import hashlib
 import importlib.util
 import json
 import math
-import numbers
 import os
 import shutil
 import tempfile
@@ -30,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from affectlab.errors import AffectlabError, OptionError
+from affectlab.errors import AffectlabError, OptionError, is_finite_number
 from affectlab.files import usual_permissions, why_not_writable
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
@@ -211,8 +210,7 @@ def is_number_list(value: object, count: int, low: float = -math.inf, high: floa
     """Whether ``value`` is a list of ``count`` finite numbers from ``low`` to ``high`` (true and false are not
     numbers)."""
     return isinstance(value, list) and len(value) == count and all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and low <= v <= high
-        for v in value)
+        is_finite_number(v) and low <= v <= high for v in value)
 
 
 def check_fields(path: Path, config: object, wanted: dict[str, tuple[bool, str]]) -> None:

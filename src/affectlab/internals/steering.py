@@ -17,13 +17,11 @@ mapping ``{layer: vector or matrix}`` gives each layer its own.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from affectlab.errors import is_whole_number
+from affectlab.errors import is_finite_number, is_whole_number
 from affectlab.internals.directions import EmotionVector
 from affectlab.internals.layers import InternalsError, check_layer, decoder_layers, hidden_size
 
@@ -51,7 +49,7 @@ def steering_layers(layer: int | Sequence[int]) -> tuple[int, ...]:
 
 def check_strength(strength: object) -> float:
     """``strength`` as a float, if it is a number within ±:data:`MAX_STRENGTH`; else :class:`InternalsError`."""
-    if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not math.isfinite(strength):
+    if not is_finite_number(strength):
         raise InternalsError(f"strength must be a finite number, not {strength!r}")
     if abs(strength) > MAX_STRENGTH:
         raise InternalsError(f"strength must be between -{MAX_STRENGTH:g} and {MAX_STRENGTH:g}, not {strength:g}")

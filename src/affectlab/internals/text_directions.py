@@ -22,12 +22,12 @@ halves of each label's texts (seeded), per emotion and layer.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from affectlab.errors import is_finite_number
 from affectlab.internals.capture import capture_pooled
 from affectlab.internals.directions import EmotionDirections, _cosine
 from affectlab.internals.layers import InternalsError
@@ -37,7 +37,7 @@ def check_shares(shares: Sequence[float] | Mapping[str, float]) -> None:
     """Shares of the emotions' common part to remove (a list, or one per emotion): each between 0 and 1."""
     named = shares.items() if isinstance(shares, Mapping) else ((None, share) for share in shares)
     for emotion, share in named:
-        if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0.0 <= share <= 1.0:
+        if not is_finite_number(share) or not 0.0 <= share <= 1.0:
             where = f" (for {emotion})" if emotion else ""
             raise InternalsError(f"remove_shared takes shares between 0 and 1, not {share}{where}")
 

@@ -13,11 +13,11 @@ chose on EmpatheticDialogues' valid split (see docs/memory.md).
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from affectlab.errors import is_finite_number
 from affectlab.memory.errors import InvalidMemory
 
 STRATEGIES = ("semantic", "emotion", "combined", "semantic-then-emotion", "emotion-then-semantic")
@@ -65,7 +65,7 @@ class Strategy:
             raise InvalidMemory(f"candidates applies to the sequential strategies, not {name}")
         if name == "combined":
             weight = DEFAULT_EMOTION_WEIGHT if emotion_weight is None else emotion_weight
-            if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not 0.0 <= weight <= 1.0:
+            if not is_finite_number(weight) or not 0.0 <= weight <= 1.0:
                 raise InvalidMemory(f"emotion_weight must be a number between 0 and 1, not {weight!r}")
             return cls(name, emotion_weight=float(weight))
         if name in SEQUENTIAL:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from affectlab.encoders import BASE_MODEL
 from affectlab.encoders.named import ENCODERS
-from affectlab.errors import OptionError
+from affectlab.errors import OptionError, is_whole_number
 from affectlab.heads.layout import BLOCKS_BEFORE_IRONY, LAYOUT_BLOCKS, check_blocks, head_layout, head_size
 from affectlab.registry import (
     CONFIG_FILE,
@@ -78,8 +78,8 @@ class ArtifactConfig:
             "encoder": (isinstance(self.encoder, str) and self.encoder in ENCODERS, f"one of {', '.join(ENCODERS)}"),
             "blocks": (_known_blocks(self.blocks), f"a list of output blocks in the order {', '.join(LAYOUT_BLOCKS)}, "
                                                    f"starting with {', '.join(BLOCKS_BEFORE_IRONY)}"),
-            "max_length": (isinstance(self.max_length, int) and not isinstance(self.max_length, bool)
-                           and low <= self.max_length <= high, f"a whole number from {low} to {high}"),
+            "max_length": (is_whole_number(self.max_length) and low <= self.max_length <= high,
+                           f"a whole number from {low} to {high}"),
             "thresholds": (isinstance(self.thresholds, dict), "an object of lists, one per class block"),
             "irony_rule": (self.irony_rule is None or is_number_list([self.irony_rule], 1, 0, 1),
                            "a number from 0 to 1, or null"),

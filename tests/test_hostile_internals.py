@@ -291,6 +291,20 @@ def test_prompt_eval_refuses_bad_options_before_any_answer(options, message):
         run_prompt_eval(_EchoLM(), [_task()], parse_conditions("positive", load_stimuli()), **options)
 
 
+@pytest.mark.parametrize("tasks, conditions, message", [
+    ("task", "nothing", "no condition to compare with the bare prompt"),  # ran the bare prompt alone
+    ("task", "none", "no condition to compare with the bare prompt"),
+    ("no task", "positive", "no tasks to ask"),
+])
+def test_prompt_eval_refuses_a_run_that_compares_nothing(tasks, conditions, message):
+    from affectlab.prompting.stimuli import BASELINE
+
+    tasks = [_task()] if tasks == "task" else []
+    conditions = {"none": [BASELINE], "positive": parse_conditions("positive", load_stimuli())}.get(conditions, [])
+    with pytest.raises(OptionError, match=message):
+        run_prompt_eval(_EchoLM(), tasks, conditions)
+
+
 @pytest.mark.parametrize("rounds", [0, 10**9, 2.5])
 def test_heart_refuses_max_rounds_out_of_bounds(rounds):  # a billion rounds ran on without end
     with pytest.raises(StimulusError, match="max_rounds must be a whole number"):

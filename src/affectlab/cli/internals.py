@@ -313,8 +313,13 @@ def eval_steering_command(
     each, then steered vs. prompted vs. unsteered
     on the test prompts, judged by affectlab's text model → reports/eval-steering.json and .png
     (eval-steering-<method>.* for a method other than mean_diff). With --shipped, the test arms alone at the
-    shipped directions' settings (same prompts, samples, seed and judge) → eval-steering-goemotions-shipped.json."""
-    from affectlab.evaluate.internals import eval_steering, eval_steering_shipped, rescore_steering_file
+    shipped directions' settings (same prompts, samples, seed and judge) → eval-steering-<their method>-shipped.json."""
+    from affectlab.evaluate.internals import (
+        eval_steering,
+        eval_steering_shipped,
+        rescore_steering_file,
+        shipped_report_name,
+    )
     from affectlab.internals.plot import plot_steering
     from affectlab.internals.steering import check_strength
     from affectlab.internals.text_directions import check_shares
@@ -328,7 +333,9 @@ def eval_steering_command(
         err.print(f"report: {rescore} (its test outputs judged again by {report['test']['classifier']})")
         return
     if shipped:
-        check_report_output(reports_dir / "eval-steering-goemotions-shipped.json")
+        with user_errors():
+            report_path = reports_dir / f"{shipped_report_name()}.json"
+        check_report_output(report_path)
         with user_errors():
             lm = _local_llm(llm, llm_model, threads)
             with progress_bar() as progress:
@@ -337,8 +344,7 @@ def eval_steering_command(
                                                on_progress=lambda k: progress.advance(bar, k))
         _print_steering(report, report["settings"]["per_emotion"], "shipped setting")
         sweep_only = ("layers", "strengths", "method", "remove_shared")
-        _write(report, reports_dir / f"eval-steering-{report['method']}-shipped.json",
-               invoked_command(ctx, ignored=sweep_only))
+        _write(report, report_path, invoked_command(ctx, ignored=sweep_only))
         return
     _check_method(method)
     name = "eval-steering" if method == "mean_diff" else f"eval-steering-{method}"

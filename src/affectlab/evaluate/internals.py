@@ -35,7 +35,7 @@ from affectlab.internals.steering import steering_layers
 from affectlab.internals.text_directions import TextStates, check_shares, text_states
 from affectlab.internals.zero_shot import zero_shot_scores
 from affectlab.metrics import macro_f1_single
-from affectlab.registry import DEFAULTS, read_config, resolve
+from affectlab.registry import DEFAULTS, DIRECTIONS_FILE, read_config, resolve
 from affectlab.taxonomy import EKMAN, GOEMOTIONS_TO_EKMAN, group_labels
 
 PROBE_DATASETS = ("goemotions-ekman", "dailydialog")
@@ -277,6 +277,16 @@ def _test_arms(llm, analyzer, own: EmotionDirections, strengths: Mapping[str, fl
                       for r in run_arms(llm, analyzer, own, prompts, strength=strengths, arms=own_arms, **run)]
 
 
+def shipped_report_name() -> str:
+    """The report :func:`eval_steering_shipped` fills: ``eval-steering-<the shipped directions' method>-shipped``."""
+    shipped = EmotionDirections.load(str(resolve(DEFAULTS[DIRECTIONS_TASK], DIRECTIONS_TASK) / DIRECTIONS_FILE))
+    return f"eval-steering-{_method_word(shipped)}-shipped"
+
+
+def _method_word(directions: EmotionDirections) -> str:
+    return directions.method.partition(",")[0]
+
+
 def eval_steering_shipped(llm, analyzer, *, samples: int = 2, seed: int = 0, on_progress: Progress = None) -> dict:
     """The test arms alone, no dev sweep: the shipped directions at the settings in their ``config.json`` (the
     dev picks of the report named there), on ``eval_steering``'s test prompts, samples, seed and judge, so the
@@ -295,7 +305,7 @@ def eval_steering_shipped(llm, analyzer, *, samples: int = 2, seed: int = 0, on_
     test = _test_arms(llm, analyzer, directions, strengths, layers=settings.layers,
                       own_arms=("steered", "prompted_steered"), prompts=test_prompts, template=template,
                       samples=samples, seed=seed, on_progress=on_progress)
-    method = directions.method.partition(",")[0]
+    method = _method_word(directions)
     config = read_config(resolve(DEFAULTS[DIRECTIONS_TASK], DIRECTIONS_TASK))
     return {
         "model": llm.name, **judge_record(analyzer), "method": method, "caveats": steering_caveats(method),

@@ -76,6 +76,17 @@ def test_the_refitted_copy_reads_through_the_analyzer(refitted):
     assert set(result.emotions) >= {"gratitude", "joy"} and all(0.0 <= p <= 1.0 for p in result.emotions.values())
 
 
+@needs_data
+@pytest.mark.model
+def test_a_run_without_named_dev_comments_checks_no_row(tmp_path):
+    from affectlab.train.goemotions_refit import GoEmotionsRecipe, train_goemotions
+
+    config = train_goemotions(GoEmotionsRecipe(out_dir=tmp_path / "tiny", data_dir=DATA_DIR, limit=5))  # no [NAME]
+    record = config.trained["goemotions_refit"]
+    assert record["data"]["dev_with_names"] == 0 and record["dev"]["source_rows_kept"] == []
+    assert "no row was checked for moving with names" in (tmp_path / "tiny" / "MODEL_CARD.md").read_text()
+
+
 def test_name_moves_counts_draw_pairs_that_move_a_label_past_the_bound():
     from affectlab.train.goemotions_refit import name_moves
 
@@ -99,5 +110,7 @@ def test_bad_options_are_named(tmp_path):
     assert result.exit_code != 0 and "--limit" in result.output
     result = runner.invoke(app, ["train", "goemotions", "-o", str(tmp_path / "y"), "--model", str(tmp_path / "none")])
     assert result.exit_code != 0 and "none" in result.output and "Traceback" not in result.output
-    with pytest.raises(OptionError, match="name_fills must be at least 2"):
+    with pytest.raises(OptionError, match="name_fills must be a whole number of at least 2"):
         train_goemotions(GoEmotionsRecipe(out_dir=tmp_path / "z", data_dir=DATA_DIR, name_fills=1))
+    with pytest.raises(OptionError, match="limit must be a whole number of at least 2"):
+        train_goemotions(GoEmotionsRecipe(out_dir=tmp_path / "w", data_dir=DATA_DIR, limit=-3))

@@ -292,9 +292,9 @@ def test_prompt_eval_refuses_bad_options_before_any_answer(options, message):
 
 
 @pytest.mark.parametrize("tasks, conditions, message", [
-    ("task", "nothing", "no condition to compare with the bare prompt"),  # ran the bare prompt alone
-    ("task", "none", "no condition to compare with the bare prompt"),
-    ("no task", "positive", "no tasks to ask"),
+    ("task", "nothing", "conditions: nothing to compare with the bare prompt"),  # ran the bare prompt alone
+    ("task", "none", "conditions: nothing to compare with the bare prompt"),
+    ("no task", "positive", "tasks: none to ask"),
 ])
 def test_prompt_eval_refuses_a_run_that_compares_nothing(tasks, conditions, message):
     from affectlab.prompting.stimuli import BASELINE

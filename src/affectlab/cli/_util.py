@@ -178,6 +178,7 @@ OnLongOpt = Annotated[str, typer.Option(
 LimitOpt = Annotated[int | None, typer.Option(help="Use only the first N dialogues of each split (smoke runs).")]
 ArtifactOutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Where the artifact is written "
                                                                               "(default runs/<name>).")]
+RefittedOutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Where the refitted artifact is written.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 BF16Opt = Annotated[bool, typer.Option(
     "--bf16", help="Forward passes in bfloat16 (weights and losses in float32): faster on CPUs with AVX512-BF16, "

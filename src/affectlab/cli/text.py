@@ -20,6 +20,7 @@ from affectlab.cli._util import (
     ModelOpt,
     OnLongOpt,
     ProfileOpt,
+    RefittedOutputOpt,
     ReportsDirOpt,
     RuntimeOpt,
     TextModelOpt,
@@ -227,8 +228,7 @@ def train_text_command(
 @train_app.command("irony")
 def train_irony_command(
     model: ModelOpt = DEFAULT_MODEL,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where the refitted artifact is written.")]
-    = Path("runs/text-minilm-irony"),
+    output: RefittedOutputOpt = Path("runs/text-minilm-irony"),
     data_dir: DataDirOpt = DEFAULT_DATA_DIR,
     ordinary: Annotated[int, typer.Option(
         min=1, help="GoEmotions train comments taken as not ironic (a seeded sample).")] = 15_000,
@@ -259,8 +259,7 @@ def train_irony_command(
 @train_app.command("goemotions")
 def train_goemotions_command(
     model: ModelOpt = DEFAULT_MODEL,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where the refitted artifact is written.")]
-    = Path("runs/text-minilm-goemotions"),
+    output: RefittedOutputOpt = Path("runs/text-minilm-goemotions"),
     data_dir: DataDirOpt = DEFAULT_DATA_DIR,
     seed: int = 13,
     threads: int = 2,

@@ -184,11 +184,11 @@ def run_prompt_eval(llm: LanguageModel, tasks: list[Task], conditions: list[Cond
     check_run(batch_size, seed, resamples)
     check_position(position)
     if not tasks:
-        raise OptionError("no tasks to ask: give at least one")
+        raise OptionError("tasks: none to ask; give at least one")
     if not conditions or conditions[0] != BASELINE:
         conditions = [BASELINE, *(c for c in conditions if c != BASELINE)]
     if len(conditions) == 1:
-        raise OptionError("no condition to compare with the bare prompt: give at least one besides 'none'")
+        raise OptionError("conditions: nothing to compare with the bare prompt; give at least one besides 'none'")
     records: list[ItemRecord] = []
     for task in tasks:
         offset = sum(map(ord, task.name))  # tasks start the stimulus rotation at different places

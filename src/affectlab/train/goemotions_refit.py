@@ -1,13 +1,12 @@
 """Recipe for the GoEmotions refit (``affectlab train goemotions``): the 28 label rows learn from the gold labels
 alone, on the trained model's frozen sentence vectors.
 
-``affectlab train text --teacher`` fits its class outputs to a mix of gold labels and the teacher's
-probabilities. That mix helps the student's encoder (it sees the teacher's view of other registers), but for the
-28 fine-grained labels the teacher is the weaker reader (GoEmotions test macro-F1 0.484 against the student's
-0.508 on 2026-12-06), and
-rows fitted towards its soft probabilities stay timid on rare labels. Refitting only those rows on the gold
-labels, with the encoder the distillation shaped left as it is, keeps what the teacher gave the encoder and
-drops what it took from the labels:
+``affectlab train text --teacher`` fits its class outputs to a mix of gold labels and the teacher's probabilities.
+That mix helps the student's encoder (it sees the teacher's view of other registers), but for the 28 fine-grained
+labels the teacher is the weaker reader (GoEmotions test macro-F1 0.484 against the student's 0.508 on 2026-12-06),
+and rows fitted towards its soft probabilities stay timid on rare labels. Refitting only those rows on the gold
+labels, with the encoder the distillation shaped left as it is, keeps what the teacher gave the encoder and drops
+what it took from the labels:
 
 1. **Vectors** (:meth:`affectlab.text.analyzer.Analyzer.sentence_vectors`) of GoEmotions train and dev, ``[NAME]``
    filled with first names as in training.

@@ -319,7 +319,11 @@ def test_case_8_output_under_a_regular_file(tmp_path, monkeypatch):
 
 def unprivileged(args: list[str], folder: Path) -> subprocess.CompletedProcess:
     """``affectlab ARGS`` as a user that file permissions apply to (root drops to nobody with setpriv)."""
-    command = [sys.executable, "-m", "affectlab", *args]
+    return as_nobody([sys.executable, "-m", "affectlab", *args], folder)
+
+
+def as_nobody(command: list[str], folder: Path) -> subprocess.CompletedProcess:
+    """``command`` run in ``folder`` as a user that file permissions apply to."""
     if os.geteuid() == 0:
         drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         if not shutil.which("setpriv"):
@@ -353,6 +357,28 @@ def test_case_8_output_in_an_unwritable_folder(open_folder):
         assert done.stderr.strip().splitlines() == [f"error: {target}: cannot create files in locked "
                                                     "(permission denied)"]
     assert list((open_folder / "locked").iterdir()) == []
+
+
+def test_outputs_under_a_folder_that_cannot_be_looked_into_are_refused_in_python(open_folder):
+    """Python callers get the library's own error naming the folder, not a PermissionError from deep inside."""
+    (open_folder / "sealed").mkdir(mode=0o700)
+    (open_folder / "sealed").chmod(0o600)  # readable, but not to be entered: nothing under it can be looked up
+    code = """
+from pathlib import Path
+from affectlab.errors import AffectlabError
+from affectlab.registry import check_output_folder
+from affectlab.corpus.run import _check_writable
+for check in (lambda: check_output_folder(Path("sealed/inner/model"), "text-affect"),
+              lambda: _check_writable(Path("sealed/inner/out"))):
+    try:
+        check()
+    except AffectlabError as error:
+        print(type(error).__name__, error)
+"""
+    done = as_nobody([sys.executable, "-c", code], open_folder)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 2 and all("cannot look into" in line and "sealed" in line for line in lines), lines
 
 
 def test_case_8_unreadable_input(open_folder):

@@ -226,6 +226,9 @@ def check_output_folder(folder: Path, task: str, source: Path | None = None) -> 
     any work: a new or empty folder, or an earlier ``task`` artifact (replaced whole); never a file, the folder of
     the model it is made from (``source``), or a folder holding anything else."""
     folder = Path(folder)
+    reason = why_not_writable(folder.parent)  # the artifact is written beside the folder, then renamed
+    if reason:  # first: a parent that cannot be looked into would make every check below raise
+        raise OptionError(f"--output {folder} cannot be made: {reason}")
     if source is not None and folder.exists() and os.path.samefile(folder, source):
         raise OptionError(f"--output {folder} is the folder of the model it is made from; write the new artifact "
                           "elsewhere")
@@ -238,9 +241,6 @@ def check_output_folder(folder: Path, task: str, source: Path | None = None) -> 
             held = f"a {found} artifact" if found != task else f"files of its own ({', '.join(others)})"
             raise OptionError(f"--output {folder} holds {held}, which a {task} artifact would replace; give a new "
                               "folder")
-    reason = why_not_writable(folder.parent)  # the artifact is written beside the folder, then renamed
-    if reason:
-        raise OptionError(f"--output {folder} cannot be made: {reason}")
 
 
 @contextmanager

@@ -153,7 +153,11 @@ def load_manifest(output: Path) -> dict | None:
 
 def _check_writable(output: Path) -> None:
     """Refuse an output the run could not write to before any work is done, not after."""
-    if output.exists() and not output.is_dir():
+    try:
+        taken = output.exists() and not output.is_dir()
+    except OSError:  # a folder on the way cannot be looked into: why_not_writable below says which
+        taken = False
+    if taken:
         raise InputFileError(f"{output}: exists and is not a folder; give a folder for the results")
     try:  # a name with bytes that are not UTF-8 reaches Python as lone surrogates, which pyarrow cannot take
         str(output.absolute()).encode("utf-8")

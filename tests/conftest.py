@@ -62,3 +62,28 @@ def server_url(llm):
     yield f"http://{line.split()[1]}/v1"
     process.terminate()
     process.wait(timeout=30)
+
+
+def assert_only_rows_of(block: str, source: Path, refitted: Path) -> None:
+    """A head-row refit of ``source`` into ``refitted`` changed ``block``'s rows of the head, and nothing else of
+    the weights: the same tensors, the encoder bit for bit, every other row as it was."""
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    from affectlab.heads.layout import head_slices
+    from affectlab.text.artifact import ArtifactConfig
+    from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT, encoder_fingerprint
+
+    before, after = load_file(str(source / "weights.safetensors")), load_file(str(refitted / "weights.safetensors"))
+    assert before.keys() == after.keys()
+    for key in before:
+        if not key.startswith("head."):
+            assert np.array_equal(before[key], after[key]), key
+    assert encoder_fingerprint(source) == encoder_fingerprint(refitted)
+    rows = head_slices(tuple(ArtifactConfig.load(refitted).blocks))[block]
+    others = np.ones(before[HEAD_BIAS].shape[0], bool)
+    others[rows] = False
+    for key in (HEAD_WEIGHT, HEAD_BIAS):
+        assert np.array_equal(before[key][others], after[key][others])
+        assert not np.array_equal(before[key][rows], after[key][rows])
+

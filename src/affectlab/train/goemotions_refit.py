@@ -51,7 +51,7 @@ from affectlab.text.analyzer import Analyzer
 from affectlab.text.artifact import TASK, ArtifactConfig, resolve_artifact
 from affectlab.text.irony import ironic_reading
 from affectlab.text.probabilities import sigmoid
-from affectlab.train.head_rows import as_shipped, refit_record, source_head, write_refitted
+from affectlab.train.head_rows import as_shipped, frozen_vectors, refit_record, source_head, write_refitted
 from affectlab.train.linear_head import fit_path
 from affectlab.train.name_fill import MASK, fill_names
 
@@ -94,16 +94,13 @@ def train_goemotions(recipe: GoEmotionsRecipe, on_progress: Callable[[dict], Non
     analyzer = Analyzer(source, runtime="torch", threads=recipe.threads, batch_size=recipe.batch_size)
     named = [i for i, text in enumerate(dev.texts) if MASK in text]
     draws = [recipe.seed + 1 + k for k in range(recipe.name_fills)]
-    to_read = {"train": fill_names(list(train.texts), recipe.seed), "dev": fill_names(list(dev.texts), recipe.seed)}
+    to_read = {"goemotions train": fill_names(list(train.texts), recipe.seed),
+               "goemotions dev": fill_names(list(dev.texts), recipe.seed)}
     for draw in draws:
         filled = fill_names(list(dev.texts), draw)
-        to_read[f"dev names {draw}"] = [filled[i] for i in named]
-    vectors = {}
-    for step, (key, texts) in enumerate(to_read.items(), 1):
-        vectors[key] = analyzer.sentence_vectors(texts).astype(np.float64)
-        if on_progress:
-            on_progress({"task": f"vectors of goemotions {key}", "step": step, "total": len(to_read)})
-    name_vectors = [vectors[f"dev names {draw}"] for draw in draws]
+        to_read[f"goemotions dev names {draw}"] = [filled[i] for i in named]
+    vectors = frozen_vectors(analyzer, to_read, on_progress)
+    name_vectors = [vectors[f"goemotions dev names {draw}"] for draw in draws]
     gold = {"train": multi_hot(train.labels, GOEMOTIONS), "dev": multi_hot(dev.labels, GOEMOTIONS)}
 
     tensors, metadata, head_weight, head_bias = source_head(source)
@@ -112,16 +109,16 @@ def train_goemotions(recipe: GoEmotionsRecipe, on_progress: Callable[[dict], Non
     source_rows = head_weight[rows].copy(), head_bias[rows].copy()
     source_moves = name_moves(name_vectors, *source_rows)
     bound = float(source_moves.max(initial=0.0))
-    before = {**_dev_figures(vectors["dev"] @ source_rows[0].T + source_rows[1], gold["dev"]),
+    before = {**_dev_figures(vectors["goemotions dev"] @ source_rows[0].T + source_rows[1], gold["dev"]),
               "name_moves_worst": round(bound, 4)}
     candidates = []
-    for l2, (weight, bias) in zip(recipe.l2s, fit_path(vectors["train"], gold["train"], multi_label=True,
+    for l2, (weight, bias) in zip(recipe.l2s, fit_path(vectors["goemotions train"], gold["train"], multi_label=True,
                                                        l2s=recipe.l2s)):
         weight, bias = as_shipped(weight), as_shipped(bias)
         moves = name_moves(name_vectors, weight, bias)
         kept = moves > bound
         weight[kept], bias[kept] = source_rows[0][kept], source_rows[1][kept]
-        candidates.append({"l2": l2, **_dev_figures(vectors["dev"] @ weight.T + bias, gold["dev"]),
+        candidates.append({"l2": l2, **_dev_figures(vectors["goemotions dev"] @ weight.T + bias, gold["dev"]),
                            "source_rows_kept": [GOEMOTIONS[i] for i in np.flatnonzero(kept)],
                            "name_moves_worst": round(float(np.where(kept, source_moves, moves).max(initial=0.0)), 4),
                            "rows": (weight, bias)})
@@ -130,7 +127,7 @@ def train_goemotions(recipe: GoEmotionsRecipe, on_progress: Callable[[dict], Non
     best = min(candidates, key=lambda c: c["cross_entropy"])  # ties: the first in l2s
 
     head_weight[rows], head_bias[rows] = best["rows"]
-    raw = vectors["dev"] @ head_weight.T + head_bias
+    raw = vectors["goemotions dev"] @ head_weight.T + head_bias
     if config.irony_rule is not None:
         raw = ironic_reading(raw, slices, config.irony_rule)
     probs = sigmoid(raw[:, rows])

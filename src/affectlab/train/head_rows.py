@@ -1,8 +1,10 @@
 """Copies of a text model whose head rows were refitted on its frozen sentence vectors (``affectlab train
-readings`` adds rows, ``affectlab train irony`` replaces one): the encoder copied as it is, the new head in fp16
-as shipped, the config, and the source's model card with one section on the refit at its end (a section of the
-same title in the source is taken out, not repeated; the others are kept).
+readings`` adds rows, ``affectlab train irony`` and ``train goemotions`` replace some): the vectors they fit on,
+then the encoder copied as it is, the new head in fp16 as shipped, the config, and the source's model card with
+one section on the refit at its end (a section of the same title in the source is taken out, not repeated; the
+others are kept).
 
+>>> vectors = frozen_vectors(Analyzer(source), {"goemotions dev": texts})
 >>> tensors, metadata, weight, bias = source_head(source)
 >>> weight[rows] = as_shipped(new_rows)
 >>> write_refitted(out_dir, source, (tensors, metadata), (weight, bias), config, "## Irony refit", section)
@@ -10,6 +12,7 @@ same title in the source is taken out, not repeated; the others are kept).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,17 @@ from affectlab.registry import CARD_FILE, WEIGHTS_FILE, atomic_folder, fingerpri
 from affectlab.text.artifact import ArtifactConfig
 from affectlab.text.fingerprints import HEAD_BIAS, HEAD_WEIGHT
 from affectlab.train.optim import provenance
+
+
+def frozen_vectors(analyzer, to_read: dict[str, list[str]], on_progress: Callable[[dict], None] | None = None
+                   ) -> dict[str, np.ndarray]:
+    """The sentence vectors (float64) a refit fits on, of each named list of texts, a progress step per list."""
+    vectors = {}
+    for step, (key, texts) in enumerate(to_read.items(), 1):
+        vectors[key] = analyzer.sentence_vectors(texts).astype(np.float64)
+        if on_progress:
+            on_progress({"task": f"vectors of {key}", "step": step, "total": len(to_read)})
+    return vectors
 
 
 def as_shipped(values: np.ndarray) -> np.ndarray:

@@ -48,7 +48,7 @@ from affectlab.text.analyzer import Analyzer
 from affectlab.text.artifact import TASK, ArtifactConfig, resolve_artifact
 from affectlab.text.probabilities import sigmoid
 from affectlab.train.class_blocks import class_targets
-from affectlab.train.head_rows import as_shipped, refit_record, source_head, write_refitted
+from affectlab.train.head_rows import as_shipped, frozen_vectors, refit_record, source_head, write_refitted
 from affectlab.train.irony_rule import choose_irony_rule
 from affectlab.train.linear_head import fit_path
 from affectlab.train.name_fill import fill_names
@@ -102,11 +102,7 @@ def train_irony(recipe: IronyRecipe, on_progress: Callable[[dict], None] | None 
         to_read[f"emoint train {emotion}"] = load_emoint(emotion, "train", recipe.data_dir).texts[:n]
     for emotion in EMOINT_EMOTIONS:
         to_read[f"emoint dev {emotion}"] = load_emoint(emotion, "dev", recipe.data_dir).texts[:n]
-    vectors = {}
-    for step, (key, texts) in enumerate(to_read.items(), 1):
-        vectors[key] = analyzer.sentence_vectors(texts).astype(np.float64)
-        if on_progress:
-            on_progress({"task": f"vectors of {key}", "step": step, "total": len(to_read)})
+    vectors = frozen_vectors(analyzer, to_read, on_progress)
 
     literal = [vectors["goemotions train sample"], *(vectors[f"emoint train {e}"] for e in literal_tweets)]
     x = np.concatenate([vectors["irony train"], *literal])

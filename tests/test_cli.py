@@ -181,6 +181,15 @@ def test_models_lists_the_shipped_artifacts():
     assert f"{len(SHIPPED)} shipped models" in table and all(s.name in table for s in SHIPPED)
 
 
+def test_models_names_the_extra_of_a_package_that_is_missing(monkeypatch):
+    from affectlab.registry import Shipped
+
+    installed = Shipped.folder
+    monkeypatch.setattr(Shipped, "folder", lambda self: None if self.extra == "llm" else installed(self))
+    table = runner.invoke(app, ["models"]).output
+    assert "pip install 'affectlab[llm]'" in table, table
+
+
 @pytest.mark.parametrize(("width", "header"), [(80, "task, size; licence; card"), (160, "licence")])
 def test_models_fit_the_terminal(monkeypatch, width, header):
     from affectlab.cli._util import out

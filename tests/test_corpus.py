@@ -109,6 +109,10 @@ def scores(output: Path) -> list[tuple]:
     (1682942400000, "2023-05-01T12:00:00+00:00"),
     ("1682942400", "2023-05-01T12:00:00+00:00"),
     (datetime(2023, 5, 1, 12), "2023-05-01T12:00:00+00:00"),
+    ("20230501", "2023-05-01T00:00:00+00:00"),  # compact dates, not Unix times of 1970
+    (20230501, "2023-05-01T00:00:00+00:00"),
+    (20230501.0, "2023-05-01T00:00:00+00:00"),
+    ("20230501120000", "2023-05-01T12:00:00+00:00"),
 ])
 def test_times_in_many_formats(value, expected):
     assert parse_time(value).isoformat() == expected
@@ -117,7 +121,10 @@ def test_times_in_many_formats(value, expected):
 @pytest.mark.parametrize("value, message", [
     (None, "missing"), ("", "missing"), (float("nan"), "missing"), ("  ", "missing"),
     ("yesterday", "not a date format"), ("31/12/2023", "not a date format"),
-    (-5, "not a Unix time"), (True, "not a timestamp"),
+    (-5, "not a Unix time"), ("-1", "not a Unix time"), (True, "not a timestamp"),
+    ("2024", "before 1973"), (2024, "before 1973"), ("20231345", r"not a date \(YYYYMMDD\)"),
+    ("99999999999999", "not a date"), (99_999_999_999_999_999, "out of range"),
+    ("\u0662\u0660\u0662\u0664", "not a date"),  # Arabic-Indic digits: not read as a Unix time
 ])
 def test_bad_times_say_why(value, message):
     with pytest.raises(TimeError, match=message):
@@ -313,6 +320,42 @@ def test_report_renders_in_headless_chromium(scored, tmp_path):
     assert shot.stat().st_size > 20_000
 
 
+def test_a_report_over_an_earlier_one_says_why_a_plot_is_missing_and_leaves_none_of_the_old(scored, tmp_path):
+    page = tmp_path / "report.html"
+    assert len(build_report(scored, page).plots) == 4
+    source = tmp_path / "short.csv"
+    source.write_text("id,body,created_at\n1,ok,2023\n2,fine,20230105\n")
+    plain = run_corpus(job([source], tmp_path / "plain", group_column=None), LocalEngine())
+    assert plain.counts["time_unparsed"] == 1  # a year alone
+    report = build_report(tmp_path / "plain", page)  # one row has a time: the over-time plots are drawn
+    kept = sorted(p.name for p in (tmp_path / "report-plots").iterdir())
+    assert kept == ["shares_over_time.png", "vad_over_time.png"] == sorted(Path(p).name for p in report.plots)
+    html = page.read_text()
+    assert "the run was given no group column" in html
+    assert "no term reached" in html and "None: no scored post is 20-300 characters long" in html
+
+
+def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path):
+    from affectlab.corpus.run import LOCK_FILE
+    from affectlab.files import exclusive_lock
+
+    source = tmp_path / "posts.csv"
+    write_bad_csv(source)
+    (tmp_path / "out").mkdir()
+    with exclusive_lock(tmp_path / "out" / LOCK_FILE) as held:
+        assert held
+        with pytest.raises(ResumeError, match="another `affectlab corpus run` is writing to this folder"):
+            run_corpus(job([source], tmp_path / "out"), LocalEngine())
+        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [LOCK_FILE]
+    assert run_corpus(job([source], tmp_path / "out"), LocalEngine()).state == "complete"
+
+
+def test_an_unknown_bucket_is_refused_before_anything_is_read_or_written(tmp_path):
+    with pytest.raises(OptionError, match="bucket must be one of"):
+        run_corpus(job([tmp_path / "missing.csv"], tmp_path / "out"), LocalEngine(), bucket="decade")
+    assert not (tmp_path / "out").exists()
+
+
 def test_report_refuses_an_unfinished_run(tmp_path):
     with pytest.raises(ReportError, match="no manifest.json"):
         build_report(tmp_path, tmp_path / "r.html")
@@ -377,6 +420,16 @@ def test_cli_run_and_report(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert report.returncode == 0, report.stderr
     assert (tmp_path / "r-plots" / "shares_over_time.png").exists()
+
+
+def test_cli_counts_the_row_problems_it_does_not_show(tmp_path):
+    source = tmp_path / "posts.csv"
+    source.write_text("id,body\n" + "".join(f"{i},\n" for i in range(7)) + "7,one post with text\n")
+    run = subprocess.run([sys.executable, "-m", "affectlab", "corpus", "run", str(source), "--text-column", "body",
+                          "-o", str(tmp_path / "out"), "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    shown = run.stdout.replace("\n", " ")
+    assert shown.count("row problem:") == 5 and "… and 2 more row problems (all are in manifest.json" in shown
 
 
 @pytest.mark.parametrize("arguments, message", [

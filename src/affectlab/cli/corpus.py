@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from affectlab.cli._util import (
@@ -35,6 +36,7 @@ from affectlab.text import DEFAULT_MAX_CHARS, DEFAULT_MAX_WINDOWS, DEFAULT_PROFI
 
 corpus_app = App(help="Score a corpus of posts at scale, aggregate it, report it.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
+SHOWN_ROW_PROBLEMS = 5
 
 
 @contextmanager
@@ -75,6 +77,7 @@ def corpus_run(
 ) -> None:
     """Score every post, write Parquet parts, aggregates and a manifest under OUTPUT."""
     from affectlab.corpus import ENGINES, CorpusJob, LocalEngine, RayEngine, run_corpus
+    from affectlab.corpus.run import ROW_ERRORS_KEPT
 
     if engine not in ENGINES:
         fail(f"--engine must be one of {', '.join(ENGINES)}")
@@ -95,9 +98,16 @@ def corpus_run(
               f"{counts['errors']:,} with errors; times: {counts['time_missing']:,} missing, "
               f"{counts['time_unparsed']:,} not understood; {manifest.seconds:.1f} s")
     for problem in manifest.file_errors:
-        out.print(f"[yellow]skipped file:[/yellow] {problem['error']}", highlight=False)
-    for problem in manifest.row_errors[:5]:
-        out.print(f"[yellow]row problem:[/yellow] {problem['source']}: {problem['error']}", highlight=False)
+        out.print(f"[yellow]skipped file:[/yellow] {escape(problem['error'])}", highlight=False)
+    for problem in manifest.row_errors[:SHOWN_ROW_PROBLEMS]:
+        out.print(f"[yellow]row problem:[/yellow] {escape(problem['source'])}: {escape(problem['error'])}",
+                  highlight=False)
+    more = len(manifest.row_errors) - SHOWN_ROW_PROBLEMS
+    if more > 0:
+        capped = len(manifest.row_errors) == ROW_ERRORS_KEPT
+        where = f"manifest.json holds the first {ROW_ERRORS_KEPT:,}" if capped else "all are in manifest.json"
+        out.print(f"… and {more:,}{'+' if capped else ''} more row problems ({where}; every row's status is in "
+                  "scores/)")
     out.print(f"results in {output}/ (scores/, aggregates/, manifest.json)")
 
 

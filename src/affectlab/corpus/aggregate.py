@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import duckdb
 
 BUCKETS = ("day", "week", "month", "quarter", "year")
+EXAMPLE_LENGTH = (20, 300)  # characters of a representative post: long enough to say something, short enough to read
 AGGREGATES_DIR = "aggregates"
 ALL = "(all)"
 SHRINK = 10  # pseudo-posts added to each term's count when ranking terms (see _top_terms)
@@ -99,12 +100,16 @@ def scores_view(output: Path, threads: int | None = None) -> duckdb.DuckDBPyConn
     return con
 
 
+def check_bucket(bucket: str) -> None:
+    if bucket not in BUCKETS:
+        raise OptionError(f"bucket must be one of {', '.join(BUCKETS)}, not {bucket!r}")
+
+
 def aggregate(
     output: Path, *, bucket: str = "month", min_count: int = 5, terms: int = 15, examples: int = 5
 ) -> dict[str, Path]:
     """Compute every aggregate table of a scored corpus; returns name → Parquet path."""
-    if bucket not in BUCKETS:
-        raise OptionError(f"bucket must be one of {', '.join(BUCKETS)}, not {bucket!r}")
+    check_bucket(bucket)
     con = scores_view(output)
     try:
         with interrupts_kept():
@@ -210,12 +215,13 @@ def _top_terms(min_count: int, k: int) -> str:
 
 
 def _examples(k: int) -> str:
-    """The posts each dominant emotion is most sure of, one per distinct text, of readable length."""
+    """The posts each dominant emotion is most sure of, one per distinct text, of readable length
+    (:data:`EXAMPLE_LENGTH` characters)."""
     cases = " ".join(f"WHEN '{e}' THEN ekman_{e}" for e in EKMAN)
     return f"""
         WITH candidates AS (
             SELECT ekman_top AS emotion, source, "row", text, CASE ekman_top {cases} END AS score
-            FROM ok WHERE "group" = '{ALL}' AND length(text) BETWEEN 20 AND 300),
+            FROM ok WHERE "group" = '{ALL}' AND length(text) BETWEEN {EXAMPLE_LENGTH[0]} AND {EXAMPLE_LENGTH[1]}),
         distinct_texts AS (
             SELECT * FROM candidates QUALIFY row_number() OVER (PARTITION BY emotion, text ORDER BY source, "row") = 1)
         SELECT emotion, row_number() OVER (PARTITION BY emotion ORDER BY score DESC, source, "row") AS rank,

@@ -13,7 +13,7 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL, ReportError, literal_glob, sql_path
+from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL, EXAMPLE_LENGTH, ReportError, literal_glob, sql_path
 from affectlab.corpus.run import MANIFEST, ResumeError, load_manifest
 from affectlab.extras import require
 from affectlab.io.writers import atomic_write_text
@@ -67,10 +67,11 @@ def build_report(results: Path, target: Path) -> CorpusReport:
     }
     sections, written = [], []
     for name, (title, fig) in figures.items():
-        if fig is None:
-            sections.append(f"<h2>{html.escape(title)}</h2><p>Not available: {_why(name)}</p>")
-            continue
         png = plot_dir / f"{name}.png"
+        if fig is None:
+            png.unlink(missing_ok=True)  # a plot of the corpus an earlier report at this path was made from
+            sections.append(f"<h2>{html.escape(title)}</h2><p>Not available: {html.escape(_why(name, manifest))}</p>")
+            continue
         data = save_png(fig, png)
         written.append(str(png))
         sections.append(
@@ -96,11 +97,17 @@ def _manifest(results: Path) -> dict:
     return manifest
 
 
-def _why(name: str) -> str:
-    return {"shares_over_time": "no rows with a usable time (give --time-column)",
-            "vad_over_time": "no rows with a usable time (give --time-column)",
-            "groups": "fewer than two groups (give --group-column)",
-            "top_terms": "no term reached the minimum count"}[name]
+def _why(name: str, manifest: dict) -> str:
+    job = manifest["job"]
+    if name in ("shares_over_time", "vad_over_time"):
+        if not job.get("time_column"):
+            return "the run was given no time column (--time-column)"
+        return f"no scored row has a time that could be read from the column {job['time_column']!r}"
+    if name == "groups":
+        if not job.get("group_column"):
+            return "the run was given no group column (--group-column)"
+        return f"the scored rows fall in fewer than two groups of the column {job['group_column']!r}"
+    return "no term reached the minimum count"
 
 
 def _shares_over_time(frame):
@@ -205,7 +212,8 @@ def _page(manifest: dict, sections: list[str], tables: dict) -> str:
     example_rows = "".join(
         f"<tr><td>{r.emotion}</td><td>{r.score:.2f}</td><td>{html.escape(str(r.text))}</td></tr>"
         for r in examples.sort_values(["emotion", "rank"]).itertuples()
-    )
+    ) or (f"<tr><td colspan='3'>None: no scored post is {EXAMPLE_LENGTH[0]}-{EXAMPLE_LENGTH[1]} characters long, the "
+          "length shown here</td></tr>")
     error_rows = "".join(
         f"<tr><td>{html.escape(str(e['source']))}</td><td>{e['row']}</td><td>{html.escape(str(e['error']))}</td></tr>"
         for e in manifest.get("row_errors", [])[:20]

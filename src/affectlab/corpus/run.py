@@ -8,7 +8,7 @@ The manifest (``results/manifest.json``) is written before scoring starts, with 
 and again at the end: ``complete``, ``interrupted`` (Ctrl-C, SIGTERM) or ``failed``, with ``error``
 saying why in one line. A re-run with the same job and unchanged inputs resumes: chunks whose part
 file exists are skipped. A re-run whose inputs or settings changed is refused rather than mixing two
-runs' parts in one folder.
+runs' parts in one folder, and so is a second run while one is still writing there.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from affectlab import registry
-from affectlab.corpus.aggregate import AGGREGATES_DIR, aggregate, interrupts_kept, scores_view
+from affectlab.corpus.aggregate import AGGREGATES_DIR, aggregate, check_bucket, interrupts_kept, scores_view
 from affectlab.corpus.engines import Engine
 from affectlab.corpus.plan import SCORES_DIR, ChunkSpec, CorpusJob, Plan, fingerprint, plan_job
 from affectlab.corpus.scoring import ChunkResult, head_labels, one_line, part_schema
 from affectlab.errors import AffectlabError
 from affectlab.extras import require
-from affectlab.files import why_not_writable
+from affectlab.files import exclusive_lock, why_not_writable
 from affectlab.io.readers import InputFileError
 from affectlab.io.writers import atomic_write_text
 from affectlab.registry import WEIGHTS_FILE, read_config
@@ -36,6 +36,7 @@ from affectlab.text.label_head import head_folder
 from affectlab.version import __version__
 
 MANIFEST = "manifest.json"
+LOCK_FILE = ".corpus-run.lock"  # held while a run writes, so that two runs never share a folder
 ROW_ERRORS_KEPT = 1000
 
 
@@ -78,10 +79,20 @@ def run_corpus(
     each finished chunk.
     """
     output = Path(job.output)
+    check_bucket(bucket)
     _check_writable(output)
     plan = plan_job(job)
     if not plan.files:
         raise InputFileError("; ".join(e["error"] for e in plan.file_errors[:3]) + " (no input could be read)")
+    output.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(output / LOCK_FILE) as locked:
+        if not locked:
+            raise ResumeError(f"{output}: another `affectlab corpus run` is writing to this folder; wait for it to "
+                              "end (then run again to resume or re-aggregate), or use another folder")
+        return _run(job, engine, output, plan, bucket, on_plan, on_chunk)
+
+
+def _run(job: CorpusJob, engine: Engine, output: Path, plan: Plan, bucket: str, on_plan, on_chunk) -> RunManifest:
     _check_resumable(output, job, plan)
     _remove_temporaries(output)
     todo = [c for c in plan.chunks if not c.part(output).exists()]

@@ -162,7 +162,7 @@ class ChunkScorer:
         return pa.table(columns, schema=self.schema)
 
     def _time(self, row: Row) -> tuple[object, str | None]:
-        if not self.job.time_column:
+        if not self.job.time_column or row.error is not None:  # an unreadable row's error already says why
             return None, None
         try:
             return parse_time(row.record.get(self.job.time_column)), None

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import DATA_DIR, needs_data
 
 from affectlab.corpus import CorpusJob, LocalEngine, RayEngine, ResumeError, plan_job, run_corpus
+from affectlab.corpus.aggregate import FUNCTION_WORDS
 from affectlab.corpus.report import ReportError, build_report
 from affectlab.corpus.times import TimeError, parse_time
 from affectlab.errors import OptionError
@@ -283,6 +284,8 @@ def test_pmi_terms_and_examples_follow_the_emotion(scored):
         top = terms[terms["emotion"] == emotion].sort_values("rank")
         assert set(top["term"].head(6)) <= own, (emotion, list(top["term"]))
         assert (top["pmi"] > 0).all()
+    # "so", "my", "this" and "the" are the joy template's own, yet only grammar
+    assert not set(terms["term"]) & set(FUNCTION_WORDS) and {"so", "my", "this"} <= vocabulary("joy")
     examples = duckdb.connect().execute(f"SELECT * FROM '{scored}/aggregates/examples.parquet'").df()
     for emotion, mine in examples.groupby("emotion"):
         assert mine.sort_values("rank")["score"].is_monotonic_decreasing

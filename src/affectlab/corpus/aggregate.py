@@ -26,6 +26,17 @@ if TYPE_CHECKING:
     import duckdb
 
 BUCKETS = ("day", "week", "month", "quarter", "year")
+# English words that carry grammar, not content: in a small or one-sided corpus one of them can lean towards an
+# emotion by chance and top its terms. Negations (no, not, never, nothing) stay: they change what a post says.
+FUNCTION_WORDS = (
+    "a", "an", "the", "and", "or", "but", "if", "so", "than", "then", "as", "of", "to", "in", "on", "at", "by",
+    "for", "from", "with", "about", "into", "over", "after", "before", "up", "down", "out", "off", "i", "me", "my",
+    "mine", "myself", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "we", "us",
+    "our", "they", "them", "their", "this", "that", "these", "those", "who", "whom", "whose", "which", "what",
+    "is", "am", "are", "was", "were", "be", "been", "being", "do", "does", "did", "have", "has", "had", "will",
+    "would", "shall", "should", "can", "could", "may", "might", "must", "i'm", "it's", "that's", "there", "here",
+    "just", "also", "too", "very", "all", "any", "some", "each", "such", "own", "same", "other", "only",
+)
 EXAMPLE_LENGTH = (20, 300)  # characters of a representative post: long enough to say something, short enough to read
 AGGREGATES_DIR = "aggregates"
 ALL = "(all)"
@@ -194,13 +205,14 @@ def _top_terms(min_count: int, k: int) -> str:
     ranked by a shrunk PMI that counts ``SHRINK`` extra posts of the term outside the emotion
     (``pmi_shrunk``; a term in 5 posts loses 1.6 bits, one in 100 posts 0.1). Terms in fewer than
     ``min_count`` posts of the emotion are left out, and so are terms no more frequent with the
-    emotion than without it (PMI <= 0).
+    emotion than without it (PMI <= 0) and :data:`FUNCTION_WORDS`.
     """
     return f"""
         WITH posts AS (SELECT ekman_top AS emotion,
                               list_distinct(regexp_extract_all(lower(text), '\\p{{L}}[\\p{{L}}''’]+')) AS words
                        FROM ok WHERE "group" = '{ALL}' AND ekman_top <> 'neutral'),
-             pairs AS (SELECT emotion, unnest(words) AS term FROM posts),
+             pairs AS (SELECT emotion, term FROM (SELECT emotion, unnest(words) AS term FROM posts)
+                       WHERE term NOT IN ({_sql_strings(FUNCTION_WORDS)})),
              joint AS (SELECT emotion, term, count(*) AS c FROM pairs GROUP BY ALL),
              per_term AS (SELECT term, sum(c) AS tc FROM joint GROUP BY term),
              per_emotion AS (SELECT emotion, count(*) AS ec FROM posts GROUP BY emotion),
@@ -212,6 +224,10 @@ def _top_terms(min_count: int, k: int) -> str:
         SELECT emotion, row_number() OVER (PARTITION BY emotion ORDER BY pmi_shrunk DESC, posts DESC, term) AS rank,
                term, posts, pmi, pmi_shrunk
         FROM scored WHERE pmi > 0 QUALIFY rank <= {int(k)} ORDER BY emotion, rank"""
+
+
+def _sql_strings(words: tuple[str, ...]) -> str:
+    return ", ".join("'" + word.replace("'", "''") + "'" for word in words)
 
 
 def _examples(k: int) -> str:

@@ -244,3 +244,20 @@ def test_bad_options_are_named():
         Analyzer(runtime="gpu")
     with pytest.raises(FileNotFoundError, match="no text model 'nope'; shipped: text-minilm"):
         Analyzer("nope")
+
+
+def test_a_progress_callback_can_stop_the_work_between_steps(analyzer):
+    class Stop(Exception):
+        pass
+
+    calls = []
+
+    def stop_when_explaining(windows: int) -> None:
+        calls.append(windows)
+        if windows == 0:  # called before each text is explained
+            raise Stop
+
+    with pytest.raises(Stop):
+        analyzer.analyze_batch(["I am so happy today!", "This is awful."], explain=True,
+                               on_progress=stop_when_explaining)
+    assert calls[-1] == 0 and sum(calls) == 2  # both texts' windows were read, then it stopped

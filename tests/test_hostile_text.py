@@ -252,8 +252,13 @@ def test_a_table_of_several_conversations_is_not_answered_as_one(tmp_path):
 
 def test_a_text_of_zero_width_characters_alone_is_empty():
     analyzer = Analyzer()
-    for invisible in ("\u200b", " \u200b\u200d\ufeff "):
+    for invisible in ("\u200b", " \u200b\u200d\ufeff ", "\u200f", "\u202e\u00ad", "\u0000\u0007", "\u180e"):
         with pytest.raises(InvalidText, match="empty or whitespace only"):
             analyzer.analyze(invisible)
     rows = analyzer.analyze_batch(["\u2060", "so\u200bhappy"])
     assert rows[0].error == "text is empty or whitespace only" and rows[1].error is None
+    from affectlab.dialogue.turns import check_turns
+
+    for invisible in ("\u200b", "\u200f", "\u0007"):  # every entry point reads a turn the same way
+        with pytest.raises(InvalidConversation, match="turn 1: text has no readable characters"):
+            check_turns([{"speaker": "A", "text": "hi"}, {"speaker": "B", "text": invisible}])

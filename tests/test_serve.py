@@ -51,11 +51,13 @@ class FakeText:
         self.calls: list[int] = []
         self.started = threading.Event()
 
-    def analyze_batch(self, rows, explain=False):
+    def analyze_batch(self, rows, explain=False, on_progress=None):
         self.calls.append(len(rows))
         self.started.set()
         if self.gate is not None:
             assert self.gate.wait(30), "the test never let the model go"
+            if on_progress is not None:
+                on_progress(len(rows))  # the first step done; the next would start here
         if self.fails is not None:
             raise self.fails
         return [affect(r) if r.strip() else TextAffect.failed("text is empty or whitespace only") for r in rows]
@@ -138,7 +140,7 @@ def test_analyze_answers_are_to_dict_written_once_as_the_response_models_describ
 
 def test_analyze_gives_the_window_behind_each_label_of_a_long_text():
     class LongText(FakeText):
-        def analyze_batch(self, rows, explain=False):
+        def analyze_batch(self, rows, explain=False, on_progress=None):
             return [replace(affect(r), chunks=3, drivers={"joy": ChunkSpan(2, 410, 452)}) for r in rows]
 
     with client(models=fake_models(LongText())) as c:
@@ -245,6 +247,21 @@ def test_respond_refuses_an_unknown_strategy_by_name():
     assert found["field"] == "strategy" and "Question" in found["message"]
 
 
+def test_a_listener_with_nobody_to_answer_is_named_as_the_field_at_fault():
+    from affectlab.dialogue.context_classifier import load_emotion_model
+
+    class ListeningResponder(FakeResponder):
+        def respond(self, turns, strategy, listener):
+            return load_emotion_model().predict(turns, listener=listener)
+
+    with client(models=fake_models(responder=Responder(ListeningResponder))) as c:
+        found = error(c.post("/v1/respond", json={"turns": [{"speaker": "me", "text": "I lost my job."}],
+                                                  "listener": "me"}), 422)
+        invisible = error(c.post("/v1/respond", json={"turns": [{"speaker": "A", "text": "\u200f"}]}), 422)
+    assert found["field"] == "listener" and "nobody to answer" in found["message"]
+    assert invisible["field"] == "turns[0]" and "no readable characters" in invisible["message"]
+
+
 def test_a_body_that_is_not_json_is_a_400():
     with client() as c:
         found = error(c.post("/v1/analyze", content=b"{text: nope", headers={"Content-Type": "application/json"}),
@@ -275,7 +292,10 @@ def test_json_sent_as_another_type_is_a_415_that_says_so():
 def test_unknown_path_and_method_are_json():
     with client() as c:
         assert error(c.get("/v1/nothing"), 404)["type"] == "not_found"
-        assert error(c.get("/v1/analyze"), 405)["type"] == "method_not_allowed"
+        assert error(c.post("/v1/analyze/", json={"text": "hi"}), 404)["type"] == "not_found"  # no redirect
+        wrong = c.get("/v1/analyze")
+        assert error(wrong, 405)["type"] == "method_not_allowed" and wrong.headers["allow"] == "POST"
+        assert c.put("/v1/corpus").headers["allow"] == "GET, POST"  # every route at the path, not the first
 
 
 def test_an_unexpected_error_is_a_500_without_a_stack_trace():
@@ -337,6 +357,23 @@ def test_a_request_over_its_time_limit_is_a_504():
     finally:
         gate.set()
     assert "0.2 s" in found["message"]
+
+
+def test_a_batch_whose_requests_all_timed_out_stops_at_its_next_step():
+    gate = threading.Event()
+    text = FakeText(gate)
+    try:
+        with client(Settings(request_timeout_s=0.2), fake_models(text)) as c:
+            error(c.post("/v1/analyze", json={"text": "slow"}), 504)
+            gate.set()  # the model finishes its step, finds nobody waiting and stops
+            batcher = c.app.state.service.batcher(False)
+            deadline = time.monotonic() + 10
+            while batcher.abandoned == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert batcher.abandoned == 1
+            assert c.post("/v1/analyze", json={"text": "next"}).status_code == 200  # the worker is free again
+    finally:
+        gate.set()
 
 
 def test_a_request_that_times_out_while_queued_leaves_the_queue_unscored():

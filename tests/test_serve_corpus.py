@@ -163,9 +163,9 @@ from affectlab.serve import Settings, create_app
 from affectlab.serve.server import bind, url_of
 
 class SlowText(FakeText):
-    def analyze_batch(self, rows, explain=False):
+    def analyze_batch(self, rows, explain=False, on_progress=None):
         time.sleep(0.1)
-        return super().analyze_batch(rows, explain)
+        return super().analyze_batch(rows, explain, on_progress)
 
 settings = Settings(port=0, jobs_dir=Path(sys.argv[1]), job_chunk_rows=10)
 sock = bind(settings)

@@ -43,9 +43,9 @@ def asked(texts):
         time.sleep(0.01)
 
 class HeldText(FakeText):
-    def analyze_batch(self, rows, explain=False):
+    def analyze_batch(self, rows, explain=False, on_progress=None):
         asked(list(rows))
-        return super().analyze_batch(rows, explain)
+        return super().analyze_batch(rows, explain, on_progress)
 
 class HeldConversation(FakeConversation):
     def analyze(self, turns, causes=True):

@@ -90,12 +90,13 @@ class ContextClassifier:
         checked = check_turns(turns)
         problem = length_problem(situation, DEFAULT_MAX_CHARS) or surrogate_problem(situation)
         if problem:
-            raise InvalidConversation(f"situation: {problem}")
+            raise InvalidConversation(f"situation: {problem}", field="situation")
         if tags is not None and len(tags) != len(checked):
             raise InvalidConversation(f"{len(tags)} strategy tags for {len(checked)} turns")
         roles = roles_for(checked, listener)
         if "speaker" not in roles:
-            raise InvalidConversation(f"every turn is by the listener {listener!r}; there is nobody to answer")
+            raise InvalidConversation(f"every turn is by the listener {listener!r}; there is nobody to answer",
+                                      field="listener")
         return checked, roles, encode_context(self.tokenizer, [t.text for t in checked], roles,
                                               self.config.window_tokens, tags, situation)
 

@@ -13,16 +13,17 @@ from affectlab.io import InputFileError, read_rows
 from affectlab.io.readers import codec
 from affectlab.io.values import surrogate_problem
 from affectlab.taxonomy import EKMAN, to_ekman
-from affectlab.text.normalize import DEFAULT_MAX_CHARS, length_problem
+from affectlab.text.normalize import DEFAULT_MAX_CHARS, is_blank, length_problem
 
 
 class InvalidConversation(AffectlabError, ValueError):
-    """A conversation, turn or target that cannot be analyzed; the message names the turn or field, and
-    ``turn`` is the index of the turn at fault (None when it is not one turn's fault)."""
+    """A conversation, turn or target that cannot be analyzed; the message names the turn or field, ``turn`` is
+    the index of the turn at fault (None when it is not one turn's fault) and ``field`` the argument at fault
+    when it is not the turns (``listener``, ``situation``)."""
 
-    def __init__(self, message: str, turn: int | None = None) -> None:
+    def __init__(self, message: str, turn: int | None = None, field: str | None = None) -> None:
         super().__init__(message)
-        self.turn = turn
+        self.turn, self.field = turn, field
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ def check_turn(index: int, value: object, max_chars: int | None = DEFAULT_MAX_CH
         raise InvalidConversation(f"turn {index}: speaker is missing or empty", index)
     if not isinstance(speaker, str):
         raise InvalidConversation(f"turn {index}: speaker must be a string, got {type(speaker).__name__}", index)
-    if not isinstance(text, str) or not text.strip():
-        what = ("is missing" if text is None else "is empty" if isinstance(text, str)
+    if not isinstance(text, str) or is_blank(text):
+        what = ("is missing" if text is None else "is empty" if isinstance(text, str) and not text.strip()
+                else "has no readable characters" if isinstance(text, str)
                 else f"must be a string, got {type(text).__name__}")
         raise InvalidConversation(f"turn {index}: text {what}", index)
     problem = length_problem(text, max_chars) or surrogate_problem(text) or surrogate_problem(speaker, "speaker")

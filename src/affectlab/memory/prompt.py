@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from affectlab.llm.base import Generation
-from affectlab.text.analyzer import INVISIBLE
+from affectlab.text.normalize import is_blank
 
 if TYPE_CHECKING:
     from affectlab.memory.memory import EmotionalMemory
@@ -73,7 +73,7 @@ class RecallingLM:
     def with_memories(self, prompt: str) -> str:
         """``prompt`` preceded by the memories recalled for it that fit in ``reserve`` tokens."""
         query = self.query(prompt)
-        if not query.translate(INVISIBLE).strip():
+        if is_blank(query):
             self.last_recall = None
             return prompt
         self.last_recall = self.memory.recall(query, self.k, **self.recall_options)

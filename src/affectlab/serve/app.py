@@ -53,7 +53,9 @@ def create_app(settings: Settings, models: Models | None = None, on_ready: Calla
         finally:
             await service.stop()
 
+    # redirect_slashes off: `/v1/analyze/` is a JSON 404, not a redirect that drops a POST's body in some clients
     app = FastAPI(title="affectlab", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  redirect_slashes=False,
                   description="Emotion analysis of texts and conversations, and empathetic replies, offline.")
     errors.install(app)
     app.include_router(api)

@@ -10,7 +10,9 @@ each other (one batch at a time, the model idled during every answer). Requests 
 is busy queue up and form the next batch, so the busier the server, the larger its batches; while workers are
 idle, the waiting texts are divided among them.
 At most ``max_waiting`` requests queue (:class:`~affectlab.serve.pool.Busy`, 429, beyond); a request that
-times out or is cancelled (its client left) while queued leaves the queue, and its texts are not scored.
+times out or is cancelled (its client left) while queued leaves the queue, and its texts are not scored. A batch
+already in the model stops at its next step (a batch of windows, or a text to explain) once every request in it
+has timed out or left, so abandoned work does not hold a worker for minutes.
 
 >>> batcher = MicroBatcher(analyzer.analyze_batch, pool, max_texts=16, wait_s=0.005, max_waiting=64)
 >>> batcher.start()                        # inside the running event loop
@@ -24,11 +26,16 @@ import contextlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Generic, TypeVar
 
 from affectlab.serve.pool import Busy, TimedOut, WorkPool
 
 R = TypeVar("R")
+
+
+class _Abandoned(Exception):
+    """Raised from the model's progress callback to stop a batch nobody waits for any more."""
 
 
 @dataclass(eq=False)  # compared by identity: two requests may hold the same texts
@@ -39,7 +46,8 @@ class _Request:
 
 
 class MicroBatcher(Generic[R]):
-    """Scores the texts of many requests with one ``score(texts) -> results`` call (one result per text)."""
+    """Scores the texts of many requests with one ``score(texts, on_progress=...) -> results`` call (one result per
+    text); ``on_progress`` is called between the model's steps, and what it raises stops the call."""
 
     def __init__(self, score: Callable[[list[str]], list[R]], pool: WorkPool, *, max_texts: int, wait_s: float,
                  max_waiting: int) -> None:
@@ -48,6 +56,7 @@ class MicroBatcher(Generic[R]):
         self.queue: deque[_Request] = deque()
         self.queued_texts = 0
         self.batches = 0  # model calls made, for /healthz and tests
+        self.abandoned = 0  # of them, stopped part-way because every request in them had timed out or left
         self._arrived = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._free = asyncio.Semaphore(pool.workers)  # batches that may run at once
@@ -150,8 +159,17 @@ class MicroBatcher(Generic[R]):
     async def _run(self, batch: list[_Request]) -> None:
         texts = [text for request in batch for text in request.texts]
         self.batches += 1
+
+        def stop_if_abandoned(_: int) -> None:  # on the worker thread, between the model's steps
+            if all(request.future.done() for request in batch):  # every caller timed out or left
+                raise _Abandoned
+
         try:
-            results = await self.pool.run(self.score, texts, timeout=None, admit=False)
+            results = await self.pool.run(partial(self.score, on_progress=stop_if_abandoned), texts, timeout=None,
+                                          admit=False)
+        except _Abandoned:
+            self.abandoned += 1
+            return
         except Exception as exc:  # every request of the batch gets the failure; the other batches go on
             for request in batch:
                 if not request.future.done():

@@ -11,6 +11,7 @@ the ``affectlab.serve`` logger, never to the client.
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -101,7 +102,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AffectlabError)
     async def user_error(request: Request, exc: AffectlabError) -> JSONResponse:
-        field = f"turns[{exc.turn}]" if isinstance(exc, InvalidConversation) and exc.turn is not None else None
+        field = None
+        if isinstance(exc, InvalidConversation):
+            field = exc.field or (f"turns[{exc.turn}]" if exc.turn is not None else None)
         return ApiError(422, "invalid_request", str(exc), field=field).response()
 
     @app.exception_handler(HTTPException)
@@ -111,10 +114,23 @@ def install(app: FastAPI) -> None:
                 and is_json(request.headers.get("content-type", ""))):
             return ApiError(400, "bad_json", "the body is not valid JSON (not UTF-8, or nested too deeply)",
                             field="body").response()
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return ApiError(exc.status_code, STATUS_TYPES.get(exc.status_code, "error"), message,
-                        field=getattr(exc, "field", None), headers=dict(exc.headers or {})).response()
+                        field=getattr(exc, "field", None), headers=headers).response()
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
         return ApiError(500, "internal", "internal error").response()
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API serves at the request's path, from its OpenAPI description (the router's own 405
+    names only the first route that matches the path: ``PUT /v1/corpus`` said GET alone where POST is served)."""
+    methods = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)

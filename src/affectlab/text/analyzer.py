@@ -31,6 +31,7 @@ from affectlab.text.normalize import (
     DEFAULT_MAX_CHARS,
     Normalized,
     check_on_long,
+    is_blank,
     length_problem,
     normalize,
 )
@@ -53,10 +54,6 @@ class NotText(InvalidText, TypeError):
     """:meth:`Analyzer.analyze` was given neither a string nor an iterable of them (None, a number, bytes)."""
 
 
-# zero-width space, non-joiner, joiner, word joiner and byte-order mark: no whitespace to str.strip(), nothing to read
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
-
-
 def check_text(value: object, max_chars: int | None = None) -> str:
     """Return ``value`` if it is analyzable text, else raise :class:`InvalidText` saying why: missing, not a
     string, blank, over ``max_chars`` characters (None: no bound), or holding a lone surrogate."""
@@ -64,7 +61,7 @@ def check_text(value: object, max_chars: int | None = None) -> str:
         raise InvalidText(f"text is missing ({'None' if value is None else 'NaN'})")
     if not isinstance(value, str):
         raise InvalidText(f"text must be a string, got {type(value).__name__}")
-    if not value.translate(INVISIBLE).strip():
+    if is_blank(value):
         raise InvalidText("text is empty or whitespace only")
     problem = length_problem(value, max_chars) or surrogate_problem(value)
     if problem:
@@ -259,7 +256,8 @@ class Analyzer:
         :class:`NotText`, an :class:`InvalidText` that is also a TypeError; so does a mapping or a DataFrame, whose
         keys would otherwise be read as the texts. In a sequence, an invalid row
         gets a result whose ``error`` says why, and the others are analyzed as usual. ``on_progress`` is
-        called with the number of encoder windows finished after each batch.
+        called with the number of encoder windows finished after each batch (and with 0 before each text it
+        explains); an exception it raises stops the work and reaches the caller.
         """
         if isinstance(texts, str):
             (result,) = self.analyze_batch([texts], explain=explain, on_progress=on_progress)
@@ -335,6 +333,8 @@ class Analyzer:
             for position, affect in enumerate(self._aggregate(raw, chunks, list(normalized.values()))):
                 row = valid[position]
                 if explain:
+                    if on_progress is not None:
+                        on_progress(0)  # explaining is the slow part: a caller may stop between texts
                     affect = self._with_evidence(affect, chunks, position, normalized[row])
                 if row in over or len(texts[row]) < len(rows[row]):  # type: ignore[arg-type]
                     affect = replace(affect, truncated=True)

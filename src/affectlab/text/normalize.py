@@ -86,6 +86,17 @@ def token_ids(tokenizer, texts: list[str]) -> list[list[int]]:
     return [encoding.ids for encoding in tokenizer.encode_batch([normalize(text).text for text in texts])]
 
 
+def is_blank(text: str) -> bool:
+    """Whether ``text`` has nothing to read: only whitespace, control characters and format characters (zero-width
+    spaces and joiners, direction marks, the soft hyphen, a byte-order mark), none of which ``str.strip`` removes
+    all of.
+
+    >>> is_blank(" \u200b\u200f\u00ad "), is_blank("so\u200bhappy")
+    (True, False)
+    """
+    return all(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in text)
+
+
 def length_problem(text: str, max_chars: int | None) -> str | None:
     """Why ``text`` is too long to read whole (over ``max_chars`` characters; None: no bound), or None."""
     if max_chars is None or len(text) <= max_chars:

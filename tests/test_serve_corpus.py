@@ -77,6 +77,19 @@ def test_a_csv_job_runs_to_a_summary_a_report_and_a_table(tmp_path):
     assert table.headers["content-disposition"].endswith(f'affectlab-corpus-{job["id"]}.parquet"')
 
 
+def test_an_upload_with_a_field_it_does_not_take_given_twice_or_empty_is_refused_by_name(tmp_path):
+    csv = ("posts.csv", posts_csv(3), "text/csv")
+    with client(settings(tmp_path)) as c:
+        unknown = error(c.post("/v1/corpus", files={"file": csv}, data={"text_column": "body", "colour": "red"}), 422)
+        twice = error(c.post("/v1/corpus", files=[("file", csv), ("file", csv)], data={"text_column": "body"}), 422)
+        empty = error(c.post("/v1/corpus", files={"file": csv}, data={"text_column": ""}), 422)
+        listed = c.get("/v1/corpus").json()
+    assert unknown["field"] == "colour" and "unknown form field" in unknown["message"]
+    assert twice["field"] == "file" and "2 times" in twice["message"]
+    assert empty["field"] == "text_column" and "empty" in empty["message"]
+    assert listed["total"] == 0  # nothing was queued
+
+
 def test_a_parquet_upload_is_read_as_parquet(tmp_path):
     buffer = io.BytesIO()
     pq.write_table(pa.table({"text": ["so happy", "meh", None]}), buffer)

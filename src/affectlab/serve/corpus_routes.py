@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.security import HTTPBearer
 
@@ -45,6 +45,21 @@ def _column(name: str, value: str | None) -> str | None:
     if len(value) > COLUMN_CHARS or not value.strip():
         raise ApiError(422, "invalid_request", f"a column name of 1 to {COLUMN_CHARS} characters", field=name)
     return value
+
+
+FORM_FIELDS = ("file", "text_column", "time_column", "group_column")
+
+
+def _check_form(form) -> None:
+    """Refuse a field the upload does not take (as the JSON endpoints refuse unknown keys) and a field given twice
+    (which file, or which column, was meant would be a guess)."""
+    for name in form:
+        if name not in FORM_FIELDS:
+            raise ApiError(422, "invalid_request", f"unknown form field {name!r}; the fields are "
+                           f"{', '.join(FORM_FIELDS)}", field=name)
+        if len(form.getlist(name)) > 1:
+            raise ApiError(422, "invalid_request", f"{name} is given {len(form.getlist(name))} times; give it once",
+                           field=name)
 
 
 def status(job: Job, service: Service) -> dict:
@@ -110,6 +125,7 @@ def _complete(job_id: str, service: Service) -> Job:
                      429: {"description": "too many jobs wait already"},
                      507: {"description": "the server holds as many jobs, or bytes of them, as it may keep"}})
 async def submit_corpus(
+    request: Request,
     service: ServiceDep,
     file: Annotated[UploadFile, File(description="the table: CSV (UTF-8, with a header) or Parquet")],
     text_column: Annotated[str, Form(description="the column holding the texts")] = "text",
@@ -119,7 +135,12 @@ async def submit_corpus(
 ) -> dict:
     """Queue a corpus job over the uploaded table: every row scored by the text model, aggregated, reported.
     Jobs run one at a time; follow this one at ``GET /v1/corpus/{id}``."""
-    columns = {"text_column": _column("text_column", text_column) or "text",
+    form = await request.form()
+    _check_form(form)
+    if form.get("text_column") == "":  # FastAPI reads an empty form field as one left out
+        raise ApiError(422, "invalid_request", "text_column is empty; leave it out for the column `text`",
+                       field="text_column")
+    columns = {"text_column": _column("text_column", text_column),
                "time_column": _column("time_column", time_column),
                "group_column": _column("group_column", group_column)}
     service.jobs.admit()

@@ -336,6 +336,7 @@ def test_a_report_over_an_earlier_one_says_why_a_plot_is_missing_and_leaves_none
     html = page.read_text()
     assert "the run was given no group column" in html
     assert "no term reached" in html and "None: no scored post is 20-300 characters long" in html
+    assert "manifest.json keeps the first 1,000" in html
 
 
 def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from affectlab.corpus.aggregate import AGGREGATES_DIR, ALL, EXAMPLE_LENGTH, ReportError, literal_glob, sql_path
-from affectlab.corpus.run import MANIFEST, ResumeError, load_manifest
+from affectlab.corpus.run import MANIFEST, ROW_ERRORS_KEPT, ResumeError, load_manifest
 from affectlab.extras import require
 from affectlab.io.writers import atomic_write_text
 from affectlab.plots import data_uri, literal, pyplot, save_png
@@ -226,7 +226,7 @@ td{{padding:2px 8px;vertical-align:top}} img.plot{{max-width:100%}}</style></hea
 {''.join(sections)}
 <h2>Top terms</h2><table>{term_rows}</table>
 <h2>Representative posts</h2><table><tr><th>emotion</th><th>score</th><th>text</th></tr>{example_rows}</table>
-<h2>Rows with problems (first 20; all are in the manifest and in scores/)</h2>
+<h2>Rows with problems (the first 20; manifest.json keeps the first {ROW_ERRORS_KEPT:,}, scores/ all)</h2>
 <table><tr><th>source</th><th>row</th><th>problem</th></tr>{error_rows}</table>
 <script>
 window.addEventListener("load", function () {{

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 
@@ -45,16 +45,31 @@ def usual_permissions(path: str | Path) -> None:
 @contextmanager
 def exclusive_lock(path: str | Path) -> Iterator[bool]:
     """Try to hold the lock on ``path`` (a file, made if missing) for the block; yields whether it was got. The
-    operating system lets it go when the process ends, however it ends, so a killed run leaves no stale lock.
+    holder removes the file when the block ends; the operating system lets the lock go when the process ends,
+    however it ends, so a killed run leaves at most the file, never a lock that is still held.
 
     >>> with exclusive_lock("/tmp/job.lock") as mine, exclusive_lock("/tmp/job.lock") as theirs:
     ...     mine, theirs
     (True, False)
     """
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        if not _try_lock(descriptor):
+            os.close(descriptor)
+            yield False
+            return
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        if current is not None and os.path.samestat(os.fstat(descriptor), current):
+            break
+        os.close(descriptor)  # the holder before removed this file as we opened it: lock the one there now
     try:
-        yield _try_lock(descriptor)
+        yield True
     finally:
+        with suppress(OSError):  # Windows keeps an open file: it stays, unlocked
+            os.unlink(path)
         os.close(descriptor)  # releases the lock
 
 

@@ -144,6 +144,10 @@ def test_bad_rows_are_recorded_and_the_run_completes(tmp_path):
     assert "not valid UTF-8" in problems[(4, "error")]
     assert "5 cells where the header has 4" in problems[(5, "error")]
     assert "empty" in problems[(3, "skipped")]
+    blank = tmp_path / "blank.csv"  # invisible characters alone are as empty as whitespace
+    blank.write_text("id,body\n1,\u200f\u00ad\n", encoding="utf-8")
+    assert run_corpus(job([blank], tmp_path / "blank", time_column=None, group_column=None),
+                      LocalEngine()).counts["skipped"] == 1
     assert "'not a date'" in problems[(7, "ok")] and "time is missing" in problems[(8, "ok")]
     table = duckdb.connect().execute(f"SELECT * FROM read_parquet('{tmp_path}/out/scores/*/*.parquet')").df()
     rows = {r["row"]: r for r in table.to_dict("records")}

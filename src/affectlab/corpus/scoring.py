@@ -28,6 +28,7 @@ from affectlab.registry import read_config
 from affectlab.taxonomy import EKMAN, GOEMOTIONS, SENTIMENT, VAD
 from affectlab.text.analyzer import Analyzer
 from affectlab.text.label_head import head_folder
+from affectlab.text.normalize import is_blank
 from affectlab.text.result import READING_COLUMNS, TextAffect
 
 SCORE_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -175,7 +176,7 @@ def _status(row: Row, result: TextAffect) -> tuple[str, str | None]:
         return "error", row.error
     if result.error is None:
         return "ok", None
-    kind = "skipped" if is_missing(row.text) or (isinstance(row.text, str) and not row.text.strip()) else "error"
+    kind = "skipped" if is_missing(row.text) or (isinstance(row.text, str) and is_blank(row.text)) else "error"
     return kind, f"row {row.number}: {result.error}"
 
 
